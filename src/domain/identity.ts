@@ -10,3 +10,8 @@ export interface Identity {
   /** True when auth_strategy = noauth (every caller is trusted for the project it names). */
   noauth?: boolean;
 }
+
+/** Decides whether `identity` may do `action` on `projectId`'s resources; throws ForbiddenError. */
+export interface Authorizer {
+  authorize(identity: Identity | undefined, action: string, projectId: string): void;
+}

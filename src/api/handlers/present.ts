@@ -1,0 +1,21 @@
+import type { App, Route } from '../../domain/models';
+
+// Domain objects as the Picasso v1 wire shows them (snake_case, ISO 8601 UTC times).
+
+/** The App of SPEC §2.1. */
+export function presentApp(app: App) {
+  return {
+    id: app.id, name: app.name, description: app.description, config: app.config, project_id: app.projectId,
+    created_at: app.createdAt.toISOString(), updated_at: app.updatedAt.toISOString(),
+  };
+}
+
+/** The Route of SPEC §2.1. */
+export function presentRoute(r: Route) {
+  return {
+    id: r.id, app_name: r.appName, project_id: r.projectId, path: r.path, image: r.image, type: r.type,
+    format: r.format, memory: r.memory, timeout: r.timeout, idle_timeout: r.idleTimeout,
+    max_concurrency: r.maxConcurrency, headers: r.headers, config: r.config, is_public: r.isPublic,
+    created_at: r.createdAt.toISOString(), updated_at: r.updatedAt.toISOString(),
+  };
+}

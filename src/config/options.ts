@@ -1,0 +1,80 @@
+// Every option Fresco reads, declared once: section, name, type, default and help. The sample
+// config (etc/fresco/fresco.conf.sample) and the loader are both checked against this table.
+
+export type OptionType = 'string' | 'int' | 'bool' | 'list' | 'url' | 'secret';
+
+export interface OptionSpec {
+  section: string;
+  name: string;
+  type: OptionType;
+  default?: string | number | boolean | string[];
+  min?: number;
+  max?: number;
+  choices?: readonly string[];
+  help: string;
+}
+
+const o = (section: string, name: string, type: OptionType, dflt: OptionSpec['default'],
+  help: string, extra: Partial<OptionSpec> = {}): OptionSpec =>
+  ({ section, name, type, default: dflt, help, ...extra });
+
+/** The option table: the single source of truth for names, types and defaults. */
+export const OPTIONS: readonly OptionSpec[] = [
+  o('DEFAULT', 'bind_host', 'string', '127.0.0.1', 'Address the API listens on.'),
+  o('DEFAULT', 'bind_port', 'int', 8080, 'Port the API listens on.', { min: 0, max: 65535 }),
+  o('DEFAULT', 'public_url', 'string', undefined,
+    'Base URL users reach the API at (Location headers, alarm callback URLs); default http://bind_host:bind_port.'),
+  o('DEFAULT', 'auth_strategy', 'string', undefined,
+    'keystone or noauth; default keystone when [keystone_authtoken] auth_url is set, else noauth.',
+    { choices: ['keystone', 'noauth'] }),
+  o('DEFAULT', 'transport_url', 'secret', undefined,
+    'rabbit://user:pass@host:port/vhost for async calls and notifications; unset: in-process queue.'),
+  o('DEFAULT', 'state_path', 'string', './data', 'Directory for the embedded database and engine state.'),
+  o('DEFAULT', 'max_body_size', 'int', 6 * 1024 * 1024, 'Largest request body accepted, in bytes (413 above).',
+    { min: 1024 }),
+  o('DEFAULT', 'log_level', 'string', 'info', 'Log level.',
+    { choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }),
+  o('DEFAULT', 'max_timeout', 'int', 300, 'Largest route timeout a user may set, in seconds.', { min: 1, max: 86400 }),
+  o('DEFAULT', 'max_memory', 'int', 8192, 'Largest route memory a user may set, in MiB.', { min: 16 }),
+  o('DEFAULT', 'call_retention', 'int', 7 * 86400, 'Seconds call records and logs are kept.', { min: 60 }),
+  o('database', 'connection', 'secret', undefined,
+    'postgresql://user:pass@host:port/db; unset: embedded PGlite under state_path.'),
+  o('database', 'max_pool_size', 'int', 10, 'Most connections to PostgreSQL per process.', { min: 1, max: 1000 }),
+  o('keystone_authtoken', 'auth_url', 'url', undefined, 'Keystone v3 URL, e.g. http://127.0.0.1:5000/v3.'),
+  o('keystone_authtoken', 'www_authenticate_uri', 'url', undefined,
+    'Keystone URL given to clients in WWW-Authenticate; default auth_url.'),
+  o('keystone_authtoken', 'username', 'string', undefined, "Fresco's service user."),
+  o('keystone_authtoken', 'password', 'secret', undefined, "The service user's password."),
+  o('keystone_authtoken', 'project_name', 'string', 'service', "The service user's project."),
+  o('keystone_authtoken', 'user_domain_name', 'string', 'Default', "The service user's domain."),
+  o('keystone_authtoken', 'project_domain_name', 'string', 'Default', "The service project's domain."),
+  o('keystone_authtoken', 'token_cache_time', 'int', 300, 'Seconds a validated token is cached (never past its expiry).',
+    { min: 0, max: 3600 }),
+  o('keystone_authtoken', 'http_connect_timeout', 'int', 5, 'Seconds to wait for Keystone before answering 503.',
+    { min: 1, max: 120 }),
+  o('oslo_policy', 'policy_file', 'string', 'etc/fresco/policy.yaml', 'Policy overrides (YAML); missing file: built-in rules.'),
+  o('docker', 'host', 'string', '/var/run/docker.sock', 'Docker socket path or tcp:// URL.'),
+  o('docker', 'network', 'string', 'none', 'Network for function containers unless a route sets one.'),
+  o('docker', 'registry_username', 'string', undefined, 'Registry user for pulling images.'),
+  o('docker', 'registry_password', 'secret', undefined, 'Registry password for pulling images.'),
+  o('docker', 'registry_server', 'string', undefined, 'Registry the credentials are for (host:port).'),
+  o('docker', 'image_disk_budget', 'int', 10240, 'MiB of pulled images kept; least recently used evicted past it.',
+    { min: 0 }),
+  o('engine', 'engine_id', 'string', undefined, 'Name of this engine (container labels, leases); default hostname-pid.'),
+  o('engine', 'output_cap', 'int', 1024 * 1024, 'Bytes of function output kept; a flood past it ends the call.',
+    { min: 1024 }),
+  o('engine', 'log_cap', 'int', 256 * 1024, 'Bytes of function stderr kept per call.', { min: 1024 }),
+  o('engine', 'prestart_per_route', 'int', 1, 'Pre-started containers kept per default-format route.', { min: 0, max: 64 }),
+  o('engine', 'prestart_total', 'int', 32, 'Pre-started containers kept on this engine in all.', { min: 0, max: 4096 }),
+  o('engine', 'cpu_quota', 'int', 100000, 'CPU quota per container in microseconds per 100 ms period.', { min: 1000 }),
+  o('engine', 'pids_limit', 'int', 128, 'Most processes in one function container.', { min: 8 }),
+  o('engine', 'async_prefetch', 'int', 4, 'Async calls one engine runs at once.', { min: 1, max: 1000 }),
+  o('engine', 'call_lease', 'int', 60, 'Seconds a running async call is leased to its engine before another may take it.',
+    { min: 5 }),
+  o('notifications', 'exchanges', 'list', ['swift', 'nova', 'openstack'], 'Exchanges whose notifications.info Fresco reads.'),
+  o('notifications', 'queue', 'string', 'fresco-notifications', "Fresco's own durable queue."),
+  o('notifications', 'routing_key', 'string', 'notifications.info', 'Routing key bound on each exchange.'),
+  o('notifications', 'exchange_durable', 'string', 'passive',
+    'passive (check only), true or false: how the exchanges are declared.', { choices: ['passive', 'true', 'false'] }),
+  o('notifications', 'max_message_size', 'int', 1024 * 1024, 'Largest notification read, in bytes.', { min: 1024 }),
+];

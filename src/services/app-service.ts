@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { NotFoundError, ValidationError } from '../errors';
+import { App, AppStore } from '../domain/models';
+import { appNameSchema, configSchema, parseInput } from './validation';
+
+const createSchema = z.strictObject({
+  name: appNameSchema,
+  description: z.string().max(4096).optional(),
+  config: configSchema.optional(),
+});
+
+const updateSchema = z.strictObject({
+  name: appNameSchema.optional(),
+  description: z.string().max(4096).optional(),
+  config: configSchema.optional(),
+});
+
+function unwrap(body: unknown, key: string): { value: unknown; root: string } {
+  if (body && typeof body === 'object' && !Array.isArray(body) && key in body) {
+    return { value: (body as Record<string, unknown>)[key], root: key };
+  }
+  return { value: body, root: '' };
+}
+
+/** Use cases on apps: validation and rules; storage through AppStore. */
+export class AppService {
+  constructor(private readonly deps: { appStore: AppStore }) {}
+
+  list(projectId: string): Promise<App[]> {
+    return this.deps.appStore.list(projectId);
+  }
+
+  /** Returns the app or throws NotFoundError FRESCO_APP_NOT_FOUND. */
+  async get(projectId: string, name: string): Promise<App> {
+    const app = await this.deps.appStore.get(projectId, name);
+    if (!app) throw new NotFoundError('FRESCO_APP_NOT_FOUND', `App "${name}" not found`);
+    return app;
+  }
+
+  /** Body `{"app": {name, description?, config?}}`; throws ValidationError or FRESCO_APP_EXISTS. */
+  create(projectId: string, body: unknown): Promise<App> {
+    if (!body || typeof body !== 'object' || !('app' in body)) {
+      throw new ValidationError('app: required, e.g. {"app": {"name": "myapp"}}');
+    }
+    const input = parseInput(createSchema, (body as { app: unknown }).app, 'app');
+    return this.deps.appStore.create({
+      projectId, name: input.name, description: input.description ?? '', config: input.config ?? {},
+    });
+  }
+
+  /** Body `{"app": {...}}` or the flat fields; the name cannot change. */
+  async update(projectId: string, name: string, body: unknown): Promise<App> {
+    const { value, root } = unwrap(body, 'app');
+    const input = parseInput(updateSchema, value, root);
+    if (input.name !== undefined && input.name !== name) {
+      throw new ValidationError(`${root ? 'app.' : ''}name: an app cannot be renamed`);
+    }
+    const app = await this.deps.appStore.update(projectId, name, { description: input.description, config: input.config });
+    if (!app) throw new NotFoundError('FRESCO_APP_NOT_FOUND', `App "${name}" not found`);
+    return app;
+  }
+
+  /** Throws NotFound, or Conflict FRESCO_APP_HAS_ROUTES while routes remain. */
+  async delete(projectId: string, name: string): Promise<void> {
+    if (!(await this.deps.appStore.delete(projectId, name))) {
+      throw new NotFoundError('FRESCO_APP_NOT_FOUND', `App "${name}" not found`);
+    }
+  }
+}
+
+export { unwrap };

@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { NotFoundError, ValidationError } from '../errors';
+import { Route, RouteStore } from '../domain/models';
+import { unwrap } from './app-service';
+import { booleanish, configSchema, intIn, parseInput } from './validation';
+
+// Route rules: SPEC §2.1 fields and defaults, limits from the deployment's configuration.
+
+export interface RouteLimits {
+  maxTimeout: number;
+  maxMemory: number;
+}
+
+const PATH = /^(\/[A-Za-z0-9_.~-]+)+$/;
+const IMAGE = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+
+const pathSchema = z.string({ error: 'must be a string' }).max(1024, 'must be at most 1024 characters')
+  .regex(PATH, 'must start with "/" and hold segments of letters, digits, "_", ".", "~" or "-"')
+  .refine((p) => !p.split('/').some((s) => s === '.' || s === '..'), 'must not contain "." or ".." segments');
+
+const headersSchema = z.record(
+  z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,256}$/, 'header names must be HTTP tokens'),
+  z.array(z.string().max(8192).regex(/^[^\r\n]*$/, 'header values must be one line')),
+);
+
+function fieldSchemas(limits: RouteLimits) {
+  return {
+    image: z.string({ error: 'must be a string' }).max(1024).regex(IMAGE, 'must be a Docker image reference such as "repo/name:tag"'),
+    type: z.enum(['sync', 'async'], { error: 'must be "sync" or "async"' }),
+    format: z.enum(['default', 'http', 'json'], { error: 'must be "default", "http" or "json"' }),
+    memory: intIn(16, limits.maxMemory),
+    timeout: intIn(1, limits.maxTimeout),
+    idle_timeout: intIn(1, 3600),
+    max_concurrency: intIn(1, 1024),
+    headers: headersSchema,
+    config: configSchema,
+    is_public: booleanish,
+  };
+}
+
+type Input = Partial<z.output<z.ZodObject<ReturnType<typeof fieldSchemas>>>>;
+
+function toPatch(input: Input) {
+  return {
+    image: input.image, type: input.type, format: input.format, memory: input.memory, timeout: input.timeout,
+    idleTimeout: input.idle_timeout, maxConcurrency: input.max_concurrency, headers: input.headers,
+    config: input.config, isPublic: input.is_public,
+  };
+}
+
+/** Use cases on routes; storage through RouteStore. */
+export class RouteService {
+  private readonly createSchema;
+  private readonly updateSchema;
+
+  constructor(private readonly deps: { routeStore: RouteStore; limits: RouteLimits }) {
+    const fields = fieldSchemas(deps.limits);
+    this.createSchema = z.strictObject({
+      ...Object.fromEntries(Object.entries(fields).map(([k, s]) => [k, s.optional()])),
+      path: pathSchema,
+      image: fields.image,
+    }) as unknown as z.ZodType<Input & { path: string; image: string }>;
+    this.updateSchema = z.strictObject({
+      ...Object.fromEntries(Object.entries(fields).map(([k, s]) => [k, s.optional()])),
+      path: z.string().optional(),
+    }) as unknown as z.ZodType<Input & { path?: string }>;
+  }
+
+  list(projectId: string, appName: string): Promise<Route[]> {
+    return this.deps.routeStore.list(projectId, appName);
+  }
+
+  /** Returns the route or throws NotFoundError FRESCO_ROUTE_NOT_FOUND. */
+  async get(projectId: string, appName: string, path: string): Promise<Route> {
+    const route = await this.deps.routeStore.get(projectId, appName, path);
+    if (!route) throw new NotFoundError('FRESCO_ROUTE_NOT_FOUND', `Route ${path} not found in app "${appName}"`);
+    return route;
+  }
+
+  /** Body `{"route": {path, image, ...}}`; defaults of SPEC §2.1 fill the rest. */
+  create(projectId: string, appName: string, body: unknown): Promise<Route> {
+    if (!body || typeof body !== 'object' || !('route' in body)) {
+      throw new ValidationError('route: required, e.g. {"route": {"path": "/hello", "image": "hello:latest"}}');
+    }
+    const input = parseInput(this.createSchema, (body as { route: unknown }).route, 'route');
+    const p = toPatch(input);
+    return this.deps.routeStore.create({
+      projectId, appName, path: input.path, image: input.image, type: p.type ?? 'sync', format: p.format ?? 'default',
+      memory: p.memory ?? 128, timeout: p.timeout ?? Math.min(30, this.deps.limits.maxTimeout),
+      idleTimeout: p.idleTimeout ?? 30, maxConcurrency: p.maxConcurrency ?? 1, headers: p.headers ?? {},
+      config: p.config ?? {}, isPublic: p.isPublic ?? false,
+    });
+  }
+
+  /** Body: flat fields or `{"route": {...}}`; the path cannot change. */
+  async update(projectId: string, appName: string, path: string, body: unknown): Promise<Route> {
+    const { value, root } = unwrap(body, 'route');
+    const input = parseInput(this.updateSchema, value, root);
+    if (input.path !== undefined && input.path !== path) {
+      throw new ValidationError(`${root ? 'route.' : ''}path: a route's path cannot change`);
+    }
+    const route = await this.deps.routeStore.update(projectId, appName, path, toPatch(input));
+    if (!route) throw new NotFoundError('FRESCO_ROUTE_NOT_FOUND', `Route ${path} not found in app "${appName}"`);
+    return route;
+  }
+
+  async delete(projectId: string, appName: string, path: string): Promise<void> {
+    if (!(await this.deps.routeStore.delete(projectId, appName, path))) {
+      throw new NotFoundError('FRESCO_ROUTE_NOT_FOUND', `Route ${path} not found in app "${appName}"`);
+    }
+  }
+}

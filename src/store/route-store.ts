@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import { ConflictError, NotFoundError } from '../errors';
+import { NewRoute, Route, RoutePatch, RouteStore } from '../domain/models';
+import { Db } from './db';
+import { isUniqueViolation } from './pg-errors';
+
+interface RouteRow {
+  id: string; app_id: string; project_id: string; app_name: string; path: string; image: string;
+  type: Route['type']; format: Route['format']; memory: number; timeout: number; idle_timeout: number;
+  max_concurrency: number; headers: Route['headers']; config: Route['config']; is_public: boolean;
+  created_at: Date; updated_at: Date;
+}
+
+const toRoute = (r: RouteRow): Route => ({
+  id: r.id, appId: r.app_id, projectId: r.project_id, appName: r.app_name, path: r.path, image: r.image,
+  type: r.type, format: r.format, memory: r.memory, timeout: r.timeout, idleTimeout: r.idle_timeout,
+  maxConcurrency: r.max_concurrency, headers: r.headers ?? {}, config: r.config ?? {}, isPublic: r.is_public,
+  createdAt: new Date(r.created_at), updatedAt: new Date(r.updated_at),
+});
+
+const COLUMNS: Record<keyof RoutePatch, string> = {
+  image: 'image', type: 'type', format: 'format', memory: 'memory', timeout: 'timeout',
+  idleTimeout: 'idle_timeout', maxConcurrency: 'max_concurrency', headers: 'headers', config: 'config',
+  isPublic: 'is_public',
+};
+
+function toColumns(patch: RoutePatch): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, column] of Object.entries(COLUMNS)) {
+    const value = patch[key as keyof RoutePatch];
+    if (value === undefined) continue;
+    out[column] = typeof value === 'object' ? JSON.stringify(value) : value;
+  }
+  return out;
+}
+
+function conflict(err: unknown, route: { appName: string; path: string }): never {
+  if (isUniqueViolation(err, 'routes_public_url')) {
+    throw new ConflictError('FRESCO_ROUTE_PUBLIC_URL_TAKEN',
+      `The public URL /r/${route.appName}${route.path} is already taken by another project`);
+  }
+  if (isUniqueViolation(err)) {
+    throw new ConflictError('FRESCO_ROUTE_EXISTS', `Route ${route.path} already exists in app "${route.appName}"`);
+  }
+  throw err;
+}
+
+/** The knex implementation of RouteStore. */
+export class KnexRouteStore implements RouteStore {
+  constructor(private readonly db: Db) {}
+
+  async list(projectId: string, appName: string): Promise<Route[]> {
+    const rows = await this.db<RouteRow>('routes').where({ project_id: projectId, app_name: appName }).orderBy('path');
+    return rows.map(toRoute);
+  }
+
+  async get(projectId: string, appName: string, path: string): Promise<Route | undefined> {
+    const row = await this.db<RouteRow>('routes').where({ project_id: projectId, app_name: appName, path }).first();
+    return row && toRoute(row);
+  }
+
+  async getPublic(appName: string, path: string): Promise<Route | undefined> {
+    const row = await this.db<RouteRow>('routes').where({ app_name: appName, path, is_public: true }).first();
+    return row && toRoute(row);
+  }
+
+  async create(route: NewRoute): Promise<Route> {
+    const app = await this.db('apps').where({ project_id: route.projectId, name: route.appName }).first('id');
+    if (!app) throw new NotFoundError('FRESCO_APP_NOT_FOUND', `App "${route.appName}" not found`);
+    const now = new Date();
+    const row = {
+      id: randomUUID(), app_id: app.id, project_id: route.projectId, app_name: route.appName, path: route.path,
+      ...toColumns(route), created_at: now, updated_at: now,
+    };
+    try {
+      const [created] = await this.db<RouteRow>('routes').insert(row as never).returning('*');
+      return toRoute(created as RouteRow);
+    } catch (err) {
+      return conflict(err, route);
+    }
+  }
+
+  async update(projectId: string, appName: string, path: string, patch: RoutePatch): Promise<Route | undefined> {
+    try {
+      const [row] = await this.db<RouteRow>('routes').where({ project_id: projectId, app_name: appName, path })
+        .update({ ...toColumns(patch), updated_at: new Date() } as never).returning('*');
+      return row && toRoute(row as RouteRow);
+    } catch (err) {
+      return conflict(err, { appName, path });
+    }
+  }
+
+  async delete(projectId: string, appName: string, path: string): Promise<boolean> {
+    return (await this.db('routes').where({ project_id: projectId, app_name: appName, path }).delete().returning('id')).length > 0;
+  }
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: makes sure PostgreSQL, RabbitMQ, Docker (and Keystone and
+# Swift) run on this machine, builds the test function images, then runs every mocha test.
+# Services come from the shared workplace scripts ($FRESCO_SHARED_DIR, default ../shared).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SHARED="${FRESCO_SHARED_DIR:-$(cd .. && pwd)/shared}"
+if [ ! -d "$SHARED/services" ]; then
+  echo "test/run.sh: $SHARED/services not found; set FRESCO_SHARED_DIR" >&2
+  exit 1
+fi
+export FRESCO_SHARED_DIR="$SHARED"
+bash "$SHARED/services/base-up.sh"
+for hook in test/setup.d/*.sh; do
+  [ -e "$hook" ] && bash "$hook"
+done
+export NODE_ENV=test
+if [ $# -gt 0 ]; then exec npx mocha "$@"; fi
+exec npx mocha 'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts'
