@@ -3,14 +3,24 @@ import http from 'node:http';
 import path from 'node:path';
 import type { Middleware } from 'koa';
 import { createApi } from './api/app';
+import { callRoutes } from './api/handlers/calls';
+import { runRoutes } from './api/handlers/runs';
 import { createMetrics } from './api/metrics';
 import type { Config } from './config/config';
+import type { Executor } from './domain/executor';
 import type { Authorizer } from './domain/identity';
+import type { CallQueue } from './domain/models';
 import { Lifecycle } from './lifecycle';
 import { log } from './log';
 import { AppService } from './services/app-service';
+import { AsyncEngine } from './services/async-engine';
+import { CallService } from './services/call-service';
+import { LocalCallQueue, PollingDispatcher, Sweeper } from './services/dispatch';
+import { RouteResolver } from './services/route-resolver';
 import { RouteService } from './services/route-service';
+import { RunService } from './services/run-service';
 import { KnexAppStore } from './store/app-store';
+import { KnexCallStore } from './store/call-store';
 import { Db, migrate, openDb } from './store/db';
 import { KnexRouteStore } from './store/route-store';
 
@@ -32,17 +42,35 @@ export function openConfiguredDb(config: Config): Db {
   });
 }
 
-/** Services shared by every role. */
-export function buildServices(db: Db, config: Config) {
+/** Adapters a deployment (or a test) plugs in. */
+export interface Adapters {
+  executor?: Executor;
+  queue?: CallQueue;
+}
+
+/** Stores and services shared by every role. */
+export function buildServices(db: Db, config: Config, adapters: Adapters = {}) {
   const appStore = new KnexAppStore(db);
   const routeStore = new KnexRouteStore(db);
+  const callStore = new KnexCallStore(db);
+  const resolver = new RouteResolver({ routeStore, appStore });
+  const queue = adapters.queue ?? new LocalCallQueue();
+  const engine = adapters.executor && new AsyncEngine({ calls: callStore, executor: adapters.executor, resolver }, {
+    engineId: config.engine.engine_id, leaseMs: config.engine.call_lease * 1000, concurrency: config.engine.async_prefetch,
+  });
+  const calls = new CallService({ callStore, onCancel: (id) => engine?.abort(id) });
+  const onChange = () => resolver.invalidate();
   return {
-    apps: new AppService({ appStore }),
+    apps: new AppService({ appStore, onChange }),
     routes: new RouteService({
-      routeStore, limits: { maxTimeout: config.DEFAULT.max_timeout, maxMemory: config.DEFAULT.max_memory },
+      routeStore, onChange, limits: { maxTimeout: config.DEFAULT.max_timeout, maxMemory: config.DEFAULT.max_memory },
     }),
+    calls, callStore, resolver, queue, engine,
+    runs: new RunService({ calls: callStore, queue, executor: adapters.executor }),
   };
 }
+
+export type Services = ReturnType<typeof buildServices>;
 
 /** Authentication and authorization for the configured auth_strategy. */
 export function buildAuth(config: Config): { authenticate: Middleware; authorizer: Authorizer } {
@@ -56,18 +84,29 @@ export function buildAuth(config: Config): { authenticate: Middleware; authorize
   };
 }
 
+/** The Koa application with every resource, as served by the api role. */
+export function buildApi(config: Config, services: Services, checkHealth: () => Promise<void>) {
+  const auth = buildAuth(config);
+  const maxBodySize = config.DEFAULT.max_body_size;
+  const publicUrl = config.DEFAULT.public_url;
+  return createApi({
+    ...services, ...auth, maxBodySize, publicUrl, version: VERSION, metrics: createMetrics(), checkHealth,
+    extraRoutes: [
+      (r) => runRoutes(r, { resolver: services.resolver, runs: services.runs, authorizer: auth.authorizer, maxBodySize, publicUrl }),
+      (r) => callRoutes(r, { calls: services.calls, authorizer: auth.authorizer }),
+    ],
+  });
+}
+
 export interface Running {
   /** The API server's address when the api role runs. */
   address?: { host: string; port: number };
+  services: Services;
   stop(): Promise<void>;
 }
 
-async function startApi(config: Config, db: Db, life: Lifecycle): Promise<Running['address']> {
-  const services = buildServices(db, config);
-  const api = createApi({
-    ...services, ...buildAuth(config), maxBodySize: config.DEFAULT.max_body_size, publicUrl: config.DEFAULT.public_url,
-    version: VERSION, metrics: createMetrics(), checkHealth: async () => { await db.raw('select 1'); },
-  });
+async function startApi(config: Config, services: Services, db: Db, life: Lifecycle): Promise<Running['address']> {
+  const api = buildApi(config, services, async () => { await db.raw('select 1'); });
   const server = http.createServer(api.callback());
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
@@ -80,17 +119,41 @@ async function startApi(config: Config, db: Db, life: Lifecycle): Promise<Runnin
   return { host: addr.address, port: addr.port };
 }
 
+function startEngine(config: Config, services: Services, life: Lifecycle): void {
+  const engine = services.engine;
+  if (!engine) throw new Error('the engine role needs an executor');
+  const sweeper = new Sweeper({ calls: services.callStore, queue: services.queue }, {
+    intervalMs: Math.max(1000, (config.engine.call_lease * 1000) / 2), maxAttempts: 3,
+    retentionMs: config.DEFAULT.call_retention * 1000,
+    republishAfterMs: config.DEFAULT.transport_url ? 30_000 : undefined,
+  });
+  sweeper.start();
+  life.add('sweeper', sweeper, (s) => s.stop());
+  if (services.queue instanceof LocalCallQueue) {
+    const dispatcher = new PollingDispatcher(engine, services.queue);
+    dispatcher.start();
+    life.add('dispatcher', dispatcher, (d) => d.stop());
+  }
+  life.add('async engine', engine, (e) => e.releaseAll());
+}
+
 /** Starts the given role(s); the database is migrated first when it is the embedded one. */
-export async function start(config: Config, role: Role): Promise<Running> {
+export async function start(config: Config, role: Role, adapters: Adapters = {}): Promise<Running> {
   const life = new Lifecycle();
   try {
     const db = life.add('database', openConfiguredDb(config), (d) => d.destroy());
     if (!config.database.connection) await migrate(db);
     else await db.raw('select 1');
+    if (adapters.executor) {
+      await adapters.executor.start();
+      life.add('executor', adapters.executor, (e) => e.stop());
+    }
+    const services = buildServices(db, config, adapters);
     let address: Running['address'];
-    if (role === 'api' || role === 'all') address = await startApi(config, db, life);
-    if (role === 'engine' || role === 'listener') log.warn({ role }, `the ${role} role has nothing to run yet`);
-    return { address, stop: () => life.close() };
+    if (role === 'engine' || role === 'all') startEngine(config, services, life);
+    if (role === 'api' || role === 'all') address = await startApi(config, services, db, life);
+    if (role === 'listener') log.warn({ role }, 'the listener role has nothing to run yet');
+    return { address, services, stop: () => life.close() };
   } catch (err) {
     await life.close();
     throw err;

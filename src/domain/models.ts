@@ -58,8 +58,118 @@ export interface RouteStore {
   get(projectId: string, appName: string, path: string): Promise<Route | undefined>;
   /** The public route exposed at /r/{appName}{path}, whatever its project. */
   getPublic(appName: string, path: string): Promise<Route | undefined>;
+  /** True when any project has a route (public or private) with that app name and path. */
+  existsAnywhere(appName: string, path: string): Promise<boolean>;
   /** Throws ConflictError FRESCO_ROUTE_EXISTS or FRESCO_ROUTE_PUBLIC_URL_TAKEN; NotFound if the app is gone. */
   create(route: NewRoute): Promise<Route>;
   update(projectId: string, appName: string, path: string, patch: RoutePatch): Promise<Route | undefined>;
   delete(projectId: string, appName: string, path: string): Promise<boolean>;
+}
+
+export type CallStatus = 'queued' | 'running' | 'success' | 'error' | 'timeout' | 'cancelled';
+export type CallTrigger = 'http' | 'async' | 'swift' | 'notification' | 'alarm' | 'schedule';
+export const FINAL_STATUSES: readonly CallStatus[] = ['success', 'error', 'timeout', 'cancelled'];
+
+/** What an async call will run with, kept with its record so any engine can run it. */
+export interface StoredRequest {
+  method: string;
+  url: string;
+  requestPath: string;
+  headers: Record<string, string | string[]>;
+  /** Base64 of the body. */
+  body: string;
+}
+
+export interface Call {
+  id: string;
+  projectId: string;
+  app: string;
+  route: string;
+  trigger: CallTrigger;
+  triggerId?: string;
+  status: CallStatus;
+  kind?: 'cold' | 'prestarted' | 'hot';
+  createdAt: Date;
+  startedAt?: Date;
+  completedAt?: Date;
+  durationMs?: number;
+  exitCode?: number;
+  error?: string;
+  result?: Buffer;
+  resultTruncated: boolean;
+  logTruncated: boolean;
+  attempts: number;
+}
+
+/** A finished call's outcome. */
+export interface CallOutcome {
+  status: Exclude<CallStatus, 'queued' | 'running'>;
+  kind?: Call['kind'];
+  startedAt?: Date;
+  completedAt: Date;
+  exitCode?: number | null;
+  error?: string;
+  result: Buffer;
+  resultTruncated: boolean;
+  log: Buffer;
+  logTruncated: boolean;
+}
+
+export interface CallFilter {
+  app?: string;
+  route?: string;
+  status?: CallStatus;
+  since?: Date;
+  /** Opaque marker from a previous page's `next`. */
+  marker?: string;
+  limit: number;
+}
+
+export type NewCall = Pick<Call, 'projectId' | 'app' | 'route' | 'trigger' | 'triggerId'> & {
+  request?: StoredRequest;
+  /** Makes a second insert with the same key a no-op (redelivered events, schedule slots). */
+  dedupeKey?: string;
+};
+
+/** A call an engine has taken, with what it runs with. */
+export interface ClaimedCall {
+  call: Call;
+  request: StoredRequest;
+}
+
+/** Keeps call records; the database is the source of truth for every call's state. */
+export interface CallStore {
+  /** Records a queued call; undefined when its dedupeKey was used before (nothing inserted). */
+  enqueue(call: NewCall): Promise<Call | undefined>;
+  /** Records a finished sync call in one write. */
+  recordFinished(id: string, call: NewCall, outcome: CallOutcome): Promise<void>;
+  get(projectId: string, id: string): Promise<Call | undefined>;
+  getLog(projectId: string, id: string): Promise<{ log: Buffer; truncated: boolean } | undefined>;
+  /** Newest first; `next` is the marker of the following page or null. */
+  list(projectId: string, filter: CallFilter): Promise<{ calls: Call[]; next: string | null }>;
+  /** Takes call `id` if it is queued (or running on an expired lease); undefined otherwise. */
+  claim(id: string, engineId: string, leaseMs: number): Promise<ClaimedCall | undefined>;
+  /** Takes the oldest claimable call, skipping rows other engines hold; undefined if none. */
+  claimNext(engineId: string, leaseMs: number): Promise<ClaimedCall | undefined>;
+  markStarted(id: string, kind: NonNullable<Call['kind']>, at: Date): Promise<void>;
+  /** Extends the lease; false when the call is no longer this engine's to run (e.g. cancelled). */
+  renewLease(id: string, engineId: string, leaseMs: number): Promise<boolean>;
+  /** Puts a call this engine runs back to queued (engine shutting down); false if it was not ours. */
+  release(id: string, engineId: string): Promise<boolean>;
+  /** Records the outcome if the call is still running on this engine; false otherwise. */
+  complete(id: string, engineId: string, outcome: CallOutcome): Promise<boolean>;
+  /** Cancels a queued or running call; returns it, or undefined if unknown. */
+  cancel(projectId: string, id: string): Promise<Call | undefined>;
+  /** Running calls whose lease passed go back to queued (or error past maxAttempts); returns the re-queued ids. */
+  requeueExpired(maxAttempts: number): Promise<string[]>;
+  /** Queued calls created before `olderThan` (to publish again after a broker outage). */
+  listStaleQueued(olderThan: Date, limit: number): Promise<string[]>;
+  /** Deletes finished calls completed before `before`; returns how many. */
+  purge(before: Date): Promise<number>;
+}
+
+/** Hands queued call ids to engines. The call's record is written before `publish`. */
+export interface CallQueue {
+  /** Resolves once the id is durably queued; throws FrescoError FRESCO_QUEUE_UNAVAILABLE otherwise. */
+  publish(callId: string): Promise<void>;
 }

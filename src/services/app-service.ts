@@ -24,7 +24,7 @@ function unwrap(body: unknown, key: string): { value: unknown; root: string } {
 
 /** Use cases on apps: validation and rules; storage through AppStore. */
 export class AppService {
-  constructor(private readonly deps: { appStore: AppStore }) {}
+  constructor(private readonly deps: { appStore: AppStore; onChange?: () => void }) {}
 
   list(projectId: string): Promise<App[]> {
     return this.deps.appStore.list(projectId);
@@ -56,6 +56,7 @@ export class AppService {
       throw new ValidationError(`${root ? 'app.' : ''}name: an app cannot be renamed`);
     }
     const app = await this.deps.appStore.update(projectId, name, { description: input.description, config: input.config });
+    this.deps.onChange?.();
     if (!app) throw new NotFoundError('FRESCO_APP_NOT_FOUND', `App "${name}" not found`);
     return app;
   }

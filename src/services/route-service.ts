@@ -53,7 +53,7 @@ export class RouteService {
   private readonly createSchema;
   private readonly updateSchema;
 
-  constructor(private readonly deps: { routeStore: RouteStore; limits: RouteLimits }) {
+  constructor(private readonly deps: { routeStore: RouteStore; limits: RouteLimits; onChange?: () => void }) {
     const fields = fieldSchemas(deps.limits);
     this.createSchema = z.strictObject({
       ...Object.fromEntries(Object.entries(fields).map(([k, s]) => [k, s.optional()])),
@@ -78,18 +78,20 @@ export class RouteService {
   }
 
   /** Body `{"route": {path, image, ...}}`; defaults of SPEC §2.1 fill the rest. */
-  create(projectId: string, appName: string, body: unknown): Promise<Route> {
+  async create(projectId: string, appName: string, body: unknown): Promise<Route> {
     if (!body || typeof body !== 'object' || !('route' in body)) {
       throw new ValidationError('route: required, e.g. {"route": {"path": "/hello", "image": "hello:latest"}}');
     }
     const input = parseInput(this.createSchema, (body as { route: unknown }).route, 'route');
     const p = toPatch(input);
-    return this.deps.routeStore.create({
+    const route = await this.deps.routeStore.create({
       projectId, appName, path: input.path, image: input.image, type: p.type ?? 'sync', format: p.format ?? 'default',
       memory: p.memory ?? 128, timeout: p.timeout ?? Math.min(30, this.deps.limits.maxTimeout),
       idleTimeout: p.idleTimeout ?? 30, maxConcurrency: p.maxConcurrency ?? 1, headers: p.headers ?? {},
       config: p.config ?? {}, isPublic: p.isPublic ?? false,
     });
+    this.deps.onChange?.();
+    return route;
   }
 
   /** Body: flat fields or `{"route": {...}}`; the path cannot change. */
@@ -100,12 +102,15 @@ export class RouteService {
       throw new ValidationError(`${root ? 'route.' : ''}path: a route's path cannot change`);
     }
     const route = await this.deps.routeStore.update(projectId, appName, path, toPatch(input));
+    this.deps.onChange?.();
     if (!route) throw new NotFoundError('FRESCO_ROUTE_NOT_FOUND', `Route ${path} not found in app "${appName}"`);
     return route;
   }
 
   async delete(projectId: string, appName: string, path: string): Promise<void> {
-    if (!(await this.deps.routeStore.delete(projectId, appName, path))) {
+    const deleted = await this.deps.routeStore.delete(projectId, appName, path);
+    this.deps.onChange?.();
+    if (!deleted) {
       throw new NotFoundError('FRESCO_ROUTE_NOT_FOUND', `Route ${path} not found in app "${appName}"`);
     }
   }

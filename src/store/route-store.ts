@@ -64,6 +64,10 @@ export class KnexRouteStore implements RouteStore {
     return row && toRoute(row);
   }
 
+  async existsAnywhere(appName: string, path: string): Promise<boolean> {
+    return Boolean(await this.db('routes').where({ app_name: appName, path }).first('id'));
+  }
+
   async create(route: NewRoute): Promise<Route> {
     const app = await this.db('apps').where({ project_id: route.projectId, name: route.appName }).first('id');
     if (!app) throw new NotFoundError('FRESCO_APP_NOT_FOUND', `App "${route.appName}" not found`);

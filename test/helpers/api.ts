@@ -1,9 +1,7 @@
 import type Koa from 'koa';
-import { createApi } from '../../src/api/app';
-import { createMetrics } from '../../src/api/metrics';
 import { loadConfig, Config } from '../../src/config/config';
 import type { Db } from '../../src/store/db';
-import { buildAuth, buildServices } from '../../src/main';
+import { Adapters, buildApi, buildServices, Services } from '../../src/main';
 
 /** A test configuration: built-in defaults plus `env`-style overrides (FRESCO_* names). */
 export function testConfig(env: Record<string, string> = {}): Config {
@@ -11,10 +9,8 @@ export function testConfig(env: Record<string, string> = {}): Config {
 }
 
 /** The real Koa API on `db`, as main.ts wires it, for supertest(app.callback()). */
-export function buildTestApi(db: Db, config: Config = testConfig()): Koa {
-  return createApi({
-    ...buildServices(db, config), ...buildAuth(config), maxBodySize: config.DEFAULT.max_body_size,
-    publicUrl: config.DEFAULT.public_url, version: 'test', metrics: createMetrics(),
-    checkHealth: async () => { await db.raw('select 1'); },
-  });
+export function buildTestApi(db: Db, config: Config = testConfig(), adapters: Adapters = {}): Koa & { services: Services } {
+  const services = buildServices(db, config, adapters);
+  const app = buildApi(config, services, async () => { await db.raw('select 1'); });
+  return Object.assign(app, { services });
 }

@@ -43,7 +43,11 @@ export function errorHandler(): Middleware {
       if (fe.status >= 500) log.error({ err, requestId: ctx.state.requestId }, 'request failed');
       ctx.status = fe.status;
       ctx.set(fe.headers);
-      ctx.body = { error: { message: fe.expose ? fe.message : 'Internal error', code: fe.code, request_id: ctx.state.requestId } };
+      const callId = (err as { callId?: string }).callId;
+      ctx.body = {
+        error: { message: fe.expose ? fe.message : 'Internal error', code: fe.code, request_id: ctx.state.requestId },
+        ...(callId ? { call_id: callId } : {}),
+      };
     }
   };
 }

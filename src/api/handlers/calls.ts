@@ -1,0 +1,43 @@
+import Router from '@koa/router';
+import type { Call } from '../../domain/models';
+import type { Authorizer } from '../../domain/identity';
+import type { CallService } from '../../services/call-service';
+import { guard, type FrescoState } from '../context';
+
+/** The Call of SPEC §2.2. */
+export function presentCall(c: Call) {
+  return {
+    id: c.id, project_id: c.projectId, app: c.app, route: c.route, status: c.status, trigger: c.trigger,
+    trigger_id: c.triggerId ?? null, cold: c.kind ? c.kind !== 'hot' : null, kind: c.kind ?? null,
+    created_at: c.createdAt.toISOString(), started_at: c.startedAt?.toISOString() ?? null,
+    completed_at: c.completedAt?.toISOString() ?? null, duration_ms: c.durationMs ?? null,
+    exit_code: c.exitCode ?? null, error: c.error ?? null, result: c.result?.toString('utf8') ?? null,
+    truncated: c.resultTruncated, log_truncated: c.logTruncated, attempts: c.attempts,
+  };
+}
+
+/** /v1/{project_id}/calls[/{id}[/log]]. */
+export function callRoutes(router: Router<FrescoState>, deps: { calls: CallService; authorizer: Authorizer }): void {
+  const allow = guard(deps.authorizer);
+  router.get('/v1/:project_id/calls', async (ctx) => {
+    allow(ctx, 'fresco:call:list');
+    const page = await deps.calls.list(ctx.params.project_id, ctx.query);
+    ctx.body = { calls: page.calls.map(presentCall), next: page.next };
+  });
+  router.get('/v1/:project_id/calls/:id', async (ctx) => {
+    allow(ctx, 'fresco:call:get');
+    ctx.body = { call: presentCall(await deps.calls.get(ctx.params.project_id, ctx.params.id)) };
+  });
+  router.get('/v1/:project_id/calls/:id/log', async (ctx) => {
+    allow(ctx, 'fresco:call:get');
+    const log = await deps.calls.log(ctx.params.project_id, ctx.params.id);
+    ctx.type = 'text/plain; charset=utf-8';
+    if (log.truncated) ctx.set('X-Fresco-Log-Truncated', 'true');
+    ctx.body = log.log;
+  });
+  router.delete('/v1/:project_id/calls/:id', async (ctx) => {
+    allow(ctx, 'fresco:call:cancel');
+    const call = await deps.calls.cancel(ctx.params.project_id, ctx.params.id);
+    ctx.body = { call: presentCall(call), message: call.status === 'cancelled' ? 'Call cancelled' : 'Call had already finished' };
+  });
+}

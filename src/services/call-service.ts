@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { NotFoundError } from '../errors';
+import type { Call, CallStore } from '../domain/models';
+import { parseInput } from './validation';
+
+const listSchema = z.strictObject({
+  app: z.string().max(255).optional(),
+  route: z.string().max(1024).optional(),
+  status: z.enum(['queued', 'running', 'success', 'error', 'timeout', 'cancelled']).optional(),
+  since: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).optional(),
+  marker: z.string().max(512).optional(),
+  limit: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1')
+    .max(1000, 'must be at most 1000').optional(),
+});
+
+/** Reads and cancels call records (SPEC §2.2). */
+export class CallService {
+  constructor(private readonly deps: { callStore: CallStore; onCancel?: (id: string) => void }) {}
+
+  /** Filters from the query string; throws ValidationError naming the parameter. */
+  list(projectId: string, query: unknown): Promise<{ calls: Call[]; next: string | null }> {
+    const q = parseInput(listSchema, query);
+    return this.deps.callStore.list(projectId, {
+      app: q.app, route: q.route && (q.route.startsWith('/') ? q.route : `/${q.route}`), status: q.status,
+      since: q.since ? new Date(q.since) : undefined, marker: q.marker, limit: q.limit ?? 50,
+    });
+  }
+
+  /** Throws NotFoundError FRESCO_CALL_NOT_FOUND. */
+  async get(projectId: string, id: string): Promise<Call> {
+    const call = await this.deps.callStore.get(projectId, id);
+    if (!call) throw new NotFoundError('FRESCO_CALL_NOT_FOUND', `Call ${id} not found`);
+    return call;
+  }
+
+  async log(projectId: string, id: string): Promise<{ log: Buffer; truncated: boolean }> {
+    const log = await this.deps.callStore.getLog(projectId, id);
+    if (!log) throw new NotFoundError('FRESCO_CALL_NOT_FOUND', `Call ${id} not found`);
+    return log;
+  }
+
+  /** A queued call never runs; a running one is killed by its engine. Finished calls are left as they are. */
+  async cancel(projectId: string, id: string): Promise<Call> {
+    const call = await this.deps.callStore.cancel(projectId, id);
+    if (!call) throw new NotFoundError('FRESCO_CALL_NOT_FOUND', `Call ${id} not found`);
+    if (call.status === 'cancelled') this.deps.onCancel?.(id);
+    return call;
+  }
+}

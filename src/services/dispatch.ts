@@ -1,0 +1,85 @@
+import { EventEmitter } from 'node:events';
+import type { CallQueue, CallStore } from '../domain/models';
+import { log } from '../log';
+import type { AsyncEngine } from './async-engine';
+
+/** The in-process queue (no transport_url): the database holds the calls; publish wakes local engines. */
+export class LocalCallQueue implements CallQueue {
+  readonly wakeups = new EventEmitter();
+
+  async publish(): Promise<void> {
+    this.wakeups.emit('wake');
+  }
+}
+
+/** Feeds an AsyncEngine from the database: claims queued calls while it has free slots. */
+export class PollingDispatcher {
+  private timer?: NodeJS.Timeout;
+  private pumping = false;
+  private stopped = true;
+  private readonly wake = () => void this.pump();
+
+  constructor(private readonly engine: AsyncEngine, private readonly queue: LocalCallQueue,
+    private readonly pollMs = 500) {}
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.queue.wakeups.on('wake', this.wake);
+    this.timer = setInterval(this.wake, this.pollMs);
+    void this.pump();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.queue.wakeups.off('wake', this.wake);
+    clearInterval(this.timer);
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (!this.stopped && this.engine.free > 0 && await this.engine.startNext(this.wake));
+    } catch (err) {
+      log.warn({ err }, 'dispatcher could not claim a call; retrying on the next tick');
+    } finally {
+      this.pumping = false;
+    }
+  }
+}
+
+/** Periodic upkeep shared by both queues: leases that lapsed, calls a broker outage left behind, retention. */
+export class Sweeper {
+  private timer?: NodeJS.Timeout;
+  private lastPurge = 0;
+
+  constructor(private readonly deps: { calls: CallStore; queue: CallQueue },
+    private readonly options: { intervalMs: number; maxAttempts: number; retentionMs: number; republishAfterMs?: number }) {}
+
+  start(): void {
+    this.timer ??= setInterval(() => void this.sweep(), this.options.intervalMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One pass; safe to call at any time. */
+  async sweep(): Promise<void> {
+    try {
+      const requeued = await this.deps.calls.requeueExpired(this.options.maxAttempts);
+      const after = this.options.republishAfterMs;
+      const stale = after ? await this.deps.calls.listStaleQueued(new Date(Date.now() - after), 500) : [];
+      for (const id of new Set([...requeued, ...stale])) await this.deps.queue.publish(id);
+      if (Date.now() - this.lastPurge > 3600_000) {
+        this.lastPurge = Date.now();
+        const purged = await this.deps.calls.purge(new Date(Date.now() - this.options.retentionMs));
+        if (purged) log.info({ purged }, 'purged call records past retention');
+      }
+    } catch (err) {
+      log.warn({ err }, 'sweep failed; retrying on the next tick');
+    }
+  }
+}

@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { FrescoError, ServiceUnavailableError } from '../errors';
+import type { CallRequest, CallResult, Executor } from '../domain/executor';
+import type { Call, CallQueue, CallStore, CallTrigger, NewCall } from '../domain/models';
+import { log } from '../log';
+import type { ResolvedRoute } from './route-resolver';
+
+/** An HTTP request (or event) to run a route with. */
+export interface RunInput {
+  method: string;
+  url: string;
+  requestPath: string;
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+  trigger: CallTrigger;
+  triggerId?: string;
+  /** Aborted when the caller goes away (sync calls only). */
+  signal?: AbortSignal;
+  dedupeKey?: string;
+}
+
+export type RunAnswer =
+  | { mode: 'sync'; callId: string; result: CallResult }
+  | { mode: 'async'; call: Call };
+
+// Headers that carry credentials or identities a function must never see (SPEC §3).
+const PRIVATE_HEADERS = new Set([
+  'x-auth-token', 'x-subject-token', 'x-service-token', 'x-identity-status', 'x-roles', 'x-user-id',
+  'x-project-id', 'x-service-roles', 'cookie',
+]);
+
+/** The caller's headers without credentials. */
+export function functionHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined && !PRIVATE_HEADERS.has(name.toLowerCase())) out[name.toLowerCase()] = value;
+  }
+  return out;
+}
+
+/** Runs routes: sync calls on this process's executor, async ones through the queue. */
+export class RunService {
+  constructor(private readonly deps: { calls: CallStore; queue: CallQueue; executor?: Executor }) {}
+
+  /** Runs `input` on the route as its type says; never throws for a function's own failure. */
+  run(target: ResolvedRoute, input: RunInput): Promise<RunAnswer> {
+    return target.route.type === 'async' ? this.accept(target, input) : this.runSync(target, input);
+  }
+
+  /** Records and queues an async call; resolves once it is durably recorded. */
+  async accept(target: ResolvedRoute, input: RunInput): Promise<RunAnswer & { mode: 'async' }> {
+    const call = await this.deps.calls.enqueue({
+      ...this.newCall(target, input.trigger === 'http' ? 'async' : input.trigger, input.triggerId),
+      dedupeKey: input.dedupeKey,
+      request: {
+        method: input.method, url: input.url, requestPath: input.requestPath,
+        headers: functionHeaders(input.headers), body: input.body.toString('base64'),
+      },
+    });
+    if (!call) throw new FrescoError('FRESCO_CALL_DUPLICATE', 409, 'This event was already accepted');
+    try {
+      await this.deps.queue.publish(call.id);
+    } catch (err) {
+      // The record is durable: the engines' sweeper publishes it again once the broker is back.
+      log.warn({ err, callId: call.id }, 'queue publish failed; the call stays queued in the database');
+    }
+    return { mode: 'async', call };
+  }
+
+  private async runSync(target: ResolvedRoute, input: RunInput): Promise<RunAnswer & { mode: 'sync' }> {
+    const executor = this.deps.executor;
+    if (!executor) throw new ServiceUnavailableError('FRESCO_ENGINE_UNAVAILABLE', 'No engine runs sync calls here');
+    const id = randomUUID();
+    const req: CallRequest = {
+      id, route: target.runnable, method: input.method, url: input.url, requestPath: input.requestPath,
+      headers: functionHeaders(input.headers), body: input.body, signal: input.signal,
+    };
+    const result = await executor.run(req);
+    const record = this.deps.calls.recordFinished(id, this.newCall(target, input.trigger, input.triggerId), {
+      status: result.status, kind: result.kind, startedAt: result.startedAt, completedAt: result.completedAt,
+      exitCode: result.exitCode, error: result.error, result: result.output, resultTruncated: result.outputTruncated,
+      log: result.log, logTruncated: result.logTruncated,
+    });
+    await record;
+    return { mode: 'sync', callId: id, result };
+  }
+
+  private newCall(target: ResolvedRoute, trigger: CallTrigger, triggerId?: string): NewCall {
+    return { projectId: target.route.projectId, app: target.route.appName, route: target.route.path, trigger, triggerId };
+  }
+}

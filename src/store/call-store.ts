@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import { ValidationError } from '../errors';
+import type {
+  Call, CallFilter, CallOutcome, CallStore, ClaimedCall, NewCall, StoredRequest,
+} from '../domain/models';
+import { Db } from './db';
+
+interface CallRow {
+  id: string; project_id: string; app: string; route: string; trigger: Call['trigger']; trigger_id: string | null;
+  status: Call['status']; kind: Call['kind'] | null; created_at: Date; started_at: Date | null;
+  completed_at: Date | null; duration_ms: number | null; exit_code: number | null; error: string | null;
+  result: Uint8Array | null; result_truncated: boolean; log_truncated: boolean; attempts: number;
+  request?: StoredRequest | null;
+}
+
+const SUMMARY = ['id', 'project_id', 'app', 'route', 'trigger', 'trigger_id', 'status', 'kind', 'created_at',
+  'started_at', 'completed_at', 'duration_ms', 'exit_code', 'error', 'result', 'result_truncated', 'log_truncated',
+  'attempts'];
+
+const date = (d: Date | null) => (d ? new Date(d) : undefined);
+
+function toCall(r: CallRow): Call {
+  return {
+    id: r.id, projectId: r.project_id, app: r.app, route: r.route, trigger: r.trigger,
+    triggerId: r.trigger_id ?? undefined, status: r.status, kind: r.kind ?? undefined,
+    createdAt: new Date(r.created_at), startedAt: date(r.started_at), completedAt: date(r.completed_at),
+    durationMs: r.duration_ms ?? undefined, exitCode: r.exit_code ?? undefined, error: r.error ?? undefined,
+    result: r.result ? Buffer.from(r.result) : undefined, resultTruncated: r.result_truncated,
+    logTruncated: r.log_truncated, attempts: r.attempts,
+  };
+}
+
+function outcomeColumns(o: CallOutcome): Record<string, unknown> {
+  return {
+    status: o.status, kind: o.kind ?? null, started_at: o.startedAt ?? null, completed_at: o.completedAt,
+    duration_ms: o.startedAt ? Math.max(0, o.completedAt.getTime() - o.startedAt.getTime()) : null,
+    exit_code: o.exitCode ?? null, error: o.error ?? null, result: o.result, result_truncated: o.resultTruncated,
+    log: o.log, log_truncated: o.logTruncated, lease_until: null,
+  };
+}
+
+function encodeMarker(c: Call): string {
+  return Buffer.from(`${c.createdAt.toISOString()}|${c.id}`).toString('base64url');
+}
+
+function decodeMarker(marker: string): { createdAt: Date; id: string } {
+  const [at, id] = Buffer.from(marker, 'base64url').toString().split('|');
+  const createdAt = new Date(at);
+  if (!id || Number.isNaN(createdAt.getTime())) throw new ValidationError('marker: not a marker this API returned');
+  return { createdAt, id };
+}
+
+/** The knex implementation of CallStore; leases use the database clock. */
+export class KnexCallStore implements CallStore {
+  constructor(private readonly db: Db) {}
+
+  async enqueue(call: NewCall): Promise<Call | undefined> {
+    const rows = await this.db('calls').insert({
+      id: randomUUID(), project_id: call.projectId, app: call.app, route: call.route, trigger: call.trigger,
+      trigger_id: call.triggerId ?? null, status: 'queued', created_at: new Date(),
+      request: call.request ? JSON.stringify(call.request) : null, dedupe_key: call.dedupeKey ?? null,
+    }).onConflict('dedupe_key').ignore().returning(SUMMARY);
+    return rows[0] ? toCall(rows[0] as CallRow) : undefined;
+  }
+
+  async recordFinished(id: string, call: NewCall, outcome: CallOutcome): Promise<void> {
+    await this.db('calls').insert({
+      id, project_id: call.projectId, app: call.app, route: call.route, trigger: call.trigger,
+      trigger_id: call.triggerId ?? null, created_at: outcome.startedAt ?? outcome.completedAt, attempts: 1,
+      ...outcomeColumns(outcome),
+    });
+  }
+
+  async get(projectId: string, id: string): Promise<Call | undefined> {
+    if (!isUuid(id)) return undefined;
+    const row = await this.db('calls').where({ project_id: projectId, id }).first(SUMMARY);
+    return row && toCall(row);
+  }
+
+  async getLog(projectId: string, id: string): Promise<{ log: Buffer; truncated: boolean } | undefined> {
+    if (!isUuid(id)) return undefined;
+    const row = await this.db('calls').where({ project_id: projectId, id }).first('log', 'log_truncated');
+    return row && { log: row.log ? Buffer.from(row.log) : Buffer.alloc(0), truncated: row.log_truncated };
+  }
+
+  async list(projectId: string, f: CallFilter): Promise<{ calls: Call[]; next: string | null }> {
+    const q = this.db('calls').where({ project_id: projectId }).select(SUMMARY)
+      .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(f.limit + 1);
+    if (f.app) q.where({ app: f.app });
+    if (f.route) q.where({ route: f.route });
+    if (f.status) q.where({ status: f.status });
+    if (f.since) q.where('created_at', '>=', f.since);
+    if (f.marker) {
+      const m = decodeMarker(f.marker);
+      q.whereRaw('(created_at, id) < (?, ?)', [m.createdAt, m.id]);
+    }
+    const calls = (await q).map(toCall);
+    const more = calls.length > f.limit;
+    if (more) calls.pop();
+    return { calls, next: more ? encodeMarker(calls[calls.length - 1]) : null };
+  }
+
+  async claim(id: string, engineId: string, leaseMs: number): Promise<ClaimedCall | undefined> {
+    const rows = await this.db('calls').where({ id, status: 'queued' })
+      .update(this.claimColumns(engineId, leaseMs)).returning([...SUMMARY, 'request']);
+    return this.claimed(rows[0]);
+  }
+
+  async claimNext(engineId: string, leaseMs: number): Promise<ClaimedCall | undefined> {
+    const next = this.db('calls').select('id').where({ status: 'queued' }).orderBy('created_at').limit(1)
+      .forUpdate().skipLocked();
+    const rows = await this.db('calls').whereIn('id', next)
+      .update(this.claimColumns(engineId, leaseMs)).returning([...SUMMARY, 'request']);
+    return this.claimed(rows[0]);
+  }
+
+  async markStarted(id: string, kind: NonNullable<Call['kind']>, at: Date): Promise<void> {
+    await this.db('calls').where({ id, status: 'running' }).update({ kind, started_at: at });
+  }
+
+  async renewLease(id: string, engineId: string, leaseMs: number): Promise<boolean> {
+    const n = await this.db('calls').where({ id, status: 'running', engine_id: engineId })
+      .update({ lease_until: this.leaseUntil(leaseMs) }).returning('id');
+    return n.length > 0;
+  }
+
+  async release(id: string, engineId: string): Promise<boolean> {
+    const n = await this.db('calls').where({ id, status: 'running', engine_id: engineId })
+      .update({ status: 'queued', engine_id: null, lease_until: null, started_at: null, kind: null }).returning('id');
+    return n.length > 0;
+  }
+
+  async complete(id: string, engineId: string, outcome: CallOutcome): Promise<boolean> {
+    const n = await this.db('calls').where({ id, status: 'running', engine_id: engineId })
+      .update(outcomeColumns(outcome)).returning('id');
+    return n.length > 0;
+  }
+
+  async cancel(projectId: string, id: string): Promise<Call | undefined> {
+    if (!isUuid(id)) return undefined;
+    await this.db('calls').where({ project_id: projectId, id }).whereIn('status', ['queued', 'running'])
+      .update({
+        status: 'cancelled', completed_at: new Date(), lease_until: null, error: 'cancelled by the user',
+        duration_ms: this.db.raw('CASE WHEN started_at IS NULL THEN NULL ELSE ' +
+          '(EXTRACT(EPOCH FROM (now() - started_at)) * 1000)::int END'),
+      });
+    return this.get(projectId, id);
+  }
+
+  async requeueExpired(maxAttempts: number): Promise<string[]> {
+    const rows = await this.db('calls').where({ status: 'running' }).where('lease_until', '<', this.db.fn.now())
+      .update({
+        status: this.db.raw("CASE WHEN attempts >= ? THEN 'error' ELSE 'queued' END", [maxAttempts]),
+        error: this.db.raw("CASE WHEN attempts >= ? THEN ? ELSE NULL END",
+          [maxAttempts, `the engine running this call stopped answering ${maxAttempts} times`]),
+        completed_at: this.db.raw('CASE WHEN attempts >= ? THEN now() ELSE NULL END', [maxAttempts]),
+        engine_id: null, lease_until: null, started_at: null,
+      }).returning(['id', 'status']);
+    return rows.filter((r: { status: string }) => r.status === 'queued').map((r: { id: string }) => r.id);
+  }
+
+  async listStaleQueued(olderThan: Date, limit: number): Promise<string[]> {
+    const rows = await this.db('calls').where({ status: 'queued' }).where('created_at', '<', olderThan)
+      .orderBy('created_at').limit(limit).select('id');
+    return rows.map((r: { id: string }) => r.id);
+  }
+
+  async purge(before: Date): Promise<number> {
+    const rows = await this.db('calls').whereNotIn('status', ['queued', 'running'])
+      .where('completed_at', '<', before).delete().returning('id');
+    return rows.length;
+  }
+
+  private leaseUntil(leaseMs: number) {
+    return this.db.raw(`now() + make_interval(secs => ?)`, [leaseMs / 1000]);
+  }
+
+  private claimColumns(engineId: string, leaseMs: number) {
+    return { status: 'running', engine_id: engineId, lease_until: this.leaseUntil(leaseMs),
+      attempts: this.db.raw('attempts + 1') };
+  }
+
+  private claimed(row: CallRow | undefined): ClaimedCall | undefined {
+    if (!row?.request) return row ? { call: toCall(row), request: emptyRequest() } : undefined;
+    return { call: toCall(row), request: row.request };
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const isUuid = (s: string) => UUID.test(s);
+const emptyRequest = (): StoredRequest => ({ method: 'POST', url: '', requestPath: '', headers: {}, body: '' });

@@ -1,0 +1,34 @@
+import type { CallRequest, CallResult, Executor } from '../../src/domain/executor';
+
+// An in-memory Executor for API and queue tests that are about Fresco's own behaviour (records,
+// statuses, answers), not Docker's; the Docker executor has its own tests on a real engine.
+// Each call's behaviour comes from the request body: "fail", "timeout", "hang" or anything else
+// (echoed back as "echo:<body>").
+
+export class ScriptedExecutor implements Executor {
+  readonly seen: CallRequest[] = [];
+  started = false;
+
+  async start(): Promise<void> { this.started = true; }
+  async stop(): Promise<void> { this.started = false; }
+
+  async run(req: CallRequest): Promise<CallResult> {
+    this.seen.push(req);
+    const startedAt = new Date();
+    req.onStart?.('cold');
+    const body = req.body.toString();
+    const base = { kind: 'cold' as const, startedAt, outputTruncated: false, logTruncated: false, log: Buffer.from(`log of ${req.id}\n`) };
+    if (body === 'hang') await this.untilAborted(req.signal);
+    if (req.signal?.aborted) return { ...base, status: 'cancelled', exitCode: null, output: Buffer.alloc(0), error: 'cancelled', completedAt: new Date() };
+    if (body === 'fail') return { ...base, status: 'error', exitCode: 3, output: Buffer.from('partial'), error: 'exit code 3', completedAt: new Date() };
+    if (body === 'timeout') return { ...base, status: 'timeout', exitCode: null, output: Buffer.alloc(0), error: 'timed out after 1 s', completedAt: new Date() };
+    return { ...base, status: 'success', exitCode: 0, output: Buffer.from(`echo:${body}`), completedAt: new Date() };
+  }
+
+  private untilAborted(signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (!signal || signal.aborted) return resolve();
+      signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+  }
+}

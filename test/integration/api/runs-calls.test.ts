@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import request from 'supertest';
+import { createTestDb, TestDb } from '../../helpers/db';
+import { buildTestApi, testConfig } from '../../helpers/api';
+import { ScriptedExecutor } from '../../helpers/scripted-executor';
+import { waitFor } from '../../helpers/wait';
+import { PollingDispatcher, LocalCallQueue } from '../../../src/services/dispatch';
+
+describe('API: runs and call records (PostgreSQL, in-process queue)', () => {
+  let t: TestDb;
+  let app: ReturnType<typeof buildTestApi>;
+  let dispatcher: PollingDispatcher;
+  const executor = new ScriptedExecutor();
+  const api = () => request(app.callback());
+  before(async () => {
+    t = await createTestDb();
+    app = buildTestApi(t.db, testConfig({ FRESCO_PUBLIC_URL: 'http://fresco.example:8080' }), { executor });
+    dispatcher = new PollingDispatcher(app.services.engine!, app.services.queue as LocalCallQueue, 100);
+    dispatcher.start();
+    await api().post('/v1/demo/apps').send({ app: { name: 'fn', config: { APP_LEVEL: 'a', SHARED: 'app' } } });
+    await api().post('/v1/demo/apps/fn/routes').send({ route: { path: '/echo', image: 'x:1', config: { SHARED: 'route' } } });
+    await api().post('/v1/demo/apps/fn/routes').send({ route: { path: '/pub/echo', image: 'x:1', is_public: true,
+      headers: { 'X-Powered-By': ['fresco'] } } });
+    await api().post('/v1/demo/apps/fn/routes').send({ route: { path: '/later', image: 'x:1', type: 'async' } });
+  });
+  after(async () => {
+    dispatcher.stop();
+    await t.drop();
+  });
+
+  it('runs a sync route on /v1/r with the Picasso answer and records the call', async () => {
+    const res = await api().post('/v1/r/demo/fn/echo').set('X-Auth-Token', 'secret-token').set('X-Custom', 'v')
+      .set('Content-Type', 'text/plain').send('hi');
+    assert.equal(res.status, 200);
+    assert.equal(res.body.result, 'echo:hi');
+    assert.match(res.body.call_id, /^[0-9a-f-]{36}$/);
+    assert.equal(res.headers['x-fresco-call-id'], res.body.call_id);
+    const seen = executor.seen.at(-1)!;
+    assert.equal(seen.headers['x-custom'], 'v');
+    assert.equal(seen.headers['x-auth-token'], undefined, 'tokens never reach the function');
+    assert.deepEqual(seen.route.config, { APP_LEVEL: 'a', SHARED: 'route' }, 'route config wins over app config');
+    const call = (await api().get(`/v1/demo/calls/${res.body.call_id}`)).body.call;
+    assert.equal(call.status, 'success');
+    assert.equal(call.trigger, 'http');
+    assert.equal(call.cold, true);
+    assert.equal(call.result, 'echo:hi');
+    assert.equal(call.exit_code, 0);
+    const log = await api().get(`/v1/demo/calls/${res.body.call_id}/log`);
+    assert.equal(log.headers['content-type'], 'text/plain; charset=utf-8');
+    assert.equal(log.text, `log of ${res.body.call_id}\n`);
+    assert.equal((await api().get(`/v1/other/calls/${res.body.call_id}`)).status, 404, 'not visible to another project');
+  });
+
+  it('answers a failing function with 502 and a timeout with 504, keeping the call id', async () => {
+    const failed = await api().post('/v1/r/demo/fn/echo').type('text').send('fail');
+    assert.equal(failed.status, 502);
+    assert.equal(failed.body.error.code, 'FRESCO_CALL_FAILED');
+    assert.match(failed.body.error.message, /exit code 3/);
+    assert.equal((await api().get(`/v1/demo/calls/${failed.body.call_id}`)).body.call.status, 'error');
+    const slow = await api().post('/v1/r/demo/fn/echo').type('text').send('timeout');
+    assert.equal(slow.status, 504);
+    assert.equal((await api().get(`/v1/demo/calls/${slow.body.call_id}`)).body.call.status, 'timeout');
+  });
+
+  it('runs public routes on /r with the raw output and route headers; private ones are 403, unknown 404', async () => {
+    const pub = await api().put('/r/fn/pub/echo?x=1').type('text').send('raw');
+    assert.equal(pub.status, 200);
+    assert.equal(pub.text, 'echo:raw');
+    assert.equal(pub.headers['x-powered-by'], 'fresco');
+    assert.equal(executor.seen.at(-1)!.method, 'PUT');
+    assert.equal(executor.seen.at(-1)!.requestPath, '/r/fn/pub/echo?x=1');
+    const priv = await api().post('/r/fn/echo').send('x');
+    assert.equal(priv.status, 403);
+    assert.equal(priv.body.error.code, 'FRESCO_ROUTE_PRIVATE');
+    assert.equal((await api().get('/r/fn/nothing')).status, 404);
+    assert.equal((await api().get('/r/nope/echo')).status, 404);
+  });
+
+  it('accepts an async call with 202 and a Location, then the engine runs it to success', async () => {
+    const res = await api().post('/v1/r/demo/fn/later').type('text').send('async-body');
+    assert.equal(res.status, 202);
+    assert.equal(res.headers.location, `http://fresco.example:8080/v1/demo/calls/${res.body.call_id}`);
+    const call = await waitFor('the async call to finish', async () => {
+      const c = (await api().get(`/v1/demo/calls/${res.body.call_id}`)).body.call;
+      return c.status === 'success' && c;
+    });
+    assert.equal(call.result, 'echo:async-body');
+    assert.equal(call.trigger, 'async');
+    assert.ok(call.started_at && call.completed_at && call.duration_ms >= 0);
+  });
+
+  it('cancels a running async call (killed) and leaves finished ones alone', async () => {
+    const res = await api().post('/v1/r/demo/fn/later').type('text').send('hang');
+    await waitFor('the call to run', async () =>
+      (await api().get(`/v1/demo/calls/${res.body.call_id}`)).body.call.status === 'running');
+    const cancelled = await api().delete(`/v1/demo/calls/${res.body.call_id}`);
+    assert.equal(cancelled.body.call.status, 'cancelled');
+    await waitFor('the engine to free its slot', () => app.services.engine!.free === app.services.engine!.options.concurrency);
+    assert.equal((await api().get(`/v1/demo/calls/${res.body.call_id}`)).body.call.status, 'cancelled');
+    const done = (await api().get('/v1/demo/calls?status=success&limit=1')).body.calls[0];
+    assert.equal((await api().delete(`/v1/demo/calls/${done.id}`)).body.call.status, 'success');
+  });
+
+  it('lists calls newest first with filters and pagination', async () => {
+    for (let i = 0; i < 5; i++) await api().post('/v1/r/demo/fn/echo').type('text').send(`n${i}`);
+    const page1 = await api().get('/v1/demo/calls?route=/echo&status=success&limit=3');
+    assert.equal(page1.body.calls.length, 3);
+    assert.equal(page1.body.calls[0].result, 'echo:n4');
+    const page2 = await api().get(`/v1/demo/calls?route=/echo&status=success&limit=3&marker=${page1.body.next}`);
+    assert.deepEqual(page2.body.calls.map((c: { result: string }) => c.result).slice(0, 2), ['echo:n1', 'echo:n0']);
+    const bad = await api().get('/v1/demo/calls?status=weird');
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error.message, /status:/);
+    assert.equal((await api().get('/v1/demo/calls?limit=0')).status, 400);
+    assert.equal((await api().get('/v1/demo/calls?marker=zzz')).status, 400);
+    assert.equal((await api().get('/v1/demo/calls/not-a-uuid')).status, 404);
+  });
+});
