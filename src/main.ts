@@ -3,7 +3,9 @@ import http from 'node:http';
 import path from 'node:path';
 import type { Middleware } from 'koa';
 import { createApi } from './api/app';
+import { alarmRoutes } from './api/handlers/alarms';
 import { callRoutes } from './api/handlers/calls';
+import { triggerRoutes } from './api/handlers/triggers';
 import { runRoutes } from './api/handlers/runs';
 import { createMetrics } from './api/metrics';
 import type { Config } from './config/config';
@@ -14,15 +16,20 @@ import { Lifecycle } from './lifecycle';
 import { log } from './log';
 import { AppService } from './services/app-service';
 import { AsyncEngine } from './services/async-engine';
+import { triggerRules } from './events';
 import { CallService } from './services/call-service';
+import { EventService } from './services/event-service';
 import { LocalCallQueue, PollingDispatcher, Sweeper } from './services/dispatch';
 import { RouteResolver } from './services/route-resolver';
+import { ScheduleTicker } from './services/schedule-ticker';
 import { RouteService } from './services/route-service';
 import { RunService } from './services/run-service';
+import { TriggerService } from './services/trigger-service';
 import { KnexAppStore } from './store/app-store';
 import { KnexCallStore } from './store/call-store';
 import { Db, migrate, openDb } from './store/db';
 import { KnexRouteStore } from './store/route-store';
+import { KnexTriggerStore } from './store/trigger-store';
 
 // The composition root: config → adapters → services → roles. Only this file wires implementations.
 
@@ -60,13 +67,16 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}) {
   });
   const calls = new CallService({ callStore, onCancel: (id) => engine?.abort(id) });
   const onChange = () => resolver.invalidate();
+  const triggerStore = new KnexTriggerStore(db);
+  const runs = new RunService({ calls: callStore, queue, executor: adapters.executor });
   return {
     apps: new AppService({ appStore, onChange }),
     routes: new RouteService({
       routeStore, onChange, limits: { maxTimeout: config.DEFAULT.max_timeout, maxMemory: config.DEFAULT.max_memory },
     }),
-    calls, callStore, resolver, queue, engine,
-    runs: new RunService({ calls: callStore, queue, executor: adapters.executor }),
+    calls, callStore, resolver, queue, engine, runs,
+    triggers: new TriggerService({ triggerStore, routeStore, rules: triggerRules }),
+    events: new EventService({ triggerStore, resolver, runs, maxMessageBytes: config.notifications.max_message_size }),
   };
 }
 
@@ -94,6 +104,8 @@ export function buildApi(config: Config, services: Services, checkHealth: () => 
     extraRoutes: [
       (r) => runRoutes(r, { resolver: services.resolver, runs: services.runs, authorizer: auth.authorizer, maxBodySize, publicUrl }),
       (r) => callRoutes(r, { calls: services.calls, authorizer: auth.authorizer }),
+      (r) => triggerRoutes(r, { triggers: services.triggers, authorizer: auth.authorizer, publicUrl }),
+      (r) => alarmRoutes(r, { events: services.events, authenticate: auth.authenticate, maxBodySize }),
     ],
   });
 }
@@ -137,6 +149,12 @@ function startEngine(config: Config, services: Services, life: Lifecycle): void 
   life.add('async engine', engine, (e) => e.releaseAll());
 }
 
+function startListener(services: Services, life: Lifecycle): void {
+  const ticker = new ScheduleTicker(services.events);
+  ticker.start();
+  life.add('schedule ticker', ticker, (t) => t.stop());
+}
+
 /** Starts the given role(s); the database is migrated first when it is the embedded one. */
 export async function start(config: Config, role: Role, adapters: Adapters = {}): Promise<Running> {
   const life = new Lifecycle();
@@ -152,7 +170,7 @@ export async function start(config: Config, role: Role, adapters: Adapters = {})
     let address: Running['address'];
     if (role === 'engine' || role === 'all') startEngine(config, services, life);
     if (role === 'api' || role === 'all') address = await startApi(config, services, db, life);
-    if (role === 'listener') log.warn({ role }, 'the listener role has nothing to run yet');
+    if (role === 'listener' || role === 'all') startListener(services, life);
     return { address, services, stop: () => life.close() };
   } catch (err) {
     await life.close();

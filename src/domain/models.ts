@@ -173,3 +173,42 @@ export interface CallQueue {
   /** Resolves once the id is durably queued; throws FrescoError FRESCO_QUEUE_UNAVAILABLE otherwise. */
   publish(callId: string): Promise<void>;
 }
+
+export type TriggerType = 'swift' | 'notification' | 'alarm' | 'schedule';
+
+export interface Trigger {
+  id: string;
+  projectId: string;
+  name: string;
+  type: TriggerType;
+  app: string;
+  /** Route path with its leading slash. */
+  route: string;
+  filter: Record<string, unknown>;
+  schedule?: string;
+  timezone?: string;
+  /** Alarm triggers: the unguessable part of the callback URL. Never shown except in callback_url. */
+  secret?: string;
+  enabled: boolean;
+  lastFiredAt?: Date;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type NewTrigger = Omit<Trigger, 'id' | 'createdAt' | 'updatedAt' | 'lastFiredAt'>;
+export type TriggerPatch = Partial<Pick<Trigger, 'name' | 'app' | 'route' | 'filter' | 'schedule' | 'timezone' | 'enabled'>>;
+
+/** Keeps triggers; names are unique per project (ConflictError FRESCO_TRIGGER_EXISTS). */
+export interface TriggerStore {
+  list(projectId: string): Promise<Trigger[]>;
+  get(projectId: string, id: string): Promise<Trigger | undefined>;
+  /** Any project's trigger by id (alarm callbacks carry only the id and secret). */
+  getById(id: string): Promise<Trigger | undefined>;
+  /** Enabled triggers of these types, of one project or (projectId undefined) of all. */
+  listEnabled(types: TriggerType[], projectId?: string): Promise<Trigger[]>;
+  create(t: NewTrigger): Promise<Trigger>;
+  update(projectId: string, id: string, patch: TriggerPatch): Promise<Trigger | undefined>;
+  delete(projectId: string, id: string): Promise<boolean>;
+  /** Moves last_fired_at forward to `at` if it was before; false when another process already did. */
+  advanceFired(id: string, previous: Date | undefined, at: Date): Promise<boolean>;
+}

@@ -16,7 +16,8 @@ export interface RunDeps {
   publicUrl: string;
 }
 
-async function readBody(ctx: Context, limit: number): Promise<Buffer> {
+/** The raw request body, at most `limit` bytes (413 above). */
+export async function readBody(ctx: Context, limit: number): Promise<Buffer> {
   try {
     return await getRawBody(ctx.req, { limit, length: ctx.request.length });
   } catch (err) {

@@ -1,0 +1,47 @@
+import Router from '@koa/router';
+import type { Trigger } from '../../domain/models';
+import type { Authorizer } from '../../domain/identity';
+import type { TriggerService } from '../../services/trigger-service';
+import { guard, type FrescoState } from '../context';
+
+/** The Trigger of SPEC §2.3; the alarm secret shows only inside callback_url. */
+export function presentTrigger(t: Trigger, publicUrl: string) {
+  return {
+    id: t.id, project_id: t.projectId, name: t.name, type: t.type, app: t.app, route: t.route, filter: t.filter,
+    schedule: t.schedule ?? null, timezone: t.timezone ?? null,
+    callback_url: t.type === 'alarm' && t.secret ? `${publicUrl}/alarms/${t.id}/${t.secret}` : null,
+    enabled: t.enabled, last_fired_at: t.lastFiredAt?.toISOString() ?? null,
+    created_at: t.createdAt.toISOString(), updated_at: t.updatedAt.toISOString(),
+  };
+}
+
+/** /v1/{project_id}/triggers[/{id}]. */
+export function triggerRoutes(router: Router<FrescoState>,
+  deps: { triggers: TriggerService; authorizer: Authorizer; publicUrl: string }): void {
+  const allow = guard(deps.authorizer);
+  const show = (t: Trigger) => presentTrigger(t, deps.publicUrl);
+  router.get('/v1/:project_id/triggers', async (ctx) => {
+    allow(ctx, 'fresco:trigger:list');
+    ctx.body = { triggers: (await deps.triggers.list(ctx.params.project_id)).map(show) };
+  });
+  router.post('/v1/:project_id/triggers', async (ctx) => {
+    allow(ctx, 'fresco:trigger:create');
+    const t = await deps.triggers.create(ctx.params.project_id, ctx.request.body);
+    ctx.status = 201;
+    ctx.body = { trigger: show(t), message: 'Trigger successfully created' };
+  });
+  router.get('/v1/:project_id/triggers/:id', async (ctx) => {
+    allow(ctx, 'fresco:trigger:get');
+    ctx.body = { trigger: show(await deps.triggers.get(ctx.params.project_id, ctx.params.id)) };
+  });
+  router.put('/v1/:project_id/triggers/:id', async (ctx) => {
+    allow(ctx, 'fresco:trigger:update');
+    const t = await deps.triggers.update(ctx.params.project_id, ctx.params.id, ctx.request.body);
+    ctx.body = { trigger: show(t), message: 'Trigger successfully updated' };
+  });
+  router.delete('/v1/:project_id/triggers/:id', async (ctx) => {
+    allow(ctx, 'fresco:trigger:delete');
+    await deps.triggers.delete(ctx.params.project_id, ctx.params.id);
+    ctx.body = { message: 'Trigger successfully deleted' };
+  });
+}

@@ -1,0 +1,108 @@
+import { timingSafeEqual } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import { FrescoError, NotFoundError, ValidationError } from '../errors';
+import type { Identity } from '../domain/identity';
+import type { Call, Trigger, TriggerStore } from '../domain/models';
+import {
+  decodeNotification, dueFiring, FrescoEvent, matchTriggers, normalizeAlarm, normalizeNotification,
+  parseAlarmCallback, scheduleDedupeKey, type DeliveryProps,
+} from '../events';
+import { log } from '../log';
+import type { RouteResolver } from './route-resolver';
+import type { RunService } from './run-service';
+
+export type NotificationOutcome = { ok: true; queued: number } | { ok: false; reason: string };
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Turns events (notifications, alarm callbacks, schedule slots) into async calls of matching triggers. */
+export class EventService {
+  private readonly byProject: LRUCache<string, Trigger[]>;
+
+  constructor(private readonly deps: {
+    triggerStore: TriggerStore; resolver: RouteResolver; runs: RunService; maxMessageBytes: number;
+  }) {
+    this.byProject = new LRUCache({ max: 10_000, ttl: 1000 });
+  }
+
+  /** Decodes one AMQP notification and queues a call per matching trigger; `ok:false` for poison input. */
+  async handleNotification(content: Buffer, props: DeliveryProps): Promise<NotificationOutcome> {
+    const decoded = decodeNotification(content, props, { maxBytes: this.deps.maxMessageBytes });
+    if (!decoded.ok) return decoded;
+    const routed = normalizeNotification(decoded.notification);
+    if (!routed.ok) return routed;
+    const triggers = matchTriggers(routed, await this.projectTriggers(routed.event.project_id));
+    let queued = 0;
+    for (const t of triggers) {
+      if (await this.queue(t, routed.event, `event:${routed.messageId}:${t.id}`)) queued++;
+    }
+    return { ok: true, queued };
+  }
+
+  /** An Aodh callback: the secret from the URL, or a token of the trigger's project, lets it in. */
+  async handleAlarm(triggerId: string, secret: string, body: Buffer, identity?: Identity): Promise<Call> {
+    const t = await this.deps.triggerStore.getById(triggerId);
+    const tokenOk = identity && !identity.noauth && identity.projectId === t?.projectId;
+    if (!t || t.type !== 'alarm' || !t.enabled || !(sameSecret(secret, t.secret ?? '') || tokenOk)) {
+      throw new NotFoundError('FRESCO_TRIGGER_NOT_FOUND', 'No alarm trigger at this URL');
+    }
+    const parsed = parseAlarmCallback(body);
+    if (!parsed.ok) throw new ValidationError(`body: ${parsed.reason}`);
+    const event = normalizeAlarm(parsed.alarm, parsed.raw, t.projectId);
+    const call = await this.queue(t, event);
+    if (!call) throw new FrescoError('FRESCO_CALL_DUPLICATE', 409, 'This alarm callback was already accepted');
+    return call;
+  }
+
+  /** Queues each schedule trigger's due slot once, whatever number of processes tick; returns how many. */
+  async fireSchedules(now = new Date()): Promise<number> {
+    let fired = 0;
+    for (const t of await this.deps.triggerStore.listEnabled(['schedule'])) {
+      const due = dueFiring(t.schedule ?? '', t.timezone ?? 'UTC', t.lastFiredAt ?? t.createdAt, now);
+      if (!due.slot) continue;
+      if (due.skipped) log.info({ triggerId: t.id, skipped: due.skipped }, 'missed schedule slots replayed once');
+      const event: FrescoEvent = {
+        source: 'schedule', event_type: 'schedule.fired', project_id: t.projectId, time: due.slot.toISOString(),
+        data: { trigger: t.name, schedule: t.schedule, timezone: t.timezone, slot: due.slot.toISOString(), skipped: due.skipped },
+        raw: null,
+      };
+      if (await this.queue(t, event, scheduleDedupeKey(t.id, due.slot))) fired++;
+      await this.deps.triggerStore.advanceFired(t.id, t.lastFiredAt, due.slot);
+    }
+    return fired;
+  }
+
+  private async projectTriggers(projectId: string): Promise<Trigger[]> {
+    let list = this.byProject.get(projectId);
+    if (!list) {
+      list = await this.deps.triggerStore.listEnabled(['swift', 'notification'], projectId);
+      this.byProject.set(projectId, list);
+    }
+    return list;
+  }
+
+  /** Records and queues the trigger's call; undefined when it was queued before (same dedupe key) or cannot run. */
+  private async queue(t: Trigger, event: FrescoEvent, dedupeKey?: string): Promise<Call | undefined> {
+    let target;
+    try {
+      target = await this.deps.resolver.private(t.projectId, t.app, t.route);
+    } catch (err) {
+      log.warn({ triggerId: t.id, err: (err as Error).message }, 'trigger points at a route that cannot run; skipped');
+      return undefined;
+    }
+    try {
+      const answer = await this.deps.runs.accept(target, {
+        method: 'POST', url: `fresco-event://${t.type}/${t.id}`, requestPath: t.route, trigger: t.type, triggerId: t.id,
+        headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(event)), dedupeKey,
+      });
+      return answer.call;
+    } catch (err) {
+      if (err instanceof FrescoError && err.code === 'FRESCO_CALL_DUPLICATE') return undefined;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { NotFoundError, ValidationError } from '../errors';
+import type { RouteStore, Trigger, TriggerStore, TriggerType } from '../domain/models';
+import { unwrap } from './app-service';
+import { appNameSchema, booleanish, parseInput } from './validation';
+
+/** Per-type rules from the events layer: filter validation and schedule checks. */
+export interface TriggerRules {
+  /** Returns the normalised filter or throws ValidationError naming the field (under `trigger.filter`). */
+  parseFilter(type: TriggerType, filter: unknown): Record<string, unknown>;
+  /** Returns an error message for a bad cron expression or time zone, undefined when valid. */
+  checkSchedule(expr: string, timezone: string): string | undefined;
+}
+
+const base = {
+  name: z.string({ error: 'must be a string' }).regex(/^[A-Za-z0-9_.-]{1,255}$/, 'must be 1-255 letters, digits, "_", "." or "-"'),
+  app: appNameSchema,
+  route: z.string({ error: 'must be a string' }).regex(/^(\/[A-Za-z0-9_.~-]+)+$/, 'must be a route path such as "/hello"'),
+  filter: z.record(z.string(), z.unknown(), { error: 'must be an object' }),
+  schedule: z.string({ error: 'must be a string' }).min(1).max(255),
+  timezone: z.string({ error: 'must be a string' }).min(1).max(64),
+  enabled: booleanish,
+};
+
+const createSchema = z.strictObject({
+  ...base,
+  type: z.enum(['swift', 'notification', 'alarm', 'schedule'], { error: 'must be swift, notification, alarm or schedule' }),
+  filter: base.filter.optional(), schedule: base.schedule.optional(), timezone: base.timezone.optional(),
+  enabled: base.enabled.optional(),
+});
+
+const updateSchema = z.strictObject({
+  name: base.name.optional(), app: base.app.optional(), route: base.route.optional(), filter: base.filter.optional(),
+  schedule: base.schedule.optional(), timezone: base.timezone.optional(), enabled: base.enabled.optional(),
+  type: z.string().optional(),
+});
+
+/** Use cases on triggers (SPEC §2.3). */
+export class TriggerService {
+  constructor(private readonly deps: { triggerStore: TriggerStore; routeStore: RouteStore; rules: TriggerRules }) {}
+
+  list(projectId: string): Promise<Trigger[]> {
+    return this.deps.triggerStore.list(projectId);
+  }
+
+  /** Throws NotFoundError FRESCO_TRIGGER_NOT_FOUND. */
+  async get(projectId: string, id: string): Promise<Trigger> {
+    const t = await this.deps.triggerStore.get(projectId, id);
+    if (!t) throw new NotFoundError('FRESCO_TRIGGER_NOT_FOUND', `Trigger ${id} not found`);
+    return t;
+  }
+
+  /** Body `{"trigger": {...}}`; the route must exist in the project. */
+  async create(projectId: string, body: unknown): Promise<Trigger> {
+    if (!body || typeof body !== 'object' || !('trigger' in body)) {
+      throw new ValidationError('trigger: required, e.g. {"trigger": {"name": "t", "type": "swift", "app": "a", "route": "/r"}}');
+    }
+    const input = parseInput(createSchema, (body as { trigger: unknown }).trigger, 'trigger');
+    const timezone = input.type === 'schedule' ? input.timezone ?? 'UTC' : undefined;
+    this.checkScheduleFields(input.type, input.schedule, timezone, input.timezone);
+    await this.checkRoute(projectId, input.app, input.route);
+    return this.deps.triggerStore.create({
+      projectId, name: input.name, type: input.type, app: input.app, route: input.route,
+      filter: this.deps.rules.parseFilter(input.type, input.filter ?? {}), schedule: input.schedule, timezone,
+      secret: input.type === 'alarm' ? randomBytes(24).toString('base64url') : undefined, enabled: input.enabled ?? true,
+    });
+  }
+
+  /** Body: flat fields or `{"trigger": {...}}`; the type cannot change. */
+  async update(projectId: string, id: string, body: unknown): Promise<Trigger> {
+    const current = await this.get(projectId, id);
+    const { value, root } = unwrap(body, 'trigger');
+    const input = parseInput(updateSchema, value, root);
+    if (input.type !== undefined && input.type !== current.type) {
+      throw new ValidationError(`${root ? 'trigger.' : ''}type: a trigger's type cannot change`);
+    }
+    if (input.schedule !== undefined || input.timezone !== undefined) {
+      this.checkScheduleFields(current.type, input.schedule ?? current.schedule, input.timezone ?? current.timezone, input.timezone);
+    }
+    if (input.app !== undefined || input.route !== undefined) {
+      await this.checkRoute(projectId, input.app ?? current.app, input.route ?? current.route);
+    }
+    const filter = input.filter === undefined ? undefined : this.deps.rules.parseFilter(current.type, input.filter);
+    const updated = await this.deps.triggerStore.update(projectId, id, { ...input, type: undefined, filter } as never);
+    if (!updated) throw new NotFoundError('FRESCO_TRIGGER_NOT_FOUND', `Trigger ${id} not found`);
+    return updated;
+  }
+
+  async delete(projectId: string, id: string): Promise<void> {
+    if (!(await this.deps.triggerStore.delete(projectId, id))) {
+      throw new NotFoundError('FRESCO_TRIGGER_NOT_FOUND', `Trigger ${id} not found`);
+    }
+  }
+
+  private checkScheduleFields(type: TriggerType, schedule?: string, timezone?: string, givenTz?: string): void {
+    if (type !== 'schedule') {
+      if (schedule !== undefined || givenTz !== undefined) {
+        throw new ValidationError('trigger.schedule: only schedule triggers take a schedule and timezone');
+      }
+      return;
+    }
+    if (!schedule) throw new ValidationError('trigger.schedule: required for a schedule trigger, e.g. "*/5 * * * *"');
+    const problem = this.deps.rules.checkSchedule(schedule, timezone ?? 'UTC');
+    if (problem) throw new ValidationError(problem);
+  }
+
+  private async checkRoute(projectId: string, app: string, route: string): Promise<void> {
+    if (!(await this.deps.routeStore.get(projectId, app, route))) {
+      throw new NotFoundError('FRESCO_ROUTE_NOT_FOUND', `trigger.route: route ${route} not found in app "${app}"`);
+    }
+  }
+}
