@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import request from 'supertest';
+import { createTestDb, TestDb } from '../../helpers/db';
+import { buildTestApi, testConfig } from '../../helpers/api';
+import { ScriptedExecutor } from '../../helpers/scripted-executor';
+import { waitFor } from '../../helpers/wait';
+import { AsyncEngine } from '../../../src/services/async-engine';
+import { LocalCallQueue, PollingDispatcher, Sweeper } from '../../../src/services/dispatch';
+
+describe('async calls: at least once, never lost (PostgreSQL, in-process queue)', () => {
+  let t: TestDb;
+  let app: ReturnType<typeof buildTestApi>;
+  const api = () => request(app.callback());
+  const executor = new ScriptedExecutor();
+  before(async () => {
+    t = await createTestDb();
+    app = buildTestApi(t.db, testConfig({ FRESCO_ENGINE_ASYNC_PREFETCH: '8', FRESCO_ENGINE_CALL_LEASE: '5' }), { executor });
+    await api().post('/v1/demo/apps').send({ app: { name: 'q' } });
+    await api().post('/v1/demo/apps/q/routes').send({ route: { path: '/work', image: 'x:1', type: 'async' } });
+  });
+  after(() => t.drop());
+
+  it('runs each of 1000 accepted calls to success exactly once', async function () {
+    this.timeout(120_000);
+    const ids: string[] = [];
+    for (let i = 0; i < 1000; i += 50) {
+      const batch = await Promise.all(Array.from({ length: 50 }, (_, j) =>
+        api().post('/v1/r/demo/q/work').type('text').send(`job-${i + j}`)));
+      for (const r of batch) { assert.equal(r.status, 202); ids.push(r.body.call_id); }
+    }
+    const dispatcher = new PollingDispatcher(app.services.engine!, app.services.queue as LocalCallQueue, 50);
+    dispatcher.start();
+    try {
+      await waitFor('all 1000 calls to finish', async () =>
+        Number((await t.db('calls').whereIn('id', ids).where({ status: 'success' }).count({ n: '*' }))[0].n) === 1000, 100_000, 200);
+    } finally {
+      dispatcher.stop();
+    }
+    const rows = await t.db('calls').whereIn('id', ids).select('id', 'status', 'attempts', 'result');
+    assert.equal(rows.length, 1000);
+    assert.ok(rows.every((r) => r.status === 'success' && r.attempts === 1));
+    const runs = executor.seen.filter((s) => ids.includes(s.id));
+    assert.equal(runs.length, 1000, 'each call ran exactly once');
+    assert.equal(new Set(runs.map((s) => s.id)).size, 1000);
+  });
+
+  it("re-runs a call whose engine died (lease lapsed) and marks it error after too many attempts", async () => {
+    const res = await api().post('/v1/r/demo/q/work').type('text').send('survivor');
+    // An engine claims it and dies: it never renews its lease.
+    const claimed = await app.services.callStore.claim(res.body.call_id, 'dead-engine', 100);
+    assert.ok(claimed);
+    await t.db('calls').where({ id: res.body.call_id }).update({ lease_until: t.db.raw("now() - interval '1 second'") });
+    const sweeper = new Sweeper({ calls: app.services.callStore, queue: app.services.queue },
+      { intervalMs: 60_000, maxAttempts: 3, retentionMs: 3600_000 });
+    const survivor = new AsyncEngine({ calls: app.services.callStore, executor, resolver: app.services.resolver },
+      { engineId: 'survivor', leaseMs: 5000, concurrency: 1 });
+    await sweeper.sweep();
+    assert.equal(await survivor.runById(res.body.call_id), true);
+    const call = (await api().get(`/v1/demo/calls/${res.body.call_id}`)).body.call;
+    assert.equal(call.status, 'success');
+    assert.equal(call.result, 'echo:survivor');
+    assert.equal(call.attempts, 2);
+
+    const doomed = await api().post('/v1/r/demo/q/work').type('text').send('doomed');
+    await t.db('calls').where({ id: doomed.body.call_id })
+      .update({ status: 'running', attempts: 3, engine_id: 'gone', lease_until: t.db.raw("now() - interval '1 second'") });
+    await sweeper.sweep();
+    const failed = (await api().get(`/v1/demo/calls/${doomed.body.call_id}`)).body.call;
+    assert.equal(failed.status, 'error');
+    assert.match(failed.error, /stopped answering 3 times/);
+  });
+
+  it('a cancelled queued call never runs', async () => {
+    const res = await api().post('/v1/r/demo/q/work').type('text').send('never');
+    assert.equal((await api().delete(`/v1/demo/calls/${res.body.call_id}`)).body.call.status, 'cancelled');
+    const engine = new AsyncEngine({ calls: app.services.callStore, executor, resolver: app.services.resolver },
+      { engineId: 'e2', leaseMs: 5000, concurrency: 1 });
+    assert.equal(await engine.runById(res.body.call_id), false);
+    assert.ok(!executor.seen.some((s) => s.id === res.body.call_id));
+  });
+
+  it('purges finished records past the retention time', async () => {
+    const old = await api().post('/v1/r/demo/q/work').type('text').send('old');
+    await t.db('calls').where({ id: old.body.call_id }).update({ status: 'success', completed_at: new Date(Date.now() - 10 * 86400_000) });
+    const purged = await app.services.callStore.purge(new Date(Date.now() - 7 * 86400_000));
+    assert.equal(purged, 1);
+    assert.equal((await api().get(`/v1/demo/calls/${old.body.call_id}`)).status, 404);
+  });
+});
