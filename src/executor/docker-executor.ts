@@ -1,0 +1,124 @@
+// The Executor port on a local Docker engine. One branch (getSlot) picks how a call runs:
+// default format → a pre-started container if one is ready, else a cold one; http/json → the
+// route's hot pool. Owns start-up (orphan reaping, launcher) and shutdown (every container).
+import { execFile } from 'node:child_process';
+import { constants, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { CallRequest, CallResult, Executor } from '../domain/executor';
+import { log } from '../log';
+import { ColdSlot } from './cold-slot';
+import { DockerDriver } from './docker/driver';
+import { dockerFailed, engineStopped, launcherMissing } from './errors';
+import { HotPool } from './hot-pool';
+import { ImageManager } from './images';
+import { DockerExecutorOptions, packageRoot, resolveOptions } from './options';
+import { PrestartPool } from './prestart-pool';
+import { routeId, RunDeps, versionKey } from './run-deps';
+import { Reaper, Slot } from './slot';
+
+/** Runs calls in containers on one Docker engine. */
+export class DockerExecutor implements Executor {
+  private readonly deps: RunDeps;
+  private readonly cold: ColdSlot;
+  private readonly prestart: PrestartPool;
+  private readonly pools = new Map<string, { version: string; pool: HotPool; slot: Slot }>();
+  private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
+  private starting?: Promise<void>;
+
+  constructor(options: DockerExecutorOptions) {
+    const o = resolveOptions(options);
+    const driver = new DockerDriver(o);
+    this.deps = { driver, options: o, reaper: new Reaper(), images: new ImageManager(driver, o) };
+    this.cold = new ColdSlot(this.deps);
+    this.prestart = new PrestartPool(this.deps);
+  }
+
+  /** The image manager (tests read its pull count). */
+  get images(): ImageManager {
+    return this.deps.images;
+  }
+
+  /** Checks Docker, builds the launcher if missing, removes this engine's orphans. Safe to call twice. */
+  start(): Promise<void> {
+    this.starting ??= this.doStart();
+    return this.starting;
+  }
+
+  /** Runs one call; see the Executor port. Throws FrescoError only for infrastructure failures. */
+  async run(req: CallRequest): Promise<CallResult> {
+    if (this.state !== 'running') throw engineStopped();
+    return this.getSlot(req).exec(req);
+  }
+
+  /** Removes every container this engine made and waits for it; safe to call twice. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return this.deps.reaper.drain();
+    this.state = 'stopped';
+    this.prestart.stop();
+    for (const { pool } of this.pools.values()) pool.retire();
+    this.pools.clear();
+    // Starts under way finish (and discard themselves) first; then nothing labelled ours remains.
+    await this.deps.reaper.drain();
+    await this.deps.driver.removeLabelled(true).catch((err) => log.warn({ err }, 'removing containers at stop failed'));
+    await this.deps.reaper.drain();
+  }
+
+  /** Ready pre-started containers and live hot containers (for tests and metrics). */
+  stats(): { prestarted: number; hot: number } {
+    let hot = 0;
+    for (const { pool } of this.pools.values()) hot += pool.size();
+    return { prestarted: this.prestart.size(), hot };
+  }
+
+  private getSlot(req: CallRequest): Slot {
+    if (req.route.format === 'default') return this.prestart.take(req) ?? this.cold;
+    return this.hotSlot(req);
+  }
+
+  private hotSlot(req: CallRequest): Slot {
+    const id = routeId(req.route);
+    const version = versionKey(req.route);
+    let entry = this.pools.get(id);
+    if (entry && entry.version !== version) {
+      // The route changed: its old containers must not serve the new version.
+      entry.pool.retire();
+      entry = undefined;
+    }
+    if (!entry) {
+      const pool = new HotPool(this.deps, req.route);
+      entry = { version, pool, slot: { kind: 'hot', exec: (r) => pool.run(r) } };
+      this.pools.set(id, entry);
+    }
+    return entry.slot;
+  }
+
+  private async doStart(): Promise<void> {
+    this.state = 'starting';
+    const o = this.deps.options;
+    await this.deps.driver.ping().catch((err) => { throw dockerFailed(`answer at ${o.dockerHost}`, err); });
+    await ensureLauncher(o.launcherPath);
+    await fs.rm(o.runDir, { recursive: true, force: true });
+    await fs.mkdir(o.runDir, { recursive: true, mode: 0o755 });
+    // Containers labelled with our engine id are left from an earlier run of this engine (ids are
+    // stable per host and role: see src/main.ts); other engines on this Docker host are left alone.
+    const reaped = await this.deps.driver.removeLabelled(true);
+    if (reaped) log.info({ containers: reaped, engine: o.engineId }, 'removed containers left by an earlier run');
+    this.state = 'running';
+  }
+}
+
+async function ensureLauncher(file: string): Promise<void> {
+  try {
+    await fs.access(file, constants.X_OK);
+    return;
+  } catch {
+    // Missing: build it (a fresh checkout); gcc -static takes about a second.
+  }
+  const script = path.join(packageRoot(), 'src', 'executor', 'launcher', 'build.sh');
+  try {
+    await promisify(execFile)('bash', [script, file]);
+  } catch (err) {
+    throw launcherMissing(file, (err as Error).message);
+  }
+}

@@ -1,0 +1,175 @@
+// One hot container: the function's stdin/stdout (and stderr) are unix-socket connections the
+// launcher opens back to the engine, so a call is one write and one read on a socket, with no
+// Docker API call and no attach copy loop on its path. The container's first connection is
+// its readiness signal. One call at a time; any trouble (timeout, garbage, death, cancel)
+// discards the container — it is never reused after a call it did not finish cleanly.
+import { promises as fs } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import type { CallRequest, CallResult, RunnableRoute } from '../domain/executor';
+import { CappedBuffer } from './capture';
+import type { ContainerHandle, ExitInfo } from './docker/driver';
+import { configEnv, routeEnv } from './env';
+import { dockerFailed } from './errors';
+import type { HotProtocol, HotResponse, ResponseReader } from './protocol/protocol';
+import { routeSpec, RunDeps } from './run-deps';
+import { oomMessage } from './slot';
+
+const IO_DIR = '/.fresco-io';
+
+interface Current {
+  req: CallRequest;
+  resolve: (r: CallResult) => void;
+  log: CappedBuffer;
+  startedAt: Date;
+}
+
+/** A started, connected hot container. */
+export class HotContainer {
+  private current: Current | null = null;
+  private readonly reader: ResponseReader;
+  dead = false;
+  lastUsed = Date.now();
+
+  private constructor(
+    private readonly deps: RunDeps,
+    private readonly handle: ContainerHandle,
+    private readonly io: net.Socket,
+    private readonly err: net.Socket,
+    private readonly protocol: HotProtocol,
+    private readonly onDeath: (c: HotContainer) => void,
+  ) {
+    this.reader = protocol.reader(deps.options.outputCap);
+    io.on('data', (chunk: Buffer) => this.onData(chunk));
+    err.on('data', (chunk: Buffer) => this.current?.log.push(chunk));
+    for (const s of [io, err]) {
+      s.on('error', () => undefined);
+      s.on('close', () => this.die('the function closed its stdout'));
+    }
+    void handle.exited.then((exit) => this.die(exitMessage(exit, deps, this.route)));
+  }
+
+  private get route(): RunnableRoute {
+    return this.current?.req.route ?? ({ memory: 0 } as RunnableRoute);
+  }
+
+  /** Starts a container for `route` and waits for it to connect; throws FrescoError on Docker
+   *  failure, or an Error with the function's reason when it dies before connecting. */
+  static async launch(deps: RunDeps, route: RunnableRoute, argv: string[], protocol: HotProtocol,
+    onDeath: (c: HotContainer) => void): Promise<HotContainer> {
+    const o = deps.options;
+    const env = [...routeEnv(route), ...configEnv(route), `FRESCO_IO_SOCKET=${IO_DIR}/s`];
+    const spec = routeSpec(o, route, 'hot', env, { argv, binds: [] });
+    const dir = path.join(o.runDir, spec.name);
+    spec.binds!.push(`${dir}:${IO_DIR}`);
+    await fs.mkdir(dir, { mode: 0o755 });
+    const server = net.createServer({ pauseOnConnect: true });
+    try {
+      await listen(server, path.join(dir, 's'));
+      const handle = await deps.driver.create(spec).catch((e) => { throw dockerFailed('create a container', e); });
+      handle.watchExit();
+      try {
+        const conns = accept2(server, handle.exited, o.hotStartTimeout * 1000, deps, route);
+        await handle.start().catch((e) => { throw dockerFailed('start a container', e); });
+        const [io, err] = await conns;
+        return new HotContainer(deps, handle, io, err, protocol, onDeath);
+      } catch (e) {
+        deps.reaper.add(handle.remove());
+        throw e;
+      }
+    } finally {
+      server.close();
+      deps.reaper.add(fs.rm(dir, { recursive: true, force: true }));
+    }
+  }
+
+  /** Runs one call; resolves when it ends whatever way. Only call when idle. */
+  call(req: CallRequest): Promise<CallResult> {
+    return new Promise((resolve) => {
+      this.current = { req, resolve, log: new CappedBuffer(this.deps.options.logCap), startedAt: new Date() };
+      this.reader.reset();
+      req.onStart?.('hot');
+      this.io.write(this.protocol.encode(req));
+    });
+  }
+
+  /** Ends the running call (timeout or cancel) and discards the container. */
+  abort(status: 'timeout' | 'cancelled', error: string): void {
+    this.finish({ status, error });
+    this.destroy();
+  }
+
+  /** Kills and removes the container in the background. */
+  destroy(): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.io.destroy();
+    this.err.destroy();
+    this.deps.reaper.add(this.handle.remove());
+    this.onDeath(this);
+  }
+
+  private onData(chunk: Buffer): void {
+    if (!this.current) return this.die('the function wrote to stdout outside a call');
+    const r = this.reader.push(chunk);
+    if (r === undefined) return;
+    if (r instanceof Error) {
+      this.finish({ status: 'error', error: `garbled answer: ${r.message}; the container was replaced` });
+      return this.destroy();
+    }
+    // Stderr written before the answer is already readable; let it land in this call's log.
+    setImmediate(() => this.finish({ status: 'success' }, r));
+  }
+
+  private die(why: string): void {
+    if (this.dead) return;
+    this.finish({ status: 'error', error: `${why}; the container was replaced` });
+    this.destroy();
+  }
+
+  private finish(end: { status: CallResult['status']; error?: string }, res?: HotResponse): void {
+    const cur = this.current;
+    if (!cur) return;
+    this.current = null;
+    this.lastUsed = Date.now();
+    cur.resolve({
+      status: end.status, kind: 'hot', exitCode: null, output: res?.body ?? Buffer.alloc(0), outputTruncated: false,
+      log: cur.log.value(), logTruncated: cur.log.truncated, error: end.error, httpStatus: res?.status,
+      httpHeaders: res?.headers, startedAt: cur.startedAt, completedAt: new Date(),
+    });
+  }
+}
+
+function exitMessage(exit: ExitInfo, deps: RunDeps, route: RunnableRoute): string {
+  if (exit.oomKilled) return oomMessage(route.memory);
+  return `the function's container exited (exit code ${exit.exitCode})`;
+}
+
+function listen(server: net.Server, file: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(file, () => {
+      fs.chmod(file, 0o666).then(resolve, reject);
+    });
+  });
+}
+
+// The launcher connects twice, in order: stdin/stdout first, then stderr.
+function accept2(server: net.Server, exited: Promise<ExitInfo>, ms: number, deps: RunDeps, route: RunnableRoute) {
+  return new Promise<[net.Socket, net.Socket]>((resolve, reject) => {
+    const conns: net.Socket[] = [];
+    const timer = setTimeout(() => reject(new Error(`the function did not start within ${ms / 1000} s`)), ms);
+    server.on('connection', (s) => {
+      conns.push(s);
+      if (conns.length < 2) return;
+      clearTimeout(timer);
+      for (const c of conns) c.resume();
+      resolve([conns[0], conns[1]]);
+    });
+    void exited.then((exit) => {
+      clearTimeout(timer);
+      for (const c of conns) c.destroy();
+      reject(new Error(`the function's container exited before it was ready (${exitMessage(exit, deps, route)})`));
+    });
+  });
+}

@@ -1,0 +1,171 @@
+// The hot containers of one route version on this engine: up to max_concurrency of them, one
+// call each at a time; calls beyond wait in a bounded FIFO queue (bounded in time by the
+// route's timeout too). Containers idle for idle_timeout are stopped (never 0: IronFunctions'
+// default of 0 hung routes, reference §3.3). A container that fails to start fails only the
+// call at the head of the queue.
+import type { CallRequest, CallResult, RunnableRoute } from '../domain/executor';
+import { log } from '../log';
+import { engineBusy } from './errors';
+import { HotContainer } from './hot-container';
+import { httpProtocol } from './protocol/http';
+import { jsonProtocol } from './protocol/json';
+import type { RunDeps } from './run-deps';
+import { emptyResult, timeoutMs } from './slot';
+
+interface Waiter {
+  req: CallRequest;
+  resolve: (r: CallResult) => void;
+  reject: (e: unknown) => void;
+  timer: NodeJS.Timeout;
+  onAbort?: () => void;
+}
+
+/** Hot containers of one route version. */
+export class HotPool {
+  private readonly all = new Set<HotContainer>();
+  private readonly idle: HotContainer[] = [];
+  private readonly waiters: Waiter[] = [];
+  private starting = 0;
+  private retired = false;
+  private readonly sweeper: NodeJS.Timeout;
+  private readonly idleMs: number;
+
+  constructor(private readonly deps: RunDeps, private readonly route: RunnableRoute) {
+    this.idleMs = Math.max(1, route.idleTimeout || 30) * 1000;
+    this.sweeper = setInterval(() => this.sweep(), Math.min(this.idleMs, 1000));
+    this.sweeper.unref();
+  }
+
+  /** Runs `req` on a free container, starting one or waiting for one. Throws FRESCO_ENGINE_BUSY
+   *  when the queue is full, or a FrescoError when the image cannot be had. */
+  run(req: CallRequest): Promise<CallResult> {
+    const c = this.idle.pop();
+    if (c) return this.runOn(c, req);
+    if (this.waiters.length >= this.deps.options.maxQueue) return Promise.reject(engineBusy(req.route.path));
+    const p = new Promise<CallResult>((resolve, reject) => this.enqueue(req, resolve, reject));
+    this.grow();
+    return p;
+  }
+
+  /** Containers alive or starting (for tests and metrics). */
+  size(): number {
+    return this.all.size + this.starting;
+  }
+
+  /** Stops taking calls; idle containers go now, busy ones when their call ends. */
+  retire(): void {
+    this.retired = true;
+    clearInterval(this.sweeper);
+    for (const c of this.idle.splice(0)) c.destroy();
+  }
+
+  /** Whether the pool has nothing left and may be forgotten. */
+  empty(): boolean {
+    return this.all.size === 0 && this.starting === 0 && this.waiters.length === 0;
+  }
+
+  private async runOn(c: HotContainer, req: CallRequest): Promise<CallResult> {
+    const ms = timeoutMs(req.route.timeout, this.deps.options.maxTimeout);
+    const timer = setTimeout(() => c.abort('timeout', `timed out after ${ms / 1000} s; the container was discarded`), ms);
+    const onAbort = () => c.abort('cancelled', 'the call was cancelled; the container was discarded');
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+    if (req.signal?.aborted) onAbort();
+    try {
+      return await c.call(req);
+    } finally {
+      clearTimeout(timer);
+      req.signal?.removeEventListener('abort', onAbort);
+      this.release(c);
+    }
+  }
+
+  private release(c: HotContainer): void {
+    if (c.dead) return;
+    if (this.retired) return c.destroy();
+    const next = this.dequeue();
+    if (next) void this.runOn(c, next.req).then(next.resolve, next.reject);
+    else this.idle.push(c);
+  }
+
+  private enqueue(req: CallRequest, resolve: Waiter['resolve'], reject: Waiter['reject']): void {
+    const ms = timeoutMs(req.route.timeout, this.deps.options.maxTimeout);
+    const w: Waiter = { req, resolve, reject, timer: setTimeout(() => this.drop(w, 'timeout', `waited ${ms / 1000} s for a free container`), ms) };
+    if (req.signal) {
+      w.onAbort = () => this.drop(w, 'cancelled', 'the call was cancelled while waiting for a container');
+      req.signal.addEventListener('abort', w.onAbort, { once: true });
+    }
+    this.waiters.push(w);
+  }
+
+  private dequeue(): Waiter | undefined {
+    const w = this.waiters.shift();
+    if (w) this.unwatch(w);
+    return w;
+  }
+
+  private unwatch(w: Waiter): void {
+    clearTimeout(w.timer);
+    if (w.onAbort) w.req.signal!.removeEventListener('abort', w.onAbort);
+  }
+
+  private drop(w: Waiter, status: 'timeout' | 'cancelled', error: string): void {
+    const i = this.waiters.indexOf(w);
+    if (i < 0) return;
+    this.waiters.splice(i, 1);
+    this.unwatch(w);
+    w.resolve(emptyResult('hot', status, error));
+  }
+
+  // One more container whenever calls wait and the route has room for it.
+  private grow(): void {
+    while (!this.retired && this.waiters.length > this.starting && this.all.size + this.starting < Math.max(1, this.route.maxConcurrency)) {
+      this.starting++;
+      this.deps.reaper.add(this.launch());
+    }
+  }
+
+  private async launch(): Promise<void> {
+    const { images } = this.deps;
+    let c: HotContainer | undefined;
+    try {
+      const image = await images.acquire(this.route.image);
+      try {
+        c = await HotContainer.launch(this.deps, this.route, image.argv, this.route.format === 'json' ? jsonProtocol : httpProtocol,
+          (dead) => this.forget(dead));
+      } catch (err) {
+        images.release(this.route.image);
+        throw err;
+      }
+    } catch (err) {
+      this.starting--;
+      return this.failHead(err);
+    }
+    this.starting--;
+    this.all.add(c);
+    this.release(c);
+  }
+
+  // A start failure costs the call at the head of the queue, and only that one.
+  private failHead(err: unknown): void {
+    const w = this.dequeue();
+    if (w) {
+      if ((err as { code?: string }).code) w.reject(err);
+      else w.resolve(emptyResult('hot', 'error', (err as Error).message ?? String(err)));
+    }
+    log.warn({ err, image: this.route.image }, 'hot container failed to start');
+    this.grow();
+  }
+
+  private forget(c: HotContainer): void {
+    if (!this.all.delete(c)) return;
+    const i = this.idle.indexOf(c);
+    if (i >= 0) this.idle.splice(i, 1);
+    this.deps.images.release(this.route.image);
+    this.grow();
+  }
+
+  private sweep(): void {
+    const cutoff = Date.now() - this.idleMs;
+    for (const c of this.idle.filter((x) => x.lastUsed <= cutoff)) c.destroy();
+  }
+}

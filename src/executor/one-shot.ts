@@ -1,0 +1,164 @@
+// A container that runs exactly one call: created with stdin attached, started, fed its input,
+// watched until it exits, times out, floods its output cap or is cancelled, then removed.
+// Cold runs create, start and feed it at once; pre-started ones start it ahead of the call.
+import type { Duplex } from 'node:stream';
+import type { CallRequest, CallResult, RunKind } from '../domain/executor';
+import { CappedBuffer } from './capture';
+import type { ContainerSpec } from './docker/container-spec';
+import type { ContainerHandle, DockerDriver, ExitInfo } from './docker/driver';
+import { dockerFailed } from './errors';
+import { oomMessage, Reaper, timeoutMs } from './slot';
+
+/** Limits a one-shot run is held to. */
+export interface OneShotLimits {
+  outputCap: number;
+  logCap: number;
+  maxTimeout: number;
+}
+
+type Ending = 'exit' | 'reported' | 'timeout' | 'cancelled' | 'flood';
+
+const TRAILER_DIGITS = 3;
+
+/** One created, attached container; run() it once, then it is gone. */
+export class OneShot {
+  private readonly out: CappedBuffer;
+  private readonly err: CappedBuffer;
+  private flooded!: () => void;
+  private readonly flood = new Promise<Ending>((resolve) => { this.flooded = () => resolve('flood'); });
+  private streamEnded!: Promise<void>;
+  private stdin!: Duplex;
+  /** True once the container has exited (a pre-started one that died while waiting). */
+  dead = false;
+  // The launcher's end-of-call report (pre-started runs): "<nonce><3-digit exit status>".
+  private tail: Buffer = Buffer.alloc(0);
+  private reported!: (code: number) => void;
+  private readonly report = new Promise<number>((resolve) => { this.reported = resolve; });
+
+  private constructor(
+    readonly handle: ContainerHandle, private readonly limits: OneShotLimits, private readonly reaper: Reaper,
+    private readonly nonceBytes?: Buffer,
+  ) {
+    this.out = new CappedBuffer(limits.outputCap + (nonceBytes ? nonceBytes.length + TRAILER_DIGITS : 0), () => this.flooded());
+    this.err = new CappedBuffer(limits.logCap);
+  }
+
+  /** The nonce the launcher ends its report with (pre-started runs). */
+  get nonce(): string | undefined {
+    return this.nonceBytes?.toString('latin1');
+  }
+
+  private onStdout(chunk: Buffer): void {
+    this.out.push(chunk);
+    const n = this.nonceBytes;
+    if (!n) return;
+    const size = n.length + TRAILER_DIGITS;
+    this.tail = Buffer.concat([this.tail, chunk]);
+    if (this.tail.length > size) this.tail = this.tail.subarray(this.tail.length - size);
+    if (this.tail.length === size && this.tail.subarray(0, n.length).equals(n)) {
+      this.reported(Number(this.tail.toString('latin1', n.length)));
+    }
+  }
+
+  private output(ending: Ending): Buffer {
+    const out = this.out.value();
+    return ending === 'reported' ? out.subarray(0, out.length - this.nonceBytes!.length - TRAILER_DIGITS) : out;
+  }
+
+  /** Creates and attaches a container for `spec`; throws FrescoError when Docker fails. */
+  static async prepare(
+    driver: DockerDriver, spec: ContainerSpec, limits: OneShotLimits, reaper: Reaper, nonce?: string,
+  ): Promise<OneShot> {
+    const handle = await driver.create(spec).catch((err) => { throw dockerFailed('create a container', err); });
+    const shot = new OneShot(handle, limits, reaper, nonce ? Buffer.from(nonce, 'latin1') : undefined);
+    try {
+      handle.watchExit();
+      void handle.exited.then(() => { shot.dead = true; });
+      shot.stdin = (await handle.attach(true, true, (s, c) => (s === 1 ? shot.onStdout(c) : shot.err.push(c)))) as Duplex;
+      shot.streamEnded = new Promise((resolve) => { shot.stdin.once('close', resolve); shot.stdin.once('end', resolve); });
+    } catch (err) {
+      shot.discard();
+      throw dockerFailed('attach to a container', err);
+    }
+    return shot;
+  }
+
+  /** Starts the container (its function then blocks on stdin). */
+  async start(): Promise<void> {
+    await this.handle.start().catch((err) => {
+      this.discard();
+      throw dockerFailed('start a container', err);
+    });
+  }
+
+  /** Feeds `input`, closes stdin and waits for the end; removes the container afterwards. */
+  async run(req: CallRequest, input: Buffer, kind: RunKind, startedAt: Date): Promise<CallResult> {
+    this.stdin.end(input);
+    const ending = await this.ending(req);
+    const exit = ending === 'reported' ? await this.reportedExit() : await this.awaitExit(ending !== 'exit');
+    this.discard();
+    const result: CallResult = {
+      status: 'success', kind, exitCode: exit.exitCode, output: this.output(ending), outputTruncated: this.out.truncated,
+      log: this.err.value(), logTruncated: this.err.truncated, startedAt, completedAt: new Date(),
+    };
+    return describe(result, ending, exit.oomKilled, req);
+  }
+
+  private async awaitExit(kill: boolean): Promise<ExitInfo> {
+    if (kill) await this.handle.kill();
+    const exit = await this.handle.exited;
+    // The last output frames may trail the exit; wait briefly for the stream to close.
+    await Promise.race([this.streamEnded, new Promise((r) => setTimeout(r, 1000).unref())]);
+    return exit;
+  }
+
+  // The launcher reported the exit: output is complete. Only a SIGKILL may be an OOM, which
+  // Docker alone knows, so then (rarely) wait for Docker.
+  private async reportedExit(): Promise<ExitInfo> {
+    const code = await this.report;
+    if (code !== 137) return { exitCode: code, oomKilled: false };
+    return this.handle.exited.then((e) => ({ exitCode: code, oomKilled: e.oomKilled }));
+  }
+
+  /** Removes the container in the background. */
+  discard(): void {
+    this.stdin?.destroy();
+    this.reaper.add(this.handle.remove());
+  }
+
+  private ending(req: CallRequest): Promise<Ending> {
+    const ms = timeoutMs(req.route.timeout, this.limits.maxTimeout);
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const racers: Promise<Ending>[] = [
+      this.handle.exited.then(() => 'exit' as const),
+      this.report.then(() => 'reported' as const),
+      this.flood,
+      new Promise((resolve) => { timer = setTimeout(() => resolve('timeout'), ms); }),
+    ];
+    if (req.signal) {
+      racers.push(new Promise((resolve) => {
+        onAbort = () => resolve('cancelled');
+        if (req.signal!.aborted) onAbort();
+        else req.signal!.addEventListener('abort', onAbort, { once: true });
+      }));
+    }
+    return Promise.race(racers).finally(() => {
+      clearTimeout(timer);
+      if (onAbort) req.signal!.removeEventListener('abort', onAbort);
+    });
+  }
+}
+
+function describe(r: CallResult, ending: Ending, oom: boolean, req: CallRequest): CallResult {
+  if (ending === 'timeout') return { ...r, status: 'timeout', error: `timed out after ${timeoutSeconds(req)} s; the container was killed` };
+  if (ending === 'cancelled') return { ...r, status: 'cancelled', error: 'the call was cancelled; the container was killed' };
+  if (ending === 'flood') return { ...r, status: 'error', error: `output limit exceeded: the function wrote more than ${r.output.length} bytes; the container was killed` };
+  if (oom) return { ...r, status: 'error', error: oomMessage(req.route.memory) };
+  if (r.exitCode !== 0) return { ...r, status: 'error', error: `exit code ${r.exitCode}` };
+  return r;
+}
+
+function timeoutSeconds(req: CallRequest): number {
+  return timeoutMs(req.route.timeout, Infinity) / 1000;
+}

@@ -1,0 +1,22 @@
+// A hot format: how one call is written to a container's stdin and its answer read back.
+import type { CallRequest } from '../../domain/executor';
+
+/** A function's answer to one hot call. */
+export interface HotResponse {
+  status: number;
+  headers: Record<string, string[]>;
+  body: Buffer;
+}
+
+/** Incremental reader of one response; reset() before each call. */
+export interface ResponseReader {
+  /** undefined: need more bytes; an Error: the stream is garbled (the container is discarded). */
+  push(chunk: Buffer): HotResponse | Error | undefined;
+  reset(): void;
+}
+
+/** One hot wire format (http or json). */
+export interface HotProtocol {
+  encode(req: CallRequest): Buffer;
+  reader(outputCap: number): ResponseReader;
+}

@@ -1,0 +1,49 @@
+// What every way of running a call shares, and how a route's containers are described.
+import { randomBytes } from 'node:crypto';
+import type { RunnableRoute, RunKind } from '../domain/executor';
+import type { ContainerSpec } from './docker/container-spec';
+import type { DockerDriver } from './docker/driver';
+import type { ImageManager } from './images';
+import type { ResolvedOptions } from './options';
+import type { Reaper } from './slot';
+
+/** Dependencies of the cold runner, the pre-start pool and the hot pools. */
+export interface RunDeps {
+  driver: DockerDriver;
+  images: ImageManager;
+  reaper: Reaper;
+  options: ResolvedOptions;
+}
+
+/** Where the launcher is mounted inside containers. */
+export const LAUNCHER_IN_CONTAINER = '/.fresco-launcher';
+
+/** Identity of a route on this engine (across versions). */
+export function routeId(route: RunnableRoute): string {
+  return `${route.projectId}\0${route.appName}\0${route.path}`;
+}
+
+/** Everything that, when changed, makes existing containers of the route stale. */
+export function versionKey(route: RunnableRoute): string {
+  return JSON.stringify([route.version, route.image, route.format, route.memory, route.allowRoot, route.network, route.config]);
+}
+
+/** A container spec for `route`; `launch` puts the launcher in front of the image's argv. */
+export function routeSpec(
+  o: ResolvedOptions, route: RunnableRoute, kind: RunKind, env: string[], launch?: { argv: string[]; binds?: string[] },
+): ContainerSpec {
+  return {
+    name: `fresco-${o.engineId}-${kind}-${randomBytes(6).toString('hex')}`,
+    image: route.image,
+    command: launch ? [LAUNCHER_IN_CONTAINER, ...launch.argv] : undefined,
+    env,
+    labels: {
+      'io.fresco.kind': kind, 'io.fresco.project': route.projectId, 'io.fresco.app': route.appName, 'io.fresco.route': route.path,
+    },
+    memoryMb: route.memory,
+    allowRoot: route.allowRoot,
+    network: route.network,
+    binds: launch ? [`${o.launcherPath}:${LAUNCHER_IN_CONTAINER}:ro`, ...(launch.binds ?? [])] : undefined,
+    stdin: kind !== 'hot',
+  };
+}

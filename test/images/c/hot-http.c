@@ -1,0 +1,106 @@
+/*
+ * Hot http hello-world: reads HTTP/1.1 requests framed by Content-Length on stdin and answers
+ * each on stdout. Paths select test behaviours:
+ *   /dump     body = the exact request bytes received (head + body)
+ *   /status   answers 201 with header X-Fn: hot
+ *   /sleep    sleeps 5 s before answering (timeouts)
+ *   /crash    exits 3 without answering
+ *   /garbage  answers bytes that are not HTTP
+ *   /stderr   writes "log line for <Task-Id>" to stderr first
+ *   /pid      body = this process's pid (to tell containers apart)
+ *   anything else: "Hello <body or World>\n"
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+static char buf[1 << 20];
+static size_t have;
+
+static int fill(void) {
+    if (have == sizeof(buf)) return -1;
+    ssize_t n = read(0, buf + have, sizeof(buf) - have);
+    if (n <= 0) return -1;
+    have += (size_t)n;
+    return 0;
+}
+
+static void write_all(const char *p, size_t len) {
+    while (len > 0) {
+        ssize_t n = write(1, p, len);
+        if (n <= 0) exit(1);
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+static const char *header(const char *head, const char *name, size_t *vlen) {
+    size_t nl = strlen(name);
+    for (const char *p = strstr(head, "\r\n"); p && p[2] != '\r'; p = strstr(p + 2, "\r\n")) {
+        if (strncasecmp(p + 2, name, nl) == 0 && p[2 + nl] == ':') {
+            const char *v = p + 3 + nl;
+            while (*v == ' ') v++;
+            *vlen = (size_t)(strstr(v, "\r\n") - v);
+            return v;
+        }
+    }
+    return NULL;
+}
+
+static void answer(int status, const char *extra, const char *body, size_t blen) {
+    char head[512];
+    int hl = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n%sContent-Length: %zu\r\n\r\n",
+                      status, status == 201 ? "Created" : "OK", extra, blen);
+    static char out[sizeof(buf) + 512];
+    memcpy(out, head, (size_t)hl);
+    memcpy(out + hl, body, blen);
+    write_all(out, (size_t)hl + blen);
+}
+
+static void serve(char *req, size_t headlen, size_t total) {
+    char *path = strchr(req, ' ') + 1;
+    char body[8192];
+    size_t blen = total - headlen;
+    const char *b = req + headlen;
+    if (strncmp(path, "/dump", 5) == 0) return answer(200, "", req, total);
+    if (strncmp(path, "/status", 7) == 0) return answer(201, "X-Fn: hot\r\n", "created\n", 8);
+    if (strncmp(path, "/crash", 6) == 0) exit(3);
+    if (strncmp(path, "/garbage", 8) == 0) { write_all("NOT HTTP AT ALL\r\n\r\n", 19); return; }
+    if (strncmp(path, "/sleep", 6) == 0) sleep(5);
+    if (strncmp(path, "/pid", 4) == 0) {
+        int n = snprintf(body, sizeof(body), "%d", (int)getpid());
+        return answer(200, "", body, (size_t)n);
+    }
+    if (strncmp(path, "/stderr", 7) == 0) {
+        size_t tl = 0;
+        const char *t = header(req, "Task-Id", &tl);
+        dprintf(2, "log line for %.*s\n", (int)tl, t ? t : "");
+    }
+    if (blen > sizeof(body) - 16) blen = sizeof(body) - 16;
+    int n = blen ? snprintf(body, sizeof(body), "Hello %.*s\n", (int)blen, b) : snprintf(body, sizeof(body), "Hello World\n");
+    answer(200, "", body, (size_t)n);
+}
+
+int main(void) {
+    for (;;) {
+        char *end;
+        buf[have] = '\0';
+        while ((end = strstr(buf, "\r\n\r\n")) == NULL) {
+            if (fill() != 0) return 0;
+            buf[have] = '\0';
+        }
+        size_t headlen = (size_t)(end - buf) + 4;
+        size_t vlen = 0, clen = 0;
+        const char *cl = header(buf, "Content-Length", &vlen);
+        if (cl) clen = (size_t)strtoul(cl, NULL, 10);
+        while (have < headlen + clen) if (fill() != 0) return 0;
+        static char req[sizeof(buf) + 1];
+        memcpy(req, buf, headlen + clen);
+        req[headlen + clen] = '\0';
+        serve(req, headlen, headlen + clen);
+        memmove(buf, buf + headlen + clen, have - headlen - clen);
+        have -= headlen + clen;
+    }
+}

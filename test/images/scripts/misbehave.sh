@@ -1,0 +1,11 @@
+# Misbehaving function; $1 (the image's entrypoint argument) or MODE picks how.
+case "${1:-$MODE}" in
+  sleep) exec sleep 3600 ;;
+  fail) echo "about to fail" >&2; echo partial; exit 3 ;;
+  oom) exec /oom ;;
+  flood) exec yes flood-flood-flood-flood-flood-flood-flood-flood ;;
+  forkbomb) bomb() { bomb | bomb & }; bomb; sleep 3600 ;;
+  probe) id; touch /probe 2>&1 || true; echo tmp > /tmp/probe && cat /tmp/probe ;;
+  garbage) read -r line; printf 'GARBAGE GARBAGE\r\n\r\n'; exec cat >/dev/null ;;
+  *) echo "unknown MODE '$MODE'" >&2; exit 2 ;;
+esac
