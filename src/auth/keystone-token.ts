@@ -1,0 +1,70 @@
+// What Fresco keeps of a Keystone v3 token body ({"token": {...}}), and the two ways a
+// validation can fail. Pure: no I/O, so the captured fixtures test it directly.
+
+/** A validated token, reduced to what authorization needs. Times are ms since the epoch. */
+export interface TokenInfo {
+  /** Undefined for unscoped, domain- or system-scoped tokens. */
+  projectId?: string;
+  projectName?: string;
+  userId: string;
+  userName: string;
+  userDomainId?: string;
+  /** Lower case, as Keystone expanded the implied roles. */
+  roles: string[];
+  expiresAt: number;
+  issuedAt?: number;
+  /** Fresco's resources live in projects, so only 'project' scope is served. */
+  scope: 'project' | 'domain' | 'system' | 'unscoped';
+}
+
+/** The subject token is malformed, expired, revoked or unknown to Keystone: the caller gets 401. */
+export class TokenInvalidError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TokenInvalidError';
+  }
+}
+
+/** Keystone could not give an answer (down, slow, 5xx, refused Fresco's own credentials): 503. */
+export class KeystoneUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KeystoneUnavailableError';
+  }
+}
+
+interface Named { id?: unknown; name?: unknown; domain?: { id?: unknown } }
+interface TokenBody {
+  token?: {
+    user?: Named; project?: Named; domain?: Named; system?: unknown;
+    roles?: Array<{ name?: unknown }>; expires_at?: unknown; issued_at?: unknown;
+  };
+}
+
+function scopeOf(t: NonNullable<TokenBody['token']>): TokenInfo['scope'] {
+  if (t.project) return 'project';
+  if (t.domain) return 'domain';
+  if (t.system) return 'system';
+  return 'unscoped';
+}
+
+/** Parses a token body; throws KeystoneUnavailableError when Keystone's answer lacks what every token has. */
+export function parseTokenBody(body: unknown): TokenInfo {
+  const t = (body as TokenBody | undefined)?.token;
+  const expiresAt = typeof t?.expires_at === 'string' ? Date.parse(t.expires_at) : NaN;
+  if (!t || typeof t.user?.id !== 'string' || Number.isNaN(expiresAt)) {
+    throw new KeystoneUnavailableError('Keystone answered with a token body Fresco cannot read');
+  }
+  const issuedAt = typeof t.issued_at === 'string' ? Date.parse(t.issued_at) : NaN;
+  return {
+    projectId: typeof t.project?.id === 'string' ? t.project.id : undefined,
+    projectName: typeof t.project?.name === 'string' ? t.project.name : undefined,
+    userId: t.user.id,
+    userName: typeof t.user.name === 'string' ? t.user.name : '',
+    userDomainId: typeof t.user.domain?.id === 'string' ? t.user.domain.id : undefined,
+    roles: (t.roles ?? []).map((r) => String(r.name ?? '').toLowerCase()).filter(Boolean),
+    expiresAt,
+    issuedAt: Number.isNaN(issuedAt) ? undefined : issuedAt,
+    scope: scopeOf(t),
+  };
+}
