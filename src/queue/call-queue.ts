@@ -1,0 +1,57 @@
+import type { CallQueue } from '../domain/models';
+import type { AmqpConnection } from './amqp-connection';
+import { type CallQueueOptions, type CallQueueTopology, callQueueNames, declareCallQueue } from './call-topology';
+import type { ConsumeOptions, ConsumerHandle } from './consumer';
+import { PoisonMessageError } from './errors';
+
+// The CallQueue port over RabbitMQ: the message is just the call id (the database holds the call),
+// sent persistent with publisher confirms to the durable queue `fresco.calls`, whose rejected
+// (poison) messages go through the fanout exchange `fresco.calls.dlx` to `fresco.calls.dlq`.
+// The topology is registered on the connection the first time it is needed (publish, consumeCalls
+// or declare) and re-declared on every reconnect.
+
+/** CallQueue on RabbitMQ; `publish` resolves once the broker confirmed, else throws FRESCO_QUEUE_UNAVAILABLE. */
+export class AmqpCallQueue implements CallQueue {
+  readonly names: CallQueueTopology;
+  private declared?: Promise<void>;
+
+  constructor(private readonly conn: AmqpConnection, options: CallQueueOptions = {}) {
+    this.names = callQueueNames(options);
+  }
+
+  /** Registers the queue topology on the connection (declared now if connected, and after each reconnect). Idempotent. */
+  declare(): Promise<void> {
+    this.declared ??= this.conn.declare(async ({ channel }) => {
+      await declareCallQueue(channel, { name: this.names.queue, deadLetterQueue: this.names.deadLetterQueue });
+    }).catch((err: unknown) => {
+      this.declared = undefined;
+      throw err;
+    });
+    return this.declared;
+  }
+
+  /** Queues `callId` durably; resolves after the broker's confirm. Throws FrescoError FRESCO_QUEUE_UNAVAILABLE (503). */
+  async publish(callId: string): Promise<void> {
+    await this.declare();
+    await this.conn.publish('', this.names.queue, Buffer.from(callId, 'utf8'), {
+      messageId: callId, contentType: 'text/plain', persistent: true,
+    });
+  }
+
+  /**
+   * Hands each queued call id to `handler` (e.g. `id => engine.runById(id)`), up to `prefetch` at
+   * once (set it to the engine's concurrency). The message is acked once `handler` resolves, i.e.
+   * after the outcome is recorded; a throw requeues it after ~1 s (at least once: handlers must
+   * tolerate a call id they already ran); a PoisonMessageError, or a body that is not an id,
+   * dead-letters it to `fresco.calls.dlq`.
+   */
+  async consumeCalls(handler: (callId: string) => Promise<void>, prefetch = 10,
+    options: Omit<ConsumeOptions, 'prefetch'> = {}): Promise<ConsumerHandle> {
+    await this.declare();
+    return this.conn.consume(this.names.queue, async (msg) => {
+      const id = msg.content.toString('utf8').trim();
+      if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(id)) throw new PoisonMessageError('call message is not a call id');
+      await handler(id);
+    }, { ...options, prefetch });
+  }
+}

@@ -1,0 +1,148 @@
+import type { Channel, ConsumeMessage } from 'amqplib';
+import { log } from '../log';
+import type { AmqpConnection } from './amqp-connection';
+import { errSummary, isPoison } from './errors';
+import { ChannelKeeper } from './channel-keeper';
+
+// Manual ack after the handler resolves: a message is removed from the queue only once its effect
+// is recorded. Delivery is AT LEAST ONCE: a message in flight when the connection or channel drops
+// (handler still running, or its ack lost) is redelivered by the broker, `redelivered` set, to this
+// or another consumer — handlers must be idempotent (de-duplicate on messageId or on their own key).
+
+/** A delivered message as a handler sees it. */
+export interface QueueMessage {
+  content: Buffer;
+  messageId?: string;
+  headers: Record<string, unknown>;
+  /** True when the broker delivered it before (possibly handled already). */
+  redelivered: boolean;
+  exchange: string;
+  routingKey: string;
+  /** AMQP content_encoding (oslo sends `utf-8`). */
+  contentEncoding?: string;
+  contentType?: string;
+}
+
+/** Resolve = done (ack). Throw PoisonMessageError (or `poison: true`) = dead-letter. Other throws = retry later. */
+export type MessageHandler = (msg: QueueMessage) => Promise<void>;
+
+/** Options of one consume(). */
+export interface ConsumeOptions {
+  /** Unacked messages this consumer holds at once (its concurrency); default 10. */
+  prefetch?: number;
+  /** Delay before a failed (non-poison) message is requeued, so a failing handler does not spin; default 1000 ms. */
+  requeueDelayMs?: number;
+  /** On stop, how long running handlers may finish (and ack) before the channel closes; default 10 000 ms. */
+  drainTimeoutMs?: number;
+}
+
+/** A running consumer; `stop()` cancels it and returns its unacked messages to the queue. */
+export interface ConsumerHandle {
+  stop(): Promise<void>;
+}
+
+/**
+ * Consumes `queue` on its own channel (re-opened and re-registered after any reconnect) and calls
+ * `handler` for each message, up to `prefetch` at once. The queue must exist (declare it first).
+ */
+export function consume(conn: AmqpConnection, queue: string, handler: MessageHandler,
+  options: ConsumeOptions = {}): ConsumerHandle {
+  const consumer = new QueueConsumer(queue, handler, options);
+  const keeper = new ChannelKeeper<Channel>(conn, {
+    name: `consumer ${queue}`,
+    confirm: false,
+    setup: (ch) => consumer.attach(ch),
+  });
+  keeper.start();
+  return {
+    async stop() {
+      await consumer.drain(keeper.current);
+      await keeper.stop();
+    },
+  };
+}
+
+class QueueConsumer {
+  private stopping = false;
+  private consumerTag?: string;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly queue: string, private readonly handler: MessageHandler,
+    private readonly options: ConsumeOptions) {}
+
+  async attach(ch: Channel): Promise<void> {
+    await ch.prefetch(this.options.prefetch ?? 10);
+    const { consumerTag } = await ch.consume(this.queue, (msg) => {
+      // null: the broker cancelled us (queue deleted); closing the channel makes the keeper retry.
+      if (!msg) void ch.close().catch(() => undefined);
+      else this.track(this.handle(ch, msg));
+    }, { noAck: false });
+    this.consumerTag = consumerTag;
+  }
+
+  /** Stops new deliveries, lets running handlers finish (bounded), drops pending requeues. */
+  async drain(ch: Channel | undefined): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    if (ch && this.consumerTag) await ch.cancel(this.consumerTag).catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((r) => { timer = setTimeout(r, this.options.drainTimeoutMs ?? 10_000); });
+    await Promise.race([Promise.allSettled([...this.inFlight]), grace]);
+    clearTimeout(timer);
+  }
+
+  private track(p: Promise<void>): void {
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+  }
+
+  private async handle(ch: Channel, msg: ConsumeMessage): Promise<void> {
+    try {
+      await this.handler(toQueueMessage(msg));
+      settle(ch, () => ch.ack(msg));
+    } catch (err) {
+      const ids = { queue: this.queue, messageId: msg.properties.messageId, redelivered: msg.fields.redelivered };
+      if (isPoison(err)) {
+        log.error({ ...ids, err: errSummary(err) }, 'poison message: dead-lettered');
+        settle(ch, () => ch.nack(msg, false, false));
+        return;
+      }
+      log.warn({ ...ids, err: errSummary(err) }, 'message handler failed; requeueing it');
+      this.requeueLater(ch, msg);
+    }
+  }
+
+  private requeueLater(ch: Channel, msg: ConsumeMessage): void {
+    if (this.stopping) return; // closing the channel requeues it anyway
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      settle(ch, () => ch.nack(msg, false, true));
+    }, this.options.requeueDelayMs ?? 1000);
+    this.timers.add(timer);
+  }
+}
+
+/** Acks/nacks on a channel that may have closed meanwhile: then the broker redelivers, nothing to do. */
+function settle(ch: Channel, fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    log.debug('channel closed before ack/nack; the broker will redeliver');
+  }
+}
+
+function toQueueMessage(msg: ConsumeMessage): QueueMessage {
+  return {
+    content: msg.content,
+    messageId: msg.properties.messageId === undefined ? undefined : String(msg.properties.messageId),
+    headers: (msg.properties.headers ?? {}) as Record<string, unknown>,
+    redelivered: msg.fields.redelivered,
+    exchange: msg.fields.exchange,
+    routingKey: msg.fields.routingKey,
+    contentEncoding: msg.properties.contentEncoding === undefined ? undefined : String(msg.properties.contentEncoding),
+    contentType: msg.properties.contentType === undefined ? undefined : String(msg.properties.contentType),
+  };
+}

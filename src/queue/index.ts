@@ -1,0 +1,10 @@
+// The only importer of amqplib in Fresco. See each module for its contract.
+export { AmqpConnection, type AmqpConnectionOptions, type ConnectionState, type DeclareContext, type DeclareFn } from './amqp-connection';
+export { type BackoffOptions, backoffDelay } from './backoff';
+export { AmqpCallQueue } from './call-queue';
+export { type CallQueueOptions, type CallQueueTopology, callQueueNames, declareCallQueue } from './call-topology';
+export { ConfirmPublisher, type ConfirmPublisherOptions, type PublishOptions } from './confirm-publisher';
+export { type ConsumeOptions, type ConsumerHandle, consume, type MessageHandler, type QueueMessage } from './consumer';
+export { errSummary, isPoison, PoisonMessageError, QueueUnavailableError } from './errors';
+export { declareNotificationQueue, type NotificationMessage, NotificationQueue, type NotificationQueueOptions } from './notification-topology';
+export { parseTransportUrl, redactUrl } from './transport-url';
