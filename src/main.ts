@@ -1,19 +1,21 @@
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
-import type { Middleware } from 'koa';
 import { createApi } from './api/app';
 import { alarmRoutes } from './api/handlers/alarms';
 import { callRoutes } from './api/handlers/calls';
 import { triggerRoutes } from './api/handlers/triggers';
 import { runRoutes } from './api/handlers/runs';
 import { createMetrics } from './api/metrics';
+import { buildAuthFromConfig } from './auth';
 import type { Config } from './config/config';
 import type { Executor } from './domain/executor';
-import type { Authorizer } from './domain/identity';
 import type { CallQueue } from './domain/models';
+import { createDockerExecutor, DockerExecutorOptions } from './executor';
 import { Lifecycle } from './lifecycle';
 import { log } from './log';
+import { AmqpCallQueue, AmqpConnection, declareNotificationQueue, PoisonMessageError } from './queue';
 import { AppService } from './services/app-service';
 import { AsyncEngine } from './services/async-engine';
 import { triggerRules } from './events';
@@ -22,6 +24,7 @@ import { EventService } from './services/event-service';
 import { LocalCallQueue, PollingDispatcher, Sweeper } from './services/dispatch';
 import { RouteResolver } from './services/route-resolver';
 import { ScheduleTicker } from './services/schedule-ticker';
+import { RetryingExecutor } from './services/retrying-executor';
 import { RouteService } from './services/route-service';
 import { RunService } from './services/run-service';
 import { TriggerService } from './services/trigger-service';
@@ -49,21 +52,43 @@ export function openConfiguredDb(config: Config): Db {
   });
 }
 
-/** Adapters a deployment (or a test) plugs in. */
+/** Adapters a deployment (or a test) plugs in; start() builds the configured ones when absent. */
 export interface Adapters {
   executor?: Executor;
   queue?: CallQueue;
+  /** The AMQP connection (transport_url); start() makes one when the URL is set. */
+  amqp?: AmqpConnection;
+}
+
+/** This process's engine id: configured, else stable per host and role (so a restart finds its orphans). */
+export function engineIdFor(config: Config, role: Role): string {
+  return config.engine.engine_id ?? `${os.hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 56)}-${role}`;
+}
+
+/** The Docker executor's options from [docker] and [engine]. */
+export function executorOptions(config: Config, engineId: string): DockerExecutorOptions {
+  const d = config.docker;
+  const e = config.engine;
+  return {
+    dockerHost: d.host, engineId, defaultNetwork: d.network, imageDiskBudgetBytes: d.image_disk_budget * 1024 * 1024,
+    registryAuth: d.registry_username && d.registry_password ? {
+      username: d.registry_username, password: d.registry_password, serveraddress: d.registry_server ?? '',
+    } : undefined,
+    outputCap: e.output_cap, logCap: e.log_cap, prestartPerRoute: e.prestart_per_route, prestartTotal: e.prestart_total,
+    cpuQuota: e.cpu_quota, pidsLimit: e.pids_limit, maxTimeout: config.DEFAULT.max_timeout,
+    runDir: path.resolve(config.DEFAULT.state_path, 'run', engineId),
+  };
 }
 
 /** Stores and services shared by every role. */
-export function buildServices(db: Db, config: Config, adapters: Adapters = {}) {
+export function buildServices(db: Db, config: Config, adapters: Adapters = {}, engineId = engineIdFor(config, 'all')) {
   const appStore = new KnexAppStore(db);
   const routeStore = new KnexRouteStore(db);
   const callStore = new KnexCallStore(db);
   const resolver = new RouteResolver({ routeStore, appStore });
   const queue = adapters.queue ?? new LocalCallQueue();
   const engine = adapters.executor && new AsyncEngine({ calls: callStore, executor: adapters.executor, resolver }, {
-    engineId: config.engine.engine_id, leaseMs: config.engine.call_lease * 1000, concurrency: config.engine.async_prefetch,
+    engineId, leaseMs: config.engine.call_lease * 1000, concurrency: config.engine.async_prefetch,
   });
   const calls = new CallService({ callStore, onCancel: (id) => engine?.abort(id) });
   const onChange = () => resolver.invalidate();
@@ -82,21 +107,9 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}) {
 
 export type Services = ReturnType<typeof buildServices>;
 
-/** Authentication and authorization for the configured auth_strategy. */
-export function buildAuth(config: Config): { authenticate: Middleware; authorizer: Authorizer } {
-  if (config.DEFAULT.auth_strategy !== 'noauth') throw new Error('auth_strategy keystone is not wired yet');
-  return {
-    authenticate: async (ctx, next) => {
-      ctx.state.identity = { projectId: ctx.get('X-Project-Id') || '', roles: ['admin', 'member', 'reader'], noauth: true };
-      await next();
-    },
-    authorizer: { authorize: () => undefined },
-  };
-}
-
 /** The Koa application with every resource, as served by the api role. */
 export function buildApi(config: Config, services: Services, checkHealth: () => Promise<void>) {
-  const auth = buildAuth(config);
+  const auth = buildAuthFromConfig(config);
   const maxBodySize = config.DEFAULT.max_body_size;
   const publicUrl = config.DEFAULT.public_url;
   return createApi({
@@ -131,13 +144,13 @@ async function startApi(config: Config, services: Services, db: Db, life: Lifecy
   return { host: addr.address, port: addr.port };
 }
 
-function startEngine(config: Config, services: Services, life: Lifecycle): void {
+function startEngine(config: Config, services: Services, life: Lifecycle, amqp?: AmqpConnection): void {
   const engine = services.engine;
   if (!engine) throw new Error('the engine role needs an executor');
   const sweeper = new Sweeper({ calls: services.callStore, queue: services.queue }, {
     intervalMs: Math.max(1000, (config.engine.call_lease * 1000) / 2), maxAttempts: 3,
     retentionMs: config.DEFAULT.call_retention * 1000,
-    republishAfterMs: config.DEFAULT.transport_url ? 30_000 : undefined,
+    republishAfterMs: amqp ? 30_000 : undefined,
   });
   sweeper.start();
   life.add('sweeper', sweeper, (s) => s.stop());
@@ -145,14 +158,42 @@ function startEngine(config: Config, services: Services, life: Lifecycle): void 
     const dispatcher = new PollingDispatcher(engine, services.queue);
     dispatcher.start();
     life.add('dispatcher', dispatcher, (d) => d.stop());
+  } else if (services.queue instanceof AmqpCallQueue) {
+    // Acked once the outcome is recorded; a call put back (engine stopping, Docker down) is
+    // nacked and redelivered. Consumers stop (closers run in reverse) after the engine released.
+    const queue = services.queue;
+    const consumer = queue.consumeCalls((id) => engine.runById(id).then(() => undefined), config.engine.async_prefetch);
+    life.add('call consumer', consumer, async (c) => (await c).stop());
   }
   life.add('async engine', engine, (e) => e.releaseAll());
 }
 
-function startListener(services: Services, life: Lifecycle): void {
+function startListener(config: Config, services: Services, life: Lifecycle, amqp?: AmqpConnection): void {
   const ticker = new ScheduleTicker(services.events);
   ticker.start();
   life.add('schedule ticker', ticker, (t) => t.stop());
+  if (!amqp) {
+    log.warn('no transport_url: the listener runs schedules only, no OpenStack notifications');
+    return;
+  }
+  const n = config.notifications;
+  const consuming = declareNotificationQueue(amqp, {
+    queue: n.queue, exchanges: n.exchanges, routingKey: n.routing_key, exchangeDurable: n.exchange_durable,
+  }).then((nq) => ({
+    nq,
+    consumer: nq.consumeNotifications(async (m) => {
+      const r = await services.events.handleNotification(m.content, m);
+      if (!r.ok) {
+        log.warn({ exchange: m.exchange, reason: r.reason }, 'notification not usable; sent to the dead-letter queue');
+        throw new PoisonMessageError(r.reason);
+      }
+    }, 16),
+  }));
+  life.add('notification consumer', consuming, async (c) => {
+    const { nq, consumer } = await c;
+    await consumer.stop();
+    nq.stop();
+  });
 }
 
 /** Starts the given role(s); the database is migrated first when it is the embedded one. */
@@ -162,15 +203,34 @@ export async function start(config: Config, role: Role, adapters: Adapters = {})
     const db = life.add('database', openConfiguredDb(config), (d) => d.destroy());
     if (!config.database.connection) await migrate(db);
     else await db.raw('select 1');
-    if (adapters.executor) {
-      await adapters.executor.start();
-      life.add('executor', adapters.executor, (e) => e.stop());
+    const engineId = engineIdFor(config, role);
+    let amqp = adapters.amqp;
+    if (!amqp && config.DEFAULT.transport_url) {
+      // The API answers 202 only once the broker confirmed; a short wait keeps it from hanging on an
+      // outage (the call is durable in the database and republished by the engines' sweeper).
+      amqp = new AmqpConnection({
+        transportUrl: config.DEFAULT.transport_url, connectionName: `fresco-${role}@${os.hostname()}`,
+        publishTimeoutMs: role === 'engine' ? 30_000 : 5_000,
+      });
+      await amqp.start();
+      life.add('amqp connection', amqp, (c) => c.stop());
     }
-    const services = buildServices(db, config, adapters);
+    const queue = adapters.queue ?? (amqp ? new AmqpCallQueue(amqp) : undefined);
+    let executor = adapters.executor;
+    if (!executor && role !== 'listener') {
+      const make = () => createDockerExecutor(executorOptions(config, engineId));
+      // A dedicated engine must have Docker (its supervisor restarts it); the API still serves without.
+      executor = role === 'engine' ? make() : new RetryingExecutor(make);
+    }
+    if (executor) {
+      await executor.start();
+      life.add('executor', executor, (e) => e.stop());
+    }
+    const services = buildServices(db, config, { ...adapters, executor, queue }, engineId);
     let address: Running['address'];
-    if (role === 'engine' || role === 'all') startEngine(config, services, life);
+    if (role === 'engine' || role === 'all') startEngine(config, services, life, amqp);
     if (role === 'api' || role === 'all') address = await startApi(config, services, db, life);
-    if (role === 'listener' || role === 'all') startListener(services, life);
+    if (role === 'listener' || role === 'all') startListener(config, services, life, amqp);
     return { address, services, stop: () => life.close() };
   } catch (err) {
     await life.close();

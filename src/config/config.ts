@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import ini from 'ini';
 import { ConfigError } from '../errors';
 import { OPTIONS, OptionSpec } from './options';
@@ -29,7 +28,7 @@ export interface Config {
     registry_server?: string; image_disk_budget: number;
   };
   engine: {
-    engine_id: string; output_cap: number; log_cap: number; prestart_per_route: number;
+    engine_id?: string; output_cap: number; log_cap: number; prestart_per_route: number;
     prestart_total: number; cpu_quota: number; pids_limit: number; async_prefetch: number; call_lease: number;
   };
   notifications: {
@@ -121,7 +120,6 @@ function derive(s: Sections): void {
   const ks = s.keystone_authtoken;
   d.auth_strategy ??= ks.auth_url ? 'keystone' : 'noauth';
   d.public_url ??= `http://${d.bind_host === '0.0.0.0' ? '127.0.0.1' : d.bind_host}:${d.bind_port}`;
-  s.engine.engine_id ??= `${os.hostname()}-${process.pid}`;
   if (d.auth_strategy === 'keystone') {
     for (const name of ['auth_url', 'username', 'password']) {
       if (!ks[name]) throw new ConfigError(`[keystone_authtoken] ${name} is required when auth_strategy = keystone`);

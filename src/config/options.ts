@@ -60,7 +60,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   o('docker', 'registry_server', 'string', undefined, 'Registry the credentials are for (host:port).'),
   o('docker', 'image_disk_budget', 'int', 10240, 'MiB of pulled images kept; least recently used evicted past it.',
     { min: 0 }),
-  o('engine', 'engine_id', 'string', undefined, 'Name of this engine (container labels, leases); default hostname-pid.'),
+  o('engine', 'engine_id', 'string', undefined, 'Name of this engine (container labels, leases), stable across restarts so it can remove its orphans; '
+    + 'default <hostname>-<role>. Give each process on one host its own.'),
   o('engine', 'output_cap', 'int', 1024 * 1024, 'Bytes of function output kept; a flood past it ends the call.',
     { min: 1024 }),
   o('engine', 'log_cap', 'int', 256 * 1024, 'Bytes of function stderr kept per call.', { min: 1024 }),

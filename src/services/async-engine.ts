@@ -1,6 +1,9 @@
 import type { CallResult, Executor } from '../domain/executor';
 import type { CallOutcome, CallStore, ClaimedCall } from '../domain/models';
+import { FrescoError } from '../errors';
 import { log } from '../log';
+
+const RETRY_PAUSE_MS = 1000;
 import type { RouteResolver } from './route-resolver';
 
 export interface AsyncEngineOptions {
@@ -42,9 +45,12 @@ export class AsyncEngine {
   async runById(id: string): Promise<boolean> {
     const claimed = await this.deps.calls.claim(id, this.options.engineId, this.options.leaseMs);
     if (!claimed) return false;
-    await this.execute(claimed);
+    if (!(await this.execute(claimed))) {
+      throw new Error(`call ${id} was put back in the queue (engine stopping or container engine unusable)`);
+    }
     return true;
   }
+
 
   /** Takes the oldest queued call, if any, and starts it in the background; false when there was none. */
   async startNext(onDone: () => void): Promise<boolean> {
@@ -68,22 +74,31 @@ export class AsyncEngine {
     for (const ac of this.running.values()) ac.abort();
   }
 
-  private async execute({ call, request }: ClaimedCall): Promise<void> {
+  /** Runs a claimed call; false when it was put back in the queue instead of getting a final status. */
+  private async execute({ call, request }: ClaimedCall): Promise<boolean> {
     const ac = new AbortController();
     this.running.set(call.id, ac);
     const renew = setInterval(() => void this.renew(call.id, ac), Math.max(200, this.options.leaseMs / 3));
     try {
       const outcome = await this.outcome({ call, request }, ac.signal);
-      if (this.stopping) return;
+      if (this.stopping) return false;
+      if (outcome === 'retry') {
+        // The container engine could not take the call (down, busy, stopping): not the function's
+        // fault, so the call goes back to the queue; the pause keeps a dead Docker from spinning us.
+        await this.deps.calls.release(call.id, this.options.engineId).catch(() => false);
+        await new Promise((r) => setTimeout(r, RETRY_PAUSE_MS));
+        return false;
+      }
       const recorded = await this.deps.calls.complete(call.id, this.options.engineId, outcome);
       if (!recorded) log.info({ callId: call.id }, 'call was cancelled or taken over; outcome not recorded');
+      return true;
     } finally {
       clearInterval(renew);
       this.running.delete(call.id);
     }
   }
 
-  private async outcome({ call, request }: ClaimedCall, signal: AbortSignal): Promise<CallOutcome> {
+  private async outcome({ call, request }: ClaimedCall, signal: AbortSignal): Promise<CallOutcome | 'retry'> {
     let target;
     try {
       target = await this.deps.resolver.private(call.projectId, call.app, call.route);
@@ -99,6 +114,7 @@ export class AsyncEngine {
       return outcomeOf(result);
     } catch (err) {
       log.warn({ err, callId: call.id }, 'async call could not run');
+      if (err instanceof FrescoError && err.status === 503) return 'retry';
       return failed((err as Error).message);
     }
   }

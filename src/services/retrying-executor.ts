@@ -1,0 +1,58 @@
+import type { CallRequest, CallResult, Executor } from '../domain/executor';
+import { ServiceUnavailableError } from '../errors';
+import { log } from '../log';
+
+/**
+ * An Executor that does not stop the API from starting when its container engine is not usable
+ * yet (Docker absent or down): calls answer 503 FRESCO_ENGINE_UNAVAILABLE meanwhile, and a fresh
+ * executor from `make` is tried every `retryMs` until one starts. `make` runs once at construction,
+ * so a bad option still stops start-up with its ConfigError.
+ */
+export class RetryingExecutor implements Executor {
+  private current?: Executor;
+  private next?: Executor;
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+  private lastError = 'not started yet';
+
+  constructor(private readonly make: () => Executor, private readonly retryMs = 10_000) {
+    this.next = make();
+  }
+
+  /** Resolves after the first attempt, whether or not it succeeded. */
+  async start(): Promise<void> {
+    await this.attempt();
+  }
+
+  run(req: CallRequest): Promise<CallResult> {
+    if (!this.current) {
+      return Promise.reject(new ServiceUnavailableError('FRESCO_ENGINE_UNAVAILABLE',
+        `No container engine is usable on this node yet (${this.lastError}); retry later`));
+    }
+    return this.current.run(req);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.current?.stop();
+  }
+
+  private async attempt(): Promise<void> {
+    if (this.stopped) return;
+    const candidate = this.next ?? this.make();
+    this.next = undefined;
+    try {
+      await candidate.start();
+      if (this.stopped) return void (await candidate.stop());
+      this.current = candidate;
+      log.info('container engine ready: calls run');
+    } catch (err) {
+      await candidate.stop().catch(() => undefined);
+      this.lastError = (err as Error).message;
+      log.error({ err }, `container engine not usable; calls answer 503 until it is (retry in ${this.retryMs / 1000} s)`);
+      this.timer = setTimeout(() => void this.attempt(), this.retryMs);
+      this.timer.unref();
+    }
+  }
+}
