@@ -1,0 +1,1 @@
+"""Fresco API v1 commands."""

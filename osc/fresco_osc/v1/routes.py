@@ -1,0 +1,140 @@
+"""openstack fn route create|list|show|set|delete (Picasso v1 routes)."""
+
+from osc_lib.command import command
+
+from fresco_osc import client as fc
+from fresco_osc.v1 import common
+
+# CLI option -> API field, for the plain scalar fields of a route.
+SCALARS = (('image', 'image'), ('type', 'type'), ('route_format', 'format'), ('memory', 'memory'),
+           ('timeout', 'timeout'), ('idle_timeout', 'idle_timeout'),
+           ('max_concurrency', 'max_concurrency'))
+
+
+def _route_args(parser, creating):
+    parser.add_argument('app', metavar='<app>', help='App name')
+    parser.add_argument('path', metavar='<path>', help='Route path, e.g. /hello')
+    parser.add_argument('--image', metavar='<image>', required=creating,
+                        help='Docker image of the function')
+    parser.add_argument('--type', choices=['sync', 'async'], help='sync (default) or async')
+    # Not --format: that is OSC's output format (-f).
+    parser.add_argument('--route-format', choices=['default', 'http', 'json'],
+                        help='Function protocol: default (cold), http or json (hot)')
+    parser.add_argument('--memory', type=int, metavar='<MB>', help='Memory limit (default 128)')
+    parser.add_argument('--timeout', type=int, metavar='<s>', help='Call timeout (default 30)')
+    parser.add_argument('--idle-timeout', type=int, metavar='<s>',
+                        help='Seconds a hot container may idle (default 30)')
+    parser.add_argument('--max-concurrency', type=int, metavar='<n>',
+                        help='Hot containers per engine host (default 1)')
+    common.add_key_value(parser, '--config', 'config', 'Environment variable of the function')
+    common.add_key_value(parser, '--header', 'headers', 'Header added to answers')
+    public = parser.add_mutually_exclusive_group()
+    public.add_argument('--public', dest='is_public', action='store_true', default=None,
+                        help='Anyone may run it at /r/<app>/<path>, without a token')
+    public.add_argument('--private', dest='is_public', action='store_false',
+                        help='Only the project may run it (the default)')
+    if not creating:
+        parser.add_argument('--unset-config', metavar='<key>', action='append', default=[],
+                            help='Remove a config key (repeat for more)')
+    return parser
+
+
+def _headers(pairs, current=None):
+    # The API keeps header values as lists (as IronFunctions did); one value per option.
+    headers = dict(current or {})
+    for key, value in pairs:
+        headers[key] = [value]
+    return headers
+
+
+def _fields(args):
+    route = {api: getattr(args, opt) for opt, api in SCALARS if getattr(args, opt) is not None}
+    if args.is_public is not None:
+        route['is_public'] = args.is_public
+    return route
+
+
+def _route_url(args):
+    return ('apps', fc.quote(args.app), 'routes' + fc.quote_path(args.path))
+
+
+class CreateRoute(command.ShowOne):
+    """Create a route: an app path served by a function image."""
+
+    def get_parser(self, prog_name):
+        return _route_args(super().get_parser(prog_name), creating=True)
+
+    def take_action(self, args):
+        route = dict(_fields(args), path=fc.route_path(args.path))
+        if args.config:
+            route['config'] = dict(args.config)
+        if args.headers:
+            route['headers'] = _headers(args.headers)
+        fn = self.app.client_manager.functions
+        body = fn.post({'route': route}, 'apps', fc.quote(args.app), 'routes')
+        return common.show(body['route'])
+
+
+class ListRoutes(command.Lister):
+    """List an app's routes."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('app', metavar='<app>', help='App name')
+        parser.add_argument('--long', action='store_true', help='Show every field')
+        return parser
+
+    def take_action(self, args):
+        fn = self.app.client_manager.functions
+        routes = fn.get('apps', fc.quote(args.app), 'routes')['routes']
+        fields = ['path', 'image', 'type', 'format', 'is_public']
+        if args.long:
+            fields += ['memory', 'timeout', 'idle_timeout', 'max_concurrency', 'config', 'headers',
+                       'created_at', 'updated_at']
+        return common.table(routes, fields)
+
+
+class ShowRoute(command.ShowOne):
+    """Show a route."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('app', metavar='<app>', help='App name')
+        parser.add_argument('path', metavar='<path>', help='Route path, e.g. /hello')
+        return parser
+
+    def take_action(self, args):
+        return common.show(self.app.client_manager.functions.get(*_route_url(args))['route'])
+
+
+class SetRoute(command.ShowOne):
+    """Change a route (only the options given; other config keys and headers are kept)."""
+
+    def get_parser(self, prog_name):
+        return _route_args(super().get_parser(prog_name), creating=False)
+
+    def take_action(self, args):
+        fn = self.app.client_manager.functions
+        change = _fields(args)
+        if args.config or args.unset_config or args.headers:
+            current = fn.get(*_route_url(args))['route']
+            if args.config or args.unset_config:
+                change['config'] = common.merged(current.get('config'), args.config, args.unset_config)
+            if args.headers:
+                change['headers'] = _headers(args.headers, current.get('headers'))
+        return common.show(fn.put({'route': change}, *_route_url(args))['route'])
+
+
+class DeleteRoute(command.Command):
+    """Delete routes of an app."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('app', metavar='<app>', help='App name')
+        parser.add_argument('paths', metavar='<path>', nargs='+', help='Route path(s)')
+        return parser
+
+    def take_action(self, args):
+        fn = self.app.client_manager.functions
+        for path in args.paths:
+            fn.delete('apps', fc.quote(args.app), 'routes' + fc.quote_path(path))
