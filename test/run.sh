@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: makes sure PostgreSQL, RabbitMQ, Docker (and Keystone and
-# Swift) run on this machine, builds the test function images, then runs every mocha test.
+# Swift) run on this machine, builds the test function images, runs every mocha test, then the
+# DevStack plugin harness.
 # Services come from the shared workplace scripts ($FRESCO_SHARED_DIR, default ../shared).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,4 +17,9 @@ for hook in test/setup.d/*.sh; do
 done
 export NODE_ENV=test
 if [ $# -gt 0 ]; then exec npx mocha "$@"; fi
-exec npx mocha 'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts'
+npx mocha 'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts'
+# The DevStack plugin, for real on this machine (needs dist/: npm run build), and its shell lint.
+command -v shellcheck >/dev/null || apt-get install -y -qq shellcheck >/dev/null
+shellcheck -x devstack/plugin.sh devstack/lib/fresco devstack/settings test/devstack/*.sh test/setup.d/*.sh \
+  test/images/build.sh test/run.sh .ci/run
+bash test/devstack/run.sh

@@ -136,9 +136,30 @@ sys.exit(0 if found and s["name"] == name else 1)' \
 }
 
 # `openstack fn app list` through the catalog with a real demo token: discovery and keystone auth.
-function osc_via_catalog {
-    openstack --os-username "$OS_DEMO_USERNAME" --os-project-name "$OS_DEMO_PROJECT_NAME" \
-        --os-region-name "$REGION_NAME" fn app list -f json
+function osc_via_catalog { osc_demo fn app list -f json; }
+
+function osc_demo { openstack --os-username "$OS_DEMO_USERNAME" --os-project-name "$OS_DEMO_PROJECT_NAME" \
+    --os-region-name "$REGION_NAME" "$@"; }
+
+# `openstack fn run` through the catalog: a sync route runs in fresco-api's Docker executor.
+function osc_run_sync {
+    osc_demo fn app create devstack-hello -f value -c name >/dev/null &&
+    osc_demo fn route create devstack-hello /greet --image fresco-test/hello:1 -f value -c path >/dev/null &&
+    [[ "$(osc_demo fn run devstack-hello /greet --data '"DevStack"' -f value -c result)" == "Hello \"DevStack\"" ]]
+}
+
+# An async route: fresco-api queues it in RabbitMQ, the fresco-engine process runs it.
+function osc_run_async {
+    local id status _
+    osc_demo fn route create devstack-hello /later --image fresco-test/hello:1 --type async -f value -c path >/dev/null &&
+    id=$(osc_demo fn run devstack-hello /later --data '"later"' -f value -c call_id) || return 1
+    for _ in $(seq 1 60); do
+        status=$(osc_demo fn call show "$id" -f value -c status) || return 1
+        [[ $status == success ]] && return 0
+        [[ $status == queued || $status == running ]] || return 1
+        sleep 0.5
+    done
+    return 1
 }
 
 function check_stacked {
@@ -163,6 +184,8 @@ function check_stacked {
         check "$name is running" pid_alive "$name"
     done
     check "openstack fn app list via the catalog, as demo (Keystone auth)" osc_via_catalog
+    check "openstack fn run returns the function's output (sync, fresco-api)" osc_run_sync
+    check "openstack fn run of an async route ends in success (RabbitMQ, fresco-engine)" osc_run_async
 }
 function endpoint_count {
     _os_admin endpoint list --service "$FRESCO_SERVICE_TYPE" --region "$REGION_NAME" -f value -c ID | wc -l

@@ -6,13 +6,11 @@ import { AmqpCallQueue, type ConsumerHandle } from '../../../src/queue';
 import { Broker, uniq } from './broker';
 
 // A full RabbitMQ restart (stop_app/start_app): confirmed persistent messages on the durable queue
-// survive it, and the client comes back by itself. It disturbs every other user of the broker, so
-// it runs only with FRESCO_TEST_RABBIT_RESTART=1; RabbitMQ is started again even if the test fails.
+// survive it, and the client comes back by itself. It disturbs every other user of the broker
+// (mocha runs the files one after another); RabbitMQ is started again even if the test fails.
 
 const run = promisify(execFile);
-const enabled = process.env.FRESCO_TEST_RABBIT_RESTART === '1';
-
-(enabled ? describe : describe.skip)('queue: RabbitMQ restart (FRESCO_TEST_RABBIT_RESTART=1)', () => {
+describe('queue: RabbitMQ restart', () => {
   const broker = new Broker();
   let consumer: ConsumerHandle | undefined;
 
