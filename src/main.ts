@@ -108,10 +108,11 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
 export type Services = ReturnType<typeof buildServices>;
 
 /** The Koa application with every resource, as served by the api role. */
-export function buildApi(config: Config, services: Services, checkHealth: () => Promise<void>) {
+export function buildApi(config: Config, services: Services, checkHealth: () => Promise<void>, port = config.DEFAULT.bind_port) {
   const auth = buildAuthFromConfig(config);
   const maxBodySize = config.DEFAULT.max_body_size;
-  const publicUrl = config.DEFAULT.public_url;
+  const host = config.DEFAULT.bind_host;
+  const publicUrl = config.DEFAULT.public_url ?? `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
   return createApi({
     ...services, ...auth, maxBodySize, publicUrl, version: VERSION, metrics: createMetrics(), checkHealth,
     extraRoutes: [
@@ -131,8 +132,9 @@ export interface Running {
 }
 
 async function startApi(config: Config, services: Services, db: Db, life: Lifecycle): Promise<Running['address']> {
-  const api = buildApi(config, services, async () => { await db.raw('select 1'); });
-  const server = http.createServer(api.callback());
+  // Listen first so that the default public_url carries the real port (bind_port 0 picks one).
+  let handle: http.RequestListener = (_req, res) => { res.statusCode = 503; res.end(); };
+  const server = http.createServer((req, res) => handle(req, res));
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -140,6 +142,7 @@ async function startApi(config: Config, services: Services, db: Db, life: Lifecy
   });
   life.add('http server', server, (s) => new Promise<void>((r) => { s.close(() => r()); s.closeAllConnections(); }));
   const addr = server.address() as { address: string; port: number };
+  handle = buildApi(config, services, async () => { await db.raw('select 1'); }, addr.port).callback();
   log.info({ host: addr.address, port: addr.port }, 'Fresco API listening');
   return { host: addr.address, port: addr.port };
 }

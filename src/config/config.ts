@@ -12,7 +12,7 @@ type Sections = Record<string, Record<string, Value>>;
 /** Fresco's configuration, as the composition root hands it to each part. */
 export interface Config {
   DEFAULT: {
-    bind_host: string; bind_port: number; public_url: string; auth_strategy: 'keystone' | 'noauth';
+    bind_host: string; bind_port: number; public_url?: string; auth_strategy: 'keystone' | 'noauth';
     transport_url?: string; state_path: string; max_body_size: number; log_level: string;
     max_timeout: number; max_memory: number; call_retention: number;
   };
@@ -119,7 +119,6 @@ function derive(s: Sections): void {
   const d = s.DEFAULT;
   const ks = s.keystone_authtoken;
   d.auth_strategy ??= ks.auth_url ? 'keystone' : 'noauth';
-  d.public_url ??= `http://${d.bind_host === '0.0.0.0' ? '127.0.0.1' : d.bind_host}:${d.bind_port}`;
   if (d.auth_strategy === 'keystone') {
     for (const name of ['auth_url', 'username', 'password']) {
       if (!ks[name]) throw new ConfigError(`[keystone_authtoken] ${name} is required when auth_strategy = keystone`);

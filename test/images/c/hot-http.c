@@ -1,6 +1,7 @@
 /*
  * Hot http hello-world: reads HTTP/1.1 requests framed by Content-Length on stdin and answers
- * each on stdout. Paths select test behaviours:
+ * each on stdout. The path's last segment (before any query) selects a test behaviour, so that
+ * /r/<app>/status and /status both answer 201:
  *   /dump     body = the exact request bytes received (head + body)
  *   /status   answers 201 with header X-Fn: hot
  *   /sleep    sleeps 5 s before answering (timeouts)
@@ -59,21 +60,27 @@ static void answer(int status, const char *extra, const char *body, size_t blen)
     write_all(out, (size_t)hl + blen);
 }
 
+/* Whether the request path (up to a space or '?') ends with `what`. */
+static int is(const char *path, const char *what) {
+    size_t plen = strcspn(path, " ?"), wl = strlen(what);
+    return plen >= wl && memcmp(path + plen - wl, what, wl) == 0;
+}
+
 static void serve(char *req, size_t headlen, size_t total) {
     char *path = strchr(req, ' ') + 1;
     char body[8192];
     size_t blen = total - headlen;
     const char *b = req + headlen;
-    if (strncmp(path, "/dump", 5) == 0) return answer(200, "", req, total);
-    if (strncmp(path, "/status", 7) == 0) return answer(201, "X-Fn: hot\r\n", "created\n", 8);
-    if (strncmp(path, "/crash", 6) == 0) exit(3);
-    if (strncmp(path, "/garbage", 8) == 0) { write_all("NOT HTTP AT ALL\r\n\r\n", 19); return; }
-    if (strncmp(path, "/sleep", 6) == 0) sleep(5);
-    if (strncmp(path, "/pid", 4) == 0) {
+    if (is(path, "/dump")) return answer(200, "", req, total);
+    if (is(path, "/status")) return answer(201, "X-Fn: hot\r\n", "created\n", 8);
+    if (is(path, "/crash")) exit(3);
+    if (is(path, "/garbage")) { write_all("NOT HTTP AT ALL\r\n\r\n", 19); return; }
+    if (is(path, "/sleep")) sleep(5);
+    if (is(path, "/pid")) {
         int n = snprintf(body, sizeof(body), "%d", (int)getpid());
         return answer(200, "", body, (size_t)n);
     }
-    if (strncmp(path, "/stderr", 7) == 0) {
+    if (is(path, "/stderr")) {
         size_t tl = 0;
         const char *t = header(req, "Task-Id", &tl);
         dprintf(2, "log line for %.*s\n", (int)tl, t ? t : "");
