@@ -1,9 +1,11 @@
 import type { CallRequest, CallResult, Executor } from '../../src/domain/executor';
+import { ServiceUnavailableError } from '../../src/errors';
 
 // An in-memory Executor for API and queue tests that are about Fresco's own behaviour (records,
 // statuses, answers), not Docker's; the Docker executor has its own tests on a real engine.
-// Each call's behaviour comes from the request body: "fail", "timeout", "hang" or anything else
-// (echoed back as "echo:<body>").
+// Each call's behaviour comes from the request body: "fail", "timeout", "hang", "unavailable-once"
+// (the container engine refuses the first attempt with a 503) or anything else (echoed back as
+// "echo:<body>").
 
 export class ScriptedExecutor implements Executor {
   readonly seen: CallRequest[] = [];
@@ -17,6 +19,9 @@ export class ScriptedExecutor implements Executor {
     const startedAt = new Date();
     req.onStart?.('cold');
     const body = req.body.toString();
+    if (body === 'unavailable-once' && this.seen.filter((s) => s.id === req.id).length === 1) {
+      throw new ServiceUnavailableError('FRESCO_ENGINE_UNAVAILABLE', 'Docker is not answering');
+    }
     const base = { kind: 'cold' as const, startedAt, outputTruncated: false, logTruncated: false, log: Buffer.from(`log of ${req.id}\n`) };
     if (body === 'hang') await this.untilAborted(req.signal);
     if (req.signal?.aborted) return { ...base, status: 'cancelled', exitCode: null, output: Buffer.alloc(0), error: 'cancelled', completedAt: new Date() };

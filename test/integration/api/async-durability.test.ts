@@ -70,6 +70,19 @@ describe('async calls: at least once, never lost (PostgreSQL, in-process queue)'
     assert.match(failed.error, /stopped answering 3 times/);
   });
 
+  it('puts a call back in the queue when the container engine is unavailable, then runs it', async () => {
+    const res = await api().post('/v1/r/demo/q/work').type('text').send('unavailable-once');
+    const engine = new AsyncEngine({ calls: app.services.callStore, executor, resolver: app.services.resolver },
+      { engineId: 'e-retry', leaseMs: 5000, concurrency: 1 });
+    await assert.rejects(engine.runById(res.body.call_id), /put back in the queue/);
+    assert.equal((await api().get(`/v1/demo/calls/${res.body.call_id}`)).body.call.status, 'queued');
+    assert.equal(await engine.runById(res.body.call_id), true);
+    const call = (await api().get(`/v1/demo/calls/${res.body.call_id}`)).body.call;
+    assert.equal(call.status, 'success');
+    assert.equal(call.result, 'echo:unavailable-once');
+    assert.equal(executor.seen.filter((s) => s.id === res.body.call_id).length, 2);
+  });
+
   it('a cancelled queued call never runs', async () => {
     const res = await api().post('/v1/r/demo/q/work').type('text').send('never');
     assert.equal((await api().delete(`/v1/demo/calls/${res.body.call_id}`)).body.call.status, 'cancelled');

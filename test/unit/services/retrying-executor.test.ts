@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import type { CallRequest, CallResult, Executor } from '../../../src/domain/executor';
+import { FrescoError } from '../../../src/errors';
+import { RetryingExecutor } from '../../../src/services/retrying-executor';
+import { waitFor } from '../../helpers/wait';
+
+// The api role's executor: Fresco serves without a usable Docker, answers 503 meanwhile, and
+// picks Docker up once it works, without a restart.
+
+class FlakyStart implements Executor {
+  static failuresLeft = 0;
+  stopped = false;
+  async start(): Promise<void> {
+    if (FlakyStart.failuresLeft-- > 0) throw new Error('connect ENOENT /var/run/docker.sock');
+  }
+  async run(req: CallRequest): Promise<CallResult> {
+    return { status: 'success', output: Buffer.from(req.id) } as CallResult;
+  }
+  async stop(): Promise<void> {
+    this.stopped = true;
+  }
+}
+
+describe('RetryingExecutor', () => {
+  it('answers 503 FRESCO_ENGINE_UNAVAILABLE naming the cause until a start succeeds, then runs', async () => {
+    FlakyStart.failuresLeft = 2;
+    const made: FlakyStart[] = [];
+    const ex = new RetryingExecutor(() => { const e = new FlakyStart(); made.push(e); return e; }, 20);
+    await ex.start();
+    await assert.rejects(ex.run({ id: 'a' } as CallRequest), (err: FrescoError) =>
+      err.status === 503 && err.code === 'FRESCO_ENGINE_UNAVAILABLE' && /docker\.sock/.test(err.message));
+    const result = await waitFor('a successful start', () => ex.run({ id: 'b' } as CallRequest).catch(() => undefined));
+    assert.equal(result.output.toString(), 'b');
+    assert.equal(made.length, 3);
+    assert.ok(made[0].stopped && made[1].stopped, 'failed attempts are cleaned up');
+    await ex.stop();
+    assert.ok(made[2].stopped);
+  });
+
+  it('lets a bad option stop start-up: the first executor is made in the constructor', () => {
+    assert.throws(() => new RetryingExecutor(() => { throw new Error('bad option'); }), /bad option/);
+  });
+});
