@@ -94,14 +94,15 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
   const onChange = () => resolver.invalidate();
   const triggerStore = new KnexTriggerStore(db);
   const runs = new RunService({ calls: callStore, queue, executor: adapters.executor });
+  const events = new EventService({ triggerStore, resolver, runs, maxMessageBytes: config.notifications.max_message_size });
   return {
     apps: new AppService({ appStore, onChange }),
     routes: new RouteService({
       routeStore, onChange, limits: { maxTimeout: config.DEFAULT.max_timeout, maxMemory: config.DEFAULT.max_memory },
     }),
     calls, callStore, resolver, queue, engine, runs,
-    triggers: new TriggerService({ triggerStore, routeStore, rules: triggerRules }),
-    events: new EventService({ triggerStore, resolver, runs, maxMessageBytes: config.notifications.max_message_size }),
+    triggers: new TriggerService({ triggerStore, routeStore, rules: triggerRules, onChange: (p) => events.invalidate(p) }),
+    events,
   };
 }
 

@@ -37,7 +37,7 @@ export interface NotificationQueueOptions {
   deadLetterQueue?: string;
   /** x-max-length of our queue and its DLQ (oldest dropped first) so they cannot grow forever; default none. */
   maxLength?: number;
-  /** How often exchanges that were missing are tried again; default 10 000 ms. */
+  /** How often exchanges that were missing are tried again; default 2 000 ms (a non-durable exchange vanishes with a broker restart and comes back with its service's next publish). */
   retryMissingMs?: number;
 }
 
@@ -102,7 +102,7 @@ export class NotificationQueue {
   /** Starts the periodic retry of missing exchanges. Idempotent. */
   startRetrying(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => void this.retryMissing(), this.options.retryMissingMs ?? 10_000);
+    this.timer = setInterval(() => void this.retryMissing(), this.options.retryMissingMs ?? 2_000);
     this.timer.unref();
   }
 

@@ -29,6 +29,11 @@ export class EventService {
     this.byProject = new LRUCache({ max: 10_000, ttl: 1000 });
   }
 
+  /** Forgets the cached triggers of `projectId` (they changed in this process; other processes wait out the 1 s TTL). */
+  invalidate(projectId: string): void {
+    this.byProject.delete(projectId);
+  }
+
   /** Decodes one AMQP notification and queues a call per matching trigger; `ok:false` for poison input. */
   async handleNotification(content: Buffer, props: DeliveryProps): Promise<NotificationOutcome> {
     const decoded = decodeNotification(content, props, { maxBytes: this.deps.maxMessageBytes });

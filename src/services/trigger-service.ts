@@ -38,7 +38,11 @@ const updateSchema = z.strictObject({
 
 /** Use cases on triggers (SPEC §2.3). */
 export class TriggerService {
-  constructor(private readonly deps: { triggerStore: TriggerStore; routeStore: RouteStore; rules: TriggerRules }) {}
+  constructor(private readonly deps: {
+    triggerStore: TriggerStore; routeStore: RouteStore; rules: TriggerRules;
+    /** Called after a project's triggers changed (the event matcher's cache in this process). */
+    onChange?: (projectId: string) => void;
+  }) {}
 
   list(projectId: string): Promise<Trigger[]> {
     return this.deps.triggerStore.list(projectId);
@@ -60,11 +64,13 @@ export class TriggerService {
     const timezone = input.type === 'schedule' ? input.timezone ?? 'UTC' : undefined;
     this.checkScheduleFields(input.type, input.schedule, timezone, input.timezone);
     await this.checkRoute(projectId, input.app, input.route);
-    return this.deps.triggerStore.create({
+    const created = await this.deps.triggerStore.create({
       projectId, name: input.name, type: input.type, app: input.app, route: input.route,
       filter: this.deps.rules.parseFilter(input.type, input.filter ?? {}), schedule: input.schedule, timezone,
       secret: input.type === 'alarm' ? randomBytes(24).toString('base64url') : undefined, enabled: input.enabled ?? true,
     });
+    this.deps.onChange?.(projectId);
+    return created;
   }
 
   /** Body: flat fields or `{"trigger": {...}}`; the type cannot change. */
@@ -84,6 +90,7 @@ export class TriggerService {
     const filter = input.filter === undefined ? undefined : this.deps.rules.parseFilter(current.type, input.filter);
     const updated = await this.deps.triggerStore.update(projectId, id, { ...input, type: undefined, filter } as never);
     if (!updated) throw new NotFoundError('FRESCO_TRIGGER_NOT_FOUND', `Trigger ${id} not found`);
+    this.deps.onChange?.(projectId);
     return updated;
   }
 
@@ -91,6 +98,7 @@ export class TriggerService {
     if (!(await this.deps.triggerStore.delete(projectId, id))) {
       throw new NotFoundError('FRESCO_TRIGGER_NOT_FOUND', `Trigger ${id} not found`);
     }
+    this.deps.onChange?.(projectId);
   }
 
   private checkScheduleFields(type: TriggerType, schedule?: string, timezone?: string, givenTz?: string): void {
