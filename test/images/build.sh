@@ -7,6 +7,7 @@
 #   fresco-test/sleep:1     sleeps forever            fresco-test/oom:1    allocates past any limit (C)
 #   fresco-test/flood:1     infinite output (yes)     fresco-test/forkbomb:1  forks until the pids limit
 #   fresco-test/probe:1     id, writes to / and /tmp (hardening checks)
+#   fresco-test/nap:1       cold, slow but well-behaved: sleeps $NAP_SECONDS (default 2), prints "napped $CALL_ID <stdin>"
 #   fresco-test/hot-http:1  hot http hello-world (C; behaviours by path, see c/hot-http.c)
 #   fresco-test/hot-json:1  hot json hello-world (C)
 #   fresco-test/garbage:1   hot function that answers bytes that are neither HTTP nor JSON
@@ -15,7 +16,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 misbehaving=(fail sleep oom flood forkbomb probe garbage)
-images=(hello env hot-http hot-json "${misbehaving[@]}")
+images=(hello env hot-http hot-json nap "${misbehaving[@]}")
 busybox=/usr/bin/busybox; [[ -x $busybox ]] || busybox="$(command -v busybox)"
 hash=$(cd "$here" && { cat build.sh c/*.c scripts/*; sha256sum "$busybox" | cut -d' ' -f1; } | sha256sum | cut -c1-12)
 

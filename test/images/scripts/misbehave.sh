@@ -1,6 +1,7 @@
-# Misbehaving function; $1 (the image's entrypoint argument) or MODE picks how.
+# Misbehaving (or merely slow) function; $1 (the image's entrypoint argument) or MODE picks how.
 case "${1:-$MODE}" in
   sleep) exec sleep 3600 ;;
+  nap) sleep "${NAP_SECONDS:-2}"; echo "napped $CALL_ID $(cat)" ;;
   fail) echo "about to fail" >&2; echo partial; exit 3 ;;
   oom) exec /oom ;;
   flood) exec yes flood-flood-flood-flood-flood-flood-flood-flood ;;
