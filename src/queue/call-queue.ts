@@ -14,9 +14,12 @@ import { PoisonMessageError } from './errors';
 export class AmqpCallQueue implements CallQueue {
   readonly names: CallQueueTopology;
   private declared?: Promise<void>;
+  /** Ids whose publish failed (broker away); published again as soon as the connection is back. */
+  private readonly unsent = new Set<string>();
 
   constructor(private readonly conn: AmqpConnection, options: CallQueueOptions = {}) {
     this.names = callQueueNames(options);
+    conn.on('connected', () => void this.resend());
   }
 
   /** Registers the queue topology on the connection (declared now if connected, and after each reconnect). Idempotent. */
@@ -32,10 +35,29 @@ export class AmqpCallQueue implements CallQueue {
 
   /** Queues `callId` durably; resolves after the broker's confirm. Throws FrescoError FRESCO_QUEUE_UNAVAILABLE (503). */
   async publish(callId: string): Promise<void> {
-    await this.declare();
-    await this.conn.publish('', this.names.queue, Buffer.from(callId, 'utf8'), {
-      messageId: callId, contentType: 'text/plain', persistent: true,
-    });
+    try {
+      await this.declare();
+      await this.conn.publish('', this.names.queue, Buffer.from(callId, 'utf8'), {
+        messageId: callId, contentType: 'text/plain', persistent: true,
+      });
+      this.unsent.delete(callId);
+    } catch (err) {
+      // The call is durable in the database; this process re-sends it on reconnect (and the
+      // engines' sweeper republishes stale queued calls should this process die first).
+      if (this.unsent.size < 100_000) this.unsent.add(callId);
+      throw err;
+    }
+  }
+
+  private async resend(): Promise<void> {
+    for (const id of [...this.unsent]) {
+      if (!this.unsent.has(id)) continue;
+      try {
+        await this.publish(id);
+      } catch {
+        return; // the connection went again; the next 'connected' resumes
+      }
+    }
   }
 
   /**

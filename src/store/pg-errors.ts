@@ -13,3 +13,14 @@ export function isForeignKeyViolation(err: unknown): boolean {
   const code = (err as { code?: string })?.code;
   return code === '23503' || code === '23001';
 }
+
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03']);
+
+/** True when `err` says the database cannot be reached right now (down, restarting, pool exhausted). */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: string; message?: string; name?: string };
+  if (!e) return false;
+  if (e.code && (UNAVAILABLE_CODES.has(e.code) || e.code.startsWith('08'))) return true;
+  return e.name === 'KnexTimeoutError'
+    || /Connection terminated|Connection ended unexpectedly|the database system is (starting up|shutting down)/.test(e.message ?? '');
+}

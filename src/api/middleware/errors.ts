@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import { FrescoError } from '../../errors';
 import { log } from '../../log';
+import { isDatabaseUnavailable } from '../../store/pg-errors';
 
 // The one place an error becomes a response: {"error": {"message", "code", "request_id"}}.
 
@@ -26,6 +27,9 @@ function normalise(err: unknown): FrescoError {
     const message = invalidJson ? `body: invalid JSON (${e.message})` :
       status === 413 ? 'body: request body is larger than this deployment accepts' : e.message ?? 'bad request';
     return new FrescoError(HTTP_CODES[status] ?? 'FRESCO_REQUEST_INVALID', status, message);
+  }
+  if (isDatabaseUnavailable(err)) {
+    return new FrescoError('FRESCO_DATABASE_UNAVAILABLE', 503, 'The database is not reachable right now; retry later', true);
   }
   return new FrescoError('FRESCO_INTERNAL_ERROR', 500, 'Internal error; the request id identifies it in the logs', false);
 }
