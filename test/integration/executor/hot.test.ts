@@ -21,12 +21,12 @@ describe('executor: hot functions', function () {
   });
 
   it('writes the caller\'s real request plus the IronFunctions headers', async () => {
-    const req = call(hot(), { method: 'PUT', requestPath: '/dump/x?q=1', headers: { 'x-my-header': ['hi', 'there'], 'content-length': '99' } });
+    const req = call(hot(), { method: 'PUT', requestPath: '/x/dump?q=1', headers: { 'x-my-header': ['hi', 'there'], 'content-length': '99' } });
     const res = await ex.run(req);
     assert.equal(res.status, 'success');
     assert.equal(res.kind, 'hot');
     assert.equal(res.output.toString(), [
-      'PUT /dump/x?q=1 HTTP/1.1', 'x-my-header: hi', 'x-my-header: there', 'Method: PUT', 'Route: /hot',
+      'PUT /x/dump?q=1 HTTP/1.1', 'x-my-header: hi', 'x-my-header: there', 'Method: PUT', 'Route: /hot',
       `Request_url: ${req.url}`, 'Header_x_my_header: hi there', 'Header_content_length: 99', `Task-Id: ${req.id}`,
       'Content-Length: 3', '', 'Bob',
     ].join('\r\n'));
