@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import knexFactory, { Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
+import { log } from '../log';
 
 // The database handle: real PostgreSQL through pg, or an embedded PGlite when no connection is
 // configured. Both speak PostgreSQL, so the stores and migrations are the same for both.
@@ -16,6 +17,14 @@ export interface DbOptions {
   maxPoolSize?: number;
 }
 
+// knex's own messages (e.g. "Connection Error" while PostgreSQL restarts) as Fresco's JSON log lines.
+const knexLog = {
+  warn: (message: unknown) => log.warn({ component: 'knex' }, String(message)),
+  error: (message: unknown) => log.error({ component: 'knex' }, String(message)),
+  deprecate: (method: string, alternative: string) => log.warn({ component: 'knex' }, `${method} is deprecated; use ${alternative}`),
+  debug: (message: unknown) => log.debug({ component: 'knex' }, String(message)),
+};
+
 /** Opens (lazily) a knex instance for PostgreSQL or PGlite. */
 export function openDb(opts: DbOptions): Db {
   if (opts.connection) {
@@ -24,6 +33,7 @@ export function openDb(opts: DbOptions): Db {
       connection: opts.connection,
       pool: { min: 0, max: opts.maxPoolSize ?? 10 },
       acquireConnectionTimeout: 30_000,
+      log: knexLog,
     });
   }
   if (opts.pglitePath) fs.mkdirSync(opts.pglitePath, { recursive: true });
