@@ -1,29 +1,29 @@
-// `npm run bench`: in one run on this machine, latency and throughput of bare `docker run`,
-// Fresco cold, pre-started and hot (http, c=1 and c=4), and Fresco's own added latency on a hot
-// call. Drives bench/server.ts (a minimal HTTP server around the executor) with wrk.
+// `npm run bench`: in one run on this machine, latency and throughput of bare `docker run` and of
+// the real Fresco (`start(config, 'all')`, its HTTP API, its database): cold, pre-started, hot
+// http (c=1, c=4), async throughput on the in-process queue and on RabbitMQ, and Fresco's own
+// added latency on a hot call. wrk drives the API on 127.0.0.1, every run bounded in time.
 import { execFileSync, spawn } from 'node:child_process';
-import http from 'node:http';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { RunnableRoute } from '../src/domain/executor';
-import { DockerExecutor } from '../src/executor';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { packageRoot } from '../src/executor/options';
-import { Figure, print, requireWrk, timedLoop, wrk } from './measure';
+import { log } from '../src/log';
+import { asyncThroughput } from './async';
+import {
+  APP, BenchDb, BenchFresco, createRoutes, FrescoSetup, HELLO, openBenchDb, PROJECT, publicUrl, runUrl, startFresco,
+  stateDirName,
+} from './fresco';
+import { Figure, print, removeScript, requireWrk, timedLoop, wrk } from './measure';
 import { executorHandler, startTarget } from './server';
 
-const SECONDS = Math.min(10, Math.max(5, Number(process.env.BENCH_SECONDS ?? 5)));
-const HELLO = 'fresco-test/hello:1';
+const SECONDS = Math.min(10, Math.max(1, Number(process.env.BENCH_SECONDS ?? 5)));
+const ASYNC_CALLS = Math.max(10, Number(process.env.BENCH_ASYNC_CALLS ?? 2000));
 
-function route(path: string, over: Partial<RunnableRoute> = {}): RunnableRoute {
-  return { projectId: 'bench', appName: 'bench', path, image: HELLO, format: 'default', memory: 64, timeout: 30,
-    idleTimeout: 60, maxConcurrency: 4, config: {}, ...over };
-}
-
-const routes = {
-  cold: route('/cold'),
-  pre: route('/pre'),
-  hot: route('/hot', { format: 'http', image: 'fresco-test/hot-http:1' }),
-};
+type Key = 'bare' | 'cold1' | 'cold4' | 'pre' | 'preWrk' | 'hot1' | 'hot4' | 'hotV1' | 'direct' | 'minimal'
+  | 'localAccept' | 'local' | 'localPaced' | 'rabbitAccept' | 'rabbit' | 'rabbitPaced';
+type Results = Partial<Record<Key, Figure>>;
 
 function dockerRunOnce(): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -33,75 +33,147 @@ function dockerRunOnce(): Promise<void> {
   });
 }
 
+const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+
+/** POSTs "Bob" to `url`; rejects unless the answer is 200. */
 function post(url: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'text/plain' } }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => (res.statusCode === 200 ? resolve()
+        : reject(new Error(`POST ${url}: HTTP ${res.statusCode} ${Buffer.concat(chunks).toString()}`))));
     });
     req.on('error', reject);
     req.end('Bob');
   });
 }
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
-async function waitPrestarted(ex: DockerExecutor): Promise<void> {
+async function waitPrestarted(f: BenchFresco): Promise<void> {
   const deadline = Date.now() + 5000;
-  while (ex.stats().prestarted < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+  while (f.executor.stats().prestarted < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+}
+
+/** Runs `run` on a Fresco started for `setup`, stopped after; with `optional`, one that cannot start is skipped. */
+async function withFresco(db: BenchDb, setup: FrescoSetup, run: (f: BenchFresco) => Promise<void>, optional = false): Promise<void> {
+  let f: BenchFresco;
+  try {
+    f = await startFresco(db, setup);
+  } catch (err) {
+    if (!optional) throw err;
+    console.log(`Fresco "${setup.name}" skipped: ${(err as Error).message}`);
+    return;
+  }
+  console.log(`Fresco "${setup.name}" (start(config, 'all')) at ${f.url}; async calls via ${f.queue}`);
+  try {
+    await run(f);
+  } finally {
+    await f.stop();
+  }
+}
+
+async function coldScenarios(f: BenchFresco, r: Results): Promise<void> {
+  await createRoutes(f.url);
+  const url = publicUrl(f, '/cold');
+  await post(url);
+  r.cold1 = await wrk('Fresco cold, default format (/r)', url, { connections: 1, seconds: SECONDS });
+  r.cold4 = await wrk('Fresco cold, default format (/r)', url, { connections: 4, seconds: SECONDS });
+}
+
+async function prestartedScenarios(f: BenchFresco, r: Results): Promise<void> {
+  const url = publicUrl(f, '/pre');
+  await post(url);
+  r.pre = await timedLoop('Fresco pre-started, default (/r, one ready/call)', SECONDS, () => post(url), () => waitPrestarted(f));
+  r.pre.note = `node client, waits for a ready container between calls; ${r.pre.note}`;
+  r.preWrk = await wrk('Fresco pre-started route, back-to-back (/r)', url, { connections: 1, seconds: SECONDS });
+}
+
+async function hotScenarios(f: BenchFresco, r: Results): Promise<void> {
+  const url = publicUrl(f, '/hot');
+  await post(url);
+  await wrk('warm-up', url, { connections: 4, seconds: 1 });
+  r.hot1 = await wrk('Fresco hot http (/r)', url, { connections: 1, seconds: SECONDS });
+  r.hot4 = await wrk('Fresco hot http (/r)', url, { connections: 4, seconds: SECONDS });
+  r.hotV1 = await wrk('Fresco hot http (POST /v1/r, JSON answer)', runUrl(f, '/hot'), { connections: 1, seconds: SECONDS });
+  const { runnable } = await f.running.services.resolver.private(PROJECT, APP, '/hot');
+  r.direct = await timedLoop('hot http, executor.run direct (no HTTP)', SECONDS, () => f.executor.run({
+    id: randomUUID(), route: runnable, method: 'POST', url, requestPath: `/r/${APP}/hot`,
+    headers: { 'content-type': 'text/plain' }, body: Buffer.from('Bob'),
+  }));
+  r.direct.note = `node loop, same hot pool as the API; ${r.direct.note}`;
+  const server = await startTarget(executorHandler(f.executor, { hot: runnable }));
+  try {
+    r.minimal = await wrk('hot http, executor behind a minimal node server', `${server.url}/hot`, { connections: 1, seconds: SECONDS });
+  } finally {
+    await server.close();
+  }
+}
+
+async function warmScenarios(f: BenchFresco, r: Results): Promise<void> {
+  await prestartedScenarios(f, r);
+  await hotScenarios(f, r);
+  [r.localAccept, r.local, r.localPaced] = await asyncThroughput(f, '/async-local', 'async, in-process queue', ASYNC_CALLS);
+}
+
+async function rabbitScenarios(f: BenchFresco, r: Results): Promise<void> {
+  [r.rabbitAccept, r.rabbit, r.rabbitPaced] = await asyncThroughput(f, '/async-rabbit', 'async, RabbitMQ', ASYNC_CALLS);
 }
 
 async function main(): Promise<void> {
+  const began = Date.now();
   requireWrk();
+  log.level = process.env.FRESCO_LOG_LEVEL ?? 'warn';
   execFileSync('bash', [path.join(packageRoot(), 'test', 'images', 'build.sh')], { stdio: 'inherit' });
-  const coldEx = new DockerExecutor({ engineId: 'bench-cold', prestartPerRoute: 0 });
-  const ex = new DockerExecutor({ engineId: 'bench', prestartPerRoute: 1, prestartTotal: 8 });
-  // One after the other: start() reaps every Fresco container on the host.
-  await coldEx.start();
-  await ex.start();
-  const cold = await startTarget(executorHandler(coldEx, routes));
-  const warm = await startTarget(executorHandler(ex, routes));
-  const figs: Figure[] = [];
+  const stateDir = stateDirName();
+  fs.mkdirSync(stateDir, { recursive: true });
+  const db = await openBenchDb(stateDir);
+  const r: Results = {};
   try {
-    console.log(`bench: ${SECONDS} s per scenario on ${require('node:os').cpus().length} CPUs\n`);
-    figs.push(await timedLoop('bare docker run --rm -i (sequential)', SECONDS, dockerRunOnce));
-    figs.push(...await benchTarget(`${cold.url}/cold`, 'Fresco cold (HTTP, wrk)', [1, 4]));
-    await post(`${warm.url}/pre`);
-    figs.push(await timedLoop('Fresco pre-started (HTTP, one ready each call)', SECONDS, () => post(`${warm.url}/pre`),
-      () => waitPrestarted(ex)));
-    figs.push(...await benchTarget(`${warm.url}/pre`, 'Fresco pre-started route, back-to-back (wrk)', [1]));
-    await post(`${warm.url}/hot`);
-    figs.push(...await benchTarget(`${warm.url}/hot`, 'Fresco hot http (HTTP, wrk)', [1, 4]));
-    figs.push(await timedLoop('Fresco hot http, executor.run direct (no HTTP)', Math.min(SECONDS, 5), () => ex.run({
-      id: randomUUID(), route: routes.hot, method: 'POST', url: 'http://127.0.0.1/r/hot', requestPath: '/r/hot',
-      headers: { 'content-type': 'text/plain' }, body: Buffer.from('Bob'),
-    })));
-    figs.push(await timedLoop('Fresco hot http via HTTP server (node client)', Math.min(SECONDS, 5), () => post(`${warm.url}/hot`)));
+    console.log(`bench: ${SECONDS} s per scenario, ${ASYNC_CALLS} async calls, ${os.cpus().length} CPUs, node ${process.version}`);
+    console.log(`database: ${db.description}; auth noauth; wrk on 127.0.0.1\n`);
+    r.bare = await timedLoop('bare docker run --rm -i (sequential)', SECONDS, dockerRunOnce);
+    await withFresco(db, { name: 'cold', prestartPerRoute: 0 }, (f) => coldScenarios(f, r));
+    await withFresco(db, { name: 'warm' }, (f) => warmScenarios(f, r));
+    await withFresco(db, { name: 'mq', rabbit: true }, (f) => rabbitScenarios(f, r), true);
   } finally {
-    await cold.close();
-    await warm.close();
-    await Promise.all([coldEx.stop(), ex.stop()]);
     agent.destroy();
+    removeScript();
+    await db.drop();
+    fs.rmSync(stateDir, { recursive: true, force: true });
   }
-  print(figs);
-  report(figs);
-}
-
-function report(f: Figure[]): void {
-  const [bare, cold1, , pre, , hot1, hot4, direct, viaHttp] = f;
   console.log('');
-  console.log(`ratio hot(c=1)/cold(c=1) throughput:        ${(hot1.rps / cold1.rps).toFixed(0)}x`);
-  console.log(`ratio pre-started/bare docker run p50:      ${(pre.p50 / bare.p50).toFixed(3)} (${pre.p50.toFixed(1)} ms vs ${bare.p50.toFixed(1)} ms)`);
-  console.log(`Fresco executor on a hot call (direct p50): ${(direct.p50 * 1000).toFixed(0)} µs`);
-  console.log(`added by the HTTP server (p50):             ${((viaHttp.p50 - direct.p50) * 1000).toFixed(0)} µs`);
-  console.log(`targets: hot c=1 ≥ 3000/s: ${hot1.rps >= 3000 ? 'met' : 'NOT met'}; hot c=4 ≥ 5000/s: ${hot4.rps >= 5000 ? 'met' : 'NOT met'}; `
-    + `pre-started p50 ≤ 25 ms: ${pre.p50 <= 25 ? 'met' : 'NOT met'}`);
+  print(table(r));
+  console.log(`\ntotal bench time ${((Date.now() - began) / 1000).toFixed(0)} s`);
 }
 
-/** wrk (POST "Bob") against any URL, e.g. a route of the real Fresco API, once per connection count. */
-export async function benchTarget(url: string, name = url, connections: number[] = [1, 4], seconds = SECONDS): Promise<Figure[]> {
-  const figs: Figure[] = [];
-  for (const c of connections) figs.push(await wrk(name, url, c, seconds));
-  return figs;
+const ORDER: Key[] = ['bare', 'cold1', 'cold4', 'pre', 'preWrk', 'hot1', 'hot4', 'hotV1', 'minimal', 'direct',
+  'localAccept', 'local', 'localPaced', 'rabbitAccept', 'rabbit', 'rabbitPaced'];
+
+function ratio(name: string, a: Figure | undefined, b: Figure | undefined, note: string): Figure {
+  const q = (x?: number, y?: number) => (x === undefined || y === undefined ? NaN : x / y);
+  return { name, p50: q(a?.p50, b?.p50), p99: q(a?.p99, b?.p99), rps: q(a?.rps, b?.rps), note };
+}
+
+function added(name: string, a: Figure | undefined, b: Figure | undefined, note: string): Figure {
+  return { name, p50: (a?.p50 ?? NaN) - (b?.p50 ?? NaN), p99: (a?.p99 ?? NaN) - (b?.p99 ?? NaN), rps: NaN, note };
+}
+
+/** Every figure, then the ratios and Fresco's added latency, as rows of one table. */
+function table(r: Results): Figure[] {
+  const rows = ORDER.flatMap((k) => (r[k] ? [r[k]!] : []));
+  const sep: Figure = { name: '-- ratios (each column a/b) and added latency (ms) --', p50: NaN, p99: NaN, rps: NaN };
+  const hot = r.hot1;
+  const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  return [...rows, sep,
+    ratio('ratio hot/cold (c=1)', hot, r.cold1,
+      `hot c=1 ≥ 3000/s: ${verdict((hot?.rps ?? 0) >= 3000)}; hot c=4 ≥ 5000/s: ${verdict((r.hot4?.rps ?? 0) >= 5000)}`),
+    ratio('ratio hot/cold (c=4)', r.hot4, r.cold4, ''),
+    ratio('ratio pre-started/bare docker run', r.pre, r.bare, `pre-started p50 ≤ 25 ms: ${verdict((r.pre?.p50 ?? Infinity) <= 25)}`),
+    added('added on a hot call: API /r − executor direct', hot, r.direct,
+      `Fresco's added latency; ≤ 0.3 ms: ${verdict((hot?.p50 ?? Infinity) - (r.direct?.p50 ?? 0) <= 0.3)}`),
+    added('  of which: minimal node server − executor direct', r.minimal, r.direct, 'any HTTP server + wrk client'),
+    added('  of which: API /r − minimal node server', hot, r.minimal, 'Koa, routing, resolver, call record in DB'),
+  ];
 }
 
 if (require.main === module) {

@@ -1,6 +1,6 @@
-// The HTTP target the bench drives: a minimal node server around an Executor until the real
-// Fresco app (src/api) is wired. Switching is one function: replace executorHandler() with the
-// Koa app's callback() in startTarget's caller.
+// A minimal node HTTP server around an Executor: the bench puts it in front of the real Fresco's
+// executor to split Fresco's added latency into what any HTTP server costs and what the API's
+// own stack (Koa, route resolution, the call record) adds on top.
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -8,7 +8,7 @@ import type { Executor, RunnableRoute } from '../src/domain/executor';
 
 export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
-/** POST /<name> (cold, pre, hot) → executor.run of routes[name] → the function's raw answer. */
+/** Any request to /<name> → executor.run of routes[name] → the function's raw answer. */
 export function executorHandler(executor: Executor, routes: Record<string, RunnableRoute>): Handler {
   return (req, res) => {
     const chunks: Buffer[] = [];

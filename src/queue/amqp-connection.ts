@@ -188,6 +188,9 @@ export class AmqpConnection extends EventEmitter {
   /** One connection's life: connect, declare, announce, wait for close. True when it was ever up. */
   private async session(broker: BrokerAddress): Promise<boolean> {
     const model = await amqp.connect(broker.connect, {
+      // Without it Nagle holds a publish's or ack's later frames until the broker's delayed ACK:
+      // ~40 ms per accepted async call at low rates.
+      noDelay: true,
       timeout: this.options.connectTimeoutMs ?? 10_000,
       clientProperties: { connection_name: this.options.connectionName ?? 'fresco' },
     });

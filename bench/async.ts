@@ -1,0 +1,106 @@
+// Async throughput through the real API: N calls to an async hot http route fired with wrk
+// (keep-alive connections; each wrk thread stops after its share of answers), then the calls API
+// polled until none is queued or running. Figures come from the call records: calls/s from the
+// first accept (created_at) to the last final status (completed_at), and started_at - created_at.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { api, APP, BenchFresco, PROJECT, publicUrl } from './fresco';
+import { Figure, POST_BOB, quantile, wrk } from './measure';
+
+// Each wrk thread stops after its share of answers and appends a line to a marker file; once
+// every thread did, wrk is interrupted (its -d only bounds the run: wrk otherwise sleeps it out).
+const STOP_AFTER = `${POST_BOB}
+local limit, n, marker = 0, 0, nil
+function init(args) limit = tonumber(args[1]); marker = args[2] end
+function response(status)
+  n = n + 1
+  if n == limit then
+    local f = io.open(marker, "a"); f:write("done\\n"); f:close()
+    wrk.thread:stop()
+  end
+end
+`;
+
+interface CallRecord {
+  status: string;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+}
+
+const FINAL_WAIT_MS = 120_000;
+const PACED_CALLS = 300;
+
+/** Fires `calls` async calls at `route` with wrk (c=`connections`, `pauseMs` between a connection's
+ *  calls); returns the accept figure. */
+function fire(f: BenchFresco, route: string, calls: number, connections: number, name = 'warm-up', pauseMs = 0): Promise<Figure> {
+  const threads = Math.min(connections, 2);
+  const marker = path.join(os.tmpdir(), `bench-fresco-${process.pid}.done`);
+  fs.rmSync(marker, { force: true });
+  const finished = () => fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').split('\n').length > threads;
+  const script = pauseMs ? `${STOP_AFTER}function delay() return ${pauseMs} end\n` : STOP_AFTER;
+  return wrk(name, publicUrl(f, route), {
+    connections, seconds: 60, script, args: [String(Math.ceil(calls / threads)), marker], until: finished,
+  }).finally(() => fs.rmSync(marker, { force: true }));
+}
+
+function callsQuery(route: string, since: Date, extra: string): string {
+  return `/v1/${PROJECT}/calls?app=${encodeURIComponent(APP)}&route=${encodeURIComponent(route)}`
+    + `&since=${encodeURIComponent(since.toISOString())}${extra}`;
+}
+
+/** Resolves once no call of `route` since `since` is queued or running (twice in a row: late accepts land). */
+async function waitFinal(f: BenchFresco, route: string, since: Date): Promise<void> {
+  const deadline = Date.now() + FINAL_WAIT_MS;
+  let quiet = 0;
+  while (quiet < 2) {
+    if (Date.now() > deadline) throw new Error(`async calls on ${route} not final after ${FINAL_WAIT_MS / 1000} s`);
+    await new Promise((r) => setTimeout(r, 50));
+    const open = await Promise.all(['queued', 'running'].map((s) =>
+      api<{ calls: unknown[] }>(f.url, 'GET', callsQuery(route, since, `&status=${s}&limit=1`))));
+    quiet = open.every((o) => o.calls.length === 0) ? quiet + 1 : 0;
+  }
+}
+
+async function listCalls(f: BenchFresco, route: string, since: Date): Promise<CallRecord[]> {
+  const all: CallRecord[] = [];
+  let marker: string | null = null;
+  do {
+    const page: { calls: CallRecord[]; next: string | null } = await api(f.url, 'GET',
+      callsQuery(route, since, `&limit=1000${marker ? `&marker=${encodeURIComponent(marker)}` : ''}`));
+    all.push(...page.calls);
+    marker = page.next;
+  } while (marker);
+  return all;
+}
+
+function summarise(name: string, calls: CallRecord[]): Figure {
+  const t = (s: string | null) => (s ? Date.parse(s) : NaN);
+  const toStart = calls.filter((c) => c.started_at).map((c) => t(c.started_at) - t(c.created_at));
+  const first = Math.min(...calls.map((c) => t(c.created_at)));
+  const last = Math.max(...calls.map((c) => t(c.completed_at)));
+  const failed = calls.filter((c) => c.status !== 'success').length;
+  const note = `${calls.length} calls, first accept → last final ${((last - first) / 1000).toFixed(2)} s`
+    + `${failed ? `, ${failed} not success` : ''}; p50/p99 = accept → start (ms resolution)`;
+  return { name, p50: quantile(toStart, 0.5), p99: quantile(toStart, 0.99), rps: (calls.length * 1000) / (last - first), note, count: calls.length };
+}
+
+/** Figures for `calls` async calls on `route`: the burst's accept (wrk) and accept → start/final
+ *  (records); then accept → start at a paced rate (c=1, 5 ms pauses), below what the engine can run. */
+export async function asyncThroughput(f: BenchFresco, route: string, label: string, calls: number, connections = 8): Promise<Figure[]> {
+  // Warm-up: the route's hot containers start here, not in the measured burst.
+  const warmSince = new Date();
+  await fire(f, route, 100, connections);
+  await waitFinal(f, route, warmSince);
+  const since = new Date();
+  const accept = await fire(f, route, calls, connections, `${label}: accept (202)`);
+  await waitFinal(f, route, since);
+  const burst = summarise(`${label}: accept→start, accept→final`, await listCalls(f, route, since));
+  const pacedSince = new Date();
+  await fire(f, route, PACED_CALLS, 1, 'paced', 5);
+  await waitFinal(f, route, pacedSince);
+  const paced = summarise(`${label}, paced: accept→start`, await listCalls(f, route, pacedSince));
+  paced.note = `wrk c=1, 5 ms pause after each answer; ${paced.note}`;
+  return [accept, burst, paced];
+}
