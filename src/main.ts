@@ -231,6 +231,7 @@ export async function start(config: Config, role: Role, adapters: Adapters = {})
       life.add('executor', executor, (e) => e.stop());
     }
     const services = buildServices(db, config, { ...adapters, executor, queue }, engineId);
+    life.add('call records', services.callStore, (s) => s.close());
     let address: Running['address'];
     if (role === 'engine' || role === 'all') startEngine(config, services, life, amqp);
     if (role === 'api' || role === 'all') address = await startApi(config, services, db, life);

@@ -4,6 +4,7 @@ import type {
   Call, CallFilter, CallOutcome, CallStore, ClaimedCall, NewCall, StoredRequest,
 } from '../domain/models';
 import { Db } from './db';
+import { WriteBehind } from './write-behind';
 
 interface CallRow {
   id: string; project_id: string; app: string; route: string; trigger: Call['trigger']; trigger_id: string | null;
@@ -52,7 +53,18 @@ function decodeMarker(marker: string): { createdAt: Date; id: string } {
 
 /** The knex implementation of CallStore; leases use the database clock. */
 export class KnexCallStore implements CallStore {
-  constructor(private readonly db: Db) {}
+  /** Finished sync calls, written after their answer went out, many per commit. */
+  private readonly finished: WriteBehind<Record<string, unknown>>;
+
+  constructor(private readonly db: Db) {
+    this.finished = new WriteBehind((rows) => this.db('calls').insert(rows).onConflict('id').ignore().then(() => undefined),
+      { maxBatch: 200, delayMs: 2, maxPending: 100_000 });
+  }
+
+  /** Writes the records still pending (at shutdown). */
+  close(): Promise<void> {
+    return this.finished.settle();
+  }
 
   async enqueue(call: NewCall): Promise<Call | undefined> {
     const rows = await this.db('calls').insert({
@@ -63,8 +75,9 @@ export class KnexCallStore implements CallStore {
     return rows[0] ? toCall(rows[0] as CallRow) : undefined;
   }
 
+  /** Resolves at once: the row is written within a few ms, and every read of this store waits for it. */
   async recordFinished(id: string, call: NewCall, outcome: CallOutcome): Promise<void> {
-    await this.db('calls').insert({
+    this.finished.add({
       id, project_id: call.projectId, app: call.app, route: call.route, trigger: call.trigger,
       trigger_id: call.triggerId ?? null, created_at: outcome.startedAt ?? outcome.completedAt, attempts: 1,
       ...outcomeColumns(outcome),
@@ -73,17 +86,20 @@ export class KnexCallStore implements CallStore {
 
   async get(projectId: string, id: string): Promise<Call | undefined> {
     if (!isUuid(id)) return undefined;
+    await this.finished.settle();
     const row = await this.db('calls').where({ project_id: projectId, id }).first(SUMMARY);
     return row && toCall(row);
   }
 
   async getLog(projectId: string, id: string): Promise<{ log: Buffer; truncated: boolean } | undefined> {
     if (!isUuid(id)) return undefined;
+    await this.finished.settle();
     const row = await this.db('calls').where({ project_id: projectId, id }).first('log', 'log_truncated');
     return row && { log: row.log ? Buffer.from(row.log) : Buffer.alloc(0), truncated: row.log_truncated };
   }
 
   async list(projectId: string, f: CallFilter): Promise<{ calls: Call[]; next: string | null }> {
+    await this.finished.settle();
     const q = this.db('calls').where({ project_id: projectId }).select(SUMMARY)
       .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(f.limit + 1);
     if (f.app) q.where({ app: f.app });
@@ -166,6 +182,7 @@ export class KnexCallStore implements CallStore {
   }
 
   async purge(before: Date): Promise<number> {
+    await this.finished.settle();
     const rows = await this.db('calls').whereNotIn('status', ['queued', 'running'])
       .where('completed_at', '<', before).delete().returning('id');
     return rows.length;
