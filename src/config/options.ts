@@ -57,7 +57,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   o('docker', 'network', 'string', 'none', 'Network for function containers unless a route sets one.'),
   o('docker', 'registry_username', 'string', undefined, 'Registry user for pulling images.'),
   o('docker', 'registry_password', 'secret', undefined, 'Registry password for pulling images.'),
-  o('docker', 'registry_server', 'string', undefined, 'Registry the credentials are for (host:port).'),
+  o('docker', 'registry_server', 'string', undefined, 'Registry the credentials are sent to (host:port); empty: Docker Hub. Never sent to another registry.'),
   o('docker', 'image_disk_budget', 'int', 10240, 'MiB of pulled images kept; least recently used evicted past it.',
     { min: 0 }),
   o('engine', 'engine_id', 'string', undefined, 'Name of this engine (container labels, leases), stable across restarts so it can remove its orphans; '

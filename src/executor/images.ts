@@ -1,10 +1,12 @@
 // Images on this engine: pulled on first use with one pull per image however many calls wait
 // (single flight), their facts cached so the hot path never asks Docker, and unused ones
-// removed least-recently-used first once the images Fresco used exceed the disk budget.
+// removed least-recently-used first once the images Fresco pulled exceed the disk budget (images
+// that were already on the host, e.g. loaded by the operator, are never removed nor counted).
 import { log } from '../log';
 import type { ImageInfo } from './docker/driver';
 import { imagePullFailed } from './errors';
 import type { RegistryAuth } from './options';
+import { authFor } from './registry-auth';
 
 /** The Docker operations ImageManager uses (a fake in unit tests). */
 export interface ImageDriver {
@@ -23,6 +25,8 @@ interface Known {
 export class ImageManager {
   private readonly known = new Map<string, Known>();
   private readonly pulls = new Map<string, Promise<ImageInfo>>();
+  /** Images this engine pulled: the only ones counted against the budget and evicted. */
+  private readonly pulled = new Set<string>();
   private clock = 0;
   /** How many pulls were started (tests check single flight with it). */
   pullCount = 0;
@@ -72,10 +76,11 @@ export class ImageManager {
     this.pullCount++;
     const started = Date.now();
     try {
-      await this.driver.pullImage(ref, this.opts.registryAuth);
+      await this.driver.pullImage(ref, authFor(ref, this.opts.registryAuth));
     } catch (err) {
       throw pullError(ref, err);
     }
+    this.pulled.add(ref);
     log.info({ image: ref, ms: Date.now() - started }, 'image pulled');
     const info = await this.driver.inspectImage(ref);
     if (!info) throw imagePullFailed(ref, 'absent after pull');
@@ -83,16 +88,18 @@ export class ImageManager {
   }
 
   private async evict(justUsed: string): Promise<void> {
+    const mine = [...this.known.entries()].filter(([ref]) => this.pulled.has(ref));
     const sizes = new Map<string, number>();
-    for (const k of this.known.values()) sizes.set(k.info.id, k.info.size);
+    for (const [, k] of mine) sizes.set(k.info.id, k.info.size);
     let total = [...sizes.values()].reduce((a, b) => a + b, 0);
-    const idle = [...this.known.entries()]
+    const idle = mine
       .filter(([ref, k]) => k.users === 0 && ref !== justUsed)
       .sort((a, b) => a[1].lastUsed - b[1].lastUsed);
     for (const [ref, k] of idle) {
       if (total <= this.opts.diskBudgetBytes) break;
       this.known.delete(ref);
       if (await this.driver.removeImage(ref)) {
+        this.pulled.delete(ref);
         total -= k.info.size;
         log.info({ image: ref, bytes: k.info.size }, 'image evicted (disk budget)');
       }
@@ -100,8 +107,11 @@ export class ImageManager {
   }
 }
 
+// Docker's words, without dockerode's "(HTTP code 500) server error - " (the engine relays the
+// registry's refusal as a 500), and saying plainly when the registry refused access.
 function pullError(ref: string, err: unknown) {
-  const e = err as { statusCode?: number; message?: string };
-  const msg = (e.message ?? String(err)).replace(/\s+/g, ' ').slice(0, 300);
-  return imagePullFailed(ref, msg);
+  const e = err as { message?: string };
+  const msg = (e.message ?? String(err)).replace(/^\(HTTP code \d+\)[^-]*- /, '').replace(/\s+/g, ' ').trim().slice(0, 300);
+  const denied = /unauthorized|authentication required|no basic auth credentials|denied/i.test(msg);
+  return imagePullFailed(ref, denied ? `the registry refused access (${msg})` : msg);
 }

@@ -1,54 +1,169 @@
 import assert from 'node:assert/strict';
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { DockerExecutor } from '../../../src/executor';
+import type { RegistryAuth } from '../../../src/executor/options';
 import { waitFor } from '../../helpers/wait';
-import { call, docker, route, startExecutor } from './fixtures';
+import { buildImages, call, docker, route, startExecutor } from './fixtures';
+import { freePort, push, startRegistry, startSnoopingRegistry, TestRegistry } from './registry';
 
-const REGISTRY = '127.0.0.1:5055';
+// Pulls on first use from real registries (Debian's docker-registry on loopback ports), with and
+// without auth, and the disk budget. Ports are free ones and repositories carry this run's id, so
+// that runs on the same machine do not meet.
+const run = `${process.pid}-${Date.now()}`;
+const USER = 'fresco-puller';
+const PASSWORD = `Pw-${run}-s3cret`;
 
-// Pulls on first use from a real registry (Debian's docker-registry on a loopback port).
+/** Whether Docker has `ref` locally. */
+async function present(ref: string): Promise<boolean> {
+  return docker.getImage(ref).inspect().then(() => true, () => false);
+}
+
+/** The start of the message of a pull the registry refused. */
+function refused(ref: string): RegExp {
+  return new RegExp(`^Pulling image ${ref.replace(/[.]/g, '\\.')} failed: the registry refused access \\(`);
+}
+
+/** Removes local images, ignoring those already gone. */
+async function removeAll(refs: string[]): Promise<void> {
+  await Promise.all(refs.map((ref) => docker.getImage(ref).remove().catch(() => undefined)));
+}
+
 describe('executor: images', function () {
-  this.timeout(90_000);
-  let registry: ChildProcess;
-  let dir: string;
-  let ex: DockerExecutor;
-  const ref = `${REGISTRY}/fresco-test/pulled:${Date.now()}`;
+  this.timeout(60_000);
+  const executors: DockerExecutor[] = [];
+  const made: string[] = []; // local tags this run creates, removed at its end
+  let open: TestRegistry;
+  let secured: TestRegistry;
+
+  /** A started executor that the suite stops at its end. */
+  async function executor(opts: Parameters<typeof startExecutor>[0] = {}): Promise<DockerExecutor> {
+    const ex = await startExecutor({ prestartPerRoute: 0, ...opts });
+    executors.push(ex);
+    return ex;
+  }
+
+  /** `local` pushed to `reg` as a repository of this run; the reference Fresco will pull. */
+  function publish(reg: TestRegistry, local: string, name: string): string {
+    const ref = `${reg.host}/fresco-test-${run}/${name}:1`;
+    push(reg, local, ref);
+    made.push(ref);
+    return ref;
+  }
 
   before(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'fresco-registry-'));
-    writeFileSync(path.join(dir, 'config.yml'),
-      `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\nhttp:\n  addr: ${REGISTRY}\n`);
-    registry = spawn('/usr/bin/docker-registry', ['serve', path.join(dir, 'config.yml')], { stdio: 'ignore' });
-    await waitFor('the registry', async () => (await fetch(`http://${REGISTRY}/v2/`)).ok);
-    ex = await startExecutor({ prestartPerRoute: 0 });
-    execFileSync('docker', ['tag', 'fresco-test/hello:1', ref]);
-    execFileSync('docker', ['push', '-q', ref], { stdio: 'ignore' });
-    await docker.getImage(ref).remove();
+    buildImages();
+    [open, secured] = await Promise.all([startRegistry(), startRegistry({ username: USER, password: PASSWORD })]);
   });
   after(async () => {
-    await ex?.stop();
-    await docker.getImage(ref).remove().catch(() => undefined);
-    registry?.kill();
-    rmSync(dir, { recursive: true, force: true });
+    await Promise.all(executors.map((ex) => ex.stop()));
+    await removeAll(made);
+    await Promise.all([open?.stop(), secured?.stop()]);
   });
 
-  it('pulls a missing image once for many waiting calls', async () => {
-    const r = route({ image: ref });
-    const results = await Promise.all([1, 2, 3, 4].map(() => ex.run(call(r))));
-    assert.deepEqual(results.map((x) => x.output.toString()), Array(4).fill('Hello Bob\n'));
-    assert.equal(ex.images.pullCount, 1);
+  describe('pulls', () => {
+    let ex: DockerExecutor;
+    before(async () => {
+      ex = await executor();
+    });
+
+    it('pulls a missing image once for many waiting calls', async () => {
+      const r = route({ image: publish(open, 'fresco-test/hello:1', 'pulled') });
+      const results = await Promise.all([1, 2, 3, 4].map(() => ex.run(call(r))));
+      assert.deepEqual(results.map((x) => x.output.toString()), Array(4).fill('Hello Bob\n'));
+      assert.equal(ex.images.pullCount, 1);
+    });
+
+    it('throws FRESCO_IMAGE_PULL_FAILED naming an image no registry has', async () => {
+      await assert.rejects(ex.run(call(route({ image: `${open.host}/fresco-test-${run}/absent:1` }))),
+        { code: 'FRESCO_IMAGE_PULL_FAILED', status: 502, message: /absent:1/ });
+    });
+
+    it('throws FRESCO_IMAGE_PULL_FAILED when the registry cannot be reached', async () => {
+      await assert.rejects(ex.run(call(route({ image: `127.0.0.1:${await freePort()}/fresco-test/unreachable:1` }))),
+        { code: 'FRESCO_IMAGE_PULL_FAILED', status: 502 });
+    });
   });
 
-  it('throws FRESCO_IMAGE_PULL_FAILED naming an image no registry has', async () => {
-    await assert.rejects(ex.run(call(route({ image: `${REGISTRY}/fresco-test/absent:1` }))),
-      { code: 'FRESCO_IMAGE_PULL_FAILED', status: 502, message: /absent:1/ });
+  describe('registry credentials', () => {
+    let ref: string;
+    const creds = (password: string): RegistryAuth => ({ username: USER, password, serveraddress: secured.host });
+    before(() => {
+      ref = publish(secured, 'fresco-test/hello:1', 'private');
+    });
+    afterEach(() => removeAll([ref]));
+
+    it('pulls from a registry that needs auth with the configured credentials, and runs the image', async () => {
+      const ex = await executor({ registryAuth: creds(PASSWORD) });
+      const result = await ex.run(call(route({ image: ref })));
+      assert.equal(result.output.toString(), 'Hello Bob\n');
+      assert.equal(ex.images.pullCount, 1);
+    });
+
+    it('throws FRESCO_IMAGE_PULL_FAILED without credentials (the daemon has none of its own)', async () => {
+      const ex = await executor();
+      await assert.rejects(ex.run(call(route({ image: ref }))), (err: Error & { code: string }) => {
+        assert.equal(err.code, 'FRESCO_IMAGE_PULL_FAILED');
+        assert.match(err.message, refused(ref));
+        assert.match(err.message, /no basic auth credentials/);
+        return true;
+      });
+      assert.equal(await present(ref), false);
+    });
+
+    it('throws FRESCO_IMAGE_PULL_FAILED with wrong credentials, and never shows a password', async () => {
+      const wrong = `Wrong-${run}-pw`;
+      const ex = await executor({ registryAuth: creds(wrong) });
+      await assert.rejects(ex.run(call(route({ image: ref }))), (err: Error & { code: string; status: number }) => {
+        assert.equal(err.code, 'FRESCO_IMAGE_PULL_FAILED');
+        assert.equal(err.status, 502);
+        assert.match(err.message, refused(ref));
+        assert.ok(!err.message.includes(wrong) && !err.message.includes(PASSWORD), err.message);
+        assert.ok(!JSON.stringify(err).includes(wrong), 'the password is in a field of the error');
+        return true;
+      });
+    });
+
+    it('never sends the credentials to another registry than registry_server', async () => {
+      const snoop = await startSnoopingRegistry();
+      try {
+        const ex = await executor({ registryAuth: creds(PASSWORD) });
+        await assert.rejects(ex.run(call(route({ image: `${snoop.host}/fresco-test/leak:1` }))),
+          { code: 'FRESCO_IMAGE_PULL_FAILED' });
+        assert.deepEqual(snoop.authorizations, []);
+      } finally {
+        await snoop.stop();
+      }
+    });
   });
 
-  it('throws FRESCO_IMAGE_PULL_FAILED when the registry cannot be reached', async () => {
-    await assert.rejects(ex.run(call(route({ image: '127.0.0.1:5059/fresco-test/unreachable:1' }))),
-      { code: 'FRESCO_IMAGE_PULL_FAILED', status: 502 });
+  describe('disk budget', () => {
+    it('removes the least recently used unused image it pulled, never one in use nor one it did not pull', async () => {
+      const local = `fresco-test-${run}/local:1`;
+      await docker.getImage('fresco-test/probe:1').tag({ repo: `fresco-test-${run}/local`, tag: '1' });
+      made.push(local);
+      const [hot, a, b, c] = [
+        publish(open, 'fresco-test/hot-http:1', 'hot'), publish(open, 'fresco-test/hello:1', 'a'),
+        publish(open, 'fresco-test/env:1', 'b'), publish(open, 'fresco-test/fail:1', 'c'),
+      ];
+      const size = async (ref: string) => (await docker.getImage(ref).inspect()).Size;
+      const [hotSize, aSize, cSize] = await Promise.all(['hot-http', 'hello', 'fail'].map((n) => size(`fresco-test/${n}:1`)));
+      // Room for hot, a and c. Pulling c must remove b: hot is the least recently used image Fresco
+      // pulled (removing it would not even be enough), but its container still uses it.
+      const ex = await executor({ imageDiskBudgetBytes: hotSize + aSize + cSize });
+      const use = (image: string, over = {}) =>
+        ex.run(call(route({ image, path: `/${image.split('/').pop()!.replace(':', '-')}`, ...over })));
+
+      await use(local); // oldest, but Fresco did not pull it
+      await use(hot, { format: 'http', idleTimeout: 60 }); // its container stays: in use
+      await use(a);
+      await use(b);
+      await use(a); // a is now more recent than b
+      assert.equal(ex.images.pullCount, 3);
+      await use(c);
+
+      await waitFor('b to be evicted', async () => !(await present(b)));
+      assert.deepEqual(await Promise.all([local, hot, a, c].map(present)), [true, true, true, true]);
+      assert.equal(ex.stats().hot, 1);
+      assert.equal((await use(hot, { format: 'http', idleTimeout: 60 })).status, 'success');
+    });
   });
 });
