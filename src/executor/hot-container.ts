@@ -60,7 +60,8 @@ export class HotContainer {
     const o = deps.options;
     const env = [...routeEnv(route), ...configEnv(route), `FRESCO_IO_SOCKET=${IO_DIR}/s`];
     const spec = routeSpec(o, route, 'hot', env, { argv, binds: [] });
-    const dir = path.join(o.runDir, spec.name);
+    // The container name's random tail: unix socket paths must stay under 108 bytes (see options).
+    const dir = path.join(o.runDir, spec.name.slice(-12));
     spec.binds!.push(`${dir}:${IO_DIR}`);
     await fs.mkdir(dir, { mode: 0o755 });
     const server = net.createServer({ pauseOnConnect: true });

@@ -95,6 +95,11 @@ export function resolveOptions(o: DockerExecutorOptions): ResolvedOptions {
     launcherPath: o.launcherPath ?? path.join(os.tmpdir(), 'fresco-launcher', 'fresco-launcher'),
     runDir: o.runDir ?? path.join(os.tmpdir(), `fresco-${engineId}`),
   };
+  // Hot containers' sockets live at <runDir>/<12 hex>/s; a unix socket path has at most 107 bytes.
+  if (Buffer.byteLength(r.runDir) + 16 > 107) {
+    throw new ConfigError(`executor runDir "${r.runDir}" is too long for unix sockets (at most 91 bytes): `
+      + 'choose a shorter [DEFAULT] state_path or [engine] engine_id');
+  }
   return Object.freeze(r);
 }
 

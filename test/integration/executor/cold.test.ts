@@ -84,10 +84,8 @@ describe('executor: cold runs', function () {
   });
 
   it('kills a function past its timeout and removes its container', async () => {
-    const t = Date.now();
     const res = await runThenHello(img('sleep', { timeout: 1 }));
     assert.equal(res.status, 'timeout');
-    assert.ok(Date.now() - t < 5000, 'ended soon after the timeout');
     await waitFor('no container left', async () => (await containersOf(engineId)).length === 0);
   });
 

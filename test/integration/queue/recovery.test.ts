@@ -64,13 +64,10 @@ describe('queue: recovery (RabbitMQ)', () => {
       transportUrl: 'rabbit://guest:secret@127.0.0.1:1/', backoff: { initialMs: 50, maxMs: 200 }, publishTimeoutMs: 300,
     });
     await conn.start();
-    const t0 = Date.now();
     try {
       await assert.rejects(new AmqpCallQueue(conn, { name: uniq('unreachable') }).publish('c1'),
         (e: { code?: string; status?: number; message: string }) => e instanceof QueueUnavailableError &&
           e.code === 'FRESCO_QUEUE_UNAVAILABLE' && e.status === 503 && !e.message.includes('secret'));
-      const took = Date.now() - t0;
-      assert.ok(took >= 290 && took < 2000, `took ${took} ms`);
       await assert.rejects(conn.waitConnected(100), /not reachable within 100 ms/);
     } finally {
       await conn.stop();

@@ -114,9 +114,8 @@ describe('events/glob globMatch', () => {
     assert.ok(!globMatch('Compute.*', 'compute.x'));
   });
 
-  it('stays fast on adversarial patterns', () => {
-    const started = Date.now();
+  it('answers adversarial patterns (a backtracking matcher would not finish this test)', () => {
     assert.ok(!globMatch('*a*a*a*a*a*a*a*a*a*a*a*b', 'a'.repeat(255)));
-    assert.ok(Date.now() - started < 50);
+    assert.ok(globMatch('*a*a*a*a*a*a*a*a*a*a*a*b', `${'a'.repeat(255)}b`));
   });
 });
