@@ -62,6 +62,7 @@ export class WriteBehind<T> {
         const retryMs = Math.min(30_000, 500 * 2 ** Math.min(this.failures, 6));
         log.warn({ err, rows: this.pending.length, retryMs }, 'writing call records failed; retrying');
         this.timer ??= setTimeout(() => void this.flush(), retryMs);
+        this.timer.unref(); // a retry alone does not keep the process alive
         return;
       }
     }
