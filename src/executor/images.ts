@@ -27,6 +27,8 @@ export class ImageManager {
   private readonly pulls = new Map<string, Promise<ImageInfo>>();
   /** Images this engine pulled: the only ones counted against the budget and evicted. */
   private readonly pulled = new Set<string>();
+  /** Evictions under way: an acquire of the same image waits for them, then pulls it again. */
+  private readonly removing = new Map<string, Promise<boolean>>();
   private clock = 0;
   /** How many pulls were started (tests check single flight with it). */
   pullCount = 0;
@@ -64,7 +66,9 @@ export class ImageManager {
   private resolve(ref: string): Promise<ImageInfo> {
     let p = this.pulls.get(ref);
     if (!p) {
-      p = this.inspectOrPull(ref).finally(() => this.pulls.delete(ref));
+      const removal = this.removing.get(ref);
+      p = (removal ? removal.then(() => this.inspectOrPull(ref)) : this.inspectOrPull(ref))
+        .finally(() => this.pulls.delete(ref));
       this.pulls.set(ref, p);
     }
     return p;
@@ -98,7 +102,10 @@ export class ImageManager {
     for (const [ref, k] of idle) {
       if (total <= this.opts.diskBudgetBytes) break;
       this.known.delete(ref);
-      if (await this.driver.removeImage(ref)) {
+      const removal = this.driver.removeImage(ref).catch(() => false);
+      this.removing.set(ref, removal);
+      const removed = await removal.finally(() => this.removing.delete(ref));
+      if (removed) {
         this.pulled.delete(ref);
         total -= k.info.size;
         log.info({ image: ref, bytes: k.info.size }, 'image evicted (disk budget)');

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { waitFor } from '../../helpers/wait';
 import type { CallRequest } from '../../../src/domain/executor';
 import { demuxer } from '../../../src/executor/docker/demux';
 import { callEnv, launcherHeader } from '../../../src/executor/env';
@@ -73,7 +74,31 @@ describe('executor units', () => {
     await m.acquire('b');
     m.release('b');
     await m.acquire('c');
-    await new Promise((r) => setTimeout(r, 10));
+    await waitFor('the eviction', () => removed.length > 0);
     assert.deepEqual(removed, ['a']);
+  });
+
+  it('lets an acquire during an eviction of the same image wait for it, then pull the image again', async () => {
+    const local = new Set<string>();
+    let pulls = 0;
+    let finishRemoval: (() => void) | undefined;
+    const driver: ImageDriver = {
+      inspectImage: async (ref) => (local.has(ref) ? { id: ref, size: 10, argv: ['x'] } : undefined),
+      pullImage: async (ref) => { pulls++; local.add(ref); },
+      removeImage: (ref) => new Promise((resolve) => { finishRemoval = () => resolve(local.delete(ref)); }),
+    };
+    const m = new ImageManager(driver, { diskBudgetBytes: 15 });
+    await m.acquire('a');
+    m.release('a');
+    await m.acquire('b'); // over budget: evicting a, whose removal hangs until finishRemoval()
+    await waitFor('the eviction to start', () => finishRemoval !== undefined);
+    let got = false;
+    const again = m.acquire('a').then((info) => { got = true; return info; });
+    await new Promise((r) => setImmediate(r));
+    assert.equal(got, false, 'waits while the image is being removed');
+    finishRemoval!();
+    assert.equal((await again).id, 'a');
+    assert.equal(pulls, 3, 'pulled again after the removal');
+    assert.ok(local.has('a'));
   });
 });
