@@ -87,13 +87,16 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
   const callStore = new KnexCallStore(db);
   const resolver = new RouteResolver({ routeStore, appStore });
   const queue = adapters.queue ?? new LocalCallQueue();
+  const leaseMs = config.engine.call_lease * 1000;
   const engine = adapters.executor && new AsyncEngine({ calls: callStore, executor: adapters.executor, resolver }, {
-    engineId, leaseMs: config.engine.call_lease * 1000, concurrency: config.engine.async_prefetch,
+    engineId, leaseMs, concurrency: config.engine.async_prefetch,
   });
-  const calls = new CallService({ callStore, onCancel: (id) => engine?.abort(id) });
+  const runs = new RunService({
+    calls: callStore, queue, executor: adapters.executor, slow: { engineId, leaseMs, visibleAfterMs: 1000 },
+  });
+  const calls = new CallService({ callStore, onCancel: (id) => { engine?.abort(id); runs.abort(id); } });
   const onChange = () => resolver.invalidate();
   const triggerStore = new KnexTriggerStore(db);
-  const runs = new RunService({ calls: callStore, queue, executor: adapters.executor });
   const events = new EventService({ triggerStore, resolver, runs, maxMessageBytes: config.notifications.max_message_size });
   return {
     apps: new AppService({ appStore, onChange }),

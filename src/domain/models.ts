@@ -143,6 +143,8 @@ export interface CallStore {
   enqueue(call: NewCall): Promise<Call | undefined>;
   /** Records a finished sync call in one write. */
   recordFinished(id: string, call: NewCall, outcome: CallOutcome): Promise<void>;
+  /** Records a sync call still running here (it became slow), leased to `engineId` like an async one. */
+  recordRunning(id: string, call: NewCall, engineId: string, startedAt: Date, leaseMs: number): Promise<void>;
   get(projectId: string, id: string): Promise<Call | undefined>;
   getLog(projectId: string, id: string): Promise<{ log: Buffer; truncated: boolean } | undefined>;
   /** Newest first; `next` is the marker of the following page or null. */

@@ -39,8 +39,25 @@ export function functionHeaders(headers: Record<string, string | string[] | unde
 }
 
 /** Runs routes: sync calls on this process's executor, async ones through the queue. */
+/** How a sync call still running after `visibleAfterMs` becomes a `running` record others can see and cancel. */
+export interface SlowCallOptions {
+  engineId: string;
+  leaseMs: number;
+  visibleAfterMs: number;
+}
+
 export class RunService {
-  constructor(private readonly deps: { calls: CallStore; queue: CallQueue; executor?: Executor }) {}
+  /** Sync calls running in this process, so that a cancel seen here stops them at once. */
+  private readonly running = new Map<string, AbortController>();
+
+  constructor(private readonly deps: {
+    calls: CallStore; queue: CallQueue; executor?: Executor; slow?: SlowCallOptions;
+  }) {}
+
+  /** Stops sync call `id` if it runs in this process (a cancel). */
+  abort(id: string): void {
+    this.running.get(id)?.abort();
+  }
 
   /** Runs `input` on the route as its type says; never throws for a function's own failure. */
   run(target: ResolvedRoute, input: RunInput): Promise<RunAnswer> {
@@ -71,18 +88,61 @@ export class RunService {
     const executor = this.deps.executor;
     if (!executor) throw new ServiceUnavailableError('FRESCO_ENGINE_UNAVAILABLE', 'No engine runs sync calls here');
     const id = randomUUID();
-    const req: CallRequest = {
-      id, route: target.runnable, method: input.method, url: input.url, requestPath: input.requestPath,
-      headers: functionHeaders(input.headers), body: input.body, signal: input.signal,
+    const call = this.newCall(target, input.trigger, input.triggerId);
+    const ac = new AbortController();
+    const onCallerGone = () => ac.abort();
+    input.signal?.addEventListener('abort', onCallerGone, { once: true });
+    this.running.set(id, ac);
+    const slow = this.watchSlow(id, call, ac);
+    try {
+      const result = await executor.run({
+        id, route: target.runnable, method: input.method, url: input.url, requestPath: input.requestPath,
+        headers: functionHeaders(input.headers), body: input.body, signal: ac.signal,
+      });
+      const outcome = {
+        status: result.status, kind: result.kind, startedAt: result.startedAt, completedAt: result.completedAt,
+        exitCode: result.exitCode, error: result.error, result: result.output, resultTruncated: result.outputTruncated,
+        log: result.log, logTruncated: result.logTruncated,
+      };
+      if (await slow.stop()) await this.deps.calls.complete(id, this.deps.slow!.engineId, outcome);
+      else await this.deps.calls.recordFinished(id, call, outcome);
+      return { mode: 'sync', callId: id, result };
+    } finally {
+      await slow.stop();
+      this.running.delete(id);
+      input.signal?.removeEventListener('abort', onCallerGone);
+    }
+  }
+
+  /**
+   * Most sync calls end in milliseconds and are recorded once, finished. One still running after
+   * `visibleAfterMs` gets a `running` record (listable, cancellable from any API process) whose
+   * lease this process renews; a cancel ends the lease and so the call. stop() → whether it did.
+   */
+  private watchSlow(id: string, call: NewCall, ac: AbortController): { stop(): Promise<boolean> } {
+    const o = this.deps.slow;
+    if (!o) return { stop: async () => false };
+    let recorded: Promise<boolean> | undefined;
+    let renew: NodeJS.Timeout | undefined;
+    let stopped = false;
+    const keepLease = () => {
+      if (stopped) return;
+      renew = setInterval(() => void this.deps.calls.renewLease(id, o.engineId, o.leaseMs)
+        .then((ours) => { if (!ours) ac.abort(); }, () => undefined), Math.max(200, o.leaseMs / 3));
     };
-    const result = await executor.run(req);
-    const record = this.deps.calls.recordFinished(id, this.newCall(target, input.trigger, input.triggerId), {
-      status: result.status, kind: result.kind, startedAt: result.startedAt, completedAt: result.completedAt,
-      exitCode: result.exitCode, error: result.error, result: result.output, resultTruncated: result.outputTruncated,
-      log: result.log, logTruncated: result.logTruncated,
-    });
-    await record;
-    return { mode: 'sync', callId: id, result };
+    const timer = setTimeout(() => {
+      recorded = this.deps.calls.recordRunning(id, call, o.engineId, new Date(Date.now() - o.visibleAfterMs), o.leaseMs)
+        .then(() => { keepLease(); return true; },
+          (err) => { log.warn({ err, callId: id }, 'could not record a slow sync call as running'); return false; });
+    }, o.visibleAfterMs);
+    return {
+      stop: async () => {
+        stopped = true;
+        clearTimeout(timer);
+        clearInterval(renew);
+        return recorded ?? false;
+      },
+    };
   }
 
   private newCall(target: ResolvedRoute, trigger: CallTrigger, triggerId?: string): NewCall {

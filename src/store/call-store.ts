@@ -84,6 +84,14 @@ export class KnexCallStore implements CallStore {
     });
   }
 
+  async recordRunning(id: string, call: NewCall, engineId: string, startedAt: Date, leaseMs: number): Promise<void> {
+    await this.db('calls').insert({
+      id, project_id: call.projectId, app: call.app, route: call.route, trigger: call.trigger,
+      trigger_id: call.triggerId ?? null, status: 'running', created_at: startedAt, started_at: startedAt, attempts: 1,
+      engine_id: engineId, lease_until: this.leaseUntil(leaseMs),
+    });
+  }
+
   async get(projectId: string, id: string): Promise<Call | undefined> {
     if (!isUuid(id)) return undefined;
     await this.finished.settle();
@@ -164,13 +172,15 @@ export class KnexCallStore implements CallStore {
   }
 
   async requeueExpired(maxAttempts: number): Promise<string[]> {
+    // A sync call (no stored request) cannot run again: its caller is gone with the process that ran it.
     const rows = await this.db('calls').where({ status: 'running' }).where('lease_until', '<', this.db.fn.now())
       .update({
-        status: this.db.raw("CASE WHEN attempts >= ? THEN 'error' ELSE 'queued' END", [maxAttempts]),
-        error: this.db.raw("CASE WHEN attempts >= ? THEN ? ELSE NULL END",
-          [maxAttempts, `the engine running this call stopped answering ${maxAttempts} times`]),
-        completed_at: this.db.raw('CASE WHEN attempts >= ? THEN now() ELSE NULL END', [maxAttempts]),
-        engine_id: null, lease_until: null, started_at: null,
+        status: this.db.raw("CASE WHEN request IS NULL OR attempts >= ? THEN 'error' ELSE 'queued' END", [maxAttempts]),
+        error: this.db.raw('CASE WHEN request IS NULL THEN ? WHEN attempts >= ? THEN ? ELSE NULL END',
+          ['the process running this sync call stopped answering', maxAttempts,
+            `the engine running this call stopped answering ${maxAttempts} times`]),
+        completed_at: this.db.raw('CASE WHEN request IS NULL OR attempts >= ? THEN now() ELSE NULL END', [maxAttempts]),
+        engine_id: null, lease_until: null, started_at: this.db.raw('CASE WHEN request IS NULL THEN started_at ELSE NULL END'),
       }).returning(['id', 'status']);
     return rows.filter((r: { status: string }) => r.status === 'queued').map((r: { id: string }) => r.id);
   }

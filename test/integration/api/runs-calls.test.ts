@@ -101,6 +101,32 @@ describe('API: runs and call records (PostgreSQL, in-process queue)', () => {
     assert.equal((await api().delete(`/v1/demo/calls/${done.id}`)).body.call.status, 'success');
   });
 
+  it('shows a slow sync call as running and cancels it through the calls API; the caller gets 499', async () => {
+    const pending = api().post('/v1/r/demo/fn/echo').type('text').send('hang').then((r) => r);
+    const running = await waitFor('the slow sync call to be listed as running', async () =>
+      (await api().get('/v1/demo/calls?status=running&route=/echo')).body.calls[0]);
+    assert.equal(running.trigger, 'http');
+    assert.ok(running.started_at);
+    assert.equal((await api().delete(`/v1/demo/calls/${running.id}`)).body.call.status, 'cancelled');
+    const answer = await pending;
+    assert.equal(answer.status, 499, JSON.stringify(answer.body));
+    assert.equal(answer.body.error.code, 'FRESCO_CALL_CANCELLED');
+    assert.equal(answer.body.call_id, running.id);
+    const call = (await api().get(`/v1/demo/calls/${running.id}`)).body.call;
+    assert.equal(call.status, 'cancelled');
+  });
+
+  it('marks a slow sync call error, never re-runs it, when the process running it stopped renewing its lease', async () => {
+    const id = '00000000-0000-4000-8000-000000000001';
+    await app.services.callStore.recordRunning(id, { projectId: 'demo', app: 'fn', route: '/echo', trigger: 'http' },
+      'gone-api', new Date(), 60_000);
+    await t.db('calls').where({ id }).update({ lease_until: t.db.raw("now() - interval '1 second'") });
+    assert.deepEqual(await app.services.callStore.requeueExpired(3), []);
+    const call = (await api().get(`/v1/demo/calls/${id}`)).body.call;
+    assert.equal(call.status, 'error');
+    assert.match(call.error, /sync call stopped answering/);
+  });
+
   it('lists calls newest first with filters and pagination', async () => {
     for (let i = 0; i < 5; i++) await api().post('/v1/r/demo/fn/echo').type('text').send(`n${i}`);
     const page1 = await api().get('/v1/demo/calls?route=/echo&status=success&limit=3');
