@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { FrescoError, ServiceUnavailableError } from '../errors';
-import type { CallRequest, CallResult, Executor } from '../domain/executor';
+import type { CallResult, Executor } from '../domain/executor';
 import type { Call, CallQueue, CallStore, CallTrigger, NewCall } from '../domain/models';
 import { log } from '../log';
 import type { ResolvedRoute } from './route-resolver';
@@ -14,8 +14,8 @@ export interface RunInput {
   body: Buffer;
   trigger: CallTrigger;
   triggerId?: string;
-  /** Aborted when the caller goes away (sync calls only). */
-  signal?: AbortSignal;
+  /** Aborted when the caller goes away (sync calls only); the run service also aborts it on a cancel. */
+  abort?: AbortController;
   dedupeKey?: string;
 }
 
@@ -46,9 +46,20 @@ export interface SlowCallOptions {
   visibleAfterMs: number;
 }
 
+/** A sync call running in this process. */
+interface RunningSync {
+  ac: AbortController;
+  call: NewCall;
+  startedAt: number;
+  /** Set once the call was recorded as running (it became slow): resolves true when the row exists. */
+  recorded?: Promise<boolean>;
+  renewedAt?: number;
+}
+
 export class RunService {
-  /** Sync calls running in this process, so that a cancel seen here stops them at once. */
-  private readonly running = new Map<string, AbortController>();
+  /** Sync calls running in this process: a cancel seen here stops them at once, slow ones get a record. */
+  private readonly running = new Map<string, RunningSync>();
+  private watch?: NodeJS.Timeout;
 
   constructor(private readonly deps: {
     calls: CallStore; queue: CallQueue; executor?: Executor; slow?: SlowCallOptions;
@@ -56,7 +67,7 @@ export class RunService {
 
   /** Stops sync call `id` if it runs in this process (a cancel). */
   abort(id: string): void {
-    this.running.get(id)?.abort();
+    this.running.get(id)?.ac.abort();
   }
 
   /** Runs `input` on the route as its type says; never throws for a function's own failure. */
@@ -88,61 +99,55 @@ export class RunService {
     const executor = this.deps.executor;
     if (!executor) throw new ServiceUnavailableError('FRESCO_ENGINE_UNAVAILABLE', 'No engine runs sync calls here');
     const id = randomUUID();
-    const call = this.newCall(target, input.trigger, input.triggerId);
-    const ac = new AbortController();
-    const onCallerGone = () => ac.abort();
-    input.signal?.addEventListener('abort', onCallerGone, { once: true });
-    this.running.set(id, ac);
-    const slow = this.watchSlow(id, call, ac);
+    const entry: RunningSync = {
+      ac: input.abort ?? new AbortController(), call: this.newCall(target, input.trigger, input.triggerId), startedAt: Date.now(),
+    };
+    this.running.set(id, entry);
+    if (this.deps.slow) this.watch ??= setInterval(() => this.watchSlow(), this.deps.slow.visibleAfterMs / 4).unref();
     try {
       const result = await executor.run({
         id, route: target.runnable, method: input.method, url: input.url, requestPath: input.requestPath,
-        headers: functionHeaders(input.headers), body: input.body, signal: ac.signal,
+        headers: functionHeaders(input.headers), body: input.body, signal: entry.ac.signal,
       });
       const outcome = {
         status: result.status, kind: result.kind, startedAt: result.startedAt, completedAt: result.completedAt,
         exitCode: result.exitCode, error: result.error, result: result.output, resultTruncated: result.outputTruncated,
         log: result.log, logTruncated: result.logTruncated,
       };
-      if (await slow.stop()) await this.deps.calls.complete(id, this.deps.slow!.engineId, outcome);
-      else await this.deps.calls.recordFinished(id, call, outcome);
+      this.running.delete(id);
+      if (entry.recorded && await entry.recorded) await this.deps.calls.complete(id, this.deps.slow!.engineId, outcome);
+      else await this.deps.calls.recordFinished(id, entry.call, outcome);
       return { mode: 'sync', callId: id, result };
     } finally {
-      await slow.stop();
       this.running.delete(id);
-      input.signal?.removeEventListener('abort', onCallerGone);
+      if (this.running.size === 0) {
+        clearInterval(this.watch);
+        this.watch = undefined;
+      }
     }
   }
 
   /**
    * Most sync calls end in milliseconds and are recorded once, finished. One still running after
    * `visibleAfterMs` gets a `running` record (listable, cancellable from any API process) whose
-   * lease this process renews; a cancel ends the lease and so the call. stop() → whether it did.
+   * lease this process renews; a cancel ends the lease and so the call.
    */
-  private watchSlow(id: string, call: NewCall, ac: AbortController): { stop(): Promise<boolean> } {
-    const o = this.deps.slow;
-    if (!o) return { stop: async () => false };
-    let recorded: Promise<boolean> | undefined;
-    let renew: NodeJS.Timeout | undefined;
-    let stopped = false;
-    const keepLease = () => {
-      if (stopped) return;
-      renew = setInterval(() => void this.deps.calls.renewLease(id, o.engineId, o.leaseMs)
-        .then((ours) => { if (!ours) ac.abort(); }, () => undefined), Math.max(200, o.leaseMs / 3));
-    };
-    const timer = setTimeout(() => {
-      recorded = this.deps.calls.recordRunning(id, call, o.engineId, new Date(Date.now() - o.visibleAfterMs), o.leaseMs)
-        .then(() => { keepLease(); return true; },
+  private watchSlow(): void {
+    const o = this.deps.slow!;
+    const now = Date.now();
+    for (const [id, e] of this.running) {
+      if (!e.recorded) {
+        if (now - e.startedAt < o.visibleAfterMs) continue;
+        e.renewedAt = now;
+        e.recorded = this.deps.calls.recordRunning(id, e.call, o.engineId, new Date(e.startedAt), o.leaseMs).then(() => true,
           (err) => { log.warn({ err, callId: id }, 'could not record a slow sync call as running'); return false; });
-    }, o.visibleAfterMs);
-    return {
-      stop: async () => {
-        stopped = true;
-        clearTimeout(timer);
-        clearInterval(renew);
-        return recorded ?? false;
-      },
-    };
+      } else if (now - (e.renewedAt ?? 0) >= o.leaseMs / 3) {
+        e.renewedAt = now;
+        void e.recorded.then(async (ok) => {
+          if (ok && this.running.has(id) && !(await this.deps.calls.renewLease(id, o.engineId, o.leaseMs))) e.ac.abort();
+        }).catch(() => undefined);
+      }
+    }
   }
 
   private newCall(target: ResolvedRoute, trigger: CallTrigger, triggerId?: string): NewCall {

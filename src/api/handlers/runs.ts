@@ -28,18 +28,18 @@ export async function readBody(ctx: Context, limit: number): Promise<Buffer> {
   }
 }
 
-/** An AbortSignal that fires when the caller goes away before the answer is written. */
-function callerGone(ctx: Context): AbortSignal {
+/** An AbortController aborted when the caller goes away before the answer is written. */
+function callerGone(ctx: Context): AbortController {
   const ac = new AbortController();
   ctx.res.once('close', () => { if (!ctx.res.writableFinished) ac.abort(); });
-  return ac.signal;
+  return ac;
 }
 
 async function start(ctx: Context, target: ResolvedRoute, deps: RunDeps): Promise<RunAnswer> {
   const body = await readBody(ctx, deps.maxBodySize);
   return deps.runs.run(target, {
     method: ctx.method, url: ctx.href, requestPath: ctx.originalUrl, headers: ctx.headers as Record<string, string>,
-    body, trigger: 'http', signal: callerGone(ctx),
+    body, trigger: 'http', abort: callerGone(ctx),
   });
 }
 
