@@ -20,6 +20,34 @@ type Ending = 'exit' | 'reported' | 'timeout' | 'cancelled' | 'flood';
 
 const TRAILER_DIGITS = 3;
 
+/** Watches a stream for the launcher's end-of-call trailer "<nonce><3-digit exit status>" at its end. */
+class TrailerWatch {
+  private tail = Buffer.alloc(0);
+  private found!: (code: number) => void;
+  readonly code = new Promise<number>((resolve) => { this.found = resolve; });
+  seen = false;
+
+  constructor(private readonly nonce: Buffer) {}
+
+  get size(): number {
+    return this.nonce.length + TRAILER_DIGITS;
+  }
+
+  push(chunk: Buffer): void {
+    this.tail = Buffer.concat([this.tail, chunk]);
+    if (this.tail.length > this.size) this.tail = this.tail.subarray(this.tail.length - this.size);
+    if (this.tail.length === this.size && this.tail.subarray(0, this.nonce.length).equals(this.nonce)) {
+      this.seen = true;
+      this.found(Number(this.tail.toString('latin1', this.nonce.length)));
+    }
+  }
+
+  /** `buf` without the trailer, when the trailer reached it. */
+  strip(buf: Buffer): Buffer {
+    return this.seen && buf.length >= this.size ? buf.subarray(0, buf.length - this.size) : buf;
+  }
+}
+
 /** One created, attached container; run() it once, then it is gone. */
 export class OneShot {
   private readonly out: CappedBuffer;
@@ -30,17 +58,21 @@ export class OneShot {
   private stdin!: Duplex;
   /** True once the container has exited (a pre-started one that died while waiting). */
   dead = false;
-  // The launcher's end-of-call report (pre-started runs): "<nonce><3-digit exit status>".
-  private tail: Buffer = Buffer.alloc(0);
-  private reported!: (code: number) => void;
-  private readonly report = new Promise<number>((resolve) => { this.reported = resolve; });
+  // The launcher's end-of-call report (pre-started runs), on stdout and then stderr.
+  private readonly outTrailer?: TrailerWatch;
+  private readonly errTrailer?: TrailerWatch;
 
   private constructor(
     readonly handle: ContainerHandle, private readonly limits: OneShotLimits, private readonly reaper: Reaper,
     private readonly nonceBytes?: Buffer,
   ) {
-    this.out = new CappedBuffer(limits.outputCap + (nonceBytes ? nonceBytes.length + TRAILER_DIGITS : 0), () => this.flooded());
-    this.err = new CappedBuffer(limits.logCap);
+    const trailer = nonceBytes ? nonceBytes.length + TRAILER_DIGITS : 0;
+    this.out = new CappedBuffer(limits.outputCap + trailer, () => this.flooded());
+    this.err = new CappedBuffer(limits.logCap + trailer);
+    if (nonceBytes) {
+      this.outTrailer = new TrailerWatch(nonceBytes);
+      this.errTrailer = new TrailerWatch(nonceBytes);
+    }
   }
 
   /** The nonce the launcher ends its report with (pre-started runs). */
@@ -50,19 +82,17 @@ export class OneShot {
 
   private onStdout(chunk: Buffer): void {
     this.out.push(chunk);
-    const n = this.nonceBytes;
-    if (!n) return;
-    const size = n.length + TRAILER_DIGITS;
-    this.tail = Buffer.concat([this.tail, chunk]);
-    if (this.tail.length > size) this.tail = this.tail.subarray(this.tail.length - size);
-    if (this.tail.length === size && this.tail.subarray(0, n.length).equals(n)) {
-      this.reported(Number(this.tail.toString('latin1', n.length)));
-    }
+    this.outTrailer?.push(chunk);
   }
 
-  private output(ending: Ending): Buffer {
+  private onStderr(chunk: Buffer): void {
+    this.err.push(chunk);
+    this.errTrailer?.push(chunk);
+  }
+
+  private output(): Buffer {
     const out = this.out.value();
-    return ending === 'reported' ? out.subarray(0, out.length - this.nonceBytes!.length - TRAILER_DIGITS) : out;
+    return this.outTrailer ? this.outTrailer.strip(out) : out;
   }
 
   /** Creates and attaches a container for `spec`; throws FrescoError when Docker fails. */
@@ -74,7 +104,7 @@ export class OneShot {
     try {
       handle.watchExit();
       void handle.exited.then(() => { shot.dead = true; });
-      shot.stdin = (await handle.attach(true, true, (s, c) => (s === 1 ? shot.onStdout(c) : shot.err.push(c)))) as Duplex;
+      shot.stdin = (await handle.attach(true, true, (s, c) => (s === 1 ? shot.onStdout(c) : shot.onStderr(c)))) as Duplex;
       shot.streamEnded = new Promise((resolve) => { shot.stdin.once('close', resolve); shot.stdin.once('end', resolve); });
     } catch (err) {
       shot.discard();
@@ -98,8 +128,9 @@ export class OneShot {
     const exit = ending === 'reported' ? await this.reportedExit() : await this.awaitExit(ending !== 'exit');
     this.discard();
     const result: CallResult = {
-      status: 'success', kind, exitCode: exit.exitCode, output: this.output(ending), outputTruncated: this.out.truncated,
-      log: this.err.value(), logTruncated: this.err.truncated, startedAt, completedAt: new Date(),
+      status: 'success', kind, exitCode: exit.exitCode, output: this.output(), outputTruncated: this.out.truncated,
+      log: this.errTrailer ? this.errTrailer.strip(this.err.value()) : this.err.value(), logTruncated: this.err.truncated,
+      startedAt, completedAt: new Date(),
     };
     return describe(result, ending, exit.oomKilled, req);
   }
@@ -115,7 +146,9 @@ export class OneShot {
   // The launcher reported the exit: output is complete. Only a SIGKILL may be an OOM, which
   // Docker alone knows, so then (rarely) wait for Docker.
   private async reportedExit(): Promise<ExitInfo> {
-    const code = await this.report;
+    const code = await this.outTrailer!.code;
+    // The function's last stderr bytes may trail the stdout report: its stderr trailer follows them.
+    await Promise.race([this.errTrailer!.code, this.streamEnded, new Promise((r) => setTimeout(r, 1000).unref())]);
     if (code !== 137) return { exitCode: code, oomKilled: false };
     return this.handle.exited.then((e) => ({ exitCode: code, oomKilled: e.oomKilled }));
   }
@@ -132,7 +165,7 @@ export class OneShot {
     let onAbort: (() => void) | undefined;
     const racers: Promise<Ending>[] = [
       this.handle.exited.then(() => 'exit' as const),
-      this.report.then(() => 'reported' as const),
+      ...(this.outTrailer ? [this.outTrailer.code.then(() => 'reported' as const)] : []),
       this.flood,
       new Promise((resolve) => { timer = setTimeout(() => resolve('timeout'), ms); }),
     ];

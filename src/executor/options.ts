@@ -1,5 +1,7 @@
 // The executor's start-up options: a plain typed object the composition root fills from the
 // INI config. Every option but engineId has a documented default; resolveOptions validates and freezes.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../errors';
@@ -43,7 +45,7 @@ export interface DockerExecutorOptions {
   maxQueue?: number;
   /** Seconds a new hot container has to connect before it is declared dead [10]. */
   hotStartTimeout?: number;
-  /** The static launcher binary; built with gcc at start() if missing [<tmpdir>/fresco-launcher/fresco-launcher]. */
+  /** The static launcher binary; built with gcc at start() if missing [<tmpdir>/fresco-launcher/<source hash>/fresco-launcher]. */
   launcherPath?: string;
   /** Host directory for hot containers' sockets [<tmpdir>/fresco-<engineId>]. */
   runDir?: string;
@@ -92,7 +94,7 @@ export function resolveOptions(o: DockerExecutorOptions): ResolvedOptions {
     user: '65534:65534',
     maxQueue: nonNegative('maxQueue', o.maxQueue ?? 100),
     hotStartTimeout: positive('hotStartTimeout', o.hotStartTimeout ?? 10),
-    launcherPath: o.launcherPath ?? path.join(os.tmpdir(), 'fresco-launcher', 'fresco-launcher'),
+    launcherPath: o.launcherPath ?? defaultLauncherPath(),
     runDir: o.runDir ?? path.join(os.tmpdir(), `fresco-${engineId}`),
   };
   // Hot containers' sockets live at <runDir>/<12 hex>/s; a unix socket path has at most 107 bytes.
@@ -101,6 +103,13 @@ export function resolveOptions(o: DockerExecutorOptions): ResolvedOptions {
       + 'choose a shorter [DEFAULT] state_path or [engine] engine_id');
   }
   return Object.freeze(r);
+}
+
+/** <tmpdir>/fresco-launcher/<hash of its source>/fresco-launcher: an upgrade builds its own launcher. */
+function defaultLauncherPath(): string {
+  const source = path.join(packageRoot(), 'src', 'executor', 'launcher', 'launcher.c');
+  const hash = createHash('sha256').update(fs.readFileSync(source)).digest('hex').slice(0, 12);
+  return path.join(os.tmpdir(), 'fresco-launcher', hash, 'fresco-launcher');
 }
 
 function positive(name: string, v: number): number {

@@ -8,7 +8,7 @@
  * applied in order (later wins), then we run the function; the rest of stdin is its body.
  * We read exactly the header's bytes so the body is left untouched for the function.
  * An entry FRESCO_NONCE=<nonce> is not exported: we run the function as our child and, once it
- * has exited, append "<nonce><3-digit exit status>" to stdout. The engine sees the end of the
+ * has exited, append "<nonce><3-digit exit status>" to stdout and stderr. The engine sees the end of the
  * call there at once, instead of waiting ~30 ms for Docker to notice the container's exit.
  *
  * Socket mode (hot containers, FRESCO_IO_SOCKET set): connect to the engine's unix socket
@@ -94,7 +94,10 @@ static int run_and_report(char **argv) {
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
     char trailer[80];
     int n = snprintf(trailer, sizeof(trailer), "%s%03d", nonce, code);
+    /* On both streams: Docker reads them separately, so the stdout trailer may overtake the
+     * function's last stderr bytes; the engine waits for the stderr trailer too. */
     if (write(1, trailer, (size_t)n) < 0) return code;
+    if (write(2, trailer, (size_t)n) < 0) return code;
     return code;
 }
 

@@ -57,6 +57,8 @@ describe('executor: pre-started containers', function () {
     assert.equal(res.exitCode, 3);
     assert.equal(res.status, 'error');
     assert.equal(res.output.toString(), 'partial\n');
+    // Its stderr is whole (Docker may deliver it after the stdout report) and carries no trailer.
+    assert.equal(res.log.toString(), 'about to fail\n');
     const s = route({ image: 'fresco-test/sleep:1', path: '/sleep', timeout: 1 });
     await ex.run(call(s));
     await waitFor('a pre-started container', async () => (await containersOf(engineId))
