@@ -1,5 +1,6 @@
 import axios, { AxiosInstance, AxiosRequestConfig, AxiosResponse } from 'axios';
 import { log } from '../log';
+import { withDeadline } from '../timing';
 import type { ResolvedKeystoneOptions } from './keystone-options';
 import { KeystoneUnavailableError, parseTokenBody, TokenInfo, TokenInvalidError } from './keystone-token';
 
@@ -15,15 +16,6 @@ export interface KeystoneCallCounts { issue: number; validate: number }
 /** Renew when less than this share of the token's life, or RENEW_MIN_MS, remains (keystoneauth uses 120 s). */
 const RENEW_SHARE = 0.1;
 const RENEW_MIN_MS = 60_000;
-
-/** Rejects with KeystoneUnavailableError after `ms`; the losing promise is left to its own timeouts. */
-function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new KeystoneUnavailableError(`${what} took longer than ${ms} ms`)), ms);
-  });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
-}
 
 /** Keystone v3 client: validate(userToken) → TokenInfo; throws TokenInvalidError or KeystoneUnavailableError. */
 export class KeystoneClient {
@@ -48,7 +40,9 @@ export class KeystoneClient {
 
   /** Validates `userToken` within timeoutMs; throws TokenInvalidError (401 for the caller) or KeystoneUnavailableError. */
   validate(userToken: string): Promise<TokenInfo> {
-    return withDeadline(this.validateOnce(userToken), this.opts.timeoutMs, 'Keystone token validation');
+    const ms = this.opts.timeoutMs;
+    return withDeadline(this.validateOnce(userToken), ms,
+      () => new KeystoneUnavailableError(`Keystone token validation took longer than ${ms} ms`));
   }
 
   /** Fresco's current service token, acquiring or renewing it first when needed. */

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import * as amqp from 'amqplib';
 import type { Channel, ChannelModel } from 'amqplib';
 import { log } from '../log';
-import { type BackoffOptions, backoffDelay } from './backoff';
+import { type BackoffOptions, backoffDelay } from '../timing';
 import { ConfirmPublisher, type PublishOptions } from './confirm-publisher';
 import { type ConsumeOptions, type ConsumerHandle, consume, type MessageHandler } from './consumer';
 import { errSummary, QueueUnavailableError } from './errors';

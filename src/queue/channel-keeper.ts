@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { Channel, ChannelModel } from 'amqplib';
 import { log } from '../log';
+import { backoffDelay } from '../timing';
 import type { AmqpConnection } from './amqp-connection';
 import { errSummary } from './errors';
-import { backoffDelay } from './backoff';
 
 // AMQP closes a channel on any channel-level error (a 404 on consume, an ack of an unknown tag),
 // and a lost connection takes all channels with it. A ChannelKeeper owns one channel and keeps it

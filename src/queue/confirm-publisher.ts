@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ConfirmChannel, Message } from 'amqplib';
 import { log } from '../log';
+import { withDeadline } from '../timing';
 import type { AmqpConnection } from './amqp-connection';
 import { ChannelKeeper } from './channel-keeper';
 import { QueueUnavailableError } from './errors';
@@ -71,8 +72,9 @@ export class ConfirmPublisher {
       const ch = await this.keeper.get(deadline - Date.now());
       if (!ch) throw new QueueUnavailableError(`the message queue did not accept the message within ${this.timeoutMs} ms`);
       try {
-        await withDeadline(this.confirmOne(ch, exchange, routingKey, content, { ...options, messageId }), deadline,
-          this.timeoutMs);
+        await withDeadline(this.confirmOne(ch, exchange, routingKey, content, { ...options, messageId }),
+          deadline - Date.now(),
+          () => new QueueUnavailableError(`the message queue did not confirm the message within ${this.timeoutMs} ms`));
         return;
       } catch (err) {
         if (err instanceof QueueUnavailableError) throw err;
@@ -114,13 +116,4 @@ export class ConfirmPublisher {
 
 function returnKey(exchange: string, routingKey: string, messageId: string): string {
   return `${exchange}\u0000${routingKey}\u0000${messageId}`;
-}
-
-function withDeadline<T>(p: Promise<T>, deadline: number, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new QueueUnavailableError(
-      `the message queue did not confirm the message within ${timeoutMs} ms`)), Math.max(0, deadline - Date.now()));
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,6 +1,6 @@
 // The only importer of amqplib in Fresco. See each module for its contract.
 export { AmqpConnection, type AmqpConnectionOptions, type ConnectionState, type DeclareContext, type DeclareFn } from './amqp-connection';
-export { type BackoffOptions, backoffDelay } from './backoff';
+export { type BackoffOptions, backoffDelay } from '../timing';
 export { AmqpCallQueue } from './call-queue';
 export { type CallQueueOptions, type CallQueueTopology, callQueueNames, declareCallQueue } from './call-topology';
 export { ConfirmPublisher, type ConfirmPublisherOptions, type PublishOptions } from './confirm-publisher';

@@ -1,4 +1,5 @@
 import { log } from '../log';
+import { backoffDelay } from '../timing';
 
 export interface WriteBehindOptions {
   /** Rows written in one statement at most. */
@@ -59,7 +60,7 @@ export class WriteBehind<T> {
         this.failures = 0;
       } catch (err) {
         this.failures++;
-        const retryMs = Math.min(30_000, 500 * 2 ** Math.min(this.failures, 6));
+        const retryMs = backoffDelay(this.failures - 1, { initialMs: 1000, maxMs: 30_000, jitter: 0 });
         log.warn({ err, rows: this.pending.length, retryMs }, 'writing call records failed; retrying');
         this.timer ??= setTimeout(() => void this.flush(), retryMs);
         this.timer.unref(); // a retry alone does not keep the process alive

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { backoffDelay } from '../../../src/queue/backoff';
+import { backoffDelay } from '../../../src/timing';
 import { isPoison, PoisonMessageError, QueueUnavailableError } from '../../../src/queue/errors';
 import { parseTransportUrl, redactUrl } from '../../../src/queue/transport-url';
 

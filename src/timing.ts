@@ -1,3 +1,5 @@
+// Timing helpers shared by the queue, the Keystone client and the store: retry delays and deadlines.
+
 /** Retry timing: exponential from `initialMs`, capped at `maxMs`, with ±`jitter` (fraction) spread. */
 export interface BackoffOptions {
   /** First delay; default 500 ms. */
@@ -15,4 +17,13 @@ export function backoffDelay(attempt: number, options: BackoffOptions = {}): num
   const base = Math.min(initialMs * 2 ** Math.min(attempt, 30), maxMs / (1 + jitter));
   const spread = base * jitter * (Math.random() * 2 - 1);
   return Math.max(0, Math.round(base + spread));
+}
+
+/** `work`, or a rejection with `onTimeout()` once `ms` passed; the losing promise is left to its own timeouts. */
+export function withDeadline<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), Math.max(0, ms));
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
