@@ -214,7 +214,7 @@ export async function start(config: Config, role: Role, adapters: Adapters = {})
     let amqp = adapters.amqp;
     if (!amqp && config.DEFAULT.transport_url) {
       // The API answers 202 only once the broker confirmed; a short wait keeps it from hanging on an
-      // outage (the call is durable in the database and republished by the engines' sweeper).
+      // outage (the call is durable in the database, re-sent on reconnect, and swept up by the engines).
       amqp = new AmqpConnection({
         transportUrl: config.DEFAULT.transport_url, connectionName: `fresco-${role}@${os.hostname()}`,
         publishTimeoutMs: role === 'engine' ? 30_000 : 5_000,

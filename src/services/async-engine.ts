@@ -1,10 +1,12 @@
-import type { CallResult, Executor } from '../domain/executor';
+import type { Executor } from '../domain/executor';
 import type { CallOutcome, CallStore, ClaimedCall } from '../domain/models';
 import { FrescoError } from '../errors';
 import { log } from '../log';
-
-const RETRY_PAUSE_MS = 1000;
 import type { RouteResolver } from './route-resolver';
+import { outcomeOf } from './run-service';
+
+/** Pause after putting back a call the container engine could not take. */
+const RETRY_PAUSE_MS = 1000;
 
 export interface AsyncEngineOptions {
   engineId: string;
@@ -12,13 +14,6 @@ export interface AsyncEngineOptions {
   leaseMs: number;
   /** How many async calls this engine runs at once. */
   concurrency: number;
-}
-
-function outcomeOf(r: CallResult): CallOutcome {
-  return {
-    status: r.status, kind: r.kind, startedAt: r.startedAt, completedAt: r.completedAt, exitCode: r.exitCode,
-    error: r.error, result: r.output, resultTruncated: r.outputTruncated, log: r.log, logTruncated: r.logTruncated,
-  };
 }
 
 const failed = (error: string): CallOutcome => ({
@@ -50,7 +45,6 @@ export class AsyncEngine {
     }
     return true;
   }
-
 
   /** Takes the oldest queued call, if any, and starts it in the background; false when there was none. */
   async startNext(onDone: () => void): Promise<boolean> {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { FrescoError, ServiceUnavailableError } from '../errors';
 import type { CallResult, Executor } from '../domain/executor';
-import type { Call, CallQueue, CallStore, CallTrigger, NewCall } from '../domain/models';
+import type { Call, CallOutcome, CallQueue, CallStore, CallTrigger, NewCall } from '../domain/models';
 import { log } from '../log';
 import type { ResolvedRoute } from './route-resolver';
 
@@ -38,7 +38,14 @@ export function functionHeaders(headers: Record<string, string | string[] | unde
   return out;
 }
 
-/** Runs routes: sync calls on this process's executor, async ones through the queue. */
+/** What a run ended with, as its call record keeps it. */
+export function outcomeOf(r: CallResult): CallOutcome {
+  return {
+    status: r.status, kind: r.kind, startedAt: r.startedAt, completedAt: r.completedAt, exitCode: r.exitCode,
+    error: r.error, result: r.output, resultTruncated: r.outputTruncated, log: r.log, logTruncated: r.logTruncated,
+  };
+}
+
 /** How a sync call still running after `visibleAfterMs` becomes a `running` record others can see and cancel. */
 export interface SlowCallOptions {
   engineId: string;
@@ -56,6 +63,7 @@ interface RunningSync {
   renewedAt?: number;
 }
 
+/** Runs routes: sync calls on this process's executor, async ones through the queue. */
 export class RunService {
   /** Sync calls running in this process: a cancel seen here stops them at once, slow ones get a record. */
   private readonly running = new Map<string, RunningSync>();
@@ -109,11 +117,8 @@ export class RunService {
         id, route: target.runnable, method: input.method, url: input.url, requestPath: input.requestPath,
         headers: functionHeaders(input.headers), body: input.body, signal: entry.ac.signal,
       });
-      const outcome = {
-        status: result.status, kind: result.kind, startedAt: result.startedAt, completedAt: result.completedAt,
-        exitCode: result.exitCode, error: result.error, result: result.output, resultTruncated: result.outputTruncated,
-        log: result.log, logTruncated: result.logTruncated,
-      };
+      const outcome = outcomeOf(result);
+      // No longer cancellable, and the watcher must not record it as running while we record it.
       this.running.delete(id);
       if (entry.recorded && await entry.recorded) await this.deps.calls.complete(id, this.deps.slow!.engineId, outcome);
       else await this.deps.calls.recordFinished(id, entry.call, outcome);

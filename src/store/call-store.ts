@@ -31,6 +31,14 @@ function toCall(r: CallRow): Call {
   };
 }
 
+/** The columns every new call row starts with: who and what it is. */
+function newCallColumns(id: string, call: NewCall): Record<string, unknown> {
+  return {
+    id, project_id: call.projectId, app: call.app, route: call.route, trigger: call.trigger,
+    trigger_id: call.triggerId ?? null,
+  };
+}
+
 function outcomeColumns(o: CallOutcome): Record<string, unknown> {
   return {
     status: o.status, kind: o.kind ?? null, started_at: o.startedAt ?? null, completed_at: o.completedAt,
@@ -68,8 +76,7 @@ export class KnexCallStore implements CallStore {
 
   async enqueue(call: NewCall): Promise<Call | undefined> {
     const rows = await this.db('calls').insert({
-      id: randomUUID(), project_id: call.projectId, app: call.app, route: call.route, trigger: call.trigger,
-      trigger_id: call.triggerId ?? null, status: 'queued', created_at: new Date(),
+      ...newCallColumns(randomUUID(), call), status: 'queued', created_at: new Date(),
       request: call.request ? JSON.stringify(call.request) : null, dedupe_key: call.dedupeKey ?? null,
     }).onConflict('dedupe_key').ignore().returning(SUMMARY);
     return rows[0] ? toCall(rows[0] as CallRow) : undefined;
@@ -78,16 +85,14 @@ export class KnexCallStore implements CallStore {
   /** Resolves at once: the row is written within a few ms, and every read of this store waits for it. */
   async recordFinished(id: string, call: NewCall, outcome: CallOutcome): Promise<void> {
     this.finished.add({
-      id, project_id: call.projectId, app: call.app, route: call.route, trigger: call.trigger,
-      trigger_id: call.triggerId ?? null, created_at: outcome.startedAt ?? outcome.completedAt, attempts: 1,
+      ...newCallColumns(id, call), created_at: outcome.startedAt ?? outcome.completedAt, attempts: 1,
       ...outcomeColumns(outcome),
     });
   }
 
   async recordRunning(id: string, call: NewCall, engineId: string, startedAt: Date, leaseMs: number): Promise<void> {
     await this.db('calls').insert({
-      id, project_id: call.projectId, app: call.app, route: call.route, trigger: call.trigger,
-      trigger_id: call.triggerId ?? null, status: 'running', created_at: startedAt, started_at: startedAt, attempts: 1,
+      ...newCallColumns(id, call), status: 'running', created_at: startedAt, started_at: startedAt, attempts: 1,
       engine_id: engineId, lease_until: this.leaseUntil(leaseMs),
     });
   }
