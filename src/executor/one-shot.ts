@@ -95,6 +95,11 @@ export class OneShot {
     return this.outTrailer ? this.outTrailer.strip(out) : out;
   }
 
+  private log(): Buffer {
+    const err = this.err.value();
+    return this.errTrailer ? this.errTrailer.strip(err) : err;
+  }
+
   /** Creates and attaches a container for `spec`; throws FrescoError when Docker fails. */
   static async prepare(
     driver: DockerDriver, spec: ContainerSpec, limits: OneShotLimits, reaper: Reaper, nonce?: string,
@@ -129,8 +134,7 @@ export class OneShot {
     this.discard();
     const result: CallResult = {
       status: 'success', kind, exitCode: exit.exitCode, output: this.output(), outputTruncated: this.out.truncated,
-      log: this.errTrailer ? this.errTrailer.strip(this.err.value()) : this.err.value(), logTruncated: this.err.truncated,
-      startedAt, completedAt: new Date(),
+      log: this.log(), logTruncated: this.err.truncated, startedAt, completedAt: new Date(),
     };
     return describe(result, ending, exit.oomKilled, req);
   }
@@ -138,8 +142,7 @@ export class OneShot {
   private async awaitExit(kill: boolean): Promise<ExitInfo> {
     if (kill) await this.handle.kill();
     const exit = await this.handle.exited;
-    // The last output frames may trail the exit; wait briefly for the stream to close.
-    await Promise.race([this.streamEnded, new Promise((r) => setTimeout(r, 1000).unref())]);
+    await this.trailingFrames();
     return exit;
   }
 
@@ -148,9 +151,15 @@ export class OneShot {
   private async reportedExit(): Promise<ExitInfo> {
     const code = await this.outTrailer!.code;
     // The function's last stderr bytes may trail the stdout report: its stderr trailer follows them.
-    await Promise.race([this.errTrailer!.code, this.streamEnded, new Promise((r) => setTimeout(r, 1000).unref())]);
+    await this.trailingFrames(this.errTrailer!.code);
     if (code !== 137) return { exitCode: code, oomKilled: false };
     return this.handle.exited.then((e) => ({ exitCode: code, oomKilled: e.oomKilled }));
+  }
+
+  /** Output frames may trail the end Docker or the launcher reported: wait (briefly) for the stream, or `done`. */
+  private trailingFrames(done?: Promise<unknown>): Promise<unknown> {
+    const grace = new Promise((r) => setTimeout(r, 1000).unref());
+    return Promise.race(done ? [done, this.streamEnded, grace] : [this.streamEnded, grace]);
   }
 
   /** Removes the container in the background. */
