@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Context, Middleware } from 'koa';
 import type { Identity } from '../domain/identity';
-import { ServiceUnavailableError, UnauthorizedError } from '../errors';
+import { authRequired, authUnavailable } from '../errors';
 import { KeystoneClient } from './keystone-client';
 import { KeystoneAuthOptions, resolveKeystoneOptions, ResolvedKeystoneOptions } from './keystone-options';
 import { KeystoneUnavailableError, TokenInfo, TokenInvalidError } from './keystone-token';
@@ -80,8 +80,7 @@ async function validateForCache(client: TokenValidator, token: string, o: Resolv
 
 function unavailable(err: unknown): unknown {
   if (!(err instanceof KeystoneUnavailableError)) return err;
-  return new ServiceUnavailableError('FRESCO_AUTH_UNAVAILABLE',
-    `The identity service (Keystone) could not check the token: ${err.message}. Try again shortly.`);
+  return authUnavailable(err.message);
 }
 
 /** Koa middleware validating X-Auth-Token with Keystone (contract above); options' defaults in KeystoneAuthOptions. */
@@ -95,17 +94,17 @@ export function keystoneAuth(options: KeystoneAuthOptions, deps: KeystoneAuthDep
   const middleware: Middleware = async (ctx, next) => {
     stripIdentityHeaders(ctx.req.headers);
     const token = userToken(ctx);
-    if (!token) throw new UnauthorizedError('This request needs a Keystone token in the X-Auth-Token header', challenge);
+    if (!token) throw authRequired('This request needs a Keystone token in the X-Auth-Token header', challenge);
     let verdict: TokenVerdict;
     try {
       verdict = await cache.getOrLoad(token, () => validateForCache(client, token, o, now));
     } catch (err) {
       throw unavailable(err);
     }
-    if ('invalid' in verdict) throw new UnauthorizedError(verdict.invalid, challenge);
+    if ('invalid' in verdict) throw authRequired(verdict.invalid, challenge);
     const { info } = verdict;
     if (info.projectId === undefined) {
-      throw new UnauthorizedError(`Fresco needs a project-scoped token; this one is ${info.scope}`, challenge);
+      throw authRequired(`Fresco needs a project-scoped token; this one is ${info.scope}`, challenge);
     }
     ctx.state.identity = identityOf({ ...info, projectId: info.projectId });
     await next();

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import yaml from 'js-yaml';
 import type { Authorizer, Identity } from '../domain/identity';
-import { ConfigError, ForbiddenError, UnauthorizedError } from '../errors';
+import { authRequired, ConfigError, policyForbidden, projectForbidden } from '../errors';
 import { log } from '../log';
 import { evaluate, parseRule, referencedRules, RuleInput, RuleNode } from './policy-rules';
 
@@ -123,8 +123,7 @@ function inputOf(identity: Identity, target: PolicyTarget): RuleInput {
 /** Throws ForbiddenError FRESCO_PROJECT_FORBIDDEN unless the identity is noauth, admin (`isAdmin`) or scoped to `projectId`. */
 export function checkProject(identity: Identity, projectId: string, isAdmin = identity.roles.includes('admin')): void {
   if (identity.noauth || isAdmin || identity.projectId === projectId) return;
-  throw new ForbiddenError(`Your token is scoped to project ${identity.projectId}, not ${projectId}; `
-    + 'use a token for that project', 'FRESCO_PROJECT_FORBIDDEN');
+  throw projectForbidden(identity.projectId, projectId);
 }
 
 /** Builds the policy: built-in rules, overridden rule by rule by `file` when given; throws ConfigError for a bad file. */
@@ -138,15 +137,14 @@ export function createPolicy(file?: string): Policy {
   };
   const enforce = (action: string, identity: Identity, target: PolicyTarget): void => {
     if (allowed(action, identity, target)) return;
-    throw new ForbiddenError(`Policy does not allow ${action} on project ${target.projectId} `
-      + `with roles [${identity.roles.join(', ')}]`, 'FRESCO_POLICY_FORBIDDEN');
+    throw policyForbidden(action, target.projectId, identity.roles);
   };
   const isAdmin = (identity: Identity, projectId: string): boolean =>
     evaluate(rules.get('admin_required') ?? { kind: 'role', role: 'admin' }, inputOf(identity, { projectId }), rules);
   return {
     rules: Object.freeze(texts), allowed, enforce,
     authorize(identity, action, projectId) {
-      if (!identity) throw new UnauthorizedError('This request needs a Keystone token in the X-Auth-Token header');
+      if (!identity) throw authRequired('This request needs a Keystone token in the X-Auth-Token header');
       if (!rules.has(action)) throw new Error(`policy: no rule for action ${action}`);
       // auth_strategy = noauth: every caller is trusted, whatever the operator's rules say.
       if (identity.noauth) return;

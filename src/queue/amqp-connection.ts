@@ -5,7 +5,7 @@ import { log } from '../log';
 import { type BackoffOptions, backoffDelay } from '../timing';
 import { ConfirmPublisher, type PublishOptions } from './confirm-publisher';
 import { type ConsumeOptions, type ConsumerHandle, consume, type MessageHandler } from './consumer';
-import { errSummary, QueueUnavailableError } from './errors';
+import { errSummary, queueUnavailable } from './errors';
 import { type BrokerAddress, parseTransportUrl } from './transport-url';
 
 // The one long-lived broker connection of a Fresco process. It reconnects forever with capped,
@@ -153,9 +153,9 @@ export class AmqpConnection extends EventEmitter {
       };
       const onConnected = (model: ChannelModel) => done(undefined, model);
       const onState = (s: ConnectionState) => {
-        if (s === 'stopping' || s === 'stopped') done(new QueueUnavailableError('the message queue connection is closed'));
+        if (s === 'stopping' || s === 'stopped') done(queueUnavailable('the message queue connection is closed'));
       };
-      const timer = setTimeout(() => done(new QueueUnavailableError(
+      const timer = setTimeout(() => done(queueUnavailable(
         `the message queue (${this.display}) was not reachable within ${timeoutMs} ms`)), timeoutMs);
       this.on('connected', onConnected);
       this.on('state', onState);

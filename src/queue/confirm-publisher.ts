@@ -4,7 +4,7 @@ import { log } from '../log';
 import { withDeadline } from '../timing';
 import type { AmqpConnection } from './amqp-connection';
 import { ChannelKeeper } from './channel-keeper';
-import { QueueUnavailableError } from './errors';
+import { queueUnavailable } from './errors';
 
 // A publish resolves only once the broker has confirmed it, i.e. the message is in a queue (on
 // disk for a durable queue and persistent message). Until then the caller must not tell its own
@@ -70,19 +70,19 @@ export class ConfirmPublisher {
       // A channel that is closing may still be handed out for a moment; don't spin on it.
       if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * attempt)));
       const ch = await this.keeper.get(deadline - Date.now());
-      if (!ch) throw new QueueUnavailableError(`the message queue did not accept the message within ${this.timeoutMs} ms`);
+      if (!ch) throw queueUnavailable(`the message queue did not accept the message within ${this.timeoutMs} ms`);
       try {
         await withDeadline(this.confirmOne(ch, exchange, routingKey, content, { ...options, messageId }),
           deadline - Date.now(),
-          () => new QueueUnavailableError(`the message queue did not confirm the message within ${this.timeoutMs} ms`));
+          () => queueUnavailable(`the message queue did not confirm the message within ${this.timeoutMs} ms`));
         return;
       } catch (err) {
-        if (err instanceof QueueUnavailableError) throw err;
+        if (queueUnavailable.is(err)) throw err;
         if (err instanceof Unroutable) {
-          throw new QueueUnavailableError(`no queue is bound to exchange "${exchange}" with key "${routingKey}"`);
+          throw queueUnavailable(`no queue is bound to exchange "${exchange}" with key "${routingKey}"`);
         }
         if ((err as Error).message === 'message nacked') {
-          throw new QueueUnavailableError('the message queue refused the message (nack); try again later');
+          throw queueUnavailable('the message queue refused the message (nack); try again later');
         }
         // The channel died before the confirm: send again on the next one (at least once).
         log.debug({ err: (err as Error).message, messageId, attempt }, 'publish not confirmed; resending');

@@ -1,12 +1,5 @@
-import { FrescoError } from '../errors';
-
-/** The broker could not take a message in time (down, unreachable, refused it): 503 FRESCO_QUEUE_UNAVAILABLE. */
-export class QueueUnavailableError extends FrescoError {
-  constructor(message: string) {
-    super('FRESCO_QUEUE_UNAVAILABLE', 503, message, true);
-    this.name = 'QueueUnavailableError';
-  }
-}
+// QueueUnavailableError (503 FRESCO_QUEUE_UNAVAILABLE) is declared with every failure in ../errors.
+export { QueueUnavailableError, queueUnavailable } from '../errors';
 
 /**
  * Thrown by a consumer's handler for a message that can never succeed (malformed, unknown kind):

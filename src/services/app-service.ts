@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NotFoundError, ValidationError } from '../errors';
+import { appNotFound, requestInvalid } from '../errors';
 import { App, AppStore } from '../domain/models';
 import { appNameSchema, configSchema, parseInput } from './validation';
 
@@ -33,14 +33,14 @@ export class AppService {
   /** Returns the app or throws NotFoundError FRESCO_APP_NOT_FOUND. */
   async get(projectId: string, name: string): Promise<App> {
     const app = await this.deps.appStore.get(projectId, name);
-    if (!app) throw new NotFoundError('FRESCO_APP_NOT_FOUND', `App "${name}" not found`);
+    if (!app) throw appNotFound(name);
     return app;
   }
 
   /** Body `{"app": {name, description?, config?}}`; throws ValidationError or FRESCO_APP_EXISTS. */
   create(projectId: string, body: unknown): Promise<App> {
     if (!body || typeof body !== 'object' || !('app' in body)) {
-      throw new ValidationError('app: required, e.g. {"app": {"name": "myapp"}}');
+      throw requestInvalid('app: required, e.g. {"app": {"name": "myapp"}}');
     }
     const input = parseInput(createSchema, (body as { app: unknown }).app, 'app');
     return this.deps.appStore.create({
@@ -53,18 +53,18 @@ export class AppService {
     const { value, root } = unwrap(body, 'app');
     const input = parseInput(updateSchema, value, root);
     if (input.name !== undefined && input.name !== name) {
-      throw new ValidationError(`${root ? 'app.' : ''}name: an app cannot be renamed`);
+      throw requestInvalid(`${root ? 'app.' : ''}name: an app cannot be renamed`);
     }
     const app = await this.deps.appStore.update(projectId, name, { description: input.description, config: input.config });
     this.deps.onChange?.();
-    if (!app) throw new NotFoundError('FRESCO_APP_NOT_FOUND', `App "${name}" not found`);
+    if (!app) throw appNotFound(name);
     return app;
   }
 
   /** Throws NotFound, or Conflict FRESCO_APP_HAS_ROUTES while routes remain. */
   async delete(projectId: string, name: string): Promise<void> {
     if (!(await this.deps.appStore.delete(projectId, name))) {
-      throw new NotFoundError('FRESCO_APP_NOT_FOUND', `App "${name}" not found`);
+      throw appNotFound(name);
     }
   }
 }

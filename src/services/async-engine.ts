@@ -1,6 +1,6 @@
 import type { Executor } from '../domain/executor';
 import type { CallOutcome, CallStore, ClaimedCall } from '../domain/models';
-import { FrescoError } from '../errors';
+import { isRetryable } from '../errors';
 import { log } from '../log';
 import type { RouteResolver } from './route-resolver';
 import { outcomeOf } from './run-service';
@@ -108,7 +108,7 @@ export class AsyncEngine {
       return outcomeOf(result);
     } catch (err) {
       log.warn({ err, callId: call.id }, 'async call could not run');
-      if (err instanceof FrescoError && err.status === 503) return 'retry';
+      if (isRetryable(err)) return 'retry';
       return failed((err as Error).message);
     }
   }

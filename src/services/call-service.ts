@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NotFoundError } from '../errors';
+import { callNotFound } from '../errors';
 import type { Call, CallStore } from '../domain/models';
 import { parseInput } from './validation';
 
@@ -29,20 +29,20 @@ export class CallService {
   /** Throws NotFoundError FRESCO_CALL_NOT_FOUND. */
   async get(projectId: string, id: string): Promise<Call> {
     const call = await this.deps.callStore.get(projectId, id);
-    if (!call) throw new NotFoundError('FRESCO_CALL_NOT_FOUND', `Call ${id} not found`);
+    if (!call) throw callNotFound(id);
     return call;
   }
 
   async log(projectId: string, id: string): Promise<{ log: Buffer; truncated: boolean }> {
     const log = await this.deps.callStore.getLog(projectId, id);
-    if (!log) throw new NotFoundError('FRESCO_CALL_NOT_FOUND', `Call ${id} not found`);
+    if (!log) throw callNotFound(id);
     return log;
   }
 
   /** A queued call never runs; a running one is killed by its engine. Finished calls are left as they are. */
   async cancel(projectId: string, id: string): Promise<Call> {
     const call = await this.deps.callStore.cancel(projectId, id);
-    if (!call) throw new NotFoundError('FRESCO_CALL_NOT_FOUND', `Call ${id} not found`);
+    if (!call) throw callNotFound(id);
     if (call.status === 'cancelled') this.deps.onCancel?.(id);
     return call;
   }

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { FrescoError, NotFoundError, ValidationError } from '../errors';
+import { callDuplicate, requestInvalid, triggerNotFound } from '../errors';
 import type { Identity } from '../domain/identity';
 import type { Call, Trigger, TriggerStore } from '../domain/models';
 import {
@@ -53,13 +53,13 @@ export class EventService {
     const t = await this.deps.triggerStore.getById(triggerId);
     const tokenOk = identity && !identity.noauth && identity.projectId === t?.projectId;
     if (!t || t.type !== 'alarm' || !t.enabled || !(sameSecret(secret, t.secret ?? '') || tokenOk)) {
-      throw new NotFoundError('FRESCO_TRIGGER_NOT_FOUND', 'No alarm trigger at this URL');
+      throw triggerNotFound();
     }
     const parsed = parseAlarmCallback(body);
-    if (!parsed.ok) throw new ValidationError(`body: ${parsed.reason}`);
+    if (!parsed.ok) throw requestInvalid(`body: ${parsed.reason}`);
     const event = normalizeAlarm(parsed.alarm, parsed.raw, t.projectId);
     const call = await this.queue(t, event);
-    if (!call) throw new FrescoError('FRESCO_CALL_DUPLICATE', 409, 'This alarm callback was already accepted');
+    if (!call) throw callDuplicate('alarm callback');
     return call;
   }
 
@@ -106,7 +106,7 @@ export class EventService {
       });
       return answer.call;
     } catch (err) {
-      if (err instanceof FrescoError && err.code === 'FRESCO_CALL_DUPLICATE') return undefined;
+      if (callDuplicate.is(err)) return undefined;
       throw err;
     }
   }

@@ -1,5 +1,5 @@
 import type { CallRequest, CallResult, Executor } from '../domain/executor';
-import { ServiceUnavailableError } from '../errors';
+import { engineUnavailable } from '../errors';
 import { log } from '../log';
 
 /**
@@ -26,8 +26,7 @@ export class RetryingExecutor implements Executor {
 
   run(req: CallRequest): Promise<CallResult> {
     if (!this.current) {
-      return Promise.reject(new ServiceUnavailableError('FRESCO_ENGINE_UNAVAILABLE',
-        `No container engine is usable on this node yet (${this.lastError}); retry later`));
+      return Promise.reject(engineUnavailable(this.lastError));
     }
     return this.current.run(req);
   }

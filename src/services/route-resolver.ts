@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { ForbiddenError, NotFoundError } from '../errors';
+import { routeNotFound, routePrivate } from '../errors';
 import type { RunnableRoute } from '../domain/executor';
 import type { AppStore, Route, RouteStore } from '../domain/models';
 
@@ -32,10 +32,7 @@ export class RouteResolver {
     try {
       return await this.cached(`g\0${app}\0${path}`, () => this.deps.routeStore.getPublic(app, path), app, path);
     } catch (err) {
-      if (err instanceof NotFoundError && await this.deps.routeStore.existsAnywhere(app, path)) {
-        throw new ForbiddenError('This route is private; run it with a token at /v1/r/{project_id}/...',
-          'FRESCO_ROUTE_PRIVATE');
-      }
+      if (routeNotFound.is(err) && await this.deps.routeStore.existsAnywhere(app, path)) throw routePrivate();
       throw err;
     }
   }
@@ -52,7 +49,7 @@ export class RouteResolver {
       hit = route ? await this.resolve(route) : NOT_FOUND;
       this.cache.set(key, hit);
     }
-    if (hit === NOT_FOUND) throw new NotFoundError('FRESCO_ROUTE_NOT_FOUND', `Route ${path} not found in app "${app}"`);
+    if (hit === NOT_FOUND) throw routeNotFound(app, path);
     return hit;
   }
 

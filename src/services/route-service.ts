@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NotFoundError, ValidationError } from '../errors';
+import { requestInvalid, routeNotFound } from '../errors';
 import { Route, RouteStore } from '../domain/models';
 import { unwrap } from './app-service';
 import { booleanish, configSchema, intIn, parseInput } from './validation';
@@ -73,14 +73,14 @@ export class RouteService {
   /** Returns the route or throws NotFoundError FRESCO_ROUTE_NOT_FOUND. */
   async get(projectId: string, appName: string, path: string): Promise<Route> {
     const route = await this.deps.routeStore.get(projectId, appName, path);
-    if (!route) throw new NotFoundError('FRESCO_ROUTE_NOT_FOUND', `Route ${path} not found in app "${appName}"`);
+    if (!route) throw routeNotFound(appName, path);
     return route;
   }
 
   /** Body `{"route": {path, image, ...}}`; defaults of SPEC §2.1 fill the rest. */
   async create(projectId: string, appName: string, body: unknown): Promise<Route> {
     if (!body || typeof body !== 'object' || !('route' in body)) {
-      throw new ValidationError('route: required, e.g. {"route": {"path": "/hello", "image": "hello:latest"}}');
+      throw requestInvalid('route: required, e.g. {"route": {"path": "/hello", "image": "hello:latest"}}');
     }
     const input = parseInput(this.createSchema, (body as { route: unknown }).route, 'route');
     const p = toPatch(input);
@@ -99,11 +99,11 @@ export class RouteService {
     const { value, root } = unwrap(body, 'route');
     const input = parseInput(this.updateSchema, value, root);
     if (input.path !== undefined && input.path !== path) {
-      throw new ValidationError(`${root ? 'route.' : ''}path: a route's path cannot change`);
+      throw requestInvalid(`${root ? 'route.' : ''}path: a route's path cannot change`);
     }
     const route = await this.deps.routeStore.update(projectId, appName, path, toPatch(input));
     this.deps.onChange?.();
-    if (!route) throw new NotFoundError('FRESCO_ROUTE_NOT_FOUND', `Route ${path} not found in app "${appName}"`);
+    if (!route) throw routeNotFound(appName, path);
     return route;
   }
 
@@ -111,7 +111,7 @@ export class RouteService {
     const deleted = await this.deps.routeStore.delete(projectId, appName, path);
     this.deps.onChange?.();
     if (!deleted) {
-      throw new NotFoundError('FRESCO_ROUTE_NOT_FOUND', `Route ${path} not found in app "${appName}"`);
+      throw routeNotFound(appName, path);
     }
   }
 }

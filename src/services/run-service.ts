@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { FrescoError, ServiceUnavailableError } from '../errors';
+import { callDuplicate, engineUnavailable } from '../errors';
 import type { CallResult, Executor } from '../domain/executor';
 import type { Call, CallOutcome, CallQueue, CallStore, CallTrigger, NewCall } from '../domain/models';
 import { log } from '../log';
@@ -93,7 +93,7 @@ export class RunService {
         headers: functionHeaders(input.headers), body: input.body.toString('base64'),
       },
     });
-    if (!call) throw new FrescoError('FRESCO_CALL_DUPLICATE', 409, 'This event was already accepted');
+    if (!call) throw callDuplicate('event');
     try {
       await this.deps.queue.publish(call.id);
     } catch (err) {
@@ -105,7 +105,7 @@ export class RunService {
 
   private async runSync(target: ResolvedRoute, input: RunInput): Promise<RunAnswer & { mode: 'sync' }> {
     const executor = this.deps.executor;
-    if (!executor) throw new ServiceUnavailableError('FRESCO_ENGINE_UNAVAILABLE', 'No engine runs sync calls here');
+    if (!executor) throw engineUnavailable();
     const id = randomUUID();
     const entry: RunningSync = {
       ac: input.abort ?? new AbortController(), call: this.newCall(target, input.trigger, input.triggerId), startedAt: Date.now(),

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { NotFoundError, ValidationError } from '../errors';
+import { requestInvalid, routeNotFound, triggerNotFound } from '../errors';
 import type { RouteStore, Trigger, TriggerStore, TriggerType } from '../domain/models';
 import { unwrap } from './app-service';
 import { appNameSchema, booleanish, parseInput } from './validation';
@@ -51,14 +51,14 @@ export class TriggerService {
   /** Throws NotFoundError FRESCO_TRIGGER_NOT_FOUND. */
   async get(projectId: string, id: string): Promise<Trigger> {
     const t = await this.deps.triggerStore.get(projectId, id);
-    if (!t) throw new NotFoundError('FRESCO_TRIGGER_NOT_FOUND', `Trigger ${id} not found`);
+    if (!t) throw triggerNotFound(id);
     return t;
   }
 
   /** Body `{"trigger": {...}}`; the route must exist in the project. */
   async create(projectId: string, body: unknown): Promise<Trigger> {
     if (!body || typeof body !== 'object' || !('trigger' in body)) {
-      throw new ValidationError('trigger: required, e.g. {"trigger": {"name": "t", "type": "swift", "app": "a", "route": "/r"}}');
+      throw requestInvalid('trigger: required, e.g. {"trigger": {"name": "t", "type": "swift", "app": "a", "route": "/r"}}');
     }
     const input = parseInput(createSchema, (body as { trigger: unknown }).trigger, 'trigger');
     const timezone = input.type === 'schedule' ? input.timezone ?? 'UTC' : undefined;
@@ -79,7 +79,7 @@ export class TriggerService {
     const { value, root } = unwrap(body, 'trigger');
     const input = parseInput(updateSchema, value, root);
     if (input.type !== undefined && input.type !== current.type) {
-      throw new ValidationError(`${root ? 'trigger.' : ''}type: a trigger's type cannot change`);
+      throw requestInvalid(`${root ? 'trigger.' : ''}type: a trigger's type cannot change`);
     }
     if (input.schedule !== undefined || input.timezone !== undefined) {
       this.checkScheduleFields(current.type, input.schedule ?? current.schedule, input.timezone ?? current.timezone, input.timezone);
@@ -89,14 +89,14 @@ export class TriggerService {
     }
     const filter = input.filter === undefined ? undefined : this.deps.rules.parseFilter(current.type, input.filter);
     const updated = await this.deps.triggerStore.update(projectId, id, { ...input, type: undefined, filter } as never);
-    if (!updated) throw new NotFoundError('FRESCO_TRIGGER_NOT_FOUND', `Trigger ${id} not found`);
+    if (!updated) throw triggerNotFound(id);
     this.deps.onChange?.(projectId);
     return updated;
   }
 
   async delete(projectId: string, id: string): Promise<void> {
     if (!(await this.deps.triggerStore.delete(projectId, id))) {
-      throw new NotFoundError('FRESCO_TRIGGER_NOT_FOUND', `Trigger ${id} not found`);
+      throw triggerNotFound(id);
     }
     this.deps.onChange?.(projectId);
   }
@@ -104,18 +104,18 @@ export class TriggerService {
   private checkScheduleFields(type: TriggerType, schedule?: string, timezone?: string, givenTz?: string): void {
     if (type !== 'schedule') {
       if (schedule !== undefined || givenTz !== undefined) {
-        throw new ValidationError('trigger.schedule: only schedule triggers take a schedule and timezone');
+        throw requestInvalid('trigger.schedule: only schedule triggers take a schedule and timezone');
       }
       return;
     }
-    if (!schedule) throw new ValidationError('trigger.schedule: required for a schedule trigger, e.g. "*/5 * * * *"');
+    if (!schedule) throw requestInvalid('trigger.schedule: required for a schedule trigger, e.g. "*/5 * * * *"');
     const problem = this.deps.rules.checkSchedule(schedule, timezone ?? 'UTC');
-    if (problem) throw new ValidationError(problem);
+    if (problem) throw requestInvalid(problem);
   }
 
   private async checkRoute(projectId: string, app: string, route: string): Promise<void> {
     if (!(await this.deps.routeStore.get(projectId, app, route))) {
-      throw new NotFoundError('FRESCO_ROUTE_NOT_FOUND', `trigger.route: route ${route} not found in app "${app}"`);
+      throw routeNotFound(app, route, 'trigger.route');
     }
   }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ValidationError } from '../errors';
+import { requestInvalid } from '../errors';
 
 // Request validation: zod schemas, and one translation of zod's issues into a 400 whose message
 // names the field, e.g. `route.memory: must be at most 8192`.
@@ -16,7 +16,7 @@ function describe(issue: z.core.$ZodIssue, root: string): string {
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, root = ''): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  throw new ValidationError(result.error.issues.map((i) => describe(i, root)).join('; '));
+  throw requestInvalid(result.error.issues.map((i) => describe(i, root)).join('; '));
 }
 
 const CONFIG_KEY = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictError } from '../errors';
+import { appExists, appHasRoutes } from '../errors';
 import { App, AppPatch, AppStore, NewApp } from '../domain/models';
 import { Db } from './db';
 import { isForeignKeyViolation, isUniqueViolation } from './pg-errors';
@@ -38,7 +38,7 @@ export class KnexAppStore implements AppStore {
       const [created] = await this.db<AppRow>('apps').insert(row as never).returning('*');
       return toApp(created as AppRow);
     } catch (err) {
-      if (isUniqueViolation(err)) throw new ConflictError('FRESCO_APP_EXISTS', `App "${app.name}" already exists`);
+      if (isUniqueViolation(err)) throw appExists(app.name);
       throw err;
     }
   }
@@ -57,7 +57,7 @@ export class KnexAppStore implements AppStore {
       return (await this.db('apps').where({ project_id: projectId, name }).delete().returning('id')).length > 0;
     } catch (err) {
       if (isForeignKeyViolation(err)) {
-        throw new ConflictError('FRESCO_APP_HAS_ROUTES', `App "${name}" still has routes; delete them first`);
+        throw appHasRoutes(name);
       }
       throw err;
     }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ValidationError } from '../errors';
+import { requestInvalid } from '../errors';
 import type {
   Call, CallFilter, CallOutcome, CallStore, ClaimedCall, NewCall, StoredRequest,
 } from '../domain/models';
@@ -55,7 +55,7 @@ function encodeMarker(c: Call): string {
 function decodeMarker(marker: string): { createdAt: Date; id: string } {
   const [at, id] = Buffer.from(marker, 'base64url').toString().split('|');
   const createdAt = new Date(at);
-  if (!id || Number.isNaN(createdAt.getTime())) throw new ValidationError('marker: not a marker this API returned');
+  if (!id || Number.isNaN(createdAt.getTime())) throw requestInvalid('marker: not a marker this API returned');
   return { createdAt, id };
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictError, NotFoundError } from '../errors';
+import { appNotFound, routeExists, routePublicUrlTaken } from '../errors';
 import { NewRoute, Route, RoutePatch, RouteStore } from '../domain/models';
 import { Db } from './db';
 import { isUniqueViolation } from './pg-errors';
@@ -36,11 +36,10 @@ function toColumns(patch: RoutePatch): Record<string, unknown> {
 
 function conflict(err: unknown, route: { appName: string; path: string }): never {
   if (isUniqueViolation(err, 'routes_public_url')) {
-    throw new ConflictError('FRESCO_ROUTE_PUBLIC_URL_TAKEN',
-      `The public URL /r/${route.appName}${route.path} is already taken by another project`);
+    throw routePublicUrlTaken(route.appName, route.path);
   }
   if (isUniqueViolation(err)) {
-    throw new ConflictError('FRESCO_ROUTE_EXISTS', `Route ${route.path} already exists in app "${route.appName}"`);
+    throw routeExists(route.appName, route.path);
   }
   throw err;
 }
@@ -70,7 +69,7 @@ export class KnexRouteStore implements RouteStore {
 
   async create(route: NewRoute): Promise<Route> {
     const app = await this.db('apps').where({ project_id: route.projectId, name: route.appName }).first('id');
-    if (!app) throw new NotFoundError('FRESCO_APP_NOT_FOUND', `App "${route.appName}" not found`);
+    if (!app) throw appNotFound(route.appName);
     const now = new Date();
     const row = {
       id: randomUUID(), app_id: app.id, project_id: route.projectId, app_name: route.appName, path: route.path,

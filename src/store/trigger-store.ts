@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictError } from '../errors';
+import { triggerExists } from '../errors';
 import type { NewTrigger, Trigger, TriggerPatch, TriggerStore, TriggerType } from '../domain/models';
 import { Db } from './db';
 import { isUniqueViolation } from './pg-errors';
@@ -32,7 +32,7 @@ function columns(p: TriggerPatch): Record<string, unknown> {
 }
 
 function conflict(err: unknown, name?: string): never {
-  if (isUniqueViolation(err)) throw new ConflictError('FRESCO_TRIGGER_EXISTS', `A trigger named "${name}" already exists`);
+  if (isUniqueViolation(err)) throw triggerExists(name);
   throw err;
 }
 

@@ -1,5 +1,5 @@
 import type { CallRequest, CallResult, Executor } from '../../src/domain/executor';
-import { ServiceUnavailableError } from '../../src/errors';
+import { engineUnavailable } from '../../src/errors';
 
 // An in-memory Executor for API and queue tests that are about Fresco's own behaviour (records,
 // statuses, answers), not Docker's; the Docker executor has its own tests on a real engine.
@@ -20,7 +20,7 @@ export class ScriptedExecutor implements Executor {
     req.onStart?.('cold');
     const body = req.body.toString();
     if (body === 'unavailable-once' && this.seen.filter((s) => s.id === req.id).length === 1) {
-      throw new ServiceUnavailableError('FRESCO_ENGINE_UNAVAILABLE', 'Docker is not answering');
+      throw engineUnavailable('Docker is not answering');
     }
     const base = { kind: 'cold' as const, startedAt, outputTruncated: false, logTruncated: false, log: Buffer.from(`log of ${req.id}\n`) };
     if (body === 'hang') await this.untilAborted(req.signal);

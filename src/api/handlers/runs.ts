@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import getRawBody from 'raw-body';
-import { FrescoError } from '../../errors';
+import { callCancelled, callFailed, callTimeout, type FrescoError, requestTooLarge } from '../../errors';
 import type { CallResult } from '../../domain/executor';
 import type { Authorizer } from '../../domain/identity';
 import type { ResolvedRoute, RouteResolver } from '../../services/route-resolver';
@@ -22,7 +22,7 @@ export async function readBody(ctx: Context, limit: number): Promise<Buffer> {
     return await getRawBody(ctx.req, { limit, length: ctx.request.length });
   } catch (err) {
     if ((err as { status?: number }).status === 413) {
-      throw new FrescoError('FRESCO_REQUEST_TOO_LARGE', 413, `body: larger than ${limit} bytes`);
+      throw requestTooLarge(limit);
     }
     throw err;
   }
@@ -45,10 +45,9 @@ async function start(ctx: Context, target: ResolvedRoute, deps: RunDeps): Promis
 
 function failure(result: CallResult): FrescoError | undefined {
   if (result.status === 'success') return undefined;
-  // A function's own failure is the caller's business: the message is always shown.
-  if (result.status === 'timeout') return new FrescoError('FRESCO_CALL_TIMEOUT', 504, result.error ?? 'The function timed out', true);
-  if (result.status === 'cancelled') return new FrescoError('FRESCO_CALL_CANCELLED', 499, 'The call was cancelled', true);
-  return new FrescoError('FRESCO_CALL_FAILED', 502, result.error ?? `The function failed (exit code ${result.exitCode})`, true);
+  if (result.status === 'timeout') return callTimeout(result.error);
+  if (result.status === 'cancelled') return callCancelled();
+  return callFailed(result.error, result.exitCode);
 }
 
 function answerAsync(ctx: Context, answer: RunAnswer & { mode: 'async' }, publicUrl: string): void {

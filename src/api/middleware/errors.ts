@@ -1,17 +1,21 @@
 import type { Middleware } from 'koa';
-import { FrescoError } from '../../errors';
+import {
+  databaseUnavailable, type ErrorSpec, FrescoError, internalError, methodNotAllowed, notFound, notImplemented,
+  requestInvalid, requestMalformed, requestTooLarge, unsupportedMediaType,
+} from '../../errors';
 import { log } from '../../log';
 import { isDatabaseUnavailable } from '../../store/pg-errors';
 
 // The one place an error becomes a response: {"error": {"message", "code", "request_id"}}.
 
-const HTTP_CODES: Record<number, string> = {
-  400: 'FRESCO_REQUEST_MALFORMED',
-  404: 'FRESCO_NOT_FOUND',
-  405: 'FRESCO_METHOD_NOT_ALLOWED',
-  413: 'FRESCO_REQUEST_TOO_LARGE',
-  415: 'FRESCO_REQUEST_UNSUPPORTED_MEDIA_TYPE',
-  501: 'FRESCO_NOT_IMPLEMENTED',
+// Koa's and its body parser's own 4xx errors, by status; any other 4xx is FRESCO_REQUEST_INVALID.
+const HTTP_ERRORS: Record<number, ErrorSpec> = {
+  400: requestMalformed.spec,
+  404: notFound.spec,
+  405: methodNotAllowed.spec,
+  413: requestTooLarge.spec,
+  415: unsupportedMediaType.spec,
+  501: notImplemented.spec,
 };
 
 interface HttpishError {
@@ -24,14 +28,12 @@ function normalise(err: unknown): FrescoError {
   const status = e.status ?? e.statusCode;
   if (status && status >= 400 && status < 500 && e.expose !== false) {
     const invalidJson = e.type === 'entity.parse.failed' || e.name === 'SyntaxError';
-    const message = invalidJson ? `body: invalid JSON (${e.message})` :
-      status === 413 ? 'body: request body is larger than this deployment accepts' : e.message ?? 'bad request';
-    return new FrescoError(HTTP_CODES[status] ?? 'FRESCO_REQUEST_INVALID', status, message);
+    if (status === 413 && !invalidJson) return requestTooLarge();
+    const message = invalidJson ? `body: invalid JSON (${e.message})` : e.message ?? 'bad request';
+    return new FrescoError(HTTP_ERRORS[status] ?? requestInvalid.spec, message, {}, status);
   }
-  if (isDatabaseUnavailable(err)) {
-    return new FrescoError('FRESCO_DATABASE_UNAVAILABLE', 503, 'The database is not reachable right now; retry later', true);
-  }
-  return new FrescoError('FRESCO_INTERNAL_ERROR', 500, 'Internal error; the request id identifies it in the logs', false);
+  if (isDatabaseUnavailable(err)) return databaseUnavailable();
+  return internalError();
 }
 
 /** Renders thrown errors (FrescoError, Koa/http-errors) as the SPEC §2 error body; logs 5xx. */
@@ -39,9 +41,7 @@ export function errorHandler(): Middleware {
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) {
-        throw new FrescoError('FRESCO_NOT_FOUND', 404, `No resource at ${ctx.method} ${ctx.path}`);
-      }
+      if (ctx.status === 404 && ctx.body === undefined) throw notFound(ctx.method, ctx.path);
     } catch (err) {
       const fe = normalise(err);
       if (fe.status >= 500) log.error({ err, requestId: ctx.state.requestId }, 'request failed');

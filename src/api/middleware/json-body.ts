@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import { koaBody } from 'koa-body';
-import { FrescoError } from '../../errors';
+import { unsupportedMediaType } from '../../errors';
 
 /** Parses JSON bodies up to `limit` bytes; any other content type with a body is a 415. */
 export function jsonBody(limit: number): Middleware {
@@ -13,8 +13,7 @@ export function jsonBody(limit: number): Middleware {
     if (ctx.path.startsWith('/v1/r/')) return next();
     const hasBody = ctx.request.length > 0 || ctx.get('Transfer-Encoding') !== '';
     if (hasBody && ['POST', 'PUT', 'PATCH'].includes(ctx.method) && !ctx.is('json')) {
-      throw new FrescoError('FRESCO_REQUEST_UNSUPPORTED_MEDIA_TYPE', 415,
-        `Content-Type must be application/json (got "${ctx.get('Content-Type') || 'none'}")`);
+      throw unsupportedMediaType(ctx.get('Content-Type'));
     }
     return parse(ctx, next);
   };
