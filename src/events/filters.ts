@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseInput } from '../services/validation';
+import { nameSchema, parseInput } from '../services/validation';
 import { SWIFT_METHODS, type TriggerType } from './types';
 import { validateSchedule } from './schedule';
 
@@ -31,13 +31,12 @@ export const swiftFilterSchema = z.strictObject({
     .default([...DEFAULT_SWIFT_METHODS]),
 });
 
-const name = z.string({ error: 'must be a string' }).regex(/^[A-Za-z0-9_.-]{1,255}$/, 'must be 1-255 letters, digits, "_", "." or "-"');
 const pattern = z.string({ error: 'must be a string' })
   .regex(/^[A-Za-z0-9_.*?:-]{1,255}$/, 'must be 1-255 letters, digits, "_", ".", "-", ":" or the wildcards "*" and "?"');
 
 /** Notification filter: {exchange?, event_type? (glob), publisher_id? (glob)}. */
 export const notificationFilterSchema = z.strictObject({
-  exchange: name.optional(),
+  exchange: nameSchema.optional(),
   event_type: pattern.optional(),
   publisher_id: pattern.optional(),
 });

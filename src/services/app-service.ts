@@ -1,16 +1,16 @@
 import { z } from 'zod';
 import { appNotFound, requestInvalid } from '../errors';
 import { App, AppStore } from '../domain/models';
-import { appNameSchema, configSchema, parseInput } from './validation';
+import { configSchema, nameSchema, parseInput } from './validation';
 
 const createSchema = z.strictObject({
-  name: appNameSchema,
+  name: nameSchema,
   description: z.string().max(4096).optional(),
   config: configSchema.optional(),
 });
 
 const updateSchema = z.strictObject({
-  name: appNameSchema.optional(),
+  name: nameSchema.optional(),
   description: z.string().max(4096).optional(),
   config: configSchema.optional(),
 });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { requestInvalid, routeNotFound } from '../errors';
 import { Route, RouteStore } from '../domain/models';
 import { unwrap } from './app-service';
-import { booleanish, configSchema, intIn, parseInput } from './validation';
+import { booleanish, configSchema, intIn, parseInput, routePathSchema } from './validation';
 
 // Route rules: SPEC §2.1 fields and defaults, limits from the deployment's configuration.
 
@@ -11,12 +11,7 @@ export interface RouteLimits {
   maxMemory: number;
 }
 
-const PATH = /^(\/[A-Za-z0-9_.~-]+)+$/;
 const IMAGE = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
-
-const pathSchema = z.string({ error: 'must be a string' }).max(1024, 'must be at most 1024 characters')
-  .regex(PATH, 'must start with "/" and hold segments of letters, digits, "_", ".", "~" or "-"')
-  .refine((p) => !p.split('/').some((s) => s === '.' || s === '..'), 'must not contain "." or ".." segments');
 
 const headersSchema = z.record(
   z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,256}$/, 'header names must be HTTP tokens'),
@@ -57,7 +52,7 @@ export class RouteService {
     const fields = fieldSchemas(deps.limits);
     this.createSchema = z.strictObject({
       ...Object.fromEntries(Object.entries(fields).map(([k, s]) => [k, s.optional()])),
-      path: pathSchema,
+      path: routePathSchema,
       image: fields.image,
     }) as unknown as z.ZodType<Input & { path: string; image: string }>;
     this.updateSchema = z.strictObject({

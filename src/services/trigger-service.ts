@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { requestInvalid, routeNotFound, triggerNotFound } from '../errors';
 import type { RouteStore, Trigger, TriggerStore, TriggerType } from '../domain/models';
 import { unwrap } from './app-service';
-import { appNameSchema, booleanish, parseInput } from './validation';
+import { booleanish, nameSchema, parseInput, routePathSchema } from './validation';
 
 /** Per-type rules from the events layer: filter validation and schedule checks. */
 export interface TriggerRules {
@@ -14,9 +14,9 @@ export interface TriggerRules {
 }
 
 const base = {
-  name: z.string({ error: 'must be a string' }).regex(/^[A-Za-z0-9_.-]{1,255}$/, 'must be 1-255 letters, digits, "_", "." or "-"'),
-  app: appNameSchema,
-  route: z.string({ error: 'must be a string' }).regex(/^(\/[A-Za-z0-9_.~-]+)+$/, 'must be a route path such as "/hello"'),
+  name: nameSchema,
+  app: nameSchema,
+  route: routePathSchema,
   filter: z.record(z.string(), z.unknown(), { error: 'must be an object' }),
   schedule: z.string({ error: 'must be a string' }).min(1).max(255),
   timezone: z.string({ error: 'must be a string' }).min(1).max(64),

@@ -27,10 +27,18 @@ export const configSchema = z.record(
   z.string({ error: 'config values must be strings' }).max(32768),
 ).refine((m) => Object.keys(m).length <= 256, 'at most 256 config keys');
 
-export const APP_NAME = /^[A-Za-z0-9_.-]{1,255}$/;
+const NAME = /^[A-Za-z0-9_.-]{1,255}$/;
 
-export const appNameSchema = z.string({ error: 'must be a string' })
-  .regex(APP_NAME, 'must be 1-255 characters of letters, digits, "_", "." or "-"');
+/** The one name rule: apps, triggers and notification exchanges. */
+export const nameSchema = z.string({ error: 'must be a string' })
+  .regex(NAME, 'must be 1-255 characters of letters, digits, "_", "." or "-"');
+
+const ROUTE_PATH = /^(\/[A-Za-z0-9_.~-]+)+$/;
+
+/** The one route-path rule: a route's own path and the route a trigger points at. */
+export const routePathSchema = z.string({ error: 'must be a string' }).max(1024, 'must be at most 1024 characters')
+  .regex(ROUTE_PATH, 'must start with "/" and hold segments of letters, digits, "_", ".", "~" or "-"')
+  .refine((p) => !p.split('/').some((s) => s === '.' || s === '..'), 'must not contain "." or ".." segments');
 
 /** "true"/"false" strings are accepted as booleans (python-picassoclient sends strings). */
 export const booleanish = z.union([
