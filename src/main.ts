@@ -101,7 +101,7 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
   return {
     apps: new AppService({ appStore, onChange }),
     routes: new RouteService({
-      routeStore, onChange, limits: { maxTimeout: config.DEFAULT.max_timeout, maxMemory: config.DEFAULT.max_memory },
+      routeStore, appStore, onChange, limits: { maxTimeout: config.DEFAULT.max_timeout, maxMemory: config.DEFAULT.max_memory },
     }),
     calls, callStore, resolver, queue, engine, runs,
     triggers: new TriggerService({ triggerStore, routeStore, rules: triggerRules, onChange: (p) => events.invalidate(p) }),

@@ -60,8 +60,8 @@ export interface RouteStore {
   getPublic(appName: string, path: string): Promise<Route | undefined>;
   /** True when any project has a route (public or private) with that app name and path. */
   existsAnywhere(appName: string, path: string): Promise<boolean>;
-  /** Throws ConflictError FRESCO_ROUTE_EXISTS or FRESCO_ROUTE_PUBLIC_URL_TAKEN; NotFound if the app is gone. */
-  create(route: NewRoute): Promise<Route>;
+  /** Throws ConflictError FRESCO_ROUTE_EXISTS or FRESCO_ROUTE_PUBLIC_URL_TAKEN; undefined when the app is gone. */
+  create(route: NewRoute): Promise<Route | undefined>;
   update(projectId: string, appName: string, path: string, patch: RoutePatch): Promise<Route | undefined>;
   delete(projectId: string, appName: string, path: string): Promise<boolean>;
 }

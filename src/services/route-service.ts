@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { requestInvalid, routeNotFound } from '../errors';
-import { Route, RouteStore } from '../domain/models';
+import { appNotFound, requestInvalid, routeNotFound } from '../errors';
+import { AppStore, Route, RouteStore } from '../domain/models';
 import { unwrap } from './app-service';
 import { booleanish, configSchema, intIn, parseInput, routePathSchema } from './validation';
 
@@ -48,7 +48,9 @@ export class RouteService {
   private readonly createSchema;
   private readonly updateSchema;
 
-  constructor(private readonly deps: { routeStore: RouteStore; limits: RouteLimits; onChange?: () => void }) {
+  constructor(private readonly deps: {
+    routeStore: RouteStore; appStore: Pick<AppStore, 'get'>; limits: RouteLimits; onChange?: () => void;
+  }) {
     const fields = fieldSchemas(deps.limits);
     this.createSchema = z.strictObject({
       ...Object.fromEntries(Object.entries(fields).map(([k, s]) => [k, s.optional()])),
@@ -61,7 +63,9 @@ export class RouteService {
     }) as unknown as z.ZodType<Input & { path?: string }>;
   }
 
-  list(projectId: string, appName: string): Promise<Route[]> {
+  /** The app's routes; throws NotFoundError FRESCO_APP_NOT_FOUND when there is no such app. */
+  async list(projectId: string, appName: string): Promise<Route[]> {
+    await this.requireApp(projectId, appName);
     return this.deps.routeStore.list(projectId, appName);
   }
 
@@ -72,8 +76,9 @@ export class RouteService {
     return route;
   }
 
-  /** Body `{"route": {path, image, ...}}`; defaults of SPEC §2.1 fill the rest. */
+  /** Body `{"route": {path, image, ...}}`; defaults of SPEC §2.1 fill the rest. FRESCO_APP_NOT_FOUND before any field check. */
   async create(projectId: string, appName: string, body: unknown): Promise<Route> {
+    await this.requireApp(projectId, appName);
     if (!body || typeof body !== 'object' || !('route' in body)) {
       throw requestInvalid('route: required, e.g. {"route": {"path": "/hello", "image": "hello:latest"}}');
     }
@@ -85,6 +90,8 @@ export class RouteService {
       idleTimeout: p.idleTimeout ?? 30, maxConcurrency: p.maxConcurrency ?? 1, headers: p.headers ?? {},
       config: p.config ?? {}, isPublic: p.isPublic ?? false,
     });
+    // The app was deleted since requireApp.
+    if (!route) throw appNotFound(appName);
     this.deps.onChange?.();
     return route;
   }
@@ -108,5 +115,10 @@ export class RouteService {
     if (!deleted) {
       throw routeNotFound(appName, path);
     }
+  }
+
+  /** The one check that an app exists, for the use cases on its routes. */
+  private async requireApp(projectId: string, appName: string): Promise<void> {
+    if (!(await this.deps.appStore.get(projectId, appName))) throw appNotFound(appName);
   }
 }

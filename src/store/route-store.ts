@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { appNotFound, routeExists, routePublicUrlTaken } from '../errors';
+import { routeExists, routePublicUrlTaken } from '../errors';
 import { NewRoute, Route, RoutePatch, RouteStore } from '../domain/models';
 import { Db } from './db';
 import { isUniqueViolation } from './pg-errors';
@@ -67,9 +67,9 @@ export class KnexRouteStore implements RouteStore {
     return Boolean(await this.db('routes').where({ app_name: appName, path }).first('id'));
   }
 
-  async create(route: NewRoute): Promise<Route> {
+  async create(route: NewRoute): Promise<Route | undefined> {
     const app = await this.db('apps').where({ project_id: route.projectId, name: route.appName }).first('id');
-    if (!app) throw appNotFound(route.appName);
+    if (!app) return undefined;
     const now = new Date();
     const row = {
       id: randomUUID(), app_id: app.id, project_id: route.projectId, app_name: route.appName, path: route.path,

@@ -1,13 +1,12 @@
 import Router from '@koa/router';
 import type { RouteService } from '../../services/route-service';
-import type { AppService } from '../../services/app-service';
 import type { Authorizer } from '../../domain/identity';
 import { guard, type FrescoState } from '../context';
 import { presentRoute } from './present';
 
 /** Picasso v1 routes: /v1/{project_id}/apps/{app}/routes[/{route...}]. */
 export function routeRoutes(router: Router<FrescoState>,
-  deps: { apps: AppService; routes: RouteService; authorizer: Authorizer }): void {
+  deps: { routes: RouteService; authorizer: Authorizer }): void {
   const allow = guard(deps.authorizer);
   const base = '/v1/:project_id/apps/:app/routes';
   const one = `${base}/*route`;
@@ -15,13 +14,11 @@ export function routeRoutes(router: Router<FrescoState>,
 
   router.get(base, async (ctx) => {
     allow(ctx, 'fresco:route:list');
-    await deps.apps.get(ctx.params.project_id, ctx.params.app);
     const routes = await deps.routes.list(ctx.params.project_id, ctx.params.app);
     ctx.body = { routes: routes.map(presentRoute), message: 'Successfully loaded routes' };
   });
   router.post(base, async (ctx) => {
     allow(ctx, 'fresco:route:create');
-    await deps.apps.get(ctx.params.project_id, ctx.params.app);
     const route = await deps.routes.create(ctx.params.project_id, ctx.params.app, ctx.request.body);
     ctx.body = { route: presentRoute(route), message: 'Route successfully created' };
   });
