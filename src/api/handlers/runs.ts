@@ -7,6 +7,7 @@ import type { Authorizer } from '../../domain/identity';
 import type { ResolvedRoute, RouteResolver } from '../../services/route-resolver';
 import type { RunAnswer, RunService } from '../../services/run-service';
 import { guard, type FrescoState } from '../context';
+import { answerError } from '../middleware/errors';
 
 export interface RunDeps {
   resolver: RouteResolver;
@@ -57,11 +58,10 @@ function answerAsync(ctx: Context, answer: RunAnswer & { mode: 'async' }, public
   ctx.body = { call_id: answer.call.id, message: 'Call accepted' };
 }
 
-/** Fails the request with the call's error, keeping the call id in the answer. */
-function throwFailure(ctx: Context, callId: string, err: FrescoError): never {
+/** Answers with the call's error; the call id comes from the run's answer, beside the error. */
+function answerFailure(ctx: Context, callId: string, err: FrescoError): void {
   ctx.set('X-Fresco-Call-Id', callId);
-  Object.assign(err, { callId });
-  throw err;
+  answerError(ctx, err, { call_id: callId });
 }
 
 /** POST /v1/r/{project}/{app}/{route} (token) and any method on /r/{app}/{route} (public). */
@@ -73,7 +73,7 @@ export function runRoutes(router: Router<FrescoState>, deps: RunDeps): void {
     const answer = await start(ctx, target, deps);
     if (answer.mode === 'async') return answerAsync(ctx, answer, deps.publicUrl);
     const err = failure(answer.result);
-    if (err) throwFailure(ctx, answer.callId, err);
+    if (err) return answerFailure(ctx, answer.callId, err);
     ctx.set('X-Fresco-Call-Id', answer.callId);
     ctx.body = { result: answer.result.output.toString('utf8'), call_id: answer.callId, message: 'Call finished' };
   });
@@ -82,7 +82,7 @@ export function runRoutes(router: Router<FrescoState>, deps: RunDeps): void {
     const answer = await start(ctx, target, deps);
     if (answer.mode === 'async') return answerAsync(ctx, answer, deps.publicUrl);
     const err = failure(answer.result);
-    if (err) throwFailure(ctx, answer.callId, err);
+    if (err) return answerFailure(ctx, answer.callId, err);
     writeRaw(ctx, target, answer.callId, answer.result);
   });
 }

@@ -1,4 +1,4 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import {
   databaseUnavailable, type ErrorSpec, FrescoError, internalError, methodNotAllowed, notFound, notImplemented,
   requestInvalid, requestMalformed, requestTooLarge, unsupportedMediaType,
@@ -36,22 +36,28 @@ function normalise(err: unknown): FrescoError {
   return internalError();
 }
 
-/** Renders thrown errors (FrescoError, Koa/http-errors) as the SPEC §2 error body; logs 5xx. */
+/**
+ * Answers the request with `fe` as the SPEC §2 error body, plus `extra` top-level fields (a failed
+ * call's `call_id`); logs 5xx with `cause` (the error as thrown).
+ */
+export function answerError(ctx: Context, fe: FrescoError, extra: Record<string, unknown> = {}, cause: unknown = fe): void {
+  if (fe.status >= 500) log.error({ err: cause, requestId: ctx.state.requestId }, 'request failed');
+  ctx.status = fe.status;
+  ctx.set(fe.headers);
+  ctx.body = {
+    error: { message: fe.expose ? fe.message : 'Internal error', code: fe.code, request_id: ctx.state.requestId },
+    ...extra,
+  };
+}
+
+/** Renders thrown errors (FrescoError, Koa/http-errors) with answerError. */
 export function errorHandler(): Middleware {
   return async (ctx, next) => {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw notFound(ctx.method, ctx.path);
     } catch (err) {
-      const fe = normalise(err);
-      if (fe.status >= 500) log.error({ err, requestId: ctx.state.requestId }, 'request failed');
-      ctx.status = fe.status;
-      ctx.set(fe.headers);
-      const callId = (err as { callId?: string }).callId;
-      ctx.body = {
-        error: { message: fe.expose ? fe.message : 'Internal error', code: fe.code, request_id: ctx.state.requestId },
-        ...(callId ? { call_id: callId } : {}),
-      };
+      answerError(ctx, normalise(err), {}, err);
     }
   };
 }
