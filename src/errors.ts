@@ -24,7 +24,7 @@ export class FrescoError extends Error {
   readonly retryable: boolean;
 
   /** `status` overrides the spec's only for HTTP-layer errors mapped by status (see the error middleware). */
-  constructor(readonly spec: ErrorSpec, message: string, readonly headers: Record<string, string> = {}, status = spec.status) {
+  constructor(spec: ErrorSpec, message: string, readonly headers: Record<string, string> = {}, status = spec.status) {
     super(message);
     this.name = 'FrescoError';
     this.code = spec.code;
