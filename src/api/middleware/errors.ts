@@ -37,17 +37,25 @@ function normalise(err: unknown): FrescoError {
 }
 
 /**
- * Answers the request with `fe` as the SPEC §2 error body, plus `extra` top-level fields (a failed
- * call's `call_id`); logs 5xx with `cause` (the error as thrown).
+ * The SPEC §2 answer to `err`: its FrescoError (status, headers) and the JSON body, with `extra`
+ * top-level fields beside `error` (a failed call's `call_id`); logs 5xx.
  */
-export function answerError(ctx: Context, fe: FrescoError, extra: Record<string, unknown> = {}, cause: unknown = fe): void {
-  if (fe.status >= 500) log.error({ err: cause, requestId: ctx.state.requestId }, 'request failed');
-  ctx.status = fe.status;
-  ctx.set(fe.headers);
-  ctx.body = {
-    error: { message: fe.expose ? fe.message : 'Internal error', code: fe.code, request_id: ctx.state.requestId },
+export function errorAnswer(err: unknown, requestId: string, extra: Record<string, unknown> = {}) {
+  const fe = normalise(err);
+  if (fe.status >= 500) log.error({ err, requestId }, 'request failed');
+  const body = {
+    error: { message: fe.expose ? fe.message : 'Internal error', code: fe.code, request_id: requestId },
     ...extra,
   };
+  return { fe, body };
+}
+
+/** Answers the Koa request with errorAnswer(err, its request id, extra). */
+export function answerError(ctx: Context, err: unknown, extra: Record<string, unknown> = {}): void {
+  const { fe, body } = errorAnswer(err, ctx.state.requestId, extra);
+  ctx.status = fe.status;
+  ctx.set(fe.headers);
+  ctx.body = body;
 }
 
 /** Renders thrown errors (FrescoError, Koa/http-errors) with answerError. */
@@ -57,7 +65,7 @@ export function errorHandler(): Middleware {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw notFound(ctx.method, ctx.path);
     } catch (err) {
-      answerError(ctx, normalise(err), {}, err);
+      answerError(ctx, err);
     }
   };
 }
