@@ -76,8 +76,9 @@ export class RouteService {
     return route;
   }
 
-  /** Body `{"route": {path, image, ...}}`; defaults of SPEC §2.1 fill the rest. FRESCO_APP_NOT_FOUND before any field check. */
+  /** Body `{"route": {path, image, ...}}`; defaults of SPEC §2.1 fill the rest. */
   async create(projectId: string, appName: string, body: unknown): Promise<Route> {
+    // FRESCO_APP_NOT_FOUND comes before any complaint about the body.
     await this.requireApp(projectId, appName);
     if (!body || typeof body !== 'object' || !('route' in body)) {
       throw requestInvalid('route: required, e.g. {"route": {"path": "/hello", "image": "hello:latest"}}');
