@@ -24,7 +24,7 @@ import { EventService } from './services/event-service';
 import { LocalCallQueue, PollingDispatcher, Sweeper } from './services/dispatch';
 import { RouteResolver } from './services/route-resolver';
 import { ScheduleTicker } from './services/schedule-ticker';
-import { RetryingExecutor } from './services/retrying-executor';
+import { EngineStartupGate } from './services/engine-startup-gate';
 import { RouteService } from './services/route-service';
 import { RunService } from './services/run-service';
 import { TriggerService } from './services/trigger-service';
@@ -227,7 +227,7 @@ export async function start(config: Config, role: Role, adapters: Adapters = {})
     if (!executor && role !== 'listener') {
       const make = () => createDockerExecutor(executorOptions(config, engineId));
       // A dedicated engine must have Docker (its supervisor restarts it); the API still serves without.
-      executor = role === 'engine' ? make() : new RetryingExecutor(make);
+      executor = role === 'engine' ? make() : new EngineStartupGate(make);
     }
     if (executor) {
       await executor.start();

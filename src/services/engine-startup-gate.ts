@@ -8,7 +8,7 @@ import { log } from '../log';
  * executor from `make` is tried every `retryMs` until one starts. `make` runs once at construction,
  * so a bad option still stops start-up with its ConfigError.
  */
-export class RetryingExecutor implements Executor {
+export class EngineStartupGate implements Executor {
   private current?: Executor;
   private next?: Executor;
   private timer?: NodeJS.Timeout;
