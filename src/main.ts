@@ -10,7 +10,7 @@ import { runRoutes } from './api/handlers/runs';
 import { createMetrics } from './api/metrics';
 import { buildAuthFromConfig } from './auth';
 import type { Config } from './config/config';
-import type { Executor } from './domain/executor';
+import type { Executor, RouteScope } from './domain/executor';
 import type { CallQueue } from './domain/models';
 import { createDockerExecutor, DockerExecutorOptions } from './executor';
 import { Lifecycle } from './lifecycle';
@@ -95,7 +95,11 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
     calls: callStore, queue, executor: adapters.executor, slow: { engineId, leaseMs, visibleAfterMs: 1000 },
   });
   const calls = new CallService({ callStore, onCancel: (id) => { engine?.abort(id); runs.abort(id); } });
-  const onChange = () => resolver.invalidate();
+  // A changed or deleted route must not be run from caches: its lookups nor its kept containers.
+  const onChange = (routes: RouteScope) => {
+    resolver.invalidate();
+    adapters.executor?.retireRoutes(routes);
+  };
   const triggerStore = new KnexTriggerStore(db);
   const events = new EventService({ triggerStore, resolver, runs, maxMessageBytes: config.notifications.max_message_size });
   return {

@@ -5,11 +5,11 @@
 // route's resources) and in all (least recently called route gives way); idle ones retire
 // after the route's idle_timeout.
 import { randomBytes } from 'node:crypto';
-import type { CallRequest, CallResult, RunnableRoute } from '../domain/executor';
+import type { CallRequest, CallResult, RouteScope, RunnableRoute } from '../domain/executor';
 import { log } from '../log';
 import { callEnv, launcherHeader } from './env';
 import { OneShot } from './one-shot';
-import { routeId, routeSpec, RunDeps, versionKey } from './run-deps';
+import { inScope, routeId, routeSpec, RunDeps, versionKey } from './run-deps';
 import type { Slot } from './slot';
 
 // Marks the launcher's end-of-call report; random so that output cannot end a call by chance.
@@ -54,6 +54,11 @@ export class PrestartPool {
     let n = 0;
     for (const e of this.routes.values()) n += e.ready.length;
     return n;
+  }
+
+  /** Discards the pre-started containers of the routes in `scope`. */
+  retireRoutes(scope: RouteScope): void {
+    for (const [id, e] of this.routes) if (inScope(id, scope)) this.retire(id, e);
   }
 
   /** Discards every pre-started container; take() returns undefined afterwards. */

@@ -1,4 +1,4 @@
-import type { CallRequest, CallResult, Executor } from '../domain/executor';
+import type { CallRequest, CallResult, Executor, RouteScope } from '../domain/executor';
 import { ServiceUnavailableError } from '../errors';
 import { log } from '../log';
 
@@ -30,6 +30,10 @@ export class EngineStartupGate implements Executor {
         `No container engine is usable on this node yet (${this.lastError}); retry later`));
     }
     return this.current.run(req);
+  }
+
+  retireRoutes(scope: RouteScope): void {
+    this.current?.retireRoutes(scope);
   }
 
   async stop(): Promise<void> {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { NotFoundError, ValidationError } from '../errors';
+import type { RouteScope } from '../domain/executor';
 import { Route, RouteStore } from '../domain/models';
 import { unwrap } from './app-service';
 import { booleanish, configSchema, intIn, parseInput } from './validation';
@@ -53,7 +54,8 @@ export class RouteService {
   private readonly createSchema;
   private readonly updateSchema;
 
-  constructor(private readonly deps: { routeStore: RouteStore; limits: RouteLimits; onChange?: () => void }) {
+  /** `onChange` hears of every route written (created, updated or deleted). */
+  constructor(private readonly deps: { routeStore: RouteStore; limits: RouteLimits; onChange?: (route: RouteScope) => void }) {
     const fields = fieldSchemas(deps.limits);
     this.createSchema = z.strictObject({
       ...Object.fromEntries(Object.entries(fields).map(([k, s]) => [k, s.optional()])),
@@ -90,7 +92,7 @@ export class RouteService {
       idleTimeout: p.idleTimeout ?? 30, maxConcurrency: p.maxConcurrency ?? 1, headers: p.headers ?? {},
       config: p.config ?? {}, isPublic: p.isPublic ?? false,
     });
-    this.deps.onChange?.();
+    this.deps.onChange?.({ projectId, appName, path: route.path });
     return route;
   }
 
@@ -102,14 +104,14 @@ export class RouteService {
       throw new ValidationError(`${root ? 'route.' : ''}path: a route's path cannot change`);
     }
     const route = await this.deps.routeStore.update(projectId, appName, path, toPatch(input));
-    this.deps.onChange?.();
+    this.deps.onChange?.({ projectId, appName, path });
     if (!route) throw new NotFoundError('FRESCO_ROUTE_NOT_FOUND', `Route ${path} not found in app "${appName}"`);
     return route;
   }
 
   async delete(projectId: string, appName: string, path: string): Promise<void> {
     const deleted = await this.deps.routeStore.delete(projectId, appName, path);
-    this.deps.onChange?.();
+    this.deps.onChange?.({ projectId, appName, path });
     if (!deleted) {
       throw new NotFoundError('FRESCO_ROUTE_NOT_FOUND', `Route ${path} not found in app "${appName}"`);
     }

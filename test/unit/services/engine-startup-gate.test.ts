@@ -16,6 +16,7 @@ class FlakyStart implements Executor {
   async run(req: CallRequest): Promise<CallResult> {
     return { status: 'success', output: Buffer.from(req.id) } as CallResult;
   }
+  retireRoutes(): void {}
   async stop(): Promise<void> {
     this.stopped = true;
   }
