@@ -34,11 +34,6 @@ export class DockerExecutor implements Executor {
     this.prestart = new PrestartPool(this.deps);
   }
 
-  /** The image manager (tests read its pull count). */
-  get images(): ImageManager {
-    return this.deps.images;
-  }
-
   /** Checks Docker, builds the launcher if missing, removes this engine's orphans. Safe to call twice. */
   start(): Promise<void> {
     this.starting ??= this.doStart();
@@ -74,11 +69,11 @@ export class DockerExecutor implements Executor {
     await this.deps.reaper.drain();
   }
 
-  /** Ready pre-started containers, live hot containers and hot pools (for tests and metrics). */
-  stats(): { prestarted: number; hot: number; hotPools: number } {
+  /** Ready pre-started containers, live hot containers, hot pools and image pulls started (for tests and metrics). */
+  stats(): { prestarted: number; hot: number; hotPools: number; pulls: number } {
     let hot = 0;
     for (const { pool } of this.pools.values()) hot += pool.size();
-    return { prestarted: this.prestart.size(), hot, hotPools: this.pools.size };
+    return { prestarted: this.prestart.size(), hot, hotPools: this.pools.size, pulls: this.deps.images.pullCount };
   }
 
   private getSlot(req: CallRequest): Slot {

@@ -129,17 +129,10 @@ export class HotPool {
   }
 
   private async launch(): Promise<void> {
-    const { images } = this.deps;
-    let c: HotContainer | undefined;
+    let c: HotContainer;
     try {
-      const image = await images.acquire(this.route.image);
-      try {
-        c = await HotContainer.launch(this.deps, this.route, image.argv, this.route.format === 'json' ? jsonProtocol : httpProtocol,
-          (dead) => this.forget(dead));
-      } catch (err) {
-        images.release(this.route.image);
-        throw err;
-      }
+      c = await this.deps.images.withImage(this.route.image, (image) => HotContainer.launch(this.deps, this.route,
+        image.argv, this.route.format === 'json' ? jsonProtocol : httpProtocol, (dead) => this.forget(dead)));
     } catch (err) {
       this.starting--;
       return this.failHead(err);

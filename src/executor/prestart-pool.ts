@@ -97,18 +97,14 @@ export class PrestartPool {
     }
   }
 
-  private async startOne(route: RunnableRoute): Promise<OneShot> {
-    const image = await this.deps.images.acquire(route.image);
-    try {
+  private startOne(route: RunnableRoute): Promise<OneShot> {
+    return this.deps.images.withImage(route.image, async (image) => {
       if (image.argv.length === 0) throw new Error('image has no entrypoint or cmd');
       const spec = routeSpec(this.deps.options, route, 'prestarted', [], { argv: image.argv });
       const shot = await OneShot.prepare(this.deps.driver, spec, this.deps.options, this.deps.reaper, nonce());
       await shot.start();
       return shot;
-    } catch (err) {
-      this.deps.images.release(route.image);
-      throw err;
-    }
+    });
   }
 
   // The total bound: a route over it takes a container from the least recently called route.
