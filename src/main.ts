@@ -155,7 +155,9 @@ async function startApi(config: Config, services: Services, db: Db, life: Lifecy
   return { host: addr.address, port: addr.port };
 }
 
-function startEngine(config: Config, services: Services, life: Lifecycle, amqp?: AmqpConnection): void {
+/** The engine role on `services`: sweeper, then the dispatcher (in-process queue) or the AMQP
+ *  consumer; each registers its closer with `life`. Throws when the services have no executor. */
+export function startEngine(config: Config, services: Services, life: Lifecycle, amqp?: AmqpConnection): void {
   const engine = services.engine;
   if (!engine) throw new Error('the engine role needs an executor');
   const sweeper = new Sweeper({ calls: services.callStore, queue: services.queue }, {
