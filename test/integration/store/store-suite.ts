@@ -132,9 +132,10 @@ export function storeSuite(name: string, open: () => Promise<{ db: Db; drop(): P
       const async1 = (await calls.enqueue(newCall()))!;
       await calls.claim(async1.id, 'e1', 1);
       await calls.recordRunning('00000000-0000-4000-8000-000000000001', newCall({ trigger: 'http', request: undefined }), 'e1', new Date(), 1);
-      const requeued = await waitFor('the leases to expire', async () => {
-        const got = await calls.requeueExpired(2);
-        return got.length ? got : undefined;
+      const requeued: string[] = [];
+      await waitFor('both leases to expire', async () => {
+        requeued.push(...await calls.requeueExpired(2));
+        return requeued.length > 0 && (await calls.get('p1', '00000000-0000-4000-8000-000000000001'))?.status === 'error';
       });
       assert.deepEqual(requeued, [async1.id]);
       const sync = await calls.get('p1', '00000000-0000-4000-8000-000000000001');
