@@ -10,7 +10,7 @@ import { runRoutes } from './api/handlers/runs';
 import { createMetrics } from './api/metrics';
 import { buildAuthFromConfig } from './auth';
 import type { Config } from './config/config';
-import type { Executor } from './domain/executor';
+import type { Executor, RouteScope } from './domain/executor';
 import type { CallQueue } from './domain/models';
 import { createDockerExecutor, DockerExecutorOptions } from './executor';
 import { Lifecycle } from './lifecycle';
@@ -24,7 +24,7 @@ import { EventService } from './services/event-service';
 import { LocalCallQueue, PollingDispatcher, Sweeper } from './services/dispatch';
 import { RouteResolver } from './services/route-resolver';
 import { ScheduleTicker } from './services/schedule-ticker';
-import { RetryingExecutor } from './services/retrying-executor';
+import { EngineStartupGate } from './services/engine-startup-gate';
 import { RouteService } from './services/route-service';
 import { RunService } from './services/run-service';
 import { TriggerService } from './services/trigger-service';
@@ -95,7 +95,11 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
     calls: callStore, queue, executor: adapters.executor, slow: { engineId, leaseMs, visibleAfterMs: 1000 },
   });
   const calls = new CallService({ callStore, onCancel: (id) => { engine?.abort(id); runs.abort(id); } });
-  const onChange = () => resolver.invalidate();
+  // A changed or deleted route must not be run from caches: its lookups nor its kept containers.
+  const onChange = (routes: RouteScope) => {
+    resolver.invalidate();
+    adapters.executor?.retireRoutes(routes);
+  };
   const triggerStore = new KnexTriggerStore(db);
   const events = new EventService({ triggerStore, resolver, runs, maxMessageBytes: config.notifications.max_message_size });
   return {
@@ -151,7 +155,9 @@ async function startApi(config: Config, services: Services, db: Db, life: Lifecy
   return { host: addr.address, port: addr.port };
 }
 
-function startEngine(config: Config, services: Services, life: Lifecycle, amqp?: AmqpConnection): void {
+/** The engine role on `services`: sweeper, then the dispatcher (in-process queue) or the AMQP
+ *  consumer; each registers its closer with `life`. Throws when the services have no executor. */
+export function startEngine(config: Config, services: Services, life: Lifecycle, amqp?: AmqpConnection): void {
   const engine = services.engine;
   if (!engine) throw new Error('the engine role needs an executor');
   const sweeper = new Sweeper({ calls: services.callStore, queue: services.queue }, {
@@ -227,7 +233,7 @@ export async function start(config: Config, role: Role, adapters: Adapters = {})
     if (!executor && role !== 'listener') {
       const make = () => createDockerExecutor(executorOptions(config, engineId));
       // A dedicated engine must have Docker (its supervisor restarts it); the API still serves without.
-      executor = role === 'engine' ? make() : new RetryingExecutor(make);
+      executor = role === 'engine' ? make() : new EngineStartupGate(make);
     }
     if (executor) {
       await executor.start();

@@ -21,10 +21,6 @@ const RENEW_MIN_MS = 60_000;
 export class KeystoneClient {
   /** Requests sent to Keystone, by kind. */
   readonly calls: KeystoneCallCounts = { issue: 0, validate: 0 };
-  /** Every HTTP request sent to Keystone so far (issue + validate). */
-  get httpCalls(): number {
-    return this.calls.issue + this.calls.validate;
-  }
 
   private readonly http: AxiosInstance;
   private service?: ServiceToken;

@@ -70,9 +70,20 @@ export interface CallResult {
   completedAt: Date;
 }
 
+/** One route, or every route of an app when `path` is absent. */
+export interface RouteScope {
+  projectId: string;
+  appName: string;
+  path?: string;
+}
+
 /** Runs calls. `start()` reaps orphans of an earlier run; `stop()` removes every container it made. */
 export interface Executor {
   start(): Promise<void>;
   run(req: CallRequest): Promise<CallResult>;
+  /** The routes in `scope` changed or were deleted: the containers kept for them (hot,
+   *  pre-started) take no more calls and are removed, idle ones at once, busy ones after their
+   *  call. Never throws. */
+  retireRoutes(scope: RouteScope): void;
   stop(): Promise<void>;
 }

@@ -68,7 +68,6 @@ export interface RouteStore {
 
 export type CallStatus = 'queued' | 'running' | 'success' | 'error' | 'timeout' | 'cancelled';
 export type CallTrigger = 'http' | 'async' | 'swift' | 'notification' | 'alarm' | 'schedule';
-export const FINAL_STATUSES: readonly CallStatus[] = ['success', 'error', 'timeout', 'cancelled'];
 
 /** What an async call will run with, kept with its record so any engine can run it. */
 export interface StoredRequest {

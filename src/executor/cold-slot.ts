@@ -15,12 +15,13 @@ export class ColdSlot implements Slot {
 
   async exec(req: CallRequest): Promise<CallResult> {
     const { images, options } = this.deps;
-    const image = await images.acquire(req.route.image);
-    try {
+    const shot = await images.withImage(req.route.image, (image) => {
       if (image.argv.length === 0) throw imageNoCommand(req.route.image);
       const spec = routeSpec(options, req.route, 'cold', callEnv(req));
       spec.labels['io.fresco.call'] = req.id;
-      const shot = await OneShot.prepare(this.deps.driver, spec, options, this.deps.reaper);
+      return OneShot.prepare(this.deps.driver, spec, options, this.deps.reaper);
+    });
+    try {
       if (req.signal?.aborted) {
         shot.discard();
         return emptyResult('cold', 'cancelled', 'the call was cancelled before it started');

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { CallRequest, CallResult, Executor } from '../domain/executor';
+import type { CallRequest, CallResult, Executor, RouteScope } from '../domain/executor';
 import { log } from '../log';
 import { ColdSlot } from './cold-slot';
 import { DockerDriver } from './docker/driver';
@@ -14,7 +14,7 @@ import { HotPool } from './hot-pool';
 import { ImageManager } from './images';
 import { DockerExecutorOptions, packageRoot, resolveOptions } from './options';
 import { PrestartPool } from './prestart-pool';
-import { routeId, RunDeps, versionKey } from './run-deps';
+import { inScope, routeId, RunDeps, versionKey } from './run-deps';
 import { Reaper, Slot } from './slot';
 
 /** Runs calls in containers on one Docker engine. */
@@ -34,11 +34,6 @@ export class DockerExecutor implements Executor {
     this.prestart = new PrestartPool(this.deps);
   }
 
-  /** The image manager (tests read its pull count). */
-  get images(): ImageManager {
-    return this.deps.images;
-  }
-
   /** Checks Docker, builds the launcher if missing, removes this engine's orphans. Safe to call twice. */
   start(): Promise<void> {
     this.starting ??= this.doStart();
@@ -49,6 +44,16 @@ export class DockerExecutor implements Executor {
   async run(req: CallRequest): Promise<CallResult> {
     if (this.state !== 'running') throw engineStopped();
     return this.getSlot(req).exec(req);
+  }
+
+  /** See the Executor port: hot pools and pre-started containers of the routes go. */
+  retireRoutes(scope: RouteScope): void {
+    for (const [id, { pool }] of this.pools) {
+      if (!inScope(id, scope)) continue;
+      pool.retire();
+      this.pools.delete(id);
+    }
+    this.prestart.retireRoutes(scope);
   }
 
   /** Removes every container this engine made and waits for it; safe to call twice. */
@@ -64,11 +69,11 @@ export class DockerExecutor implements Executor {
     await this.deps.reaper.drain();
   }
 
-  /** Ready pre-started containers and live hot containers (for tests and metrics). */
-  stats(): { prestarted: number; hot: number } {
+  /** Ready pre-started containers, live hot containers, hot pools and image pulls started (for tests and metrics). */
+  stats(): { prestarted: number; hot: number; hotPools: number; pulls: number } {
     let hot = 0;
     for (const { pool } of this.pools.values()) hot += pool.size();
-    return { prestarted: this.prestart.size(), hot };
+    return { prestarted: this.prestart.size(), hot, hotPools: this.pools.size, pulls: this.deps.images.pullCount };
   }
 
   private getSlot(req: CallRequest): Slot {
@@ -86,7 +91,9 @@ export class DockerExecutor implements Executor {
       entry = undefined;
     }
     if (!entry) {
-      const pool = new HotPool(this.deps, req.route);
+      const pool = new HotPool(this.deps, req.route, (p) => {
+        if (this.pools.get(id)?.pool === p) this.pools.delete(id);
+      });
       entry = { version, pool, slot: { kind: 'hot', exec: (r) => pool.run(r) } };
       this.pools.set(id, entry);
     }

@@ -8,7 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import type { CallRequest, CallResult, RunnableRoute } from '../domain/executor';
 import { CappedBuffer } from './capture';
-import type { ContainerHandle, ExitInfo } from './docker/driver';
+import { ContainerHandle, ExitInfo, ImageGoneError } from './docker/driver';
 import { configEnv, routeEnv } from './env';
 import { dockerFailed } from './errors';
 import type { HotProtocol, HotResponse, ResponseReader } from './protocol/protocol';
@@ -54,7 +54,8 @@ export class HotContainer {
   }
 
   /** Starts a container for `route` and waits for it to connect; throws FrescoError on Docker
-   *  failure, or an Error with the function's reason when it dies before connecting. */
+   *  failure, ImageGoneError when Docker has no such image, or an Error with the function's
+   *  reason when it dies before connecting. */
   static async launch(deps: RunDeps, route: RunnableRoute, argv: string[], protocol: HotProtocol,
     onDeath: (c: HotContainer) => void): Promise<HotContainer> {
     const o = deps.options;
@@ -67,7 +68,9 @@ export class HotContainer {
     const server = net.createServer({ pauseOnConnect: true });
     try {
       await listen(server, path.join(dir, 's'));
-      const handle = await deps.driver.create(spec).catch((e) => { throw dockerFailed('create a container', e); });
+      const handle = await deps.driver.create(spec).catch((e) => {
+        throw e instanceof ImageGoneError ? e : dockerFailed('create a container', e);
+      });
       handle.watchExit();
       try {
         const conns = accept2(server, handle.exited, o.hotStartTimeout * 1000, deps, route);

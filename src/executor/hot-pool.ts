@@ -2,7 +2,8 @@
 // call each at a time; calls beyond wait in a bounded FIFO queue (bounded in time by the
 // route's timeout too). Containers idle for idle_timeout are stopped (never 0: IronFunctions'
 // default of 0 hung routes, reference §3.3). A container that fails to start fails only the
-// call at the head of the queue.
+// call at the head of the queue. The idle sweeper runs only while containers are idle, and the
+// owner hears when the pool has nothing left, so that pools of gone routes do not pile up.
 import type { CallRequest, CallResult, RunnableRoute } from '../domain/executor';
 import { log } from '../log';
 import { engineBusy } from './errors';
@@ -27,13 +28,13 @@ export class HotPool {
   private readonly waiters: Waiter[] = [];
   private starting = 0;
   private retired = false;
-  private readonly sweeper: NodeJS.Timeout;
+  private sweeper?: NodeJS.Timeout;
   private readonly idleMs: number;
 
-  constructor(private readonly deps: RunDeps, private readonly route: RunnableRoute) {
+  /** `onEmpty` is called whenever the pool is left with no container, start or waiting call. */
+  constructor(private readonly deps: RunDeps, private readonly route: RunnableRoute,
+    private readonly onEmpty: (pool: HotPool) => void) {
     this.idleMs = Math.max(1, route.idleTimeout || 30) * 1000;
-    this.sweeper = setInterval(() => this.sweep(), Math.min(this.idleMs, 1000));
-    this.sweeper.unref();
   }
 
   /** Runs `req` on a free container, starting one or waiting for one. Throws FRESCO_ENGINE_BUSY
@@ -41,7 +42,10 @@ export class HotPool {
   run(req: CallRequest): Promise<CallResult> {
     const c = this.idle.pop();
     if (c) return this.runOn(c, req);
-    if (this.waiters.length >= this.deps.options.maxQueue) return Promise.reject(engineBusy(req.route.path));
+    if (this.waiters.length >= this.deps.options.maxQueue) {
+      this.settle();
+      return Promise.reject(engineBusy(req.route.path));
+    }
     const p = new Promise<CallResult>((resolve, reject) => this.enqueue(req, resolve, reject));
     this.grow();
     return p;
@@ -55,13 +59,8 @@ export class HotPool {
   /** Stops taking calls; idle containers go now, busy ones when their call ends. */
   retire(): void {
     this.retired = true;
-    clearInterval(this.sweeper);
+    this.stopSweeper();
     for (const c of this.idle.splice(0)) c.destroy();
-  }
-
-  /** Whether the pool has nothing left and may be forgotten. */
-  empty(): boolean {
-    return this.all.size === 0 && this.starting === 0 && this.waiters.length === 0;
   }
 
   private async runOn(c: HotContainer, req: CallRequest): Promise<CallResult> {
@@ -83,8 +82,12 @@ export class HotPool {
     if (c.dead) return;
     if (this.retired) return c.destroy();
     const next = this.dequeue();
-    if (next) void this.runOn(c, next.req).then(next.resolve, next.reject);
-    else this.idle.push(c);
+    if (next) return void this.runOn(c, next.req).then(next.resolve, next.reject);
+    this.idle.push(c);
+    if (!this.sweeper) {
+      this.sweeper = setInterval(() => this.sweep(), Math.min(this.idleMs, 1000));
+      this.sweeper.unref();
+    }
   }
 
   private enqueue(req: CallRequest, resolve: Waiter['resolve'], reject: Waiter['reject']): void {
@@ -114,6 +117,7 @@ export class HotPool {
     this.waiters.splice(i, 1);
     this.unwatch(w);
     w.resolve(emptyResult('hot', status, error));
+    this.settle();
   }
 
   // One more container whenever calls wait and the route has room for it.
@@ -125,17 +129,10 @@ export class HotPool {
   }
 
   private async launch(): Promise<void> {
-    const { images } = this.deps;
-    let c: HotContainer | undefined;
+    let c: HotContainer;
     try {
-      const image = await images.acquire(this.route.image);
-      try {
-        c = await HotContainer.launch(this.deps, this.route, image.argv, this.route.format === 'json' ? jsonProtocol : httpProtocol,
-          (dead) => this.forget(dead));
-      } catch (err) {
-        images.release(this.route.image);
-        throw err;
-      }
+      c = await this.deps.images.withImage(this.route.image, (image) => HotContainer.launch(this.deps, this.route,
+        image.argv, this.route.format === 'json' ? jsonProtocol : httpProtocol, (dead) => this.forget(dead)));
     } catch (err) {
       this.starting--;
       return this.failHead(err);
@@ -154,6 +151,7 @@ export class HotPool {
     }
     log.warn({ err, image: this.route.image }, 'hot container failed to start');
     this.grow();
+    this.settle();
   }
 
   private forget(c: HotContainer): void {
@@ -162,10 +160,21 @@ export class HotPool {
     if (i >= 0) this.idle.splice(i, 1);
     this.deps.images.release(this.route.image);
     this.grow();
+    this.settle();
   }
 
   private sweep(): void {
     const cutoff = Date.now() - this.idleMs;
     for (const c of this.idle.filter((x) => x.lastUsed <= cutoff)) c.destroy();
+    if (this.idle.length === 0) this.stopSweeper();
+  }
+
+  private stopSweeper(): void {
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
+  }
+
+  private settle(): void {
+    if (this.all.size === 0 && this.starting === 0 && this.waiters.length === 0) this.onEmpty(this);
   }
 }

@@ -1,10 +1,12 @@
 // Images on this engine: pulled on first use with one pull per image however many calls wait
-// (single flight), their facts cached so the hot path never asks Docker, and unused ones
+// (single flight), their facts cached so the hot path never asks Docker (an image removed from
+// the host behind Fresco's back is noticed when a container cannot be created, and pulled again
+// the same way), and unused ones
 // removed least-recently-used first once the images Fresco pulled exceed the disk budget (images
 // that were already on the host, e.g. loaded by the operator, are never removed nor counted).
 import { log } from '../log';
-import type { ImageInfo } from './docker/driver';
-import { imagePullFailed } from './errors';
+import { ImageGoneError, ImageInfo } from './docker/driver';
+import { dockerFailed, imagePullFailed } from './errors';
 import type { RegistryAuth } from './options';
 import { authFor } from './registry-auth';
 
@@ -19,6 +21,8 @@ interface Known {
   info: ImageInfo;
   lastUsed: number;
   users: number;
+  /** Docker said the image is gone: look (and pull) again before the next use. */
+  stale?: boolean;
 }
 
 /** Local images of the routes this engine runs. */
@@ -30,7 +34,7 @@ export class ImageManager {
   /** Evictions under way: an acquire of the same image waits for them, then pulls it again. */
   private readonly removing = new Map<string, Promise<boolean>>();
   private clock = 0;
-  /** How many pulls were started (tests check single flight with it). */
+  /** How many pulls were started. */
   pullCount = 0;
 
   constructor(
@@ -41,9 +45,11 @@ export class ImageManager {
   /** The image's facts, pulling it first if needed; marks it in use until release(). Throws FrescoError. */
   async acquire(ref: string): Promise<ImageInfo> {
     let k = this.known.get(ref);
-    if (!k) {
+    if (!k || k.stale) {
       const info = await this.resolve(ref);
       k = this.known.get(ref) ?? { info, lastUsed: 0, users: 0 };
+      k.info = info;
+      k.stale = false;
       this.known.set(ref, k);
       void this.evict(ref);
     }
@@ -58,9 +64,29 @@ export class ImageManager {
     if (k && k.users > 0) k.users--;
   }
 
-  /** Forgets what is cached about `ref` (Docker said it is gone). */
-  forget(ref: string): void {
-    this.known.delete(ref);
+  /** Acquires `ref` and returns what `use` makes of its facts; the image stays acquired until
+   *  release(), unless `use` throws. When `use` finds that Docker no longer has the image
+   *  (ImageGoneError: an operator removed it), pulls it again (single flight) and tries once more.
+   *  Throws FrescoError (FRESCO_IMAGE_PULL_FAILED naming the image) or what `use` throws. */
+  async withImage<T>(ref: string, use: (info: ImageInfo) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const info = await this.acquire(ref);
+      try {
+        return await use(info);
+      } catch (err) {
+        this.release(ref);
+        if (!(err instanceof ImageGoneError)) throw err;
+        if (attempt > 1) throw dockerFailed('create a container', err);
+        log.warn({ image: ref }, 'image gone from Docker; pulling it again');
+        this.forget(ref);
+      }
+    }
+  }
+
+  // Docker said the image is gone: the next acquire looks again, pulling it if need be.
+  private forget(ref: string): void {
+    const k = this.known.get(ref);
+    if (k) k.stale = true;
   }
 
   private resolve(ref: string): Promise<ImageInfo> {

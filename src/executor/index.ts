@@ -3,7 +3,7 @@ import type { Executor } from '../domain/executor';
 import { DockerExecutor } from './docker-executor';
 import type { DockerExecutorOptions } from './options';
 
-export type { DockerExecutorOptions, ExecutorOptions, RegistryAuth } from './options';
+export type { DockerExecutorOptions, RegistryAuth } from './options';
 export { DockerExecutor } from './docker-executor';
 
 /** An Executor on a Docker engine; options default as documented in DockerExecutorOptions.

@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import type { CallRequest, CallResult, RunKind } from '../domain/executor';
 import { CappedBuffer } from './capture';
 import type { ContainerSpec } from './docker/container-spec';
-import type { ContainerHandle, DockerDriver, ExitInfo } from './docker/driver';
+import { ContainerHandle, DockerDriver, ExitInfo, ImageGoneError } from './docker/driver';
 import { dockerFailed } from './errors';
 import { oomMessage, Reaper, timeoutMs } from './slot';
 
@@ -100,11 +100,14 @@ export class OneShot {
     return this.errTrailer ? this.errTrailer.strip(err) : err;
   }
 
-  /** Creates and attaches a container for `spec`; throws FrescoError when Docker fails. */
+  /** Creates and attaches a container for `spec`; throws FrescoError when Docker fails, ImageGoneError
+   *  when Docker has no such image. */
   static async prepare(
     driver: DockerDriver, spec: ContainerSpec, limits: OneShotLimits, reaper: Reaper, nonce?: string,
   ): Promise<OneShot> {
-    const handle = await driver.create(spec).catch((err) => { throw dockerFailed('create a container', err); });
+    const handle = await driver.create(spec).catch((err) => {
+      throw err instanceof ImageGoneError ? err : dockerFailed('create a container', err);
+    });
     const shot = new OneShot(handle, limits, reaper, nonce ? Buffer.from(nonce, 'latin1') : undefined);
     try {
       handle.watchExit();

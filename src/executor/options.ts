@@ -51,9 +51,6 @@ export interface DockerExecutorOptions {
   runDir?: string;
 }
 
-/** @deprecated name kept for callers of the first draft. */
-export type ExecutorOptions = DockerExecutorOptions;
-
 export type ResolvedOptions = Readonly<{
   dockerHost: string; engineId: string; outputCap: number; logCap: number;
   prestart: Readonly<{ enabled: boolean; perRoute: number; total: number }>;

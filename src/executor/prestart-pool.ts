@@ -5,11 +5,11 @@
 // route's resources) and in all (least recently called route gives way); idle ones retire
 // after the route's idle_timeout.
 import { randomBytes } from 'node:crypto';
-import type { CallRequest, CallResult, RunnableRoute } from '../domain/executor';
+import type { CallRequest, CallResult, RouteScope, RunnableRoute } from '../domain/executor';
 import { log } from '../log';
 import { callEnv, launcherHeader } from './env';
 import { OneShot } from './one-shot';
-import { routeId, routeSpec, RunDeps, versionKey } from './run-deps';
+import { inScope, routeId, routeSpec, RunDeps, versionKey } from './run-deps';
 import type { Slot } from './slot';
 
 // Marks the launcher's end-of-call report; random so that output cannot end a call by chance.
@@ -56,6 +56,11 @@ export class PrestartPool {
     return n;
   }
 
+  /** Discards the pre-started containers of the routes in `scope`. */
+  retireRoutes(scope: RouteScope): void {
+    for (const [id, e] of this.routes) if (inScope(id, scope)) this.retire(id, e);
+  }
+
   /** Discards every pre-started container; take() returns undefined afterwards. */
   stop(): void {
     this.stopped = true;
@@ -92,18 +97,14 @@ export class PrestartPool {
     }
   }
 
-  private async startOne(route: RunnableRoute): Promise<OneShot> {
-    const image = await this.deps.images.acquire(route.image);
-    try {
+  private startOne(route: RunnableRoute): Promise<OneShot> {
+    return this.deps.images.withImage(route.image, async (image) => {
       if (image.argv.length === 0) throw new Error('image has no entrypoint or cmd');
       const spec = routeSpec(this.deps.options, route, 'prestarted', [], { argv: image.argv });
       const shot = await OneShot.prepare(this.deps.driver, spec, this.deps.options, this.deps.reaper, nonce());
       await shot.start();
       return shot;
-    } catch (err) {
-      this.deps.images.release(route.image);
-      throw err;
-    }
+    });
   }
 
   // The total bound: a route over it takes a container from the least recently called route.

@@ -1,6 +1,6 @@
 // What every way of running a call shares, and how a route's containers are described.
 import { randomBytes } from 'node:crypto';
-import type { RunnableRoute, RunKind } from '../domain/executor';
+import type { RouteScope, RunnableRoute, RunKind } from '../domain/executor';
 import type { ContainerSpec } from './docker/container-spec';
 import type { DockerDriver } from './docker/driver';
 import type { ImageManager } from './images';
@@ -21,6 +21,12 @@ export const LAUNCHER_IN_CONTAINER = '/.fresco-launcher';
 /** Identity of a route on this engine (across versions). */
 export function routeId(route: RunnableRoute): string {
   return `${route.projectId}\0${route.appName}\0${route.path}`;
+}
+
+/** Whether the route of `id` (a routeId) is in `scope`. */
+export function inScope(id: string, scope: RouteScope): boolean {
+  const app = `${scope.projectId}\0${scope.appName}\0`;
+  return scope.path === undefined ? id.startsWith(app) : id === `${app}${scope.path}`;
 }
 
 /** Everything that, when changed, makes existing containers of the route stale. */

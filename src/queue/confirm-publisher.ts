@@ -90,11 +90,6 @@ export class ConfirmPublisher {
     }
   }
 
-  /** Publishes to queue `queue` through the default exchange; see `publish`. */
-  sendToQueue(queue: string, content: Buffer, options: PublishOptions = {}): Promise<void> {
-    return this.publish('', queue, content, options);
-  }
-
   private confirmOne(ch: ConfirmChannel, exchange: string, routingKey: string, content: Buffer,
     options: PublishOptions & { messageId: string }): Promise<void> {
     const key = returnKey(exchange, routingKey, options.messageId);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { appNotFound, requestInvalid } from '../errors';
+import type { RouteScope } from '../domain/executor';
 import { App, AppStore } from '../domain/models';
 import { configSchema, nameSchema, parseInput } from './validation';
 
@@ -24,7 +25,8 @@ function unwrap(body: unknown, key: string): { value: unknown; root: string } {
 
 /** Use cases on apps: validation and rules; storage through AppStore. */
 export class AppService {
-  constructor(private readonly deps: { appStore: AppStore; onChange?: () => void }) {}
+  /** `onChange` hears of every app updated, as the scope of all its routes. */
+  constructor(private readonly deps: { appStore: AppStore; onChange?: (routes: RouteScope) => void }) {}
 
   list(projectId: string): Promise<App[]> {
     return this.deps.appStore.list(projectId);
@@ -56,7 +58,7 @@ export class AppService {
       throw requestInvalid(`${root ? 'app.' : ''}name: an app cannot be renamed`);
     }
     const app = await this.deps.appStore.update(projectId, name, { description: input.description, config: input.config });
-    this.deps.onChange?.();
+    this.deps.onChange?.({ projectId, appName: name });
     if (!app) throw appNotFound(name);
     return app;
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { appNotFound, requestInvalid, routeNotFound } from '../errors';
+import type { RouteScope } from '../domain/executor';
 import { AppStore, Route, RouteStore } from '../domain/models';
 import { unwrap } from './app-service';
 import { booleanish, configSchema, intIn, parseInput, routePathSchema } from './validation';
@@ -48,8 +49,9 @@ export class RouteService {
   private readonly createSchema;
   private readonly updateSchema;
 
+  /** `onChange` hears of every route written (created, updated or deleted). */
   constructor(private readonly deps: {
-    routeStore: RouteStore; appStore: Pick<AppStore, 'get'>; limits: RouteLimits; onChange?: () => void;
+    routeStore: RouteStore; appStore: Pick<AppStore, 'get'>; limits: RouteLimits; onChange?: (route: RouteScope) => void;
   }) {
     const fields = fieldSchemas(deps.limits);
     this.createSchema = z.strictObject({
@@ -93,7 +95,7 @@ export class RouteService {
     });
     // The app was deleted since requireApp.
     if (!route) throw appNotFound(appName);
-    this.deps.onChange?.();
+    this.deps.onChange?.({ projectId, appName, path: route.path });
     return route;
   }
 
@@ -105,14 +107,14 @@ export class RouteService {
       throw requestInvalid(`${root ? 'route.' : ''}path: a route's path cannot change`);
     }
     const route = await this.deps.routeStore.update(projectId, appName, path, toPatch(input));
-    this.deps.onChange?.();
+    this.deps.onChange?.({ projectId, appName, path });
     if (!route) throw routeNotFound(appName, path);
     return route;
   }
 
   async delete(projectId: string, appName: string, path: string): Promise<void> {
     const deleted = await this.deps.routeStore.delete(projectId, appName, path);
-    this.deps.onChange?.();
+    this.deps.onChange?.({ projectId, appName, path });
     if (!deleted) {
       throw routeNotFound(appName, path);
     }

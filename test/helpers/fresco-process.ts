@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
-import { waitFor } from './wait';
+import { GiveUp, waitFor } from './wait';
 
 // `fresco <role>` as a real child process, run from the TypeScript sources (no build needed),
 // for tests about processes: crashes, kill -9, broker and database restarts. Its pino log lines
@@ -57,7 +57,7 @@ export class FrescoProcess {
   async waitForLog(text: string, timeoutMs = 20_000, from = 0): Promise<LogLine> {
     return waitFor(`${this.label} to log "${text}"`, () => {
       const line = this.lines.slice(from).find((l) => l.msg.includes(text));
-      if (!line && !this.alive) throw new Error(`${this.label} exited (${JSON.stringify(this.exit)}): ${this.stderr.slice(-2000)}`);
+      if (!line && !this.alive) throw new GiveUp(`${this.label} exited (${JSON.stringify(this.exit)}): ${this.stderr.slice(-2000)}`);
       return line;
     }, timeoutMs, 50);
   }

@@ -13,6 +13,7 @@ export class ScriptedExecutor implements Executor {
 
   async start(): Promise<void> { this.started = true; }
   async stop(): Promise<void> { this.started = false; }
+  retireRoutes(): void {}
 
   async run(req: CallRequest): Promise<CallResult> {
     this.seen.push(req);

@@ -1,6 +1,11 @@
 // Waiting in tests: poll a condition with a deadline, never a bare sleep.
 
-/** Resolves with the first truthy value of `probe`; rejects naming `what` after `timeoutMs`. */
+/** Thrown by a probe when its condition can never come true (e.g. the process exited): waitFor
+ *  rejects with it at once instead of polling on until its deadline. */
+export class GiveUp extends Error {}
+
+/** Resolves with the first truthy value of `probe`; rejects naming `what` after `timeoutMs`, or
+ *  at once with the GiveUp the probe threw. Other errors of the probe count as "not yet". */
 export async function waitFor<T>(
   what: string,
   probe: () => T | Promise<T>,
@@ -14,6 +19,7 @@ export async function waitFor<T>(
       const value = await probe();
       if (value) return value as NonNullable<T>;
     } catch (err) {
+      if (err instanceof GiveUp) throw err;
       lastError = err;
     }
     if (Date.now() > deadline) {

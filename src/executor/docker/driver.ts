@@ -20,6 +20,13 @@ export interface ExitInfo {
   oomKilled: boolean;
 }
 
+/** Docker has no image of this reference (removed since Fresco last looked at it). */
+export class ImageGoneError extends Error {
+  constructor(readonly image: string, detail: string) {
+    super(`Docker has no image ${image} (${detail})`);
+  }
+}
+
 /** A created container; `exited` settles once it has stopped (after start). */
 export class ContainerHandle {
   exited!: Promise<ExitInfo>;
@@ -108,9 +115,12 @@ export class DockerDriver {
     return this.docker.getImage(id).remove({ noprune: false }).then(() => true, () => false);
   }
 
-  /** Creates a container from `spec` (not started). */
+  /** Creates a container from `spec` (not started); throws ImageGoneError when Docker has no such image. */
   async create(spec: ContainerSpec): Promise<ContainerHandle> {
-    const c = await this.docker.createContainer(createOptions(spec, this.o));
+    const c = await this.docker.createContainer(createOptions(spec, this.o)).catch((err: { statusCode?: number; message?: string }) => {
+      if (err.statusCode === 404 && /no such image/i.test(err.message ?? '')) throw new ImageGoneError(spec.image, err.message ?? '');
+      throw err;
+    });
     return new ContainerHandle(c, c.id);
   }
 

@@ -4,19 +4,20 @@ import { createTestDb, TestDb } from '../../helpers/db';
 import { buildTestApi, testConfig } from '../../helpers/api';
 import { ScriptedExecutor } from '../../helpers/scripted-executor';
 import { waitFor } from '../../helpers/wait';
-import { PollingDispatcher, LocalCallQueue } from '../../../src/services/dispatch';
+import { Lifecycle } from '../../../src/lifecycle';
+import { startEngine } from '../../../src/main';
 
 describe('API: runs and call records (PostgreSQL, in-process queue)', () => {
   let t: TestDb;
   let app: ReturnType<typeof buildTestApi>;
-  let dispatcher: PollingDispatcher;
+  const engine = new Lifecycle();
   const executor = new ScriptedExecutor();
   const api = () => request(app.callback());
   before(async () => {
     t = await createTestDb();
-    app = buildTestApi(t.db, testConfig({ FRESCO_PUBLIC_URL: 'http://fresco.example:8080' }), { executor });
-    dispatcher = new PollingDispatcher(app.services.engine!, app.services.queue as LocalCallQueue, 100);
-    dispatcher.start();
+    const config = testConfig({ FRESCO_PUBLIC_URL: 'http://fresco.example:8080' });
+    app = buildTestApi(t.db, config, { executor });
+    startEngine(config, app.services, engine); // as `fresco all` runs it: sweeper and in-process dispatcher
     await api().post('/v1/demo/apps').send({ app: { name: 'fn', config: { APP_LEVEL: 'a', SHARED: 'app' } } });
     await api().post('/v1/demo/apps/fn/routes').send({ route: { path: '/echo', image: 'x:1', config: { SHARED: 'route' } } });
     await api().post('/v1/demo/apps/fn/routes').send({ route: { path: '/pub/echo', image: 'x:1', is_public: true,
@@ -24,7 +25,7 @@ describe('API: runs and call records (PostgreSQL, in-process queue)', () => {
     await api().post('/v1/demo/apps/fn/routes').send({ route: { path: '/later', image: 'x:1', type: 'async' } });
   });
   after(async () => {
-    dispatcher.stop();
+    await engine.close();
     await t.drop();
   });
 

@@ -131,6 +131,6 @@ describe('Keystone auth against the real Keystone', function () {
     assert.match(denied.headers['x-openstack-request-id'], /^req-/);
     assert.equal(denied.body.error.request_id, denied.headers['x-openstack-request-id']);
     assert.equal(denied.headers['www-authenticate'], `Keystone uri="${env.OS_AUTH_URL}"`);
-    assert.equal(auth.keystone!.httpCalls, 2); // one service token, one validation: reader's token cached
+    assert.deepEqual(auth.keystone!.calls, { issue: 1, validate: 1 }); // one service token, one validation: reader's token cached
   });
 });

@@ -10,6 +10,12 @@ describe('executor: hot functions', function () {
   let engineId: string;
   const hot = (over = {}) => route({ format: 'http', image: 'fresco-test/hot-http:1', path: '/hot', ...over });
   const pidOf = async (r = hot()) => (await ex.run(call(r, { requestPath: '/pid' }))).output.toString();
+  /** Ids of the containers of the route at `path` (Docker's view, any state). */
+  const idsOf = async (path: string) =>
+    (await containersOf(engineId)).filter((c) => c.Labels['io.fresco.route'] === path).map((c) => c.Id);
+  /** Waits until Docker no longer has container `id`. */
+  const gone = (id: string) => waitFor(`container ${id.slice(0, 12)} removed`,
+    async () => !(await containersOf(engineId)).some((c) => c.Id === id));
 
   before(async () => {
     ex = await startExecutor();
@@ -41,6 +47,9 @@ describe('executor: hot functions', function () {
 
   it('reuses one container for sequential calls and keeps stderr with its call', async () => {
     assert.equal(await pidOf(), await pidOf());
+    const [first] = await idsOf('/hot');
+    await pidOf();
+    assert.deepEqual(await idsOf('/hot'), [first]);
     const req = call(hot(), { requestPath: '/stderr' });
     const res = await ex.run(req);
     assert.equal(res.log.toString(), `log line for ${req.id}\n`);
@@ -68,31 +77,50 @@ describe('executor: hot functions', function () {
   });
 
   it('discards a container whose call timed out', async () => {
-    const r = hot({ path: '/to', timeout: 1 });
-    const before = await pidOf(r);
-    const res = await ex.run(call(r, { requestPath: '/sleep' }));
+    // Only the sleeping call has the 1 s timeout (not part of the route's version): starting a
+    // container on a loaded machine may take longer than that.
+    const r = hot({ path: '/to', timeout: 20 });
+    await pidOf(r);
+    const [first] = await idsOf('/to');
+    const res = await ex.run(call({ ...r, timeout: 1 }, { requestPath: '/sleep' }));
     assert.equal(res.status, 'timeout');
+    await gone(first);
     const after = await ex.run(call(r, { requestPath: '/pid' }));
     assert.equal(after.status, 'success');
-    assert.equal((await containersOf(engineId)).filter((c) => c.Labels['io.fresco.route'] === '/to').length, 1);
-    assert.ok(before.length > 0);
+    const now = await idsOf('/to');
+    assert.equal(now.length, 1);
+    assert.notEqual(now[0], first);
   });
 
   it('replaces a container that answers garbage or dies, failing only that call', async () => {
+    await pidOf();
+    const [first] = await idsOf('/hot');
     const garbage = await ex.run(call(hot(), { requestPath: '/garbage' }));
     assert.equal(garbage.status, 'error');
     assert.match(garbage.error ?? '', /did not answer HTTP/);
+    await gone(first);
+    await pidOf();
+    const [second] = await idsOf('/hot');
     const crash = await ex.run(call(hot(), { requestPath: '/crash' }));
     assert.equal(crash.status, 'error');
+    await gone(second);
     assert.equal((await ex.run(call(hot()))).output.toString(), 'Hello Bob\n');
+    const [third] = await idsOf('/hot');
+    assert.ok(third && third !== first && third !== second, 'a third container answers');
   });
 
   it('cancels a running hot call and discards its container', async () => {
+    await pidOf();
+    const [first] = await idsOf('/hot');
     const ac = new AbortController();
-    const p = ex.run(call(hot(), { requestPath: '/sleep', signal: ac.signal }));
-    setTimeout(() => ac.abort(), 200);
+    let started = false;
+    const p = ex.run(call(hot(), { requestPath: '/sleep', signal: ac.signal, onStart: () => { started = true; } }));
+    await waitFor('the call to start', () => started);
+    ac.abort();
     assert.equal((await p).status, 'cancelled');
+    await gone(first);
     assert.equal((await ex.run(call(hot()))).status, 'success');
+    assert.notDeepEqual(await idsOf('/hot'), [first]);
   });
 
   it('stops containers idle for idle_timeout', async () => {
@@ -118,12 +146,13 @@ describe('executor: hot functions', function () {
   });
 
   it('retires containers of an old route version', async () => {
-    const v1 = hot({ path: '/ver', version: '1' });
-    const pid1 = await pidOf(v1);
+    await pidOf(hot({ path: '/ver', version: '1' }));
+    const [v1] = await idsOf('/ver');
     await pidOf(hot({ path: '/ver', version: '2' }));
-    await waitFor('one container for the route', async () =>
-      (await containersOf(engineId)).filter((c) => c.Labels['io.fresco.route'] === '/ver').length === 1);
-    assert.ok(pid1);
+    await gone(v1);
+    const now = await idsOf('/ver');
+    assert.equal(now.length, 1);
+    assert.notEqual(now[0], v1);
   });
   it('replaces a garbage-writing image in both formats, failing only that call', async () => {
     for (const format of ['http', 'json'] as const) {

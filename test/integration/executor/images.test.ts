@@ -22,6 +22,14 @@ function refused(ref: string): RegExp {
   return new RegExp(`^Pulling image ${ref.replace(/[.]/g, '\\.')} failed: the registry refused access \\(`);
 }
 
+/** Removes `ref` as an operator would (docker rmi), once the containers of calls that used it are gone. */
+async function rmi(ref: string): Promise<void> {
+  await waitFor(`docker rmi ${ref}`, async () => {
+    await docker.getImage(ref).remove().catch(() => undefined);
+    return !(await present(ref));
+  });
+}
+
 /** Removes local images, ignoring those already gone. */
 async function removeAll(refs: string[]): Promise<void> {
   await Promise.all(refs.map((ref) => docker.getImage(ref).remove().catch(() => undefined)));
@@ -69,7 +77,28 @@ describe('executor: images', function () {
       const r = route({ image: publish(open, 'fresco-test/hello:1', 'pulled') });
       const results = await Promise.all([1, 2, 3, 4].map(() => ex.run(call(r))));
       assert.deepEqual(results.map((x) => x.output.toString()), Array(4).fill('Hello Bob\n'));
-      assert.equal(ex.images.pullCount, 1);
+      assert.equal(ex.stats().pulls, 1);
+    });
+
+    it('pulls an image removed from the host again, once for many calls, and names it once the registry lost it too', async () => {
+      const ref = publish(open, 'fresco-test/hello:1', 'removed');
+      const r = route({ image: ref, path: '/removed' });
+      assert.equal((await ex.run(call(r))).output.toString(), 'Hello Bob\n');
+      const pulls = ex.stats().pulls;
+      await rmi(ref);
+      const again = await Promise.all([1, 2, 3].map(() => ex.run(call(r))));
+      assert.deepEqual(again.map((x) => x.output.toString()), Array(3).fill('Hello Bob\n'));
+      assert.equal(ex.stats().pulls, pulls + 1);
+      assert.equal(await present(ref), true);
+      await rmi(ref);
+      open.deleteRepository!(`fresco-test-${run}/removed`);
+      await assert.rejects(ex.run(call(r)), (err: Error & { code: string; status: number }) => {
+        assert.equal(err.code, 'FRESCO_IMAGE_PULL_FAILED');
+        assert.equal(err.status, 502);
+        assert.ok(err.message.startsWith(`Pulling image ${ref} failed: `), err.message);
+        assert.match(err.message, /not found|unknown/i);
+        return true;
+      });
     });
 
     it('throws FRESCO_IMAGE_PULL_FAILED naming an image no registry has', async () => {
@@ -95,7 +124,7 @@ describe('executor: images', function () {
       const ex = await executor({ registryAuth: creds(PASSWORD) });
       const result = await ex.run(call(route({ image: ref })));
       assert.equal(result.output.toString(), 'Hello Bob\n');
-      assert.equal(ex.images.pullCount, 1);
+      assert.equal(ex.stats().pulls, 1);
     });
 
     it('throws FRESCO_IMAGE_PULL_FAILED without credentials (the daemon has none of its own)', async () => {
@@ -157,7 +186,7 @@ describe('executor: images', function () {
       await use(a);
       await use(b);
       await use(a); // a is now more recent than b
-      assert.equal(ex.images.pullCount, 3);
+      assert.equal(ex.stats().pulls, 3);
       await use(c);
 
       await waitFor('b to be evicted', async () => !(await present(b)));

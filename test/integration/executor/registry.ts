@@ -21,6 +21,8 @@ export interface TestRegistry {
   host: string;
   /** The only user allowed in, when the registry has auth. */
   auth?: Credentials;
+  /** Deletes repository `name` (host-less, e.g. "team/app") from the registry's storage. */
+  deleteRepository?(name: string): void;
   stop(): Promise<void>;
 }
 
@@ -56,7 +58,9 @@ export async function startRegistry(auth?: Credentials): Promise<TestRegistry> {
     await stop();
     throw err;
   }
-  return { host, auth, stop };
+  const deleteRepository = (name: string) =>
+    rmSync(path.join(dir, 'data/docker/registry/v2/repositories', name), { recursive: true, force: true });
+  return { host, auth, deleteRepository, stop };
 }
 
 /**

@@ -80,3 +80,21 @@ export async function killConnections(name: string): Promise<number> {
   for (const pid of pids) await run('rabbitmqctl', ['close_connection', pid, 'fresco test: forced close']);
   return pids.length;
 }
+
+/** What the broker itself reports (rabbitmqctl) of the exchanges, queues and bindings named with `needle`. */
+export async function topology(needle: string): Promise<{
+  exchanges: Array<{ name: string; type: string; durable: boolean; auto_delete: boolean }>;
+  queues: Array<{ name: string; durable: boolean; arguments: Array<[string, string, unknown]> }>;
+  bindings: Array<{ source_name: string; destination_name: string; destination_kind: string; routing_key: string }>;
+}> {
+  const list = async <T extends { name?: string; source_name?: string }>(what: string, fields: string[]) => {
+    const { stdout } = await run('rabbitmqctl', [what, '-q', ...fields, '--formatter', 'json']);
+    return (JSON.parse(stdout) as T[]).filter((r) => `${r.name ?? ''} ${r.source_name ?? ''}`.includes(needle));
+  };
+  const [exchanges, queues, bindings] = await Promise.all([
+    list('list_exchanges', ['name', 'type', 'durable', 'auto_delete']),
+    list('list_queues', ['name', 'durable', 'arguments']),
+    list('list_bindings', ['source_name', 'destination_name', 'destination_kind', 'routing_key']),
+  ]);
+  return { exchanges, queues, bindings } as never;
+}

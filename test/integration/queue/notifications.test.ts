@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { waitFor } from '../../helpers/wait';
 import { type ConsumerHandle, declareNotificationQueue, type NotificationMessage, type NotificationQueue } from '../../../src/queue';
-import { Broker, uniq } from './broker';
+import { Broker, topology, uniq } from './broker';
 
 // Fresco's own notification queue on exchanges declared the way oslo.messaging declares them
 // (topic, non-durable): binding must not 406, must not change the exchange, and must pick up
@@ -95,10 +95,21 @@ describe('queue: notification listener topology (RabbitMQ)', () => {
     broker.track('exchange', ex);
     const queue = names('declare');
     const conn = broker.connect('listener-declare');
-    nqs.push(await declareNotificationQueue(conn, { queue, exchanges: [ex], exchangeDurable: 'false' }));
+    const nq = await declareNotificationQueue(conn, { queue, exchanges: [ex], exchangeDurable: 'false' });
+    nqs.push(nq);
     await conn.waitConnected(5000);
+    assert.deepEqual(nq.missing, []);
+    // The broker's own account of what Fresco declared (nothing in this test declares anything).
+    const t = await topology(uniq(''));
+    assert.deepEqual(t.exchanges.filter((e) => e.name === ex), [{ name: ex, type: 'topic', durable: false, auto_delete: false }]);
+    assert.deepEqual(t.bindings.filter((b) => b.source_name === ex).map((b) => [b.destination_kind, b.destination_name, b.routing_key]),
+      [['queue', queue, 'notifications.info']]);
+    const q = t.queues.find((x) => x.name === queue);
+    assert.equal(q?.durable, true);
+    assert.deepEqual(q?.arguments, [['x-dead-letter-exchange', 'longstr', `${queue}.dlx`]]);
+    // So an oslo publisher with default flags declares it again without a 406.
     const ch = await broker.channel();
-    await ch.assertExchange(ex, 'topic', { durable: false }); // an oslo publisher with default flags: no 406
+    await ch.assertExchange(ex, 'topic', { durable: false });
     await ch.close();
   });
 

@@ -1,14 +1,30 @@
 import assert from 'node:assert/strict';
 import type { Db } from '../../../src/store/db';
 import { KnexAppStore } from '../../../src/store/app-store';
+import { KnexCallStore } from '../../../src/store/call-store';
 import { KnexRouteStore } from '../../../src/store/route-store';
-import type { NewRoute } from '../../../src/domain/models';
+import { KnexTriggerStore } from '../../../src/store/trigger-store';
+import type { CallOutcome, NewCall, NewRoute, NewTrigger, StoredRequest } from '../../../src/domain/models';
+import { waitFor } from '../../helpers/wait';
 
-// One store suite, run on real PostgreSQL and on the embedded PGlite.
+// One store suite — apps, routes, calls, triggers — run on real PostgreSQL and on the embedded PGlite.
 
 const route = (over: Partial<NewRoute> = {}): NewRoute => ({
   projectId: 'p1', appName: 'app', path: '/hello', image: 'hello:1', type: 'sync', format: 'default', memory: 128,
   timeout: 30, idleTimeout: 30, maxConcurrency: 1, headers: {}, config: {}, isPublic: false, ...over,
+});
+
+const request: StoredRequest = { method: 'POST', url: 'http://x/r/app/hello', requestPath: '/r/app/hello', headers: { a: 'b' }, body: 'Ym9keQ==' };
+const newCall = (over: Partial<NewCall> = {}): NewCall => ({
+  projectId: 'p1', app: 'app', route: '/hello', trigger: 'async', request, ...over,
+});
+const outcome = (over: Partial<CallOutcome> = {}): CallOutcome => ({
+  status: 'success', kind: 'cold', startedAt: new Date(Date.now() - 50), completedAt: new Date(), exitCode: 0,
+  result: Buffer.from('out'), resultTruncated: false, log: Buffer.from('log'), logTruncated: false, ...over,
+});
+const trigger = (over: Partial<NewTrigger> = {}): NewTrigger => ({
+  projectId: 'p1', name: 'on-put', type: 'swift', app: 'app', route: '/hello', filter: { container: 'photos' },
+  enabled: true, ...over,
 });
 
 /** Registers the store tests against the database `open` gives. */
@@ -17,15 +33,21 @@ export function storeSuite(name: string, open: () => Promise<{ db: Db; drop(): P
     let handle: { db: Db; drop(): Promise<void> };
     let apps: KnexAppStore;
     let routes: KnexRouteStore;
+    let calls: KnexCallStore;
+    let triggers: KnexTriggerStore;
     before(async () => {
       handle = await open();
       apps = new KnexAppStore(handle.db);
       routes = new KnexRouteStore(handle.db);
+      calls = new KnexCallStore(handle.db);
+      triggers = new KnexTriggerStore(handle.db);
     });
-    after(() => handle.drop());
+    after(async () => {
+      await calls.close();
+      await handle.drop();
+    });
     beforeEach(async () => {
-      await handle.db('routes').delete();
-      await handle.db('apps').delete();
+      for (const table of ['calls', 'triggers', 'routes', 'apps']) await handle.db(table).delete();
     });
 
     it('keeps app names unique per project, not across projects', async () => {
@@ -63,6 +85,112 @@ export function storeSuite(name: string, open: () => Promise<{ db: Db; drop(): P
       await assert.rejects(routes.update('p2', 'app', '/hello', { isPublic: true }),
         { code: 'FRESCO_ROUTE_PUBLIC_URL_TAKEN', status: 409 });
       await assert.rejects(routes.create(route()), { code: 'FRESCO_ROUTE_EXISTS' });
+    });
+
+    it('takes a queued call once, runs it under a lease, and records its outcome and log', async () => {
+      const queued = await calls.enqueue(newCall({ dedupeKey: 'k1' }));
+      assert.equal(queued?.status, 'queued');
+      assert.equal(await calls.enqueue(newCall({ dedupeKey: 'k1' })), undefined, 'the same dedupe key inserts nothing');
+      const claimed = await calls.claim(queued!.id, 'e1', 60_000);
+      assert.deepEqual([claimed?.call.status, claimed?.call.attempts, claimed?.request], ['running', 1, request]);
+      assert.equal(await calls.claim(queued!.id, 'e2', 60_000), undefined, 'a running call is not taken twice');
+      await calls.markStarted(queued!.id, 'hot', new Date());
+      assert.equal(await calls.renewLease(queued!.id, 'e2', 60_000), false);
+      assert.equal(await calls.renewLease(queued!.id, 'e1', 60_000), true);
+      assert.equal(await calls.complete(queued!.id, 'e2', outcome()), false, 'only the engine holding the lease completes');
+      assert.equal(await calls.complete(queued!.id, 'e1', outcome({ status: 'error', exitCode: 3 })), true);
+      const done = await calls.get('p1', queued!.id);
+      assert.deepEqual([done?.status, done?.exitCode, done?.result?.toString()], ['error', 3, 'out']);
+      assert.deepEqual(await calls.getLog('p1', queued!.id), { log: Buffer.from('log'), truncated: false });
+      assert.equal(await calls.get('p2', queued!.id), undefined, 'other projects do not see it');
+      assert.equal(await calls.get('p1', 'not-a-uuid'), undefined);
+    });
+
+    it('hands the oldest queued calls to engines one each, and puts released ones back', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) ids.push((await calls.enqueue(newCall()))!.id);
+      const [a, b] = await Promise.all([calls.claimNext('e1', 60_000), calls.claimNext('e2', 60_000)]);
+      assert.deepEqual([a?.call.id, b?.call.id].sort(), ids.slice(0, 2).sort());
+      assert.equal(await calls.release(a!.call.id, 'e2'), false);
+      assert.equal(await calls.release(a!.call.id, 'e1'), true);
+      assert.equal((await calls.get('p1', a!.call.id))?.status, 'queued');
+      assert.deepEqual((await calls.listStaleQueued(new Date(Date.now() + 1000), 10)).sort(), [a!.call.id, ids[2]].sort());
+    });
+
+    it('cancels queued and running calls; a cancelled call is no longer its engine\'s', async () => {
+      const q = (await calls.enqueue(newCall()))!;
+      const r = (await calls.enqueue(newCall()))!;
+      await calls.claim(r.id, 'e1', 60_000);
+      assert.equal((await calls.cancel('p1', q.id))?.status, 'cancelled');
+      assert.equal((await calls.cancel('p1', r.id))?.error, 'cancelled by the user');
+      assert.equal(await calls.renewLease(r.id, 'e1', 60_000), false);
+      assert.equal(await calls.complete(r.id, 'e1', outcome()), false);
+      assert.equal(await calls.cancel('p2', q.id), undefined);
+    });
+
+    it('requeues async calls whose lease expired, up to maxAttempts, and fails sync ones', async () => {
+      const async1 = (await calls.enqueue(newCall()))!;
+      await calls.claim(async1.id, 'e1', 1);
+      await calls.recordRunning('00000000-0000-4000-8000-000000000001', newCall({ trigger: 'http', request: undefined }), 'e1', new Date(), 1);
+      const requeued: string[] = [];
+      await waitFor('both leases to expire', async () => {
+        requeued.push(...await calls.requeueExpired(2));
+        return requeued.length > 0 && (await calls.get('p1', '00000000-0000-4000-8000-000000000001'))?.status === 'error';
+      });
+      assert.deepEqual(requeued, [async1.id]);
+      const sync = await calls.get('p1', '00000000-0000-4000-8000-000000000001');
+      assert.deepEqual([sync?.status, sync?.error], ['error', 'the process running this sync call stopped answering']);
+      await calls.claim(async1.id, 'e1', 1);
+      await waitFor('the second lease to expire', async () => {
+        await calls.requeueExpired(2);
+        return (await calls.get('p1', async1.id))?.status === 'error';
+      });
+      const failed = await calls.get('p1', async1.id);
+      assert.deepEqual([failed?.status, failed?.attempts], ['error', 2]);
+    });
+
+    it('records finished sync calls behind the caller, lists them by page and filter, and purges old ones', async () => {
+      const ids = ['00000000-0000-4000-8000-00000000000a', '00000000-0000-4000-8000-00000000000b', '00000000-0000-4000-8000-00000000000c'];
+      for (const [i, id] of ids.entries()) {
+        await calls.recordFinished(id, newCall({ trigger: 'http', route: i === 2 ? '/other' : '/hello' }),
+          outcome({ startedAt: new Date(Date.now() - 10_000 + i * 1000), completedAt: new Date(Date.now() - 9000 + i * 1000) }));
+      }
+      const first = await calls.list('p1', { limit: 2 });
+      assert.deepEqual(first.calls.map((c) => c.id), [ids[2], ids[1]]);
+      const second = await calls.list('p1', { limit: 2, marker: first.next! });
+      assert.deepEqual([second.calls.map((c) => c.id), second.next], [[ids[0]], null]);
+      assert.deepEqual((await calls.list('p1', { limit: 10, route: '/other' })).calls.map((c) => c.id), [ids[2]]);
+      assert.deepEqual((await calls.list('p2', { limit: 10 })).calls, []);
+      assert.equal(await calls.purge(new Date(Date.now() - 7500)), 2);
+      assert.deepEqual((await calls.list('p1', { limit: 10 })).calls.map((c) => c.id), [ids[2]]);
+    });
+
+    it('keeps trigger names unique per project and finds triggers by project, id and type', async () => {
+      const t = await triggers.create(trigger({ secret: 's3cret' }));
+      await assert.rejects(triggers.create(trigger()), { code: 'FRESCO_TRIGGER_EXISTS', status: 409 });
+      const other = await triggers.create(trigger({ projectId: 'p2', type: 'schedule', schedule: '* * * * *', timezone: 'UTC' }));
+      assert.deepEqual((await triggers.list('p1')).map((x) => [x.name, x.filter, x.secret]), [['on-put', { container: 'photos' }, 's3cret']]);
+      assert.equal((await triggers.get('p2', t.id)), undefined);
+      assert.equal((await triggers.getById(t.id))?.projectId, 'p1');
+      assert.deepEqual((await triggers.listEnabled(['schedule'])).map((x) => x.id), [other.id]);
+      assert.deepEqual((await triggers.listEnabled(['swift', 'schedule'], 'p1')).map((x) => x.id), [t.id]);
+      const off = await triggers.update('p1', t.id, { enabled: false, filter: { container: 'docs' } });
+      assert.deepEqual([off?.enabled, off?.filter], [false, { container: 'docs' }]);
+      assert.deepEqual(await triggers.listEnabled(['swift']), []);
+      await triggers.create(trigger({ name: 'second' }));
+      await assert.rejects(triggers.update('p1', t.id, { name: 'second' }), { code: 'FRESCO_TRIGGER_EXISTS' });
+      assert.equal(await triggers.delete('p2', t.id), false);
+      assert.equal(await triggers.delete('p1', t.id), true);
+      assert.equal(await triggers.get('p1', t.id), undefined);
+    });
+
+    it('moves a trigger\'s last firing forward only from the value the caller saw', async () => {
+      const t = await triggers.create(trigger({ type: 'schedule', schedule: '* * * * *', timezone: 'UTC' }));
+      const first = new Date('2026-01-01T00:01:00Z');
+      assert.equal(await triggers.advanceFired(t.id, undefined, first), true);
+      assert.equal(await triggers.advanceFired(t.id, undefined, first), false, 'another process already fired it');
+      assert.equal(await triggers.advanceFired(t.id, first, new Date('2026-01-01T00:02:00Z')), true);
+      assert.equal((await triggers.get('p1', t.id))?.lastFiredAt?.toISOString(), '2026-01-01T00:02:00.000Z');
     });
   });
 }

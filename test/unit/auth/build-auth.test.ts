@@ -67,7 +67,7 @@ describe('buildAuthFromOptions', () => {
       /password is required/);
     assert.throws(() => buildAuthFromOptions({ strategy: 'noauth', policyFile: policyFile('"x": "rule:nope"\n') }), /rule "x"/);
     const auth = buildAuthFromOptions({ strategy: 'keystone', keystone: { authUrl: 'http://k:5000', username: 'f', password: 's' } });
-    assert.equal(auth.keystone?.httpCalls, 0);
+    assert.deepEqual(auth.keystone?.calls, { issue: 0, validate: 0 });
   });
 
   it('maps the lead\'s Config onto the options', () => {

@@ -26,7 +26,11 @@ function serviceTokenIssued(): void {
 }
 
 describe('KeystoneClient with a misbehaving Keystone (nock)', () => {
+  // nock intercepts every socket of this process while active: only while these tests run (it
+  // held back the in-process fake Docker containers of later test files).
+  before(() => { if (!nock.isActive()) nock.activate(); });
   afterEach(() => nock.cleanAll());
+  after(() => nock.restore());
 
   it('normalises auth_url to .../v3 and requires the service credentials', () => {
     assert.equal(resolveKeystoneOptions({ ...OPTIONS, authUrl: HOST }).authUrl, `${HOST}/v3`);

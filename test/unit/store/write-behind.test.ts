@@ -33,9 +33,34 @@ describe('WriteBehind', () => {
     assert.deepEqual(written, ['a', 'b']);
   });
 
-  it('drops the oldest rows beyond maxPending while the database is away', async () => {
-    const wb = new WriteBehind<number>(async () => { throw new Error('down'); }, { maxBatch: 2, delayMs: 1000, maxPending: 3 });
+  it('drops the oldest rows beyond maxPending while the database is away, and writes the others', async () => {
+    let failing = true;
+    const written: number[] = [];
+    const wb = new WriteBehind<number>(async (rows) => {
+      if (failing) throw new Error('down');
+      written.push(...rows);
+    }, { maxBatch: 2, delayMs: 1000, maxPending: 3 });
     for (let i = 0; i < 5; i++) wb.add(i);
     assert.equal(wb.size, 3);
+    failing = false;
+    await wb.settle();
+    assert.deepEqual(written, [2, 3, 4]);
+  });
+
+  it('never drops rows being written: the oldest of the others go, and none is lost unreported', async () => {
+    const written: number[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    const wb = new WriteBehind<number>(async (rows) => {
+      if (rows[0] === 0) await held; // the database is slow to answer the first batch
+      written.push(...rows);
+    }, { maxBatch: 2, delayMs: 1000, maxPending: 3 });
+    wb.add(0);
+    wb.add(1); // a full batch: its write starts
+    for (let i = 2; i < 5; i++) wb.add(i);
+    assert.equal(wb.size, 3);
+    release();
+    await wb.settle();
+    assert.deepEqual(written, [0, 1, 4], 'rows 2 and 3 were the oldest not being written');
   });
 });

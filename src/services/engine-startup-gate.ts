@@ -1,4 +1,4 @@
-import type { CallRequest, CallResult, Executor } from '../domain/executor';
+import type { CallRequest, CallResult, Executor, RouteScope } from '../domain/executor';
 import { engineUnavailable } from '../errors';
 import { log } from '../log';
 
@@ -8,7 +8,7 @@ import { log } from '../log';
  * executor from `make` is tried every `retryMs` until one starts. `make` runs once at construction,
  * so a bad option still stops start-up with its ConfigError.
  */
-export class RetryingExecutor implements Executor {
+export class EngineStartupGate implements Executor {
   private current?: Executor;
   private next?: Executor;
   private timer?: NodeJS.Timeout;
@@ -29,6 +29,10 @@ export class RetryingExecutor implements Executor {
       return Promise.reject(engineUnavailable(this.lastError));
     }
     return this.current.run(req);
+  }
+
+  retireRoutes(scope: RouteScope): void {
+    this.current?.retireRoutes(scope);
   }
 
   async stop(): Promise<void> {

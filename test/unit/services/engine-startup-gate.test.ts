@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { CallRequest, CallResult, Executor } from '../../../src/domain/executor';
 import { FrescoError } from '../../../src/errors';
-import { RetryingExecutor } from '../../../src/services/retrying-executor';
+import { EngineStartupGate } from '../../../src/services/engine-startup-gate';
 import { waitFor } from '../../helpers/wait';
 
 // The api role's executor: Fresco serves without a usable Docker, answers 503 meanwhile, and
@@ -16,16 +16,17 @@ class FlakyStart implements Executor {
   async run(req: CallRequest): Promise<CallResult> {
     return { status: 'success', output: Buffer.from(req.id) } as CallResult;
   }
+  retireRoutes(): void {}
   async stop(): Promise<void> {
     this.stopped = true;
   }
 }
 
-describe('RetryingExecutor', () => {
+describe('EngineStartupGate', () => {
   it('answers 503 FRESCO_ENGINE_UNAVAILABLE naming the cause until a start succeeds, then runs', async () => {
     FlakyStart.failuresLeft = 2;
     const made: FlakyStart[] = [];
-    const ex = new RetryingExecutor(() => { const e = new FlakyStart(); made.push(e); return e; }, 20);
+    const ex = new EngineStartupGate(() => { const e = new FlakyStart(); made.push(e); return e; }, 20);
     await ex.start();
     await assert.rejects(ex.run({ id: 'a' } as CallRequest), (err: FrescoError) =>
       err.status === 503 && err.code === 'FRESCO_ENGINE_UNAVAILABLE' && /docker\.sock/.test(err.message));
@@ -38,6 +39,6 @@ describe('RetryingExecutor', () => {
   });
 
   it('lets a bad option stop start-up: the first executor is made in the constructor', () => {
-    assert.throws(() => new RetryingExecutor(() => { throw new Error('bad option'); }), /bad option/);
+    assert.throws(() => new EngineStartupGate(() => { throw new Error('bad option'); }), /bad option/);
   });
 });
