@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # capture-aodh.sh OUT_DIR: capture a real Aodh alarm callback (the HTTP POST aodh-notifier makes
 # to an http:// alarm action) and the AMQP message that triggers it, into OUT_DIR (as for
 # capture-fixtures.sh: a temporary folder, then test/fixtures after review). Installs Debian's

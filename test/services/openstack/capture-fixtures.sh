@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # capture-fixtures.sh OUT_DIR: (re)capture real wire data from the Keystone, Swift and RabbitMQ
 # of keystone-up.sh/swift-up.sh into OUT_DIR (Fresco's own copy is test/fixtures: capture into a
 # temporary folder, review the diff, then copy). Token ids are replaced by '<token>'; ids of users
@@ -35,6 +36,7 @@ save() {
   fi
   rm -f "$raw" "$raw.h"
 }
+# shellcheck disable=SC2153 # OS_PASSWORD: from the env file sourced above
 auth_body() {
   printf '{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"%s","domain":{"name":"Default"},"password":"%s"}}},"scope":{"project":{"name":"%s","domain":{"name":"Default"}}}}}' \
     "$1" "$OS_PASSWORD" "$2"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # swift-up.sh [ENV_FILE]: a single-node Swift (Debian's packages; one device, a directory under
 # $SWIFT_DEVICES; rings of one replica) whose proxy, on 127.0.0.1:$SWIFT_PORT, authenticates
 # against the Keystone of keystone-up.sh (run first, it is idempotent) and publishes a
