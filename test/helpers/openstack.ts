@@ -17,7 +17,7 @@ export const ENV_FILE = process.env.OPENSTACK_ENV_FILE ?? '/tmp/openstack-env.sh
 export type OsEnv = Record<string, string>;
 
 /** Parses `export A=1 B=2` lines (the values have no spaces or quotes). */
-export function parseExports(text: string): OsEnv {
+function parseExports(text: string): OsEnv {
   const env: OsEnv = {};
   for (const line of text.split('\n')) {
     if (!line.startsWith('export ')) continue;

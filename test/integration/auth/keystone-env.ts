@@ -5,7 +5,7 @@ import { openstackUp, OsEnv } from '../../helpers/openstack';
 // The real Keystone for the auth integration tests: started (idempotently) with
 // test/services/openstack/keystone-up.sh, its env file parsed. A failure to start fails the tests.
 
-export { parseExports, type OsEnv } from '../../helpers/openstack';
+export type { OsEnv } from '../../helpers/openstack';
 
 let started: Promise<OsEnv> | undefined;
 
