@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,6 +16,7 @@ import { openstackUp, OsEnv } from '../../helpers/openstack';
 
 /** Debian's client: a pyenv python3 may come first on PATH and lacks the OpenStack libraries. */
 export const OPENSTACK = '/usr/bin/openstack';
+const SETUP_OSC = path.resolve(__dirname, '../../setup.d/50-osc.sh');
 
 /** The test accounts of keystone-up.sh. */
 export type OscUser = 'DEMO' | 'ALT' | 'ADMIN';
@@ -34,8 +35,13 @@ export class OscWorld {
     private readonly dir: string,
   ) {}
 
-  /** Starts Keystone (idempotent), Fresco on a free port and its own catalog region; throws if either fails. */
+  /**
+   * Installs this checkout's plugin if another is installed (50-osc.sh, ~2 s when it is: on a
+   * machine shared by several checkouts the system python holds whichever installed last), starts
+   * Keystone (idempotent), Fresco on a free port and its own catalog region; throws if any fails.
+   */
   static async start(label: string): Promise<OscWorld> {
+    execFileSync('bash', [SETUP_OSC], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 600_000 });
     const ks = await openstackUp('keystone-up.sh');
     const db = await createTestDb();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `fresco-osc-${label}-`));
