@@ -18,12 +18,25 @@ if [[ ${#need[@]} -gt 0 ]]; then
 fi
 bash test/services/openstack/keystone-up.sh >/dev/null
 
-# Reinstall when osc/ changed since the last install (pip would otherwise keep the old copy).
+# modules_hash DIR: one hash of the Python modules under DIR.
+modules_hash() { (cd "$1" && find . -name '*.py' -print0 | sort -z | xargs -0 sha1sum | sha1sum | cut -d' ' -f1); }
+# The installed plugin's modules; empty when none is installed.
+installed_modules_hash() {
+    local dir
+    dir=$(/usr/bin/python3 -c 'import os, fresco_osc; print(os.path.dirname(fresco_osc.__file__))' 2>/dev/null) || return 0
+    modules_hash "$dir"
+}
+
+# Reinstall when osc/ changed since the last install (pip would otherwise keep the old copy), or
+# when the installed modules are not these: on a machine shared by several checkouts another one
+# (its DevStack harness, say) may have installed its own version without the stamp.
 # pip builds in the source folder (build/, *.egg-info): it gets a copy, so the checkout stays clean.
 stamp=/var/lib/fresco-test/osc.sha
 current=$(find osc -path osc/build -prune -o -name '*.egg-info' -prune -o -type f -print0 \
     | sort -z | xargs -0 sha1sum | sha1sum | cut -d' ' -f1)
-if [[ "$(cat "$stamp" 2>/dev/null)" != "$current" ]] || ! /usr/bin/openstack fn --help >/dev/null 2>&1; then
+if [[ "$(cat "$stamp" 2>/dev/null)" != "$current" ]] \
+    || [[ "$(installed_modules_hash)" != "$(modules_hash osc/fresco_osc)" ]] \
+    || ! /usr/bin/openstack fn --help >/dev/null 2>&1; then
     src=$(mktemp -d)
     trap 'rm -rf "$src"' EXIT
     cp -r osc "$src/"
