@@ -2,16 +2,11 @@
 # The whole test suite, as CI runs it: makes sure PostgreSQL, RabbitMQ, Docker (and Keystone and
 # Swift) run on this machine, builds the test function images, runs every mocha test, then the
 # DevStack plugin harness.
-# Services come from the shared workplace scripts ($FRESCO_SHARED_DIR, default ../shared).
+# Services come from the repository's own scripts (test/services/README.md): nothing outside the
+# checkout is needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SHARED="${FRESCO_SHARED_DIR:-$(cd .. && pwd)/shared}"
-if [ ! -d "$SHARED/services" ]; then
-  echo "test/run.sh: $SHARED/services not found; set FRESCO_SHARED_DIR" >&2
-  exit 1
-fi
-export FRESCO_SHARED_DIR="$SHARED"
-bash "$SHARED/services/base-up.sh"
+bash test/services/base-up.sh
 for hook in test/setup.d/*.sh; do
   [ -e "$hook" ] && bash "$hook"
 done
@@ -21,5 +16,5 @@ npx mocha 'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts'
 # The DevStack plugin, for real on this machine (needs dist/: npm run build), and its shell lint.
 command -v shellcheck >/dev/null || apt-get install -y -qq shellcheck >/dev/null
 shellcheck -x devstack/plugin.sh devstack/lib/fresco devstack/settings test/devstack/*.sh test/setup.d/*.sh \
-  test/images/build.sh test/run.sh .ci/run
+  test/images/build.sh test/run.sh .ci/run test/services/*.sh test/services/openstack/*.sh
 bash test/devstack/run.sh

@@ -4,15 +4,15 @@
 #   stack install -> post-config -> extra; checks; unstack; clean; checks.
 # DevStack itself is replaced by fake-devstack.sh (its helpers, backed by the real Keystone,
 # PostgreSQL, RabbitMQ and Docker here). The plugin installs into a copy of this working tree
-# (npm ci there), so the shared checkout's node_modules and dist are never touched.
+# (npm ci there), so this checkout's node_modules and dist are never touched. The services come
+# from the repository's own scripts (test/services).
 #
 #   bash test/devstack/run.sh          # ~1 min; exit 0 when every check passes
-# Env: FRESCO_SHARED_DIR (default ../shared), FRESCO_DEVSTACK_KEEP=1 keeps the temp dir.
+# Env: FRESCO_DEVSTACK_KEEP=1 keeps the temp dir.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
-SHARED=${FRESCO_SHARED_DIR:-$(cd "$REPO/.." && pwd)/shared}
 ENV_FILE=${OPENSTACK_ENV_FILE:-/tmp/openstack-env.sh}
 WORK=$(mktemp -d /tmp/fresco-devstack.XXXXXX)
 FAILURES=0
@@ -39,8 +39,8 @@ function poll {
 # --- the machine's services --------------------------------------------------------------
 
 function bring_up_services {
-    bash "$SHARED/services/base-up.sh" >/dev/null
-    bash "$SHARED/openstack/keystone-up.sh" "$ENV_FILE" >/dev/null
+    bash "$REPO/test/services/base-up.sh" >/dev/null
+    bash "$REPO/test/services/openstack/keystone-up.sh" "$ENV_FILE" >/dev/null
     set -a
     # shellcheck disable=SC1090 # written by keystone-up.sh
     . "$ENV_FILE"
@@ -56,19 +56,14 @@ function free_port {
 
 # --- a DevStack-like environment ---------------------------------------------------------
 
-# The catalog entry keystone-up.sh made is at $FAAS_URL (port 8080) in RegionOne: when that port
-# is free, the plugin's get_or_create finds it. Otherwise a region of our own holds the
-# endpoints, removed at the end, so that the shared catalog keeps no extra endpoint.
+# The catalog entry keystone-up.sh made points at $FAAS_URL (port 8080), which anything on this
+# machine may hold. The plugin's API gets a free port instead, and its endpoints a region of our
+# own, removed at the end, so that the machine's catalog keeps no extra endpoint.
 function choose_port_and_region {
-    FRESCO_SERVICE_PORT=${FAAS_URL##*:}
-    REGION_NAME=${OS_REGION_NAME:-RegionOne}
-    OWN_REGION=""
-    if ! port_free "$FRESCO_SERVICE_PORT"; then
-        FRESCO_SERVICE_PORT=$(free_port)
-        REGION_NAME="FrescoDevstackTest-$$"
-        OWN_REGION=$REGION_NAME
-        _os_admin region create "$REGION_NAME" >/dev/null
-    fi
+    FRESCO_SERVICE_PORT=$(free_port)
+    REGION_NAME="FrescoDevstackTest-$$"
+    OWN_REGION=$REGION_NAME
+    _os_admin region create "$REGION_NAME" >/dev/null
     echo "harness: API port $FRESCO_SERVICE_PORT, region $REGION_NAME"
 }
 

@@ -30,7 +30,7 @@ class CreateApp(command.ShowOne):
             app['description'] = args.description
         if args.config:
             app['config'] = dict(args.config)
-        body = self.app.client_manager.functions.post({'app': app}, 'apps')
+        body = self.app.client_manager.fresco.post({'app': app}, 'apps')
         return common.show(body['app'])
 
 
@@ -43,7 +43,7 @@ class ListApps(command.Lister):
         return parser
 
     def take_action(self, args):
-        apps = self.app.client_manager.functions.get('apps')['apps']
+        apps = self.app.client_manager.fresco.get('apps')['apps']
         fields = ['name', 'description', 'created_at']
         if args.long:
             fields = ['id', 'name', 'description', 'config', 'created_at', 'updated_at']
@@ -59,7 +59,7 @@ class ShowApp(command.ShowOne):
         return parser
 
     def take_action(self, args):
-        return common.show(self.app.client_manager.functions.get('apps', fc.quote(args.name))['app'])
+        return common.show(self.app.client_manager.fresco.get('apps', fc.quote(args.name))['app'])
 
 
 class SetApp(command.ShowOne):
@@ -71,7 +71,7 @@ class SetApp(command.ShowOne):
         return _app_parser(parser, creating=False)
 
     def take_action(self, args):
-        fn = self.app.client_manager.functions
+        fn = self.app.client_manager.fresco
         change = {}
         if args.description is not None:
             change['description'] = args.description
@@ -91,4 +91,4 @@ class DeleteApp(command.Command):
 
     def take_action(self, args):
         for name in args.names:
-            self.app.client_manager.functions.delete('apps', fc.quote(name))
+            self.app.client_manager.fresco.delete('apps', fc.quote(name))

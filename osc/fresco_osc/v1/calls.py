@@ -32,7 +32,7 @@ class ListCalls(command.Lister):
     def take_action(self, args):
         params = {k: getattr(args, k) for k in ('app', 'route', 'status', 'since', 'limit', 'marker')
                   if getattr(args, k) is not None}
-        calls = self.app.client_manager.functions.get('calls', params=params)['calls']
+        calls = self.app.client_manager.fresco.get('calls', params=params)['calls']
         fields = ['id', 'app', 'route', 'status', 'trigger', 'created_at', 'duration_ms']
         if args.long:
             fields += ['cold', 'exit_code', 'error', 'started_at', 'completed_at']
@@ -46,7 +46,7 @@ class ShowCall(command.ShowOne):
         return _call_arg(super().get_parser(prog_name))
 
     def take_action(self, args):
-        return common.show(self.app.client_manager.functions.get('calls', fc.quote(args.call_id))['call'])
+        return common.show(self.app.client_manager.fresco.get('calls', fc.quote(args.call_id))['call'])
 
 
 class CallLog(command.Command):
@@ -56,7 +56,7 @@ class CallLog(command.Command):
         return _call_arg(super().get_parser(prog_name))
 
     def take_action(self, args):
-        fn = self.app.client_manager.functions
+        fn = self.app.client_manager.fresco
         resp = fn.request('GET', fn.url('calls', fc.quote(args.call_id), 'log'))
         self.app.stdout.write(resp.content.decode('utf-8', errors='replace'))
 
@@ -68,4 +68,4 @@ class CancelCall(command.ShowOne):
         return _call_arg(super().get_parser(prog_name))
 
     def take_action(self, args):
-        return common.show(self.app.client_manager.functions.delete('calls', fc.quote(args.call_id))['call'])
+        return common.show(self.app.client_manager.fresco.delete('calls', fc.quote(args.call_id))['call'])

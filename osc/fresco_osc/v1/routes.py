@@ -70,7 +70,7 @@ class CreateRoute(command.ShowOne):
             route['config'] = dict(args.config)
         if args.headers:
             route['headers'] = _headers(args.headers)
-        fn = self.app.client_manager.functions
+        fn = self.app.client_manager.fresco
         body = fn.post({'route': route}, 'apps', fc.quote(args.app), 'routes')
         return common.show(body['route'])
 
@@ -85,7 +85,7 @@ class ListRoutes(command.Lister):
         return parser
 
     def take_action(self, args):
-        fn = self.app.client_manager.functions
+        fn = self.app.client_manager.fresco
         routes = fn.get('apps', fc.quote(args.app), 'routes')['routes']
         fields = ['path', 'image', 'type', 'format', 'is_public']
         if args.long:
@@ -104,7 +104,7 @@ class ShowRoute(command.ShowOne):
         return parser
 
     def take_action(self, args):
-        return common.show(self.app.client_manager.functions.get(*_route_url(args))['route'])
+        return common.show(self.app.client_manager.fresco.get(*_route_url(args))['route'])
 
 
 class SetRoute(command.ShowOne):
@@ -114,7 +114,7 @@ class SetRoute(command.ShowOne):
         return _route_args(super().get_parser(prog_name), creating=False)
 
     def take_action(self, args):
-        fn = self.app.client_manager.functions
+        fn = self.app.client_manager.fresco
         change = _fields(args)
         if args.config or args.unset_config or args.headers:
             current = fn.get(*_route_url(args))['route']
@@ -135,6 +135,6 @@ class DeleteRoute(command.Command):
         return parser
 
     def take_action(self, args):
-        fn = self.app.client_manager.functions
+        fn = self.app.client_manager.fresco
         for path in args.paths:
             fn.delete('apps', fc.quote(args.app), 'routes' + fc.quote_path(path))

@@ -48,7 +48,7 @@ class Run(command.ShowOne):
     def take_action(self, args):
         data = _read_data(args.data)
         content_type = args.content_type or _content_type(data)
-        fn = self.app.client_manager.functions
+        fn = self.app.client_manager.fresco
         status, body = fn.run(args.app, args.path, data, content_type)
         answer = {
             'call_id': body.get('call_id'),

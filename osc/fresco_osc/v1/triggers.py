@@ -53,7 +53,7 @@ class CreateTrigger(command.ShowOne):
                 trigger[key] = getattr(args, key)
         if args.disable:
             trigger['enabled'] = False
-        body = self.app.client_manager.functions.post({'trigger': trigger}, 'triggers')
+        body = self.app.client_manager.fresco.post({'trigger': trigger}, 'triggers')
         return common.show(body['trigger'])
 
 
@@ -61,7 +61,7 @@ class ListTriggers(command.Lister):
     """List the project's triggers."""
 
     def take_action(self, args):
-        triggers = self.app.client_manager.functions.get('triggers')['triggers']
+        triggers = self.app.client_manager.fresco.get('triggers')['triggers']
         fields = ['id', 'name', 'type', 'app', 'route', 'enabled']
         return common.table(triggers, fields)
 
@@ -90,7 +90,7 @@ class ShowTrigger(command.ShowOne):
         return parser
 
     def take_action(self, args):
-        return common.show(find(self.app.client_manager.functions, args.trigger))
+        return common.show(find(self.app.client_manager.fresco, args.trigger))
 
 
 class DeleteTrigger(command.Command):
@@ -102,6 +102,6 @@ class DeleteTrigger(command.Command):
         return parser
 
     def take_action(self, args):
-        fn = self.app.client_manager.functions
+        fn = self.app.client_manager.fresco
         for ref in args.triggers:
             fn.delete('triggers', fc.quote(find(fn, ref)['id']))

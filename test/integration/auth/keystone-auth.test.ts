@@ -7,7 +7,7 @@ import { waitFor } from '../../helpers/wait';
 import { thingsApp } from '../../unit/auth/things-app';
 import { issueToken, keystone, OsEnv, revokeToken, serviceOptions } from './keystone-env';
 
-// The middleware and policy against the real Keystone (shared/openstack/keystone-up.sh):
+// The middleware and policy against the real Keystone (test/services/openstack/keystone-up.sh):
 // real tokens for demo (member), viewer (reader in demo), alt (member in other), admin.
 
 describe('Keystone auth against the real Keystone', function () {

@@ -1,42 +1,17 @@
-import { execFile } from 'node:child_process';
-import fs from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
 import axios from 'axios';
+import { openstackUp, OsEnv } from '../../helpers/openstack';
 
 // The real Keystone for the auth integration tests: started (idempotently) with
-// shared/openstack/keystone-up.sh, its env file parsed. A failure to start fails the tests.
+// test/services/openstack/keystone-up.sh, its env file parsed. A failure to start fails the tests.
 
-const SHARED = process.env.FRESCO_SHARED_DIR ?? path.resolve(__dirname, '../../../../shared');
-const ENV_FILE = process.env.OPENSTACK_ENV_FILE ?? '/tmp/openstack-env.sh';
-
-/** The parsed `export` lines of the env file (OS_DEMO_*, OS_ALT_*, OS_READER_*, OS_ADMIN_*, OS_SERVICE_*, ...). */
-export type OsEnv = Record<string, string>;
-
-/** Parses `export A=1 B=2` lines (the values have no spaces or quotes). */
-export function parseExports(text: string): OsEnv {
-  const env: OsEnv = {};
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('export ')) continue;
-    for (const pair of line.slice(7).trim().split(/\s+/)) {
-      const eq = pair.indexOf('=');
-      if (eq > 0) env[pair.slice(0, eq)] = pair.slice(eq + 1).replace(/^['"]|['"]$/g, '');
-    }
-  }
-  return env;
-}
+export type { OsEnv } from '../../helpers/openstack';
 
 let started: Promise<OsEnv> | undefined;
 
 /** Starts Keystone once per test run (~0.3 s when it already runs, minutes on a fresh machine). */
 export function keystone(): Promise<OsEnv> {
-  started ??= new Promise<OsEnv>((resolve, reject) => {
-    const script = path.join(SHARED, 'openstack/keystone-up.sh');
-    execFile('bash', [script, ENV_FILE], { timeout: 600_000, maxBuffer: 10 << 20 }, (err, _out, stderr) => {
-      if (err) return reject(new Error(`keystone-up.sh failed (${err.message}): ${stderr.slice(-2000)}`));
-      resolve(parseExports(fs.readFileSync(ENV_FILE, 'utf8')));
-    });
-  });
+  started ??= openstackUp('keystone-up.sh');
   return started;
 }
 

@@ -13,6 +13,7 @@ import { ScriptedExecutor } from '../../helpers/scripted-executor';
 import { waitFor } from '../../helpers/wait';
 import { issueToken, keystone, OsEnv } from '../auth/keystone-env';
 import { Broker, BROKER_URL, uniq } from '../queue/broker';
+import { FIXTURES_DIR } from '../../helpers/openstack';
 
 // The other event sources with the real Keystone and RabbitMQ, Fresco in role `all` with
 // keystone auth: Aodh's alarm callback (the captured aodh-notifier POST) by secret URL or by a
@@ -20,8 +21,6 @@ import { Broker, BROKER_URL, uniq } from '../queue/broker';
 // service (nova-style, bare v1 envelope) on its own exchange, each firing only its project's
 // trigger. The ScriptedExecutor echoes the event it got on stdin ("echo:<event JSON>").
 
-const FIXTURES = process.env.FRESCO_SHARED_DIR
-  ? path.join(process.env.FRESCO_SHARED_DIR, 'fixtures') : path.resolve(__dirname, '../../../../shared/fixtures');
 
 describe('alarm callbacks and service notifications (real Keystone, real RabbitMQ)', function () {
   this.timeout(60_000);
@@ -40,7 +39,7 @@ describe('alarm callbacks and service notifications (real Keystone, real RabbitM
   const client = (who?: string): AxiosInstance => axios.create({
     validateStatus: () => true, headers: who ? { 'X-Auth-Token': tok[who] } : {},
   });
-  const aodh = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'aodh-alarm-callback.json'), 'utf8'));
+  const aodh = JSON.parse(fs.readFileSync(path.join(FIXTURES_DIR, 'aodh-alarm-callback.json'), 'utf8'));
   const finalCall = (who: string, project: string, id: string) => waitFor(`call ${id} to finish`, async () => {
     const call = (await client(who).get(`${root}/v1/${project}/calls/${id}`)).data.call;
     return call && call.status !== 'queued' && call.status !== 'running' ? call : undefined;

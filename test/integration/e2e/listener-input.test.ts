@@ -15,6 +15,7 @@ import { createTestDb, TestDb } from '../../helpers/db';
 import { ScriptedExecutor } from '../../helpers/scripted-executor';
 import { waitFor } from '../../helpers/wait';
 import { Broker, BROKER_URL, uniq } from '../queue/broker';
+import { FIXTURES_DIR } from '../../helpers/openstack';
 
 // The listener role (in `all`) on the real RabbitMQ, fed raw bytes by the test: every poison
 // message ends in Fresco's dead-letter queue with a log line while the listener keeps consuming; a
@@ -22,8 +23,6 @@ import { Broker, BROKER_URL, uniq } from '../queue/broker';
 // one call; a burst of 1,000 notifications gives exactly 1,000 calls. The ScriptedExecutor stands
 // in for Docker: this file is about the listener, not the function contract.
 
-const FIXTURES = process.env.FRESCO_SHARED_DIR
-  ? path.join(process.env.FRESCO_SHARED_DIR, 'fixtures') : path.resolve(__dirname, '../../../../shared/fixtures');
 const P = '099c3fdaf8b249cdbb21adf7a417f68a'; // demo's project when the fixtures were captured
 const KEY = 'notifications.info';
 
@@ -31,7 +30,7 @@ type Inner = Record<string, unknown> & { payload: Record<string, any> };
 
 /** The inner oslo message of a captured Swift notification. */
 function fixtureInner(name: string): Inner {
-  const f = JSON.parse(fs.readFileSync(path.join(FIXTURES, `swift-notification-${name}.json`), 'utf8'));
+  const f = JSON.parse(fs.readFileSync(path.join(FIXTURES_DIR, `swift-notification-${name}.json`), 'utf8'));
   return JSON.parse(JSON.parse(f.notifications[0].content)['oslo.message']);
 }
 

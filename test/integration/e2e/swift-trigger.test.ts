@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,7 +11,8 @@ import type { NotificationOutcome } from '../../../src/services/event-service';
 import { testConfig } from '../../helpers/api';
 import { createTestDb, TestDb } from '../../helpers/db';
 import { waitFor } from '../../helpers/wait';
-import { issueToken, OsEnv, parseExports } from '../auth/keystone-env';
+import { openstackUp, OsEnv } from '../../helpers/openstack';
+import { issueToken } from '../auth/keystone-env';
 import { buildImages } from '../executor/fixtures';
 import { Broker, uniq } from '../queue/broker';
 
@@ -22,20 +22,6 @@ import { Broker, uniq } from '../queue/broker';
 // Swift's own non-durable `swift` exchange on the real RabbitMQ, where ceilometermiddleware
 // publishes one notification per Swift request — so every request that must fire nothing is
 // checked too: reads, a method outside the filter, another tenant's 403, names outside the filter.
-
-const SHARED = process.env.FRESCO_SHARED_DIR ?? path.resolve(__dirname, '../../../../shared');
-const ENV_FILE = process.env.OPENSTACK_ENV_FILE ?? '/tmp/openstack-env.sh';
-
-/** Runs swift-up.sh (Keystone + RabbitMQ + Swift; idempotent, minutes on a fresh machine) and reads its env file. */
-function swiftUp(): Promise<OsEnv> {
-  return new Promise((resolve, reject) => {
-    execFile('bash', [path.join(SHARED, 'openstack/swift-up.sh'), ENV_FILE], { timeout: 600_000, maxBuffer: 10 << 20 },
-      (err, _out, stderr) => {
-        if (err) return reject(new Error(`swift-up.sh failed (${err.message}): ${stderr.slice(-2000)}`));
-        resolve(parseExports(fs.readFileSync(ENV_FILE, 'utf8')));
-      });
-  });
-}
 
 /** A Swift object URL: each path segment quoted, as a client does (é → %C3%A9, space → %20). */
 const objectUrl = (storage: string, container: string, name: string) =>
@@ -97,7 +83,7 @@ describe('swift trigger end to end (real Keystone, Swift, RabbitMQ and Docker)',
 
   before(async function () {
     this.timeout(600_000);
-    env = await swiftUp();
+    env = await openstackUp('swift-up.sh');
     project = { demo: env.OS_DEMO_PROJECT_ID, alt: env.OS_ALT_PROJECT_ID };
     storage = { demo: env.OS_DEMO_STORAGE_URL, alt: env.OS_ALT_STORAGE_URL };
     tok.demo = await issueToken(env, 'DEMO');

@@ -7,17 +7,16 @@ import { buildTestApi } from '../../helpers/api';
 import { ScriptedExecutor } from '../../helpers/scripted-executor';
 import { EventService } from '../../../src/services/event-service';
 import { KnexTriggerStore } from '../../../src/store/trigger-store';
+import { FIXTURES_DIR } from '../../helpers/openstack';
 
 // Triggers API and the event pipeline (fixtures → decode → match → durable queued calls) on a
 // real PostgreSQL. The live RabbitMQ/Swift path has its own test.
 
-const FIXTURES = process.env.FRESCO_SHARED_DIR
-  ? path.join(process.env.FRESCO_SHARED_DIR, 'fixtures') : path.resolve(__dirname, '../../../../shared/fixtures');
 const DEMO = '099c3fdaf8b249cdbb21adf7a417f68a';
 const OTHER = '46c30329ebe8482295afe7902db9e495';
 
 function delivery(name: string): { content: Buffer; exchange: string } {
-  const f = JSON.parse(fs.readFileSync(path.join(FIXTURES, `swift-notification-${name}.json`), 'utf8'));
+  const f = JSON.parse(fs.readFileSync(path.join(FIXTURES_DIR, `swift-notification-${name}.json`), 'utf8'));
   return { content: Buffer.from(f.notifications[0].content), exchange: f.notifications[0].fields.exchange };
 }
 
@@ -113,7 +112,7 @@ describe('triggers and events (PostgreSQL)', () => {
   it('accepts an Aodh callback on the secret URL (202) and 404s a wrong secret', async () => {
     const res = await api().post(`/v1/${DEMO}/triggers`).send({ trigger: { name: 'cpu', type: 'alarm', app: 'ev', route: '/on-upload' } });
     const url = new URL(res.body.trigger.callback_url);
-    const aodh = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'aodh-alarm-callback.json'), 'utf8'));
+    const aodh = JSON.parse(fs.readFileSync(path.join(FIXTURES_DIR, 'aodh-alarm-callback.json'), 'utf8'));
     const ok = await api().post(url.pathname).set('Content-Type', 'application/json').send(aodh.body);
     assert.equal(ok.status, 202);
     const wrong = await api().post(url.pathname.replace(/[^/]+$/, 'guess')).set('Content-Type', 'application/json').send(aodh.body);

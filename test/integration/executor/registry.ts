@@ -26,7 +26,7 @@ export interface TestRegistry {
   stop(): Promise<void>;
 }
 
-/** A free TCP port on loopback (free when this resolves; the registry takes it right after). */
+/** A free TCP port on loopback (free when this resolves; for a port nothing should listen on). */
 export async function freePort(): Promise<number> {
   const s = net.createServer();
   await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
@@ -35,32 +35,43 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts docker-registry on a free port; with `auth`, only that user (bcrypt htpasswd) may pull or push. */
+/**
+ * Starts docker-registry on a port the kernel picks (it binds port 0 and logs the port: a port
+ * probed free beforehand could be taken by another server in between, whose answers the tests
+ * would then read); with `auth`, only that user (bcrypt htpasswd) may pull or push.
+ */
 export async function startRegistry(auth?: Credentials): Promise<TestRegistry> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fresco-registry-'));
-  const host = `127.0.0.1:${await freePort()}`;
-  let config = `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\nhttp:\n  addr: ${host}\n`;
+  let config = `version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\nhttp:\n  addr: 127.0.0.1:0\n`;
   if (auth) {
     const line = execFileSync('htpasswd', ['-Bbn', auth.username, auth.password]).toString().trim();
     writeFileSync(path.join(dir, 'htpasswd'), `${line}\n`);
     config += `auth:\n  htpasswd:\n    realm: fresco-test\n    path: ${dir}/htpasswd\n`;
   }
   writeFileSync(path.join(dir, 'config.yml'), config);
-  const proc = spawn('/usr/bin/docker-registry', ['serve', path.join(dir, 'config.yml')], { stdio: 'ignore' });
+  const proc = spawn('/usr/bin/docker-registry', ['serve', path.join(dir, 'config.yml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The log is read (and the pipes drained) for the whole run: only "listening on" matters.
+  let log = '';
+  for (const stream of [proc.stdout, proc.stderr]) stream.on('data', (chunk: Buffer) => { if (log.length < 65_536) log += chunk; });
   const stop = once(async () => {
     await kill(proc);
     rmSync(dir, { recursive: true, force: true });
   });
   try {
+    const port = await waitFor('docker-registry to log its port', () => {
+      if (proc.exitCode !== null) throw new Error(`docker-registry exited (${proc.exitCode}): ${log.slice(-2000)}`);
+      return /listening on 127\.0\.0\.1:(\d+)/.exec(log)?.[1];
+    });
+    const host = `127.0.0.1:${port}`;
     // /v2/ answers 401 behind auth: either way the registry is up.
     await waitFor(`the registry on ${host}`, async () => [200, 401].includes((await fetch(`http://${host}/v2/`)).status));
+    const deleteRepository = (name: string) =>
+      rmSync(path.join(dir, 'data/docker/registry/v2/repositories', name), { recursive: true, force: true });
+    return { host, auth, deleteRepository, stop };
   } catch (err) {
     await stop();
     throw err;
   }
-  const deleteRepository = (name: string) =>
-    rmSync(path.join(dir, 'data/docker/registry/v2/repositories', name), { recursive: true, force: true });
-  return { host, auth, deleteRepository, stop };
 }
 
 /**

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { KeystoneUnavailableError, parseTokenBody } from '../../../src/auth/keystone-token';
 import { fixture } from '../events/fixtures';
 
-// The real Keystone answers captured in shared/fixtures, parsed as the client parses them.
+// The real Keystone answers captured in test/fixtures, parsed as the client parses them.
 
 describe('Keystone token bodies (fixtures)', () => {
   it('reads a member token: project, user, lower-case roles, times', () => {

@@ -4,13 +4,9 @@ import path from 'node:path';
 import { decodeNotification } from '../../../src/events/envelope';
 import { normalizeNotification } from '../../../src/events/normalize';
 import type { RoutedEvent } from '../../../src/events/types';
+import { FIXTURES_DIR } from '../../helpers/openstack';
 
-// The captured OpenStack fixtures live in shared/ beside the repository (<clone>/../shared).
-
-/** The shared fixtures directory: $FRESCO_SHARED_DIR/fixtures, else ../shared/fixtures beside the repo. */
-export const FIXTURES_DIR = process.env.FRESCO_SHARED_DIR
-  ? path.join(process.env.FRESCO_SHARED_DIR, 'fixtures')
-  : path.resolve(__dirname, '../../../../shared/fixtures');
+// The OpenStack fixtures captured from real services (test/fixtures), parsed as the tests use them.
 
 /** One AMQP delivery as the capture recorded it. */
 export interface CapturedDelivery {
