@@ -3,13 +3,13 @@ import { NotFoundError, ValidationError } from '../errors';
 import { App, AppStore } from '../domain/models';
 import { appNameSchema, configSchema, parseInput } from './validation';
 
-const createSchema = z.strictObject({
+export const createSchema = z.strictObject({
   name: appNameSchema,
   description: z.string().max(4096).optional(),
   config: configSchema.optional(),
 });
 
-const updateSchema = z.strictObject({
+export const updateSchema = z.strictObject({
   name: appNameSchema.optional(),
   description: z.string().max(4096).optional(),
   config: configSchema.optional(),

@@ -3,7 +3,7 @@ import { NotFoundError } from '../errors';
 import type { Call, CallStore } from '../domain/models';
 import { parseInput } from './validation';
 
-const listSchema = z.strictObject({
+export const listSchema = z.strictObject({
   app: z.string().max(255).optional(),
   route: z.string().max(1024).optional(),
   status: z.enum(['queued', 'running', 'success', 'error', 'timeout', 'cancelled']).optional(),

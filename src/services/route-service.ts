@@ -50,8 +50,9 @@ function toPatch(input: Input) {
 
 /** Use cases on routes; storage through RouteStore. */
 export class RouteService {
-  private readonly createSchema;
-  private readonly updateSchema;
+  /** The request schemas under this deployment's limits (also the OpenAPI document's). */
+  readonly createSchema;
+  readonly updateSchema;
 
   constructor(private readonly deps: { routeStore: RouteStore; limits: RouteLimits; onChange?: () => void }) {
     const fields = fieldSchemas(deps.limits);
