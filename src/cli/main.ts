@@ -7,7 +7,7 @@ import { migrate } from '../store/db';
 import { openConfiguredDb, Role, start } from '../main';
 import { nextSteps } from './next-steps';
 
-// The `fresco` command: roles of SPEC §1.1 and `db sync`.
+// The `fresco` command: the roles and `db sync` of docs/operations.md.
 
 const DEFAULT_CONFIG = 'etc/fresco/fresco.conf';
 

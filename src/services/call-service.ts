@@ -13,7 +13,7 @@ export const listSchema = z.strictObject({
     .max(1000, 'must be at most 1000').optional(),
 });
 
-/** Reads and cancels call records (SPEC §2.2). */
+/** Reads and cancels call records (docs/api.md, Calls). */
 export class CallService {
   constructor(private readonly deps: { callStore: CallStore; onCancel?: (id: string) => void }) {}
 

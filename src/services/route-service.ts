@@ -4,7 +4,7 @@ import { Route, RouteStore } from '../domain/models';
 import { unwrap } from './app-service';
 import { booleanish, configSchema, intIn, parseInput } from './validation';
 
-// Route rules: SPEC §2.1 fields and defaults, limits from the deployment's configuration.
+// Route rules: the fields and defaults of docs/api.md (Routes), limits from the deployment's configuration.
 
 export interface RouteLimits {
   maxTimeout: number;
@@ -78,7 +78,7 @@ export class RouteService {
     return route;
   }
 
-  /** Body `{"route": {path, image, ...}}`; defaults of SPEC §2.1 fill the rest. */
+  /** Body `{"route": {path, image, ...}}`; defaults of docs/api.md (Routes) fill the rest. */
   async create(projectId: string, appName: string, body: unknown): Promise<Route> {
     if (!body || typeof body !== 'object' || !('route' in body)) {
       throw new ValidationError('route: required, e.g. {"route": {"path": "/hello", "image": "hello:latest"}}');

@@ -36,7 +36,7 @@ export const updateSchema = z.strictObject({
   type: z.string().optional(),
 });
 
-/** Use cases on triggers (SPEC §2.3). */
+/** Use cases on triggers (docs/api.md, Triggers). */
 export class TriggerService {
   constructor(private readonly deps: {
     triggerStore: TriggerStore; routeStore: RouteStore; rules: TriggerRules;

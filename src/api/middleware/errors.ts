@@ -34,7 +34,7 @@ function normalise(err: unknown): FrescoError {
   return new FrescoError('FRESCO_INTERNAL_ERROR', 500, 'Internal error; the request id identifies it in the logs', false);
 }
 
-/** Renders thrown errors (FrescoError, Koa/http-errors) as the SPEC §2 error body; logs 5xx. */
+/** Renders thrown errors (FrescoError, Koa/http-errors) as the error body of docs/api.md; logs 5xx. */
 export function errorHandler(): Middleware {
   return async (ctx, next) => {
     try {
