@@ -14,8 +14,8 @@ export function nextSteps(address: { host: string; port: number }): string {
   const url = baseUrl(address);
   return [
     '',
-    `Fresco is serving ${url}/ (API reference: ${url}/api, health: ${url}/healthcheck).`,
-    'Quick start (README.md): build the example functions, then create an app:',
+    `Fresco is serving ${url}/ — API reference: ${url}/api`,
+    'Quick start (README.md): build the example functions, then create an app, a route and run it:',
     '  bash examples/build.sh',
     `  curl -s -X POST ${url}/v1/demo/apps -H 'Content-Type: application/json' -d '{"app": {"name": "hello"}}'`,
     'Stop with Ctrl-C.',
