@@ -68,8 +68,8 @@ export function program(): Command {
     .exitOverride();
   const file = () => cmd.opts().configFile as string | undefined;
   const roles: Array<[Role, string]> = [
-    ['api', 'serve the HTTP API'],
-    ['engine', 'run calls on this host\'s Docker; consume the async queue'],
+    ['api', 'serve the HTTP API and run its sync calls'],
+    ['engine', 'run async and trigger calls on this host\'s Docker'],
     ['listener', 'turn AMQP notifications and schedules into calls'],
     ['all', 'api, engine and listener in one process (npm start)'],
   ];
