@@ -3,10 +3,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 // What a user reads in a clone must not send them anywhere the clone lacks: every relative link
-// in README.md and docs/*.md names a file of the repository (and a heading, when it has a #).
+// in README.md, examples/README.md and docs/*.md names a file of the repository (and a heading, when it has a #).
 
 const ROOT = path.resolve(__dirname, '../../..');
-const PAGES = ['README.md', ...fs.readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const PAGES = ['README.md', 'examples/README.md', ...fs.readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to "-". */
 function anchor(heading: string): string {
