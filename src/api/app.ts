@@ -7,6 +7,7 @@ import type { FrescoState } from './context';
 import { appRoutes } from './handlers/apps';
 import { routeRoutes } from './handlers/routes';
 import { metaRoutes, MetaDeps } from './handlers/meta';
+import { openApiRoute } from './openapi';
 import { errorHandler } from './middleware/errors';
 import { jsonBody } from './middleware/json-body';
 import { requestId } from './middleware/request-id';
@@ -23,12 +24,14 @@ export interface ApiDeps extends MetaDeps {
   extraRoutes?: Array<(router: Router<FrescoState>) => void>;
 }
 
-/** Builds the Koa application; call `.callback()` for a server or supertest. */
-export function createApi(deps: ApiDeps): Koa<FrescoState> {
+/** Builds the Koa application; call `.callback()` for a server or supertest. `router` is exposed
+ *  so that a test can compare what is served with the OpenAPI document. */
+export function createApi(deps: ApiDeps): Koa<FrescoState> & { router: Router<FrescoState> } {
   const app = new Koa<FrescoState>({ proxy: false });
   app.silent = true;
   const router = new Router<FrescoState>();
   metaRoutes(router, deps);
+  openApiRoute(router, deps);
   router.use('/v1', deps.authenticate);
   router.use('/v1', jsonBody(deps.maxBodySize));
   appRoutes(router, deps);
@@ -39,5 +42,5 @@ export function createApi(deps: ApiDeps): Koa<FrescoState> {
   app.use(errorHandler());
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
-  return app;
+  return Object.assign(app, { router });
 }

@@ -7,7 +7,7 @@ import { KeystoneAuthOptions, resolveKeystoneOptions, ResolvedKeystoneOptions } 
 import { KeystoneUnavailableError, TokenInfo, TokenInvalidError } from './keystone-token';
 import { Cacheable, TokenCache } from './token-cache';
 
-// Authentication middleware, modelled on keystonemiddleware's auth_token (wire formats §4.3).
+// Authentication middleware, modelled on keystonemiddleware's auth_token (docs/openstack.md, Keystone).
 //
 // Contract, for every request it is mounted on:
 // - Incoming identity headers (X-Identity-Status, X-Roles, X-Project-Id, X-User-Id, X-Service-*,

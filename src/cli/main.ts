@@ -1,12 +1,13 @@
 import fs from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help } from 'commander';
 import { loadConfig, Config } from '../config/config';
 import { ConfigError } from '../errors';
 import { log } from '../log';
 import { migrate } from '../store/db';
 import { openConfiguredDb, Role, start } from '../main';
+import { nextSteps } from './next-steps';
 
-// The `fresco` command: roles of SPEC §1.1 and `db sync`.
+// The `fresco` command: the roles and `db sync` of docs/operations.md.
 
 const DEFAULT_CONFIG = 'etc/fresco/fresco.conf';
 
@@ -20,6 +21,7 @@ function configFrom(file?: string): Config {
 
 async function runRole(role: Role, file?: string): Promise<void> {
   const running = await start(configFrom(file), role);
+  if (running.address) process.stderr.write(nextSteps(running.address));
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -42,21 +44,38 @@ async function dbSync(file?: string): Promise<void> {
   }
 }
 
-function program(): Command {
+// `fresco --help` lists `db sync` itself, so that every command fits on one line of the list.
+const base = new Help();
+const helpLayout = {
+  visibleCommands: (c: Command) => base.visibleCommands(c).flatMap((sub) =>
+    (sub.commands.length ? base.visibleCommands(sub).filter((s) => s.name() !== 'help') : [sub])),
+  subcommandTerm: (c: Command) => (c.parent?.parent ? `${c.parent.name()} ${c.name()}` : base.subcommandTerm(c)),
+};
+
+const HELP_AFTER = `
+The configuration file: --config-file, else $FRESCO_CONFIG_FILE, else
+${DEFAULT_CONFIG} when it exists, else built-in defaults. Every option
+(docs/configuration.md) can also be set by a FRESCO_* environment variable.
+npm start runs \`fresco all\`.`;
+
+/** The `fresco` command line; exported for its help text's test. */
+export function program(): Command {
   const cmd = new Command('fresco')
     .description('Fresco: Functions-as-a-Service for OpenStack')
-    .option('--config-file <path>', `INI config file (default: $FRESCO_CONFIG_FILE, else ${DEFAULT_CONFIG} if present)`)
+    .option('--config-file <path>', 'the INI configuration file (default below)')
+    .configureHelp(helpLayout)
+    .addHelpText('after', HELP_AFTER)
     .exitOverride();
   const file = () => cmd.opts().configFile as string | undefined;
   const roles: Array<[Role, string]> = [
-    ['api', 'serve the HTTP API'],
-    ['engine', 'run calls on this host\'s Docker and consume the async queue'],
+    ['api', 'serve the HTTP API and run its sync calls'],
+    ['engine', 'run async and trigger calls on this host\'s Docker'],
     ['listener', 'turn AMQP notifications and schedules into calls'],
-    ['all', 'api, engine and listener in one process (single node; what npm start runs)'],
+    ['all', 'api, engine and listener in one process (npm start)'],
   ];
   for (const [role, help] of roles) cmd.command(role).description(help).action(() => runRole(role, file()));
   cmd.command('db').description('database commands')
-    .command('sync').description('apply pending migrations').action(() => dbSync(file()));
+    .command('sync').description('create or migrate the database schema').action(() => dbSync(file()));
   return cmd;
 }
 

@@ -1,7 +1,7 @@
 import { isObject } from './envelope';
 import type { FrescoEvent, Result } from './types';
 
-// Aodh's HTTP alarm action (wire formats §3.1). Read leniently: fields vary by alarm type and
+// Aodh's HTTP alarm action (docs/openstack.md, Aodh alarms). Read leniently: fields vary by alarm type and
 // release, and aodh never retries, so a callback we can use at all must not be refused over
 // a missing field. Only a body that is not a JSON object is rejected.
 

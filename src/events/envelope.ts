@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Notification, Result } from './types';
 
-// oslo.messaging envelope decoding (wire formats §1.2-1.3). Pure and total: every input yields a
+// oslo.messaging envelope decoding (docs/openstack.md, Notifications). Pure and total: every input yields a
 // Notification or a reason, so the listener can dead-letter a poison message instead of crashing.
 
 /** Default cap on a notification body; oslo messages are a few KB, so 1 MiB is generous. */

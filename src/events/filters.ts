@@ -3,7 +3,7 @@ import { nameSchema, parseInput } from '../services/validation';
 import { SWIFT_METHODS, type TriggerType } from './types';
 import { validateSchedule } from './schedule';
 
-// Per-type trigger filter schemas for the API layer (SPEC §2.3). Strict: unknown keys are
+// Per-type trigger filter schemas for the API layer (docs/api.md, Triggers). Strict: unknown keys are
 // rejected so a typo ("suffx") cannot silently widen a trigger.
 
 /** Default Swift methods: object writes and deletes; reads only when asked for. */

@@ -3,7 +3,7 @@ import { DEFAULT_SWIFT_METHODS } from './filters';
 import type { MatchableTrigger, NotificationFilter, RoutedEvent, SwiftEventData, SwiftFilter } from './types';
 
 // Which triggers an event fires. Project scoping is absolute: a trigger only ever sees events of
-// its own project, and Swift events only when the request was that project's own (SPEC §2.3:
+// its own project, and Swift events only when the request was that project's own (docs/api.md, Triggers:
 // never for a request that was not the project's own).
 
 /** The enabled triggers of the event's project whose type and filter accept the event. */

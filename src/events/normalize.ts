@@ -2,7 +2,7 @@ import { isObject } from './envelope';
 import { isSwiftNotification, normalizeSwift } from './swift';
 import type { FrescoEvent, Notification, Result, RoutedEvent } from './types';
 
-// Decoded notification → the event object functions receive (SPEC §2.3), scoped to one project.
+// Decoded notification → the event object functions receive (docs/function-contract.md), scoped to one project.
 
 // Where services put the owning project (Glance uses "owner"). The payload comes first: when an admin acts on a
 // tenant's resource, the payload names the owner and the context names the admin's project.

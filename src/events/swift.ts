@@ -2,7 +2,7 @@ import { isObject } from './envelope';
 import { decodeSwiftName } from './swift-names';
 import type { FrescoEvent, Notification, Result, SwiftEventData } from './types';
 
-// ceilometermiddleware's objectstore.http.request (wire formats §2.3): a CADF event per Swift
+// ceilometermiddleware's objectstore.http.request (docs/openstack.md, Swift): a CADF event per Swift
 // request, whatever its status. The project is the account's (target.id), not the caller's.
 
 /** The event type ceilometermiddleware publishes for every Swift request. */

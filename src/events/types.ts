@@ -1,7 +1,7 @@
 import type { Trigger } from '../domain/models';
 
 // Types shared by the event pipeline: decoded AMQP notifications, the event object functions
-// receive (SPEC §2.3), and the slice of a trigger that matching needs.
+// receive (docs/function-contract.md), and the slice of a trigger that matching needs.
 
 /** A decoding or normalisation outcome; `reason` is safe to log (it never echoes the body). */
 export type Result<T> = ({ ok: true } & T) | { ok: false; reason: string };
@@ -27,7 +27,7 @@ export interface Notification {
   raw: Record<string, unknown>;
 }
 
-/** The JSON a function receives on stdin for an event (SPEC §2.3). */
+/** The JSON a function receives on stdin for an event (docs/function-contract.md). */
 export interface FrescoEvent {
   source: 'swift' | 'notification' | 'aodh' | 'schedule';
   event_type: string;

@@ -1,5 +1,5 @@
 // Cold runs: a fresh container per call, exactly as IronFunctions ran default-format routes
-// (reference §2), but with limits, a timeout that kills, and capped output.
+// (docs/function-contract.md), but with limits, a timeout that kills, and capped output.
 import type { CallRequest, CallResult } from '../domain/executor';
 import { callEnv } from './env';
 import { imageNoCommand } from './errors';

@@ -1,4 +1,4 @@
-// The function contract's environment (SPEC §3): route-level names, per-call names, headers,
+// The function contract's environment (docs/function-contract.md): route-level names, per-call names, headers,
 // then config (route wins: the resolver already merged app then route config). Order matters
 // because a later entry wins both in Docker's Env and in the launcher's header.
 import type { CallRequest, RunnableRoute } from '../domain/executor';

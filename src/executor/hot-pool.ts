@@ -1,7 +1,7 @@
 // The hot containers of one route version on this engine: up to max_concurrency of them, one
 // call each at a time; calls beyond wait in a bounded FIFO queue (bounded in time by the
 // route's timeout too). Containers idle for idle_timeout are stopped (never 0: IronFunctions'
-// default of 0 hung routes, reference §3.3). A container that fails to start fails only the
+// default of 0 hung routes, docs/function-contract.md). A container that fails to start fails only the
 // call at the head of the queue. The idle sweeper runs only while containers are idle, and the
 // owner hears when the pool has nothing left, so that pools of gone routes do not pile up.
 import type { CallRequest, CallResult, RunnableRoute } from '../domain/executor';

@@ -6,7 +6,7 @@ import { errSummary } from './errors';
 import { declareDeadLetter } from './call-topology';
 
 // Fresco's own durable queue for OpenStack notifications, bound to each service's topic exchange
-// (reference/openstack-wire-formats.md §1.4). Never ceilometer's `notifications.info` queue:
+// (docs/openstack.md, Notifications). Never ceilometer's `notifications.info` queue:
 // consumers of one queue compete, so we would steal its messages.
 //
 // Exchange durability is the cloud's choice (amqp_durable_queues / rabbit_quorum_queue), and a

@@ -4,13 +4,13 @@ import type { RouteScope } from '../domain/executor';
 import { App, AppStore } from '../domain/models';
 import { configSchema, nameSchema, parseInput } from './validation';
 
-const createSchema = z.strictObject({
+export const createSchema = z.strictObject({
   name: nameSchema,
   description: z.string().max(4096).optional(),
   config: configSchema.optional(),
 });
 
-const updateSchema = z.strictObject({
+export const updateSchema = z.strictObject({
   name: nameSchema.optional(),
   description: z.string().max(4096).optional(),
   config: configSchema.optional(),

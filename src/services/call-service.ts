@@ -3,7 +3,7 @@ import { callNotFound } from '../errors';
 import type { Call, CallStore } from '../domain/models';
 import { parseInput } from './validation';
 
-const listSchema = z.strictObject({
+export const listSchema = z.strictObject({
   app: z.string().max(255).optional(),
   route: z.string().max(1024).optional(),
   status: z.enum(['queued', 'running', 'success', 'error', 'timeout', 'cancelled']).optional(),
@@ -13,7 +13,7 @@ const listSchema = z.strictObject({
     .max(1000, 'must be at most 1000').optional(),
 });
 
-/** Reads and cancels call records (SPEC §2.2). */
+/** Reads and cancels call records (docs/api.md, Calls). */
 export class CallService {
   constructor(private readonly deps: { callStore: CallStore; onCancel?: (id: string) => void }) {}
 

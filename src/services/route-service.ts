@@ -5,7 +5,7 @@ import { AppStore, Route, RouteStore } from '../domain/models';
 import { unwrap } from './app-service';
 import { booleanish, configSchema, intIn, parseInput, routePathSchema } from './validation';
 
-// Route rules: SPEC §2.1 fields and defaults, limits from the deployment's configuration.
+// Route rules: the fields and defaults of docs/api.md (Routes), limits from the deployment's configuration.
 
 export interface RouteLimits {
   maxTimeout: number;
@@ -46,8 +46,9 @@ function toPatch(input: Input) {
 
 /** Use cases on routes; storage through RouteStore. */
 export class RouteService {
-  private readonly createSchema;
-  private readonly updateSchema;
+  /** The request schemas under this deployment's limits (also the OpenAPI document's). */
+  readonly createSchema;
+  readonly updateSchema;
 
   /** `onChange` hears of every route written (created, updated or deleted). */
   constructor(private readonly deps: {
@@ -78,7 +79,7 @@ export class RouteService {
     return route;
   }
 
-  /** Body `{"route": {path, image, ...}}`; defaults of SPEC §2.1 fill the rest. */
+  /** Body `{"route": {path, image, ...}}`; defaults of docs/api.md (Routes) fill the rest. */
   async create(projectId: string, appName: string, body: unknown): Promise<Route> {
     // FRESCO_APP_NOT_FOUND comes before any complaint about the body.
     await this.requireApp(projectId, appName);

@@ -23,7 +23,7 @@ export type RunAnswer =
   | { mode: 'sync'; callId: string; result: CallResult }
   | { mode: 'async'; call: Call };
 
-// Headers that carry credentials or identities a function must never see (SPEC §3).
+// Headers that carry credentials or identities a function must never see (docs/function-contract.md).
 const PRIVATE_HEADERS = new Set([
   'x-auth-token', 'x-subject-token', 'x-service-token', 'x-identity-status', 'x-roles', 'x-user-id',
   'x-project-id', 'x-service-roles', 'cookie',

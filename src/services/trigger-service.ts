@@ -23,20 +23,20 @@ const base = {
   enabled: booleanish,
 };
 
-const createSchema = z.strictObject({
+export const createSchema = z.strictObject({
   ...base,
   type: z.enum(['swift', 'notification', 'alarm', 'schedule'], { error: 'must be swift, notification, alarm or schedule' }),
   filter: base.filter.optional(), schedule: base.schedule.optional(), timezone: base.timezone.optional(),
   enabled: base.enabled.optional(),
 });
 
-const updateSchema = z.strictObject({
+export const updateSchema = z.strictObject({
   name: base.name.optional(), app: base.app.optional(), route: base.route.optional(), filter: base.filter.optional(),
   schedule: base.schedule.optional(), timezone: base.timezone.optional(), enabled: base.enabled.optional(),
   type: z.string().optional(),
 });
 
-/** Use cases on triggers (SPEC §2.3). */
+/** Use cases on triggers (docs/api.md, Triggers). */
 export class TriggerService {
   constructor(private readonly deps: {
     triggerStore: TriggerStore; routeStore: RouteStore; rules: TriggerRules;

@@ -4,7 +4,7 @@ import type { Authorizer } from '../../domain/identity';
 import type { CallService } from '../../services/call-service';
 import { guard, type FrescoState } from '../context';
 
-/** The Call of SPEC §2.2. */
+/** The Call of docs/api.md (Calls). */
 export function presentCall(c: Call) {
   return {
     id: c.id, project_id: c.projectId, app: c.app, route: c.route, status: c.status, trigger: c.trigger,

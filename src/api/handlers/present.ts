@@ -2,7 +2,7 @@ import type { App, Route } from '../../domain/models';
 
 // Domain objects as the Picasso v1 wire shows them (snake_case, ISO 8601 UTC times).
 
-/** The App of SPEC §2.1. */
+/** The App of docs/api.md (Apps). */
 export function presentApp(app: App) {
   return {
     id: app.id, name: app.name, description: app.description, config: app.config, project_id: app.projectId,
@@ -10,7 +10,7 @@ export function presentApp(app: App) {
   };
 }
 
-/** The Route of SPEC §2.1. */
+/** The Route of docs/api.md (Routes). */
 export function presentRoute(r: Route) {
   return {
     id: r.id, app_name: r.appName, project_id: r.projectId, path: r.path, image: r.image, type: r.type,

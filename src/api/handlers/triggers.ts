@@ -4,7 +4,7 @@ import type { Authorizer } from '../../domain/identity';
 import type { TriggerService } from '../../services/trigger-service';
 import { guard, type FrescoState } from '../context';
 
-/** The Trigger of SPEC §2.3; the alarm secret shows only inside callback_url. */
+/** The Trigger of docs/api.md (Triggers); the alarm secret shows only inside callback_url. */
 export function presentTrigger(t: Trigger, publicUrl: string) {
   return {
     id: t.id, project_id: t.projectId, name: t.name, type: t.type, app: t.app, route: t.route, filter: t.filter,

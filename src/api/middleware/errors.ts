@@ -37,7 +37,7 @@ function normalise(err: unknown): FrescoError {
 }
 
 /**
- * The SPEC §2 answer to `err`: its FrescoError (status, headers) and the JSON body, with `extra`
+ * The answer (docs/api.md, "Errors") to `err`: its FrescoError (status, headers) and the JSON body, with `extra`
  * top-level fields beside `error` (a failed call's `call_id`); logs 5xx.
  */
 export function errorAnswer(err: unknown, requestId: string, extra: Record<string, unknown> = {}) {

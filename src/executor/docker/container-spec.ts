@@ -1,4 +1,4 @@
-// Docker create options for a function container, hardened by default (SPEC §3): no
+// Docker create options for a function container, hardened by default (docs/function-contract.md): no
 // capabilities, no-new-privileges, read-only root with a small /tmp, pids and CPU limits,
 // memory = memory+swap, non-root, no network, labelled as this engine's. Never the Docker socket.
 import type Docker from 'dockerode';

@@ -1,5 +1,5 @@
 // The http hot format: an HTTP/1.1 request per call on stdin, an HTTP/1.1 response framed by
-// Content-Length on stdout. Unlike IronFunctions (reference §3.1) the request line carries the
+// Content-Length on stdout. Unlike IronFunctions (docs/function-contract.md) the request line carries the
 // caller's real method and path, and the function's status and headers reach the caller; the
 // IronFunctions per-call headers are still sent so images written for it keep working, but
 // config is not (it is env, and may hold secrets).

@@ -13,7 +13,7 @@ import { waitFor } from '../../helpers/wait';
 import { buildImages, docker } from '../executor/fixtures';
 import { BROKER_URL } from '../queue/broker';
 
-// SPEC §5 "nothing accepted is lost", on real processes: `fresco api` and two `fresco engine`s
+// "Nothing accepted is lost" (docs/api.md, docs/operations.md), on real processes: `fresco api` and two `fresco engine`s
 // (their own engine ids, a 5 s call lease) on real PostgreSQL, RabbitMQ (a vhost of this run, so
 // nobody else's engines take our calls) and Docker. kill -9 of an engine, a RabbitMQ restart and
 // a PostgreSQL restart: every accepted call ends in a final status, none reports success twice

@@ -6,7 +6,7 @@ import { call, containersOf, docker, engineOf, route, startExecutor } from './fi
 
 const img = (name: string, over: Partial<RunnableRoute> = {}) => route({ image: `fresco-test/${name}:1`, path: `/${name}`, ...over });
 
-// Cold runs (format default, pre-start off): the function contract of SPEC §3 and hardening.
+// Cold runs (format default, pre-start off): the function contract of docs/function-contract.md and hardening.
 describe('executor: cold runs', function () {
   this.timeout(60_000);
   let ex: DockerExecutor;

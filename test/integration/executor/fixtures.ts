@@ -1,5 +1,5 @@
 // Shared set-up of the executor tests: test images, an executor with its own engine id, and
-// routes/requests with the defaults of SPEC §2.1.
+// routes/requests with the defaults of docs/api.md (Routes).
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -26,7 +26,7 @@ export async function startExecutor(opts: Partial<DockerExecutorOptions> = {}): 
   return ex;
 }
 
-/** A route with SPEC defaults. */
+/** A route with the API's defaults. */
 export function route(over: Partial<RunnableRoute> = {}): RunnableRoute {
   return {
     projectId: 'p1', appName: 'myapp', path: '/hello', image: 'fresco-test/hello:1', format: 'default',

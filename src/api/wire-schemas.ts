@@ -1,0 +1,81 @@
+import { z } from 'zod';
+
+// What the API answers with, as zod schemas, for the OpenAPI document (GET /api). The presenters
+// in handlers/ produce these shapes; test/unit/api/openapi.test.ts checks that they agree.
+
+const time = z.iso.datetime().describe('ISO 8601, UTC');
+const nullableTime = time.nullable();
+const stringMap = z.record(z.string(), z.string());
+
+/** An app (Picasso v1). */
+export const appWire = z.object({
+  id: z.string(), name: z.string(), description: z.string(), config: stringMap.describe('environment of every route'),
+  project_id: z.string(), created_at: time, updated_at: time,
+});
+
+/** A route (Picasso v1). */
+export const routeWire = z.object({
+  id: z.string(), app_name: z.string(), project_id: z.string(),
+  path: z.string().describe('starts with "/"'), image: z.string(),
+  type: z.enum(['sync', 'async']), format: z.enum(['default', 'http', 'json']),
+  memory: z.int().describe('MiB'), timeout: z.int().describe('seconds'), idle_timeout: z.int().describe('seconds'),
+  max_concurrency: z.int(), headers: z.record(z.string(), z.array(z.string())).describe('added to /r answers'),
+  config: stringMap.describe('environment; wins over the app config'), is_public: z.boolean(),
+  created_at: time, updated_at: time,
+});
+
+const callStatus = z.enum(['queued', 'running', 'success', 'error', 'timeout', 'cancelled']);
+
+/** A call record. */
+export const callWire = z.object({
+  id: z.string(), project_id: z.string(), app: z.string(), route: z.string(), status: callStatus,
+  trigger: z.enum(['http', 'async', 'swift', 'notification', 'alarm', 'schedule']),
+  trigger_id: z.string().nullable(),
+  cold: z.boolean().nullable().describe('false for a hot container; null before it ran'),
+  kind: z.enum(['cold', 'prestarted', 'hot']).nullable(),
+  created_at: time, started_at: nullableTime, completed_at: nullableTime,
+  duration_ms: z.number().nullable(), exit_code: z.int().nullable(), error: z.string().nullable(),
+  result: z.string().nullable().describe('the output, capped'), truncated: z.boolean().describe('result was capped'),
+  log_truncated: z.boolean(), attempts: z.int(),
+});
+
+/** A trigger. */
+export const triggerWire = z.object({
+  id: z.string(), project_id: z.string(), name: z.string(),
+  type: z.enum(['swift', 'notification', 'alarm', 'schedule']), app: z.string(), route: z.string(),
+  filter: z.record(z.string(), z.unknown()), schedule: z.string().nullable(), timezone: z.string().nullable(),
+  callback_url: z.string().nullable().describe('alarm triggers: the URL to put in Aodh alarm_actions'),
+  enabled: z.boolean(), last_fired_at: nullableTime, created_at: time, updated_at: time,
+});
+
+/** Every error answer. */
+export const errorWire = z.object({
+  error: z.object({
+    message: z.string(), code: z.string().describe('FRESCO_*, listed in docs/errors.md'), request_id: z.string(),
+  }),
+  call_id: z.string().optional().describe('when a run failed: the call that recorded it'),
+});
+
+const message = z.string();
+
+/** Envelopes of the answers, by name. */
+export const answers = {
+  app: z.object({ app: appWire, message }),
+  apps: z.object({ apps: z.array(appWire), message }),
+  route: z.object({ route: routeWire, message }),
+  routes: z.object({ routes: z.array(routeWire), message }),
+  call: z.object({ call: callWire, message: message.optional() }),
+  calls: z.object({ calls: z.array(callWire), next: z.string().nullable().describe('marker of the next page') }),
+  trigger: z.object({ trigger: triggerWire, message: message.optional() }),
+  triggers: z.object({ triggers: z.array(triggerWire) }),
+  message: z.object({ message }),
+  result: z.object({ result: z.string().describe("the function's output"), call_id: z.string(), message }),
+  accepted: z.object({ call_id: z.string(), message }),
+  health: z.object({ status: z.enum(['ok', 'unavailable']), reason: z.string().optional() }),
+  versions: z.object({
+    versions: z.array(z.object({ id: z.string(), status: z.string(), updated: z.string(),
+      links: z.array(z.object({ rel: z.string(), href: z.string() })),
+      'media-types': z.array(z.object({ base: z.string(), type: z.string() })) })),
+    name: z.string(), version: z.string(),
+  }),
+};
