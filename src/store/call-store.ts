@@ -6,6 +6,7 @@ import type {
 import { completeMany, type Completion, markStartedMany, type StartMark } from './call-batches';
 import { Db } from './db';
 import { GroupCommit } from './group-commit';
+import type { RecordJournal } from './record-journal';
 import { WriteBehind } from './write-behind';
 
 /** A call still running after this long gets its own "started" write; a shorter one is recorded once, finished. */
@@ -64,6 +65,12 @@ function decodeMarker(marker: string): { createdAt: Date; id: string } {
   return { createdAt, id };
 }
 
+/** A finished sync call's row on its way to the database, and its place in the journal. */
+interface Finished {
+  row: Record<string, unknown>;
+  seq: number;
+}
+
 interface ClaimRequest {
   id: string;
   engineId: string;
@@ -78,16 +85,22 @@ interface ClaimRequest {
  */
 export class KnexCallStore implements CallStore {
   /** Finished sync calls, written after their answer went out, many per commit. */
-  private readonly finished: WriteBehind<Record<string, unknown>>;
+  private readonly finished: WriteBehind<Finished>;
   private readonly inserts: GroupCommit<Record<string, unknown>, Call | undefined>;
   private readonly claims: GroupCommit<ClaimRequest, ClaimedCall | undefined>;
   private readonly completions: GroupCommit<Completion, boolean>;
   private readonly startMarks = new Map<string, StartMark & { addedAt: number }>();
   private startTimer?: NodeJS.Timeout;
+  private readonly journal?: RecordJournal;
 
-  constructor(private readonly db: Db) {
-    this.finished = new WriteBehind((rows) => this.db('calls').insert(rows).onConflict('id').ignore().then(() => undefined),
-      { maxBatch: 200, delayMs: 2, maxPending: 100_000 });
+  /** With a `journal`, finished sync calls survive this process being killed before their write (see recover()). */
+  constructor(private readonly db: Db, options: { journal?: RecordJournal } = {}) {
+    const journal = this.journal = options.journal;
+    this.finished = new WriteBehind((rows) => this.insertFinished(rows.map((f) => f.row)), {
+      maxBatch: 200, delayMs: 2, maxPending: 100_000,
+      onWritten: (rows) => journal?.committed(rows[rows.length - 1].seq),
+      onDropped: () => journal?.keepEverything(),
+    });
     this.inserts = new GroupCommit((rows) => this.insertQueued(rows));
     this.claims = new GroupCommit((reqs) => this.claimMany(reqs));
     this.completions = new GroupCommit(async (items) => {
@@ -96,9 +109,19 @@ export class KnexCallStore implements CallStore {
     });
   }
 
-  /** Writes the records still pending (at shutdown). */
-  close(): Promise<void> {
-    return this.finished.settle();
+  /** Writes the records still pending (at shutdown); what the database did not take stays in the journal. */
+  async close(): Promise<void> {
+    await this.finished.settle();
+    this.journal?.close();
+  }
+
+  /** Writes the finished calls a killed run of this process left in its journal; call once, before serving. */
+  async recover(): Promise<number> {
+    if (!this.journal) return 0;
+    const { files, rows } = this.journal.leftovers();
+    for (let i = 0; i < rows.length; i += 200) await this.insertFinished(rows.slice(i, i + 200));
+    this.journal.forget(files);
+    return rows.length;
   }
 
   enqueue(call: NewCall): Promise<Call | undefined> {
@@ -108,12 +131,14 @@ export class KnexCallStore implements CallStore {
     });
   }
 
-  /** Resolves at once: the row is written within a few ms, and every read of this store waits for it. */
+  /** Resolves at once (after one append to the journal, if any): the row is written within a few ms, and every read
+   *  of this store waits for it. */
   async recordFinished(id: string, call: NewCall, outcome: CallOutcome): Promise<void> {
-    this.finished.add({
+    const row = {
       ...newCallColumns(id, call), created_at: outcome.startedAt ?? outcome.completedAt, attempts: 1,
       ...outcomeColumns(outcome),
-    });
+    };
+    this.finished.add({ row, seq: this.journal?.append(row) ?? 0 });
   }
 
   async recordRunning(id: string, call: NewCall, engineId: string, startedAt: Date, leaseMs: number): Promise<void> {
@@ -238,6 +263,10 @@ export class KnexCallStore implements CallStore {
   private claimColumns(engineId: string, leaseMs: number) {
     return { status: 'running', engine_id: engineId, lease_until: this.leaseUntil(leaseMs),
       attempts: this.db.raw('attempts + 1') };
+  }
+
+  private insertFinished(rows: Array<Record<string, unknown>>): Promise<void> {
+    return this.db('calls').insert(rows).onConflict('id').ignore().then(() => undefined);
   }
 
   /** One INSERT for many new calls; a call whose dedupe_key was taken (before or in this batch) gets undefined. */
