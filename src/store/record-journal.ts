@@ -39,6 +39,7 @@ export class RecordJournal {
   private seq = 0;
   private counter = 0;
   private keepAll = false;
+  private failing = false;
   private syncTimer?: NodeJS.Timeout;
   private readonly segmentBytes: number;
 
@@ -60,13 +61,19 @@ export class RecordJournal {
     for (const f of files) fs.rmSync(f, { force: true });
   }
 
-  /** Appends `row` (one write; survives this process being killed); returns its sequence number. */
+  /** Appends `row` (one write; survives this process being killed); returns its sequence number. Never throws: a
+   *  journal that cannot be written (disk full, read-only) is logged and the row goes to the database unjournalled. */
   append(row: Row): number {
-    const seg = this.segment();
-    const line = `${JSON.stringify(encode(row))}\n`;
-    fs.writeSync(seg.fd, line);
-    seg.bytes += Buffer.byteLength(line);
-    seg.lastSeq = ++this.seq;
+    try {
+      const seg = this.segment();
+      const line = `${JSON.stringify(encode(row))}\n`;
+      fs.writeSync(seg.fd, line);
+      seg.bytes += Buffer.byteLength(line);
+      seg.lastSeq = ++this.seq;
+    } catch (err) {
+      if (!this.failing) log.error({ err, dir: this.options.dir }, 'cannot write the call record journal; records are not protected');
+      this.failing = true;
+    }
     return this.seq;
   }
 
