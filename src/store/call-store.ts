@@ -285,7 +285,8 @@ export class KnexCallStore implements CallStore {
     const groups = new Map<string, ClaimRequest[]>();
     for (const r of reqs) {
       const key = `${r.engineId}\u0000${r.leaseMs}`;
-      groups.set(key, [...(groups.get(key) ?? []), r]);
+      if (!groups.has(key)) groups.set(key, []);
+      groups.get(key)!.push(r);
     }
     for (const group of groups.values()) {
       const { engineId, leaseMs } = group[0];
