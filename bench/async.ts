@@ -122,6 +122,7 @@ async function main(): Promise<void> {
   log.level = process.env.FRESCO_LOG_LEVEL ?? 'warn';
   execFileSync('bash', [path.join(packageRoot(), 'test', 'images', 'build.sh')], { stdio: 'inherit' });
   const calls = Math.max(10, Number(process.env.BENCH_ASYNC_CALLS ?? 2000));
+  const connections = Math.max(1, Number(process.env.BENCH_ASYNC_CONNECTIONS ?? 8));
   const stateDir = stateDirName();
   fs.mkdirSync(stateDir, { recursive: true });
   const db = await openBenchDb(stateDir);
@@ -136,13 +137,13 @@ async function main(): Promise<void> {
     return r.rows[0].n as number;
   });
   try {
-    console.log(`bench async: ${calls} calls per queue, ${os.cpus().length} CPUs; database: ${db.description}`);
+    console.log(`bench async: ${calls} calls per queue, wrk c=${connections}, ${os.cpus().length} CPUs; database: ${db.description}`);
     for (const s of [{ name: 'warm', rabbit: false }, { name: 'mq', rabbit: true }]) {
       const f = await startFresco(db, s);
       try {
         if (!s.rabbit) await createRoutes(f.url);
         const route = s.rabbit ? '/async-rabbit' : '/async-local';
-        rows.push(...await asyncThroughput(f, route, `async, ${s.rabbit ? 'RabbitMQ' : 'in-process queue'}`, calls, 8, commits));
+        rows.push(...await asyncThroughput(f, route, `async, ${s.rabbit ? 'RabbitMQ' : 'in-process queue'}`, calls, connections, commits));
       } finally {
         await f.stop();
       }
