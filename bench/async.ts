@@ -88,19 +88,77 @@ function summarise(name: string, calls: CallRecord[]): Figure {
 
 /** Figures for `calls` async calls on `route`: the burst's accept (wrk) and accept → start/final
  *  (records); then accept → start at a paced rate (c=1, 5 ms pauses), below what the engine can run. */
-export async function asyncThroughput(f: BenchFresco, route: string, label: string, calls: number, connections = 8): Promise<Figure[]> {
+export async function asyncThroughput(f: BenchFresco, route: string, label: string, calls: number, connections = 8,
+  commits?: () => Promise<number>): Promise<Figure[]> {
   // Warm-up: the route's hot containers start here, not in the measured burst.
   const warmSince = new Date();
   await fire(f, route, 100, connections);
   await waitFinal(f, route, warmSince);
   const since = new Date();
+  const cpu = process.cpuUsage();
+  const commitsBefore = await commits?.();
   const accept = await fire(f, route, calls, connections, `${label}: accept (202)`);
   await waitFinal(f, route, since);
+  const used = process.cpuUsage(cpu);
   const burst = summarise(`${label}: accept→start, accept→final`, await listCalls(f, route, since));
+  const perCall = (n: number) => (n / (burst.count ?? calls)).toFixed(2);
+  burst.note += `; Fresco CPU ${perCall((used.user + used.system) / 1000)} ms/call`;
+  if (commitsBefore !== undefined) burst.note += `, ${perCall((await commits!()) - commitsBefore)} commits/call`;
   const pacedSince = new Date();
   await fire(f, route, PACED_CALLS, 1, 'paced', 5);
   await waitFinal(f, route, pacedSince);
   const paced = summarise(`${label}, paced: accept→start`, await listCalls(f, route, pacedSince));
   paced.note = `wrk c=1, 5 ms pause after each answer; ${paced.note}`;
   return [accept, burst, paced];
+}
+
+/** `node dist/bench/async.js`: only the async scenarios (both queues), for work on the async path. */
+async function main(): Promise<void> {
+  const { execFileSync } = await import('node:child_process');
+  const { packageRoot } = await import('../src/executor/options');
+  const { log } = await import('../src/log');
+  const { createRoutes, openBenchDb, startFresco, stateDirName } = await import('./fresco');
+  const { print } = await import('./measure');
+  log.level = process.env.FRESCO_LOG_LEVEL ?? 'warn';
+  execFileSync('bash', [path.join(packageRoot(), 'test', 'images', 'build.sh')], { stdio: 'inherit' });
+  const calls = Math.max(10, Number(process.env.BENCH_ASYNC_CALLS ?? 2000));
+  const connections = Math.max(1, Number(process.env.BENCH_ASYNC_CONNECTIONS ?? 8));
+  const stateDir = stateDirName();
+  fs.mkdirSync(stateDir, { recursive: true });
+  const db = await openBenchDb(stateDir);
+  const rows: Figure[] = [];
+  const { openDb } = await import('../src/store/db');
+  const url = db.env.FRESCO_DATABASE_CONNECTION;
+  const stats = url ? openDb({ connection: url, maxPoolSize: 1 }) : undefined;
+  // pg_stat_database lags by up to a second (backends report when idle); the polls of waitFinal leave time.
+  const commits = stats && (async () => {
+    await stats.raw('SELECT pg_stat_clear_snapshot()');
+    const r = await stats.raw('SELECT xact_commit::int AS n FROM pg_stat_database WHERE datname = current_database()');
+    return r.rows[0].n as number;
+  });
+  try {
+    console.log(`bench async: ${calls} calls per queue, wrk c=${connections}, ${os.cpus().length} CPUs; database: ${db.description}`);
+    for (const s of [{ name: 'warm', rabbit: false }, { name: 'mq', rabbit: true }]) {
+      const f = await startFresco(db, s);
+      try {
+        if (!s.rabbit) await createRoutes(f.url);
+        const route = s.rabbit ? '/async-rabbit' : '/async-local';
+        rows.push(...await asyncThroughput(f, route, `async, ${s.rabbit ? 'RabbitMQ' : 'in-process queue'}`, calls, connections, commits));
+      } finally {
+        await f.stop();
+      }
+    }
+  } finally {
+    await stats?.destroy();
+    await db.drop();
+    fs.rmSync(stateDir, { recursive: true, force: true });
+  }
+  print(rows);
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
 }

@@ -31,6 +31,7 @@ import { TriggerService } from './services/trigger-service';
 import { KnexAppStore } from './store/app-store';
 import { KnexCallStore } from './store/call-store';
 import { Db, migrate, openDb } from './store/db';
+import { RecordJournal } from './store/record-journal';
 import { KnexRouteStore } from './store/route-store';
 import { KnexTriggerStore } from './store/trigger-store';
 
@@ -58,6 +59,8 @@ export interface Adapters {
   queue?: CallQueue;
   /** The AMQP connection (transport_url); start() makes one when the URL is set. */
   amqp?: AmqpConnection;
+  /** Where finished sync call records wait for their database write; start() keeps one under state_path. */
+  journal?: RecordJournal;
 }
 
 /** This process's engine id: configured, else stable per host and role (so a restart finds its orphans). */
@@ -84,7 +87,7 @@ export function executorOptions(config: Config, engineId: string): DockerExecuto
 export function buildServices(db: Db, config: Config, adapters: Adapters = {}, engineId = engineIdFor(config, 'all')) {
   const appStore = new KnexAppStore(db);
   const routeStore = new KnexRouteStore(db);
-  const callStore = new KnexCallStore(db);
+  const callStore = new KnexCallStore(db, { journal: adapters.journal });
   const resolver = new RouteResolver({ routeStore, appStore });
   const queue = adapters.queue ?? new LocalCallQueue();
   const leaseMs = config.engine.call_lease * 1000;
@@ -239,8 +242,12 @@ export async function start(config: Config, role: Role, adapters: Adapters = {})
       await executor.start();
       life.add('executor', executor, (e) => e.stop());
     }
-    const services = buildServices(db, config, { ...adapters, executor, queue }, engineId);
+    // Per engine id: a restarted process finds the records its killed predecessor had not written.
+    const journal = adapters.journal ?? new RecordJournal({ dir: path.resolve(config.DEFAULT.state_path, 'journal'), name: engineId });
+    const services = buildServices(db, config, { ...adapters, executor, queue, journal }, engineId);
     life.add('call records', services.callStore, (s) => s.close());
+    const recovered = await services.callStore.recover();
+    if (recovered) log.info({ records: recovered }, 'wrote the call records an earlier run left in its journal');
     let address: Running['address'];
     if (role === 'engine' || role === 'all') startEngine(config, services, life, amqp);
     if (role === 'api' || role === 'all') address = await startApi(config, services, db, life);

@@ -150,8 +150,9 @@ export interface CallStore {
   list(projectId: string, filter: CallFilter): Promise<{ calls: Call[]; next: string | null }>;
   /** Takes call `id` if it is queued (or running on an expired lease); undefined otherwise. */
   claim(id: string, engineId: string, leaseMs: number): Promise<ClaimedCall | undefined>;
-  /** Takes the oldest claimable call, skipping rows other engines hold; undefined if none. */
-  claimNext(engineId: string, leaseMs: number): Promise<ClaimedCall | undefined>;
+  /** Takes up to `limit` of the oldest queued calls in one statement, skipping rows other engines hold; oldest first. */
+  claimQueued(engineId: string, leaseMs: number, limit: number): Promise<ClaimedCall[]>;
+  /** Notes that a running call started (shown while it runs); may be written later, or not at all once it completed. */
   markStarted(id: string, kind: NonNullable<Call['kind']>, at: Date): Promise<void>;
   /** Extends the lease; false when the call is no longer this engine's to run (e.g. cancelled). */
   renewLease(id: string, engineId: string, leaseMs: number): Promise<boolean>;

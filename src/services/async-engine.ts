@@ -46,13 +46,15 @@ export class AsyncEngine {
     return true;
   }
 
-  /** Takes the oldest queued call, if any, and starts it in the background; false when there was none. */
-  async startNext(onDone: () => void): Promise<boolean> {
-    const claimed = await this.deps.calls.claimNext(this.options.engineId, this.options.leaseMs);
-    if (!claimed) return false;
-    void this.execute(claimed).catch((err) => log.error({ err, callId: claimed.call.id }, 'recording a call failed'))
-      .finally(onDone);
-    return true;
+  /** Takes as many of the oldest queued calls as there are free slots (one statement) and starts them in the
+   *  background, `onDone` after each; returns how many it took. */
+  async startQueued(onDone: () => void): Promise<number> {
+    if (this.free <= 0) return 0;
+    const claimed = await this.deps.calls.claimQueued(this.options.engineId, this.options.leaseMs, this.free);
+    for (const c of claimed) {
+      void this.execute(c).catch((err) => log.error({ err, callId: c.call.id }, 'recording a call failed')).finally(onDone);
+    }
+    return claimed.length;
   }
 
   /** Aborts call `id` if this engine runs it (a cancel seen in this process). */

@@ -16,6 +16,7 @@ export class LocalCallQueue implements CallQueue {
 export class PollingDispatcher {
   private timer?: NodeJS.Timeout;
   private pumping = false;
+  private again = false;
   private stopped = true;
   private readonly wake = () => void this.pump();
 
@@ -37,14 +38,26 @@ export class PollingDispatcher {
   }
 
   private async pump(): Promise<void> {
+    // A wake during a pump (a call accepted or finished meanwhile) makes it look once more.
+    this.again = true;
     if (this.pumping) return;
     this.pumping = true;
     try {
-      while (!this.stopped && this.engine.free > 0 && await this.engine.startNext(this.wake));
+      while (this.again && !this.stopped) {
+        this.again = false;
+        await this.claimWhileFree();
+      }
     } catch (err) {
       log.warn({ err }, 'dispatcher could not claim a call; retrying on the next tick');
     } finally {
       this.pumping = false;
+    }
+  }
+
+  private async claimWhileFree(): Promise<void> {
+    // A full batch may mean more are queued; a short one that the queue is empty.
+    for (let want = this.engine.free; !this.stopped && want > 0; want = this.engine.free) {
+      if (await this.engine.startQueued(this.wake) < want) return;
     }
   }
 }

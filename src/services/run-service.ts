@@ -83,7 +83,7 @@ export class RunService {
     return target.route.type === 'async' ? this.accept(target, input) : this.runSync(target, input);
   }
 
-  /** Records and queues an async call; resolves once it is durably recorded. */
+  /** Records and queues an async call; resolves once it is durably recorded (the queue's publish may still run). */
   async accept(target: ResolvedRoute, input: RunInput): Promise<RunAnswer & { mode: 'async' }> {
     const call = await this.deps.calls.enqueue({
       ...this.newCall(target, input.trigger === 'http' ? 'async' : input.trigger, input.triggerId),
@@ -94,12 +94,12 @@ export class RunService {
       },
     });
     if (!call) throw callDuplicate('event');
-    try {
-      await this.deps.queue.publish(call.id);
-    } catch (err) {
-      // The record is durable: the engines' sweeper publishes it again once the broker is back.
+    // The committed record is what makes the call accepted, so the answer does not wait for the
+    // broker's confirm: a publish that fails is re-sent on reconnect, and should this process die
+    // first the engines' sweeper publishes the still-queued call again.
+    this.deps.queue.publish(call.id).catch((err) => {
       log.warn({ err, callId: call.id }, 'queue publish failed; the call stays queued in the database');
-    }
+    });
     return { mode: 'async', call };
   }
 

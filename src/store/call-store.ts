@@ -3,8 +3,14 @@ import { requestInvalid } from '../errors';
 import type {
   Call, CallFilter, CallOutcome, CallStore, ClaimedCall, NewCall, StoredRequest,
 } from '../domain/models';
+import { completeMany, type Completion, markStartedMany, type StartMark } from './call-batches';
 import { Db } from './db';
+import { GroupCommit } from './group-commit';
+import type { RecordJournal } from './record-journal';
 import { WriteBehind } from './write-behind';
+
+/** A call still running after this long gets its own "started" write; a shorter one is recorded once, finished. */
+const START_MARK_DELAY_MS = 200;
 
 interface CallRow {
   id: string; project_id: string; app: string; route: string; trigger: Call['trigger']; trigger_id: string | null;
@@ -59,35 +65,80 @@ function decodeMarker(marker: string): { createdAt: Date; id: string } {
   return { createdAt, id };
 }
 
-/** The knex implementation of CallStore; leases use the database clock. */
+/** A finished sync call's row on its way to the database, and its place in the journal. */
+interface Finished {
+  row: Record<string, unknown>;
+  seq: number;
+}
+
+interface ClaimRequest {
+  id: string;
+  engineId: string;
+  leaseMs: number;
+}
+
+/**
+ * The knex implementation of CallStore; leases use the database clock. The writes of the async hot
+ * path (enqueue, claim, complete) are group-committed: concurrent callers share one statement and
+ * each resolves once that statement committed. A call's start is written only if it is still
+ * running START_MARK_DELAY_MS later, with the others that started meanwhile.
+ */
 export class KnexCallStore implements CallStore {
   /** Finished sync calls, written after their answer went out, many per commit. */
-  private readonly finished: WriteBehind<Record<string, unknown>>;
+  private readonly finished: WriteBehind<Finished>;
+  private readonly inserts: GroupCommit<Record<string, unknown>, Call | undefined>;
+  private readonly claims: GroupCommit<ClaimRequest, ClaimedCall | undefined>;
+  private readonly completions: GroupCommit<Completion, boolean>;
+  private readonly startMarks = new Map<string, StartMark & { addedAt: number }>();
+  private startTimer?: NodeJS.Timeout;
+  private readonly journal?: RecordJournal;
 
-  constructor(private readonly db: Db) {
-    this.finished = new WriteBehind((rows) => this.db('calls').insert(rows).onConflict('id').ignore().then(() => undefined),
-      { maxBatch: 200, delayMs: 2, maxPending: 100_000 });
+  /** With a `journal`, finished sync calls survive this process being killed before their write (see recover()). */
+  constructor(private readonly db: Db, options: { journal?: RecordJournal } = {}) {
+    const journal = this.journal = options.journal;
+    this.finished = new WriteBehind((rows) => this.insertFinished(rows.map((f) => f.row)), {
+      maxBatch: 200, delayMs: 2, maxPending: 100_000,
+      onWritten: (rows) => journal?.committed(rows[rows.length - 1].seq),
+      onDropped: () => journal?.keepEverything(),
+    });
+    this.inserts = new GroupCommit((rows) => this.insertQueued(rows));
+    this.claims = new GroupCommit((reqs) => this.claimMany(reqs));
+    this.completions = new GroupCommit(async (items) => {
+      const done = await completeMany(this.db, items);
+      return items.map((c) => done.has(c.id));
+    });
   }
 
-  /** Writes the records still pending (at shutdown). */
-  close(): Promise<void> {
-    return this.finished.settle();
+  /** Writes the records still pending (at shutdown); what the database did not take stays in the journal. */
+  async close(): Promise<void> {
+    await this.finished.settle();
+    this.journal?.close();
   }
 
-  async enqueue(call: NewCall): Promise<Call | undefined> {
-    const rows = await this.db('calls').insert({
+  /** Writes the finished calls a killed run of this process left in its journal; call once, before serving. */
+  async recover(): Promise<number> {
+    if (!this.journal) return 0;
+    const { files, rows } = this.journal.leftovers();
+    for (let i = 0; i < rows.length; i += 200) await this.insertFinished(rows.slice(i, i + 200));
+    this.journal.forget(files);
+    return rows.length;
+  }
+
+  enqueue(call: NewCall): Promise<Call | undefined> {
+    return this.inserts.submit({
       ...newCallColumns(randomUUID(), call), status: 'queued', created_at: new Date(),
       request: call.request ? JSON.stringify(call.request) : null, dedupe_key: call.dedupeKey ?? null,
-    }).onConflict('dedupe_key').ignore().returning(SUMMARY);
-    return rows[0] ? toCall(rows[0] as CallRow) : undefined;
+    });
   }
 
-  /** Resolves at once: the row is written within a few ms, and every read of this store waits for it. */
+  /** Resolves at once (after one append to the journal, if any): the row is written within a few ms, and every read
+   *  of this store waits for it. */
   async recordFinished(id: string, call: NewCall, outcome: CallOutcome): Promise<void> {
-    this.finished.add({
+    const row = {
       ...newCallColumns(id, call), created_at: outcome.startedAt ?? outcome.completedAt, attempts: 1,
       ...outcomeColumns(outcome),
-    });
+    };
+    this.finished.add({ row, seq: this.journal?.append(row) ?? 0 });
   }
 
   async recordRunning(id: string, call: NewCall, engineId: string, startedAt: Date, leaseMs: number): Promise<void> {
@@ -130,21 +181,23 @@ export class KnexCallStore implements CallStore {
   }
 
   async claim(id: string, engineId: string, leaseMs: number): Promise<ClaimedCall | undefined> {
-    const rows = await this.db('calls').where({ id, status: 'queued' })
-      .update(this.claimColumns(engineId, leaseMs)).returning([...SUMMARY, 'request']);
-    return this.claimed(rows[0]);
+    if (!isUuid(id)) return undefined;
+    return this.claims.submit({ id: id.toLowerCase(), engineId, leaseMs });
   }
 
-  async claimNext(engineId: string, leaseMs: number): Promise<ClaimedCall | undefined> {
-    const next = this.db('calls').select('id').where({ status: 'queued' }).orderBy('created_at').limit(1)
+  async claimQueued(engineId: string, leaseMs: number, limit: number): Promise<ClaimedCall[]> {
+    const next = this.db('calls').select('id').where({ status: 'queued' }).orderBy('created_at').limit(limit)
       .forUpdate().skipLocked();
-    const rows = await this.db('calls').whereIn('id', next)
+    const rows: CallRow[] = await this.db('calls').whereIn('id', next)
       .update(this.claimColumns(engineId, leaseMs)).returning([...SUMMARY, 'request']);
-    return this.claimed(rows[0]);
+    return rows.sort((a, b) => new Date(a.created_at).getTime() - new Date(b.created_at).getTime())
+      .map((r) => this.claimed(r)!);
   }
 
+  /** Resolves at once; written START_MARK_DELAY_MS later, unless the call was recorded finished first. */
   async markStarted(id: string, kind: NonNullable<Call['kind']>, at: Date): Promise<void> {
-    await this.db('calls').where({ id, status: 'running' }).update({ kind, started_at: at });
+    this.startMarks.set(id, { id, kind, at, addedAt: Date.now() });
+    this.startTimer ??= setTimeout(() => void this.writeStartMarks(), START_MARK_DELAY_MS).unref();
   }
 
   async renewLease(id: string, engineId: string, leaseMs: number): Promise<boolean> {
@@ -154,15 +207,15 @@ export class KnexCallStore implements CallStore {
   }
 
   async release(id: string, engineId: string): Promise<boolean> {
+    this.startMarks.delete(id);
     const n = await this.db('calls').where({ id, status: 'running', engine_id: engineId })
       .update({ status: 'queued', engine_id: null, lease_until: null, started_at: null, kind: null }).returning('id');
     return n.length > 0;
   }
 
-  async complete(id: string, engineId: string, outcome: CallOutcome): Promise<boolean> {
-    const n = await this.db('calls').where({ id, status: 'running', engine_id: engineId })
-      .update(outcomeColumns(outcome)).returning('id');
-    return n.length > 0;
+  complete(id: string, engineId: string, outcome: CallOutcome): Promise<boolean> {
+    this.startMarks.delete(id);
+    return this.completions.submit({ id, engineId, outcome });
   }
 
   async cancel(projectId: string, id: string): Promise<Call | undefined> {
@@ -210,6 +263,52 @@ export class KnexCallStore implements CallStore {
   private claimColumns(engineId: string, leaseMs: number) {
     return { status: 'running', engine_id: engineId, lease_until: this.leaseUntil(leaseMs),
       attempts: this.db.raw('attempts + 1') };
+  }
+
+  private insertFinished(rows: Array<Record<string, unknown>>): Promise<void> {
+    return this.db('calls').insert(rows).onConflict('id').ignore().then(() => undefined);
+  }
+
+  /** One INSERT for many new calls; a call whose dedupe_key was taken (before or in this batch) gets undefined. */
+  private async insertQueued(rows: Array<Record<string, unknown>>): Promise<Array<Call | undefined>> {
+    const inserted: CallRow[] = await this.db('calls').insert(rows).onConflict('dedupe_key').ignore().returning(SUMMARY);
+    const byId = new Map(inserted.map((r) => [r.id, r]));
+    return rows.map((r) => {
+      const row = byId.get(r.id as string);
+      return row && toCall(row);
+    });
+  }
+
+  /** One UPDATE per engine for many claims; an id asked for twice in the batch is given to the first asker only. */
+  private async claimMany(reqs: ClaimRequest[]): Promise<Array<ClaimedCall | undefined>> {
+    const got = new Map<string, CallRow>();
+    const groups = new Map<string, ClaimRequest[]>();
+    for (const r of reqs) {
+      const key = `${r.engineId}\u0000${r.leaseMs}`;
+      if (!groups.has(key)) groups.set(key, []);
+      groups.get(key)!.push(r);
+    }
+    for (const group of groups.values()) {
+      const { engineId, leaseMs } = group[0];
+      const rows: CallRow[] = await this.db('calls').whereIn('id', [...new Set(group.map((r) => r.id))])
+        .where({ status: 'queued' }).update(this.claimColumns(engineId, leaseMs)).returning([...SUMMARY, 'request']);
+      for (const row of rows) got.set(row.id, row);
+    }
+    return reqs.map((r) => {
+      const row = got.get(r.id);
+      got.delete(r.id);
+      return this.claimed(row);
+    });
+  }
+
+  private async writeStartMarks(): Promise<void> {
+    this.startTimer = undefined;
+    const due = Date.now() - START_MARK_DELAY_MS;
+    const marks = [...this.startMarks.values()].filter((m) => m.addedAt <= due).slice(0, 500);
+    for (const m of marks) this.startMarks.delete(m.id);
+    if (this.startMarks.size) this.startTimer = setTimeout(() => void this.writeStartMarks(), START_MARK_DELAY_MS / 4).unref();
+    // Only shown while the call runs (its final record carries the start time), so a failed write is not retried.
+    if (marks.length) await markStartedMany(this.db, marks).catch(() => undefined);
   }
 
   private claimed(row: CallRow | undefined): ClaimedCall | undefined {

@@ -1,13 +1,17 @@
 import { log } from '../log';
 import { backoffDelay } from '../timing';
 
-export interface WriteBehindOptions {
+export interface WriteBehindOptions<T = unknown> {
   /** Rows written in one statement at most. */
   maxBatch: number;
   /** How long a row may wait for others to join its batch. */
   delayMs: number;
   /** Rows kept while the database is unreachable; beyond it the oldest are dropped (logged). */
   maxPending: number;
+  /** Told after each batch committed, with its rows (in the order they were added). */
+  onWritten?: (rows: T[]) => void;
+  /** Told when rows are given up (maxPending). */
+  onDropped?: (rows: T[]) => void;
 }
 
 /**
@@ -21,13 +25,14 @@ export class WriteBehind<T> {
   private writing?: Promise<void>;
   private failures = 0;
 
-  constructor(private readonly write: (rows: T[]) => Promise<void>, private readonly options: WriteBehindOptions) {}
+  constructor(private readonly write: (rows: T[]) => Promise<void>, private readonly options: WriteBehindOptions<T>) {}
 
   add(row: T): void {
     this.pending.push(row);
     if (this.pending.length > this.options.maxPending) {
       const dropped = this.pending.splice(0, this.pending.length - this.options.maxPending);
       log.error({ dropped: dropped.length }, 'database unreachable for too long: oldest unwritten call records dropped');
+      this.options.onDropped?.(dropped);
     }
     if (this.pending.length >= this.options.maxBatch) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.options.delayMs);
@@ -58,6 +63,7 @@ export class WriteBehind<T> {
         await this.write(batch);
         this.pending.splice(0, batch.length);
         this.failures = 0;
+        this.options.onWritten?.(batch);
       } catch (err) {
         this.failures++;
         const retryMs = backoffDelay(this.failures - 1, { initialMs: 1000, maxMs: 30_000, jitter: 0 });

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { createTestDb, TestDb } from '../../helpers/db';
+import type { CallOutcome, NewCall } from '../../../src/domain/models';
+import { KnexCallStore } from '../../../src/store/call-store';
+
+// The call store's group-committed writes on PostgreSQL: calls submitted together share a
+// statement, yet each caller gets exactly its own answer.
+
+const NEW: NewCall = { projectId: 'p', app: 'a', route: '/r', trigger: 'async',
+  request: { method: 'POST', url: '', requestPath: '/r', headers: {}, body: '' } };
+const outcome = (text: string): CallOutcome => ({ status: 'success', kind: 'hot', startedAt: new Date(Date.now() - 5),
+  completedAt: new Date(), exitCode: 0, result: Buffer.from(text), resultTruncated: false, log: Buffer.from([0, 1]), logTruncated: false });
+
+describe('call store: group-committed enqueue, claim and complete (PostgreSQL)', () => {
+  let t: TestDb;
+  let store: KnexCallStore;
+  before(async () => {
+    t = await createTestDb();
+    store = new KnexCallStore(t.db);
+  });
+  after(async () => {
+    await store.close();
+    await t.drop();
+  });
+
+  it('enqueues concurrent calls in shared statements; a dedupe key used twice in one batch is accepted once', async () => {
+    const got = await Promise.all([
+      ...Array.from({ length: 30 }, () => store.enqueue(NEW)),
+      store.enqueue({ ...NEW, dedupeKey: 'k1' }), store.enqueue({ ...NEW, dedupeKey: 'k1' }),
+    ]);
+    assert.equal(got.slice(0, 30).filter(Boolean).length, 30);
+    assert.equal(new Set(got.slice(0, 30).map((c) => c!.id)).size, 30);
+    assert.equal(got.slice(30).filter(Boolean).length, 1, 'one of the two with the same dedupe key');
+  });
+
+  it('gives a call claimed twice in one batch to one claimer; junk ids claim nothing', async () => {
+    const a = (await store.enqueue(NEW))!;
+    const b = (await store.enqueue(NEW))!;
+    const [c1, c2, c3, junk] = await Promise.all([store.claim(a.id, 'e1', 60_000), store.claim(a.id, 'e2', 60_000),
+      store.claim(b.id, 'e1', 60_000), store.claim('not-a-uuid', 'e1', 60_000)]);
+    assert.equal([c1, c2].filter(Boolean).length, 1);
+    assert.equal(c3?.call.id, b.id);
+    assert.equal(junk, undefined);
+    const row = await t.db('calls').where({ id: a.id }).first('status', 'engine_id', 'attempts');
+    assert.deepEqual([row.status, row.attempts], ['running', 1]);
+  });
+
+  it('claims a batch of the oldest queued calls, and records each outcome only where the call is still ours', async () => {
+    await t.db('calls').where({ status: 'queued' }).update({ status: 'cancelled' });
+    const ids = [];
+    for (let i = 0; i < 5; i++) ids.push((await store.enqueue(NEW))!.id);
+    for (const [i, id] of ids.entries()) await t.db('calls').where({ id }).update({ created_at: new Date(Date.now() - 10_000 + i) });
+    const claimed = await store.claimQueued('e1', 60_000, 3);
+    assert.deepEqual(claimed.map((c) => c.call.id), ids.slice(0, 3), 'the three oldest, oldest first');
+    await t.db('calls').where({ id: ids[1] }).update({ status: 'cancelled' });
+    const recorded = await Promise.all([
+      store.complete(ids[0], 'e1', outcome('zero')), store.complete(ids[1], 'e1', outcome('one')),
+      store.complete(ids[2], 'other-engine', outcome('two')),
+    ]);
+    assert.deepEqual(recorded, [true, false, false]);
+    const row = await t.db('calls').where({ id: ids[0] }).first();
+    assert.deepEqual([row.status, row.kind, Buffer.from(row.result).toString(), [...row.log]], ['success', 'hot', 'zero', [0, 1]]);
+    assert.ok(row.duration_ms >= 0 && row.lease_until === null);
+  });
+});

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { RecordJournal } from '../../../src/store/record-journal';
+
+// The local journal of finished sync call records: what a killed process appended is found by the
+// next one of the same name; what the database took is forgotten.
+
+describe('RecordJournal', () => {
+  let dir: string;
+  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fresco-journal-')); });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('gives the rows of a run that never closed (killed) to the next run, buffers and all; a torn last line is skipped', () => {
+    const killed = new RecordJournal({ dir, name: 'e1' });
+    killed.append({ id: 'a', result: Buffer.from([0, 1, 2]), completed_at: new Date('2026-01-02T03:04:05Z'), error: null });
+    killed.append({ id: 'b', result: Buffer.from('ok') });
+    const [file] = fs.readdirSync(dir);
+    fs.appendFileSync(path.join(dir, file), '{"id":"c","res');
+    fs.writeFileSync(path.join(dir, 'e2.1.journal'), '{"id":"other"}\n');
+
+    const next = new RecordJournal({ dir, name: 'e1' });
+    const { files, rows } = next.leftovers();
+    assert.deepEqual(rows.map((r) => r.id), ['a', 'b']);
+    assert.deepEqual(rows[0].result, Buffer.from([0, 1, 2]));
+    assert.equal(rows[0].completed_at, '2026-01-02T03:04:05.000Z');
+    assert.equal(rows[0].error, null);
+    next.forget(files);
+    assert.deepEqual(fs.readdirSync(dir), ['e2.1.journal'], "another name's journal is left alone");
+  });
+
+  it('forgets committed rows, across sealed segments, and keeps the rest', () => {
+    const j = new RecordJournal({ dir, name: 'e1', segmentBytes: 64 });
+    const seqs = Array.from({ length: 6 }, (_, i) => j.append({ id: `r${i}`, pad: 'x'.repeat(40) }));
+    assert.ok(fs.readdirSync(dir).length > 1, 'small segments were sealed');
+    j.committed(seqs[3]);
+    const left = new RecordJournal({ dir, name: 'e1' }).leftovers().rows.map((r) => r.id);
+    assert.ok(!left.includes('r0') && left.includes('r4') && left.includes('r5'), JSON.stringify(left));
+    j.committed(seqs[5]);
+    assert.deepEqual(new RecordJournal({ dir, name: 'e1' }).leftovers().rows, []);
+    j.close();
+    assert.deepEqual(fs.readdirSync(dir), [], 'an empty journal leaves no file at close');
+  });
+
+  it('keeps everything once rows were given up in memory', () => {
+    const j = new RecordJournal({ dir, name: 'e1' });
+    const s = j.append({ id: 'kept' });
+    j.keepEverything();
+    j.committed(s);
+    j.close();
+    assert.deepEqual(new RecordJournal({ dir, name: 'e1' }).leftovers().rows.map((r) => r.id), ['kept']);
+  });
+});
