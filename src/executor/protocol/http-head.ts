@@ -107,7 +107,7 @@ function framingOf(status: number, http10: boolean, method: string, h: Record<st
 export function parseResponseHead(text: string, method: string): ResponseHead | Error {
   const all = lines(text);
   const m = STATUS_LINE.exec(all[0] ?? '');
-  if (!m) return new Error(`the function did not answer an HTTP status line (got ${JSON.stringify((all[0] ?? '').slice(0, 40))})`);
+  if (!m) return new Error(`the function did not answer HTTP/1.x (got ${JSON.stringify((all[0] ?? '').slice(0, 40))})`);
   const status = Number(m[3]);
   if (status < 100) return new Error(`the function answered status ${m[3]}, not a valid HTTP status`);
   const headers = parseHeaderLines(all.slice(1));
