@@ -34,6 +34,18 @@ function normalise(err: unknown): FrescoError {
   return new FrescoError('FRESCO_INTERNAL_ERROR', 500, 'Internal error; the request id identifies it in the logs', false);
 }
 
+/** The SPEC §2 answer to `err`: its FrescoError (status, headers) and the JSON body; logs 5xx. */
+export function errorAnswer(err: unknown, requestId: string) {
+  const fe = normalise(err);
+  if (fe.status >= 500) log.error({ err, requestId }, 'request failed');
+  const callId = (err as { callId?: string }).callId;
+  const body = {
+    error: { message: fe.expose ? fe.message : 'Internal error', code: fe.code, request_id: requestId },
+    ...(callId ? { call_id: callId } : {}),
+  };
+  return { fe, body };
+}
+
 /** Renders thrown errors (FrescoError, Koa/http-errors) as the SPEC §2 error body; logs 5xx. */
 export function errorHandler(): Middleware {
   return async (ctx, next) => {
@@ -43,15 +55,10 @@ export function errorHandler(): Middleware {
         throw new FrescoError('FRESCO_NOT_FOUND', 404, `No resource at ${ctx.method} ${ctx.path}`);
       }
     } catch (err) {
-      const fe = normalise(err);
-      if (fe.status >= 500) log.error({ err, requestId: ctx.state.requestId }, 'request failed');
+      const { fe, body } = errorAnswer(err, ctx.state.requestId);
       ctx.status = fe.status;
       ctx.set(fe.headers);
-      const callId = (err as { callId?: string }).callId;
-      ctx.body = {
-        error: { message: fe.expose ? fe.message : 'Internal error', code: fe.code, request_id: ctx.state.requestId },
-        ...(callId ? { call_id: callId } : {}),
-      };
+      ctx.body = body;
     }
   };
 }
