@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../src/executor/options';
 import { log } from '../src/log';
+import { apiOverhead } from './api-overhead';
 import { asyncThroughput } from './async';
 import {
   BenchDb, BenchFresco, createRoutes, FrescoSetup, HELLO, openBenchDb, publicUrl, startFresco,
@@ -21,8 +22,8 @@ import { Figure, print, removeScript, requireWrk, timedLoop, wrk } from './measu
 const SECONDS = Math.min(10, Math.max(1, Number(process.env.BENCH_SECONDS ?? 5)));
 const ASYNC_CALLS = Math.max(10, Number(process.env.BENCH_ASYNC_CALLS ?? 2000));
 const ROUNDS = Math.min(10, Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3)));
-// BENCH_SCENARIOS=hot,async (any of bare, cold, pre, hot, async, rabbit) runs only those.
-const WANTED = new Set((process.env.BENCH_SCENARIOS ?? 'bare,cold,pre,hot,async,rabbit').split(',').map((x) => x.trim()));
+// BENCH_SCENARIOS=hot,async (any of overhead, bare, cold, pre, hot, async, rabbit) runs only those.
+const WANTED = new Set((process.env.BENCH_SCENARIOS ?? 'overhead,bare,cold,pre,hot,async,rabbit').split(',').map((x) => x.trim()));
 const want = (name: string) => WANTED.has(name);
 
 type Key = HotKey | 'bare' | 'cold1' | 'cold4' | 'pre' | 'preWrk'
@@ -116,12 +117,14 @@ async function main(): Promise<void> {
   const db = await openBenchDb(stateDir);
   const r: Results = {};
   let ifn: IronFunctions | undefined;
+  let overhead: Figure[] = [];
   try {
     console.log(`bench: ${SECONDS} s per scenario, hot path ${ROUNDS} interleaved rounds, ${ASYNC_CALLS} async calls, `
       + `${os.cpus().length} CPUs, node ${process.version}`);
     console.log(`database: ${db.description}; auth noauth; wrk on 127.0.0.1`);
     if (want('hot')) ifn = await ironFunctionsFromEnv();
     console.log(ifn ? `side by side: ${ifn.description}, image ${ifn.image}\n` : 'no IRONFUNCTIONS_URL or IRONFUNCTIONS_BIN: IronFunctions not measured\n');
+    if (want('overhead')) overhead = await apiOverhead(db, SECONDS, ROUNDS);
     if (want('bare')) r.bare = await timedLoop('bare docker run --rm -i (sequential)', SECONDS, dockerRunOnce);
     if (want('cold')) await withFresco(db, { name: 'cold', prestartPerRoute: 0 }, (f) => coldScenarios(f, r));
     if (want('pre') || want('hot') || want('async')) await withFresco(db, { name: 'warm' }, (f) => warmScenarios(f, r, ifn));
@@ -134,7 +137,7 @@ async function main(): Promise<void> {
     fs.rmSync(stateDir, { recursive: true, force: true });
   }
   console.log('');
-  print(table(r));
+  print([...overhead, ...table(r)]);
   console.log(`\ntotal bench time ${((Date.now() - began) / 1000).toFixed(0)} s`);
 }
 

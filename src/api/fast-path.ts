@@ -32,14 +32,30 @@ const ODD_URL = /[\s#\u00a0\ufeff]/;
 const EMPTY_STATUS = new Set([204, 205, 304]);
 const noop = async () => undefined;
 
-/** Which run layer, if any, Koa's router would hand `path` to; undefined: leave it to Koa. */
-function runLayer(router: Router<FrescoState>, method: string, url: string): { layer: Layer; path: string } | undefined {
+/** Which run layer, if any, Koa's router hands `path` to (memoised: the router's answer never changes). */
+function layerFinder(router: Router<FrescoState>) {
+  const seen = new Map<string, Layer | null>();
+  return (method: string, path: string): Layer | undefined => {
+    const key = `${method} ${path}`;
+    let layer = seen.get(key);
+    if (layer === undefined) {
+      const first = router.match(path, method).pathAndMethod.find((l) => l.methods.length > 0);
+      layer = first && (first.path === PUBLIC_RUN || first.path === PRIVATE_RUN) ? first : null;
+      if (seen.size >= 10_000) seen.clear();
+      seen.set(key, layer);
+    }
+    return layer ?? undefined;
+  };
+}
+
+/** The run layer and path for `url`; undefined: leave the request to Koa. */
+function runLayer(find: ReturnType<typeof layerFinder>, method: string, url: string): { layer: Layer; path: string } | undefined {
   // Koa's /v1 body parser skips only the exact-case '/v1/r/' prefix; other spellings go to Koa.
   if (!(url.startsWith('/r/') || url.startsWith('/v1/r/')) || ODD_URL.test(url)) return undefined;
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
-  const layer = router.match(path, method).pathAndMethod.find((l) => l.methods.length > 0);
-  return layer && (layer.path === PUBLIC_RUN || layer.path === PRIVATE_RUN) ? { layer, path } : undefined;
+  const layer = find(method, path);
+  return layer && { layer, path };
 }
 
 /** Koa's ctx.href (proxy off). */
@@ -146,8 +162,9 @@ export function withFastPath(app: Koa<FrescoState>, router: Router<FrescoState>,
     deps.metrics.record(req.method!, String(layer.path), status, Number(process.hrtime.bigint() - began) / 1e9);
   };
 
+  const find = layerFinder(router);
   return (req, res) => {
-    const hit = runLayer(router, req.method ?? 'GET', req.url ?? '');
+    const hit = runLayer(find, req.method ?? 'GET', req.url ?? '');
     if (!hit) return slow(req, res);
     void serve(req, res, hit.layer, hit.path);
   };
