@@ -154,8 +154,10 @@ export async function api<T = Record<string, unknown>>(base: string, method: str
   return JSON.parse(text) as T;
 }
 
-/** Creates the bench app and its public routes through the API; returns their paths. */
+/** Creates the bench app and its public routes through the API, once per database (a second call does nothing). */
 export async function createRoutes(base: string): Promise<void> {
+  const exists = await fetch(`${base}/v1/${PROJECT}/apps/${APP}`);
+  if (exists.ok) return;
   await api(base, 'POST', `/v1/${PROJECT}/apps`, { app: { name: APP } });
   const common = { is_public: true, max_concurrency: 4 };
   const routes = [

@@ -3,25 +3,30 @@
 // http (c=1, c=4), async throughput on the in-process queue and on RabbitMQ, and Fresco's own
 // added latency on a hot call. wrk drives the API on 127.0.0.1, every run bounded in time.
 import { execFileSync, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../src/executor/options';
 import { log } from '../src/log';
+import { apiOverhead } from './api-overhead';
 import { asyncThroughput } from './async';
 import {
-  APP, BenchDb, BenchFresco, createRoutes, FrescoSetup, HELLO, openBenchDb, PROJECT, publicUrl, runUrl, startFresco,
+  BenchDb, BenchFresco, createRoutes, FrescoSetup, HELLO, openBenchDb, publicUrl, startFresco,
   stateDirName,
 } from './fresco';
+import { hotInterleaved, type HotKey } from './hot';
+import { ironFunctionsFromEnv, type IronFunctions } from './ironfunctions';
 import { Figure, print, removeScript, requireWrk, timedLoop, wrk } from './measure';
-import { executorHandler, startTarget } from './server';
 
 const SECONDS = Math.min(10, Math.max(1, Number(process.env.BENCH_SECONDS ?? 5)));
 const ASYNC_CALLS = Math.max(10, Number(process.env.BENCH_ASYNC_CALLS ?? 2000));
+const ROUNDS = Math.min(10, Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3)));
+// BENCH_SCENARIOS=hot,async (any of overhead, bare, cold, pre, hot, async, rabbit) runs only those.
+const WANTED = new Set((process.env.BENCH_SCENARIOS ?? 'overhead,bare,cold,pre,hot,async,rabbit').split(',').map((x) => x.trim()));
+const want = (name: string) => WANTED.has(name);
 
-type Key = 'bare' | 'cold1' | 'cold4' | 'pre' | 'preWrk' | 'hot1' | 'hot4' | 'hotV1' | 'direct' | 'minimal'
+type Key = HotKey | 'bare' | 'cold1' | 'cold4' | 'pre' | 'preWrk'
   | 'localAccept' | 'local' | 'localPaced' | 'rabbitAccept' | 'rabbit' | 'rabbitPaced';
 type Results = Partial<Record<Key, Figure>>;
 
@@ -88,31 +93,14 @@ async function prestartedScenarios(f: BenchFresco, r: Results): Promise<void> {
   r.preWrk = await wrk('Fresco pre-started route, back-to-back (/r)', url, { connections: 1, seconds: SECONDS });
 }
 
-async function hotScenarios(f: BenchFresco, r: Results): Promise<void> {
-  const url = publicUrl(f, '/hot');
-  await post(url);
-  await wrk('warm-up', url, { connections: 4, seconds: 1 });
-  r.hot1 = await wrk('Fresco hot http (/r)', url, { connections: 1, seconds: SECONDS });
-  r.hot4 = await wrk('Fresco hot http (/r)', url, { connections: 4, seconds: SECONDS });
-  r.hotV1 = await wrk('Fresco hot http (POST /v1/r, JSON answer)', runUrl(f, '/hot'), { connections: 1, seconds: SECONDS });
-  const { runnable } = await f.running.services.resolver.private(PROJECT, APP, '/hot');
-  r.direct = await timedLoop('hot http, executor.run direct (no HTTP)', SECONDS, () => f.executor.run({
-    id: randomUUID(), route: runnable, method: 'POST', url, requestPath: `/r/${APP}/hot`,
-    headers: { 'content-type': 'text/plain' }, body: Buffer.from('Bob'),
-  }));
-  r.direct.note = `node loop, same hot pool as the API; ${r.direct.note}`;
-  const server = await startTarget(executorHandler(f.executor, { hot: runnable }));
-  try {
-    r.minimal = await wrk('hot http, executor behind a minimal node server', `${server.url}/hot`, { connections: 1, seconds: SECONDS });
-  } finally {
-    await server.close();
+async function warmScenarios(f: BenchFresco, r: Results, ifn?: IronFunctions): Promise<void> {
+  await createRoutes(f.url);
+  if (want('pre')) await prestartedScenarios(f, r);
+  if (want('hot')) {
+    await post(publicUrl(f, '/hot'));
+    Object.assign(r, await hotInterleaved(f, SECONDS, ROUNDS, ifn));
   }
-}
-
-async function warmScenarios(f: BenchFresco, r: Results): Promise<void> {
-  await prestartedScenarios(f, r);
-  await hotScenarios(f, r);
-  [r.localAccept, r.local, r.localPaced] = await asyncThroughput(f, '/async-local', 'async, in-process queue', ASYNC_CALLS);
+  if (want('async')) [r.localAccept, r.local, r.localPaced] = await asyncThroughput(f, '/async-local', 'async, in-process queue', ASYNC_CALLS);
 }
 
 async function rabbitScenarios(f: BenchFresco, r: Results): Promise<void> {
@@ -128,26 +116,33 @@ async function main(): Promise<void> {
   fs.mkdirSync(stateDir, { recursive: true });
   const db = await openBenchDb(stateDir);
   const r: Results = {};
+  let ifn: IronFunctions | undefined;
+  let overhead: Figure[] = [];
   try {
-    console.log(`bench: ${SECONDS} s per scenario, ${ASYNC_CALLS} async calls, ${os.cpus().length} CPUs, node ${process.version}`);
-    console.log(`database: ${db.description}; auth noauth; wrk on 127.0.0.1\n`);
-    r.bare = await timedLoop('bare docker run --rm -i (sequential)', SECONDS, dockerRunOnce);
-    await withFresco(db, { name: 'cold', prestartPerRoute: 0 }, (f) => coldScenarios(f, r));
-    await withFresco(db, { name: 'warm' }, (f) => warmScenarios(f, r));
-    await withFresco(db, { name: 'mq', rabbit: true }, (f) => rabbitScenarios(f, r), true);
+    console.log(`bench: ${SECONDS} s per scenario, hot path ${ROUNDS} interleaved rounds, ${ASYNC_CALLS} async calls, `
+      + `${os.cpus().length} CPUs, node ${process.version}`);
+    console.log(`database: ${db.description}; auth noauth; wrk on 127.0.0.1`);
+    if (want('hot')) ifn = await ironFunctionsFromEnv();
+    console.log(ifn ? `side by side: ${ifn.description}, image ${ifn.image}\n` : 'no IRONFUNCTIONS_URL or IRONFUNCTIONS_BIN: IronFunctions not measured\n');
+    if (want('overhead')) overhead = await apiOverhead(db, SECONDS, ROUNDS);
+    if (want('bare')) r.bare = await timedLoop('bare docker run --rm -i (sequential)', SECONDS, dockerRunOnce);
+    if (want('cold')) await withFresco(db, { name: 'cold', prestartPerRoute: 0 }, (f) => coldScenarios(f, r));
+    if (want('pre') || want('hot') || want('async')) await withFresco(db, { name: 'warm' }, (f) => warmScenarios(f, r, ifn));
+    if (want('rabbit')) await withFresco(db, { name: 'mq', rabbit: true }, (f) => rabbitScenarios(f, r), true);
   } finally {
+    await ifn?.stop();
     agent.destroy();
     removeScript();
     await db.drop();
     fs.rmSync(stateDir, { recursive: true, force: true });
   }
   console.log('');
-  print(table(r));
+  print([...overhead, ...table(r)]);
   console.log(`\ntotal bench time ${((Date.now() - began) / 1000).toFixed(0)} s`);
 }
 
-const ORDER: Key[] = ['bare', 'cold1', 'cold4', 'pre', 'preWrk', 'hot1', 'hot4', 'hotV1', 'minimal', 'direct',
-  'localAccept', 'local', 'localPaced', 'rabbitAccept', 'rabbit', 'rabbitPaced'];
+const ORDER: Key[] = ['bare', 'cold1', 'cold4', 'pre', 'preWrk', 'hot1', 'hot4', 'hotV1', 'hotV14', 'minimal', 'minimal4',
+  'direct', 'fifn1', 'ifn1', 'fifn4', 'ifn4', 'localAccept', 'local', 'localPaced', 'rabbitAccept', 'rabbit', 'rabbitPaced'];
 
 function ratio(name: string, a: Figure | undefined, b: Figure | undefined, note: string): Figure {
   const q = (x?: number, y?: number) => (x === undefined || y === undefined ? NaN : x / y);
@@ -158,21 +153,44 @@ function added(name: string, a: Figure | undefined, b: Figure | undefined, note:
   return { name, p50: (a?.p50 ?? NaN) - (b?.p50 ?? NaN), p99: (a?.p99 ?? NaN) - (b?.p99 ?? NaN), rps: NaN, note };
 }
 
+const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
+
+/** calls/s of `a` over `b` with the target `min` marked. */
+function target(name: string, a: Figure | undefined, b: Figure | undefined, min: number): Figure[] {
+  if (!a || !b) return [];
+  return [ratio(name, a, b, `calls/s ratio ≥ ${min}: ${verdict(a.rps / b.rps >= min)}`)];
+}
+
+/** The hot path's targets: Fresco against the minimal server, executor.run direct and IronFunctions. */
+function hotTargets(r: Results): Figure[] {
+  const addedP50 = (r.hot1?.p50 ?? NaN) - (r.direct?.p50 ?? NaN);
+  return [
+    ...target('ratio /r c=1 / minimal server c=1', r.hot1, r.minimal, 0.8),
+    ...target('ratio /r c=4 / minimal server c=4', r.hot4, r.minimal4, 0.8),
+    ...target('ratio /v1/r c=1 / minimal server c=1', r.hotV1, r.minimal, 0.8),
+    ...target('ratio /v1/r c=4 / minimal server c=4', r.hotV14, r.minimal4, 0.8),
+    ...(r.hot1 && r.direct ? [added('added on a hot call: API /r − executor direct', r.hot1, r.direct,
+      `Fresco's added p50 ≤ 0.1 ms: ${verdict(addedP50 <= 0.1)}`)] : []),
+    ...(r.hotV1 && r.direct ? [added('added on a hot call: API /v1/r − executor direct', r.hotV1, r.direct,
+      `≤ 0.1 ms: ${verdict((r.hotV1.p50 - r.direct.p50) <= 0.1)}`)] : []),
+    ...(r.minimal && r.direct ? [added('  of which: minimal node server − executor direct', r.minimal, r.direct, 'any HTTP server + wrk client')] : []),
+    ...(r.hot1 && r.minimal ? [added('  of which: API /r − minimal node server', r.hot1, r.minimal, 'fast path: auth, resolver, call record, metrics')] : []),
+    ...target('ratio Fresco / IronFunctions, hot c=1 (same image)', r.fifn1, r.ifn1, 1.5),
+    ...target('ratio Fresco / IronFunctions, hot c=4 (same image, mc=4)', r.fifn4, r.ifn4, 1.5),
+  ];
+}
+
 /** Every figure, then the ratios and Fresco's added latency, as rows of one table. */
 function table(r: Results): Figure[] {
   const rows = ORDER.flatMap((k) => (r[k] ? [r[k]!] : []));
   const sep: Figure = { name: '-- ratios (each column a/b) and added latency (ms) --', p50: NaN, p99: NaN, rps: NaN };
   const hot = r.hot1;
-  const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
   return [...rows, sep,
-    ratio('ratio hot/cold (c=1)', hot, r.cold1,
-      `hot c=1 ≥ 3000/s: ${verdict((hot?.rps ?? 0) >= 3000)}; hot c=4 ≥ 5000/s: ${verdict((r.hot4?.rps ?? 0) >= 5000)}`),
-    ratio('ratio hot/cold (c=4)', r.hot4, r.cold4, ''),
-    ratio('ratio pre-started/bare docker run', r.pre, r.bare, `pre-started p50 ≤ 25 ms: ${verdict((r.pre?.p50 ?? Infinity) <= 25)}`),
-    added('added on a hot call: API /r − executor direct', hot, r.direct,
-      `Fresco's added latency; ≤ 0.3 ms: ${verdict((hot?.p50 ?? Infinity) - (r.direct?.p50 ?? 0) <= 0.3)}`),
-    added('  of which: minimal node server − executor direct', r.minimal, r.direct, 'any HTTP server + wrk client'),
-    added('  of which: API /r − minimal node server', hot, r.minimal, 'Koa, routing, resolver, call record in DB'),
+    ...(hot && r.cold1 ? [ratio('ratio hot/cold (c=1)', hot, r.cold1,
+      `hot c=1 ≥ 3000/s: ${verdict((hot?.rps ?? 0) >= 3000)}; hot c=4 ≥ 5000/s: ${verdict((r.hot4?.rps ?? 0) >= 5000)}`)] : []),
+    ...(r.hot4 && r.cold4 ? [ratio('ratio hot/cold (c=4)', r.hot4, r.cold4, '')] : []),
+    ...(r.pre && r.bare ? [ratio('ratio pre-started/bare docker run', r.pre, r.bare, `pre-started p50 ≤ 25 ms: ${verdict((r.pre?.p50 ?? Infinity) <= 25)}`)] : []),
+    ...hotTargets(r),
   ];
 }
 

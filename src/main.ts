@@ -6,7 +6,6 @@ import { createApi } from './api/app';
 import { alarmRoutes } from './api/handlers/alarms';
 import { callRoutes } from './api/handlers/calls';
 import { triggerRoutes } from './api/handlers/triggers';
-import { runRoutes } from './api/handlers/runs';
 import { createMetrics } from './api/metrics';
 import { buildAuthFromConfig } from './auth';
 import type { Config } from './config/config';
@@ -126,8 +125,8 @@ export function buildApi(config: Config, services: Services, checkHealth: () => 
   const publicUrl = config.DEFAULT.public_url ?? `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
   return createApi({
     ...services, ...auth, maxBodySize, publicUrl, version: VERSION, metrics: createMetrics(), checkHealth,
+    run: { resolver: services.resolver, runs: services.runs, authorizer: auth.authorizer, maxBodySize, publicUrl },
     extraRoutes: [
-      (r) => runRoutes(r, { resolver: services.resolver, runs: services.runs, authorizer: auth.authorizer, maxBodySize, publicUrl }),
       (r) => callRoutes(r, { calls: services.calls, authorizer: auth.authorizer }),
       (r) => triggerRoutes(r, { triggers: services.triggers, authorizer: auth.authorizer, publicUrl }),
       (r) => alarmRoutes(r, { events: services.events, authenticate: auth.authenticate, maxBodySize }),

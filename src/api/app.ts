@@ -8,6 +8,8 @@ import { appRoutes } from './handlers/apps';
 import { routeRoutes } from './handlers/routes';
 import { metaRoutes, MetaDeps } from './handlers/meta';
 import { openApiRoute } from './openapi';
+import { withFastPath } from './fast-path';
+import { runRoutes, type RunDeps } from './handlers/runs';
 import { errorHandler } from './middleware/errors';
 import { jsonBody } from './middleware/json-body';
 import { requestId } from './middleware/request-id';
@@ -20,7 +22,11 @@ export interface ApiDeps extends MetaDeps {
   authenticate: Middleware;
   authorizer: Authorizer;
   maxBodySize: number;
-  /** Extra resources (runs, calls, triggers) registered by later layers. */
+  /** The runs (/v1/r, /r): registered before the extra routes and served ahead of Koa (fast-path.ts). */
+  run?: RunDeps;
+  /** Serve runs on the fast path (default true); false leaves them to the Koa handlers. */
+  fastPath?: boolean;
+  /** Extra resources (calls, triggers) registered by later layers. */
   extraRoutes?: Array<(router: Router<FrescoState>) => void>;
 }
 
@@ -36,11 +42,19 @@ export function createApi(deps: ApiDeps): Koa<FrescoState> & { router: Router<Fr
   router.use('/v1', jsonBody(deps.maxBodySize));
   appRoutes(router, deps);
   routeRoutes(router, deps);
+  if (deps.run) runRoutes(router, deps.run);
   for (const register of deps.extraRoutes ?? []) register(router);
   app.use(requestId());
   app.use(deps.metrics.middleware);
   app.use(errorHandler());
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
+  const run = deps.run;
+  if (run && deps.fastPath !== false) {
+    // Every server and supertest(app.callback()) gets the fast path in front of Koa.
+    const koaCallback = app.callback.bind(app);
+    const fastDeps = { ...run, authenticate: deps.authenticate, metrics: deps.metrics };
+    app.callback = () => withFastPath(app, router, fastDeps, koaCallback()) as ReturnType<typeof koaCallback>;
+  }
   return Object.assign(app, { router });
 }

@@ -91,7 +91,7 @@ export class HotContainer {
   call(req: CallRequest): Promise<CallResult> {
     return new Promise((resolve) => {
       this.current = { req, resolve, log: new CappedBuffer(this.deps.options.logCap), startedAt: new Date() };
-      this.reader.reset();
+      this.reader.reset(req.method);
       req.onStart?.('hot');
       this.io.write(this.protocol.encode(req));
     });

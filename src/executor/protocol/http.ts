@@ -1,9 +1,11 @@
-// The http hot format: an HTTP/1.1 request per call on stdin, an HTTP/1.1 response framed by
-// Content-Length on stdout. Unlike IronFunctions (docs/function-contract.md) the request line carries the
+// The http hot format: an HTTP/1.1 request per call on stdin, an HTTP/1.x response framed by
+// Content-Length or chunked on stdout (read as Go's http.ReadResponse reads it: http-head.ts). Unlike IronFunctions (docs/function-contract.md) the request line carries the
 // caller's real method and path, and the function's status and headers reach the caller; the
 // IronFunctions per-call headers are still sent so images written for it keep working, but
 // config is not (it is env, and may hold secrets).
 import type { CallRequest } from '../../domain/executor';
+import { ChunkedDecoder } from './chunked';
+import { findHeadEnd, MAX_HEAD, parseResponseHead, resumeAt, type ResponseHead } from './http-head';
 import type { HotProtocol, HotResponse, ResponseReader } from './protocol';
 
 // Framing headers are ours to set; a caller's copy would contradict the body we send.
@@ -31,61 +33,77 @@ export function encodeHttpRequest(req: CallRequest): Buffer {
   return Buffer.concat([h, req.body], h.length + req.body.length);
 }
 
-const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})(?: |$)/;
-
-/** Reads one Content-Length framed HTTP/1.1 response at a time. */
+/** Reads one response at a time, framed by Content-Length or chunked (see http-head.ts). */
 export class HttpResponseReader implements ResponseReader {
-  private buf: Buffer | null = null;
-  private head: { status: number; headers: Record<string, string[]>; bodyAt: number; length: number } | null = null;
+  private pending: Buffer | null = null;
+  private scan = 0;
+  private head: ResponseHead | null = null;
+  private parts: Buffer[] = [];
+  private left = 0;
+  private chunked: ChunkedDecoder | null = null;
+  private method = 'GET';
 
   constructor(private readonly cap: number) {}
 
-  reset(): void {
-    this.buf = null;
+  /** Forgets any partial response; `method` is the next request's (a HEAD answer has no body). */
+  reset(method = 'GET'): void {
+    this.pending = null;
+    this.scan = 0;
     this.head = null;
+    this.parts = [];
+    this.chunked = null;
+    this.method = method;
   }
 
   push(chunk: Buffer): HotResponse | Error | undefined {
-    const buf = this.buf ? Buffer.concat([this.buf, chunk]) : chunk;
+    let buf = chunk;
     if (!this.head) {
-      const end = buf.indexOf('\r\n\r\n');
-      if (end < 0) return this.keep(buf, 'response head');
-      const head = parseHead(buf.toString('latin1', 0, end), end + 4, this.cap);
+      buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+      const end = findHeadEnd(buf, this.scan);
+      if (end < 0) return this.keepHead(buf);
+      const head = parseResponseHead(buf.toString('latin1', 0, end), this.method);
       if (head instanceof Error) return head;
       this.head = head;
+      this.pending = null;
+      buf = buf.subarray(end);
+      if (head.framing.kind === 'chunked') this.chunked = new ChunkedDecoder(this.cap);
+      else if (head.framing.length > this.cap) {
+        return new Error(`the function's response (${head.framing.length} bytes) exceeds the output cap of ${this.cap} bytes`);
+      } else this.left = head.framing.length;
     }
-    const { bodyAt, length } = this.head;
-    if (buf.length < bodyAt + length) return this.keep(buf, 'response');
-    if (buf.length > bodyAt + length) return new Error('the function wrote bytes after its response');
-    const res = { status: this.head.status, headers: this.head.headers, body: buf.subarray(bodyAt) };
-    this.reset();
-    return res;
+    return this.chunked ? this.pushChunked(buf, this.chunked) : this.pushSized(buf);
   }
 
-  private keep(buf: Buffer, what: string): Error | undefined {
-    if (!this.head && buf.length > 64 * 1024) return new Error(`the function's ${what} head exceeds 64 KiB`);
-    this.buf = buf;
+  private pushSized(buf: Buffer): HotResponse | Error | undefined {
+    if (buf.length > this.left) return new Error('the function wrote bytes after its response');
+    this.left -= buf.length;
+    if (this.left > 0) {
+      if (buf.length) this.parts.push(buf);
+      return undefined;
+    }
+    // The usual case, a whole response in one read, takes its body without a copy.
+    const body = this.parts.length === 0 ? buf : Buffer.concat([...this.parts, buf]);
+    return this.done(body);
+  }
+
+  private pushChunked(buf: Buffer, decoder: ChunkedDecoder): HotResponse | Error | undefined {
+    const r = decoder.push(buf);
+    if (r instanceof Error) return r;
+    return r ? this.done(decoder.body()) : undefined;
+  }
+
+  private done(body: Buffer): HotResponse {
+    const { status, headers } = this.head!;
+    this.reset(this.method);
+    return { status, headers, body };
+  }
+
+  private keepHead(buf: Buffer): Error | undefined {
+    if (buf.length > MAX_HEAD) return new Error(`the function's response head exceeds ${MAX_HEAD / 1024} KiB`);
+    this.pending = buf;
+    this.scan = resumeAt(buf);
     return undefined;
   }
-}
-
-function parseHead(text: string, bodyAt: number, cap: number) {
-  const lines = text.split('\r\n');
-  const m = STATUS_LINE.exec(lines[0]);
-  if (!m) return new Error(`the function did not answer HTTP/1.1 (got ${JSON.stringify(lines[0].slice(0, 40))})`);
-  const headers: Record<string, string[]> = {};
-  let length = -1;
-  for (let i = 1; i < lines.length; i++) {
-    const colon = lines[i].indexOf(':');
-    if (colon <= 0) return new Error('the function answered a malformed header line');
-    const name = lines[i].slice(0, colon).trim().toLowerCase();
-    const value = lines[i].slice(colon + 1).trim();
-    if (name === 'content-length') length = /^\d+$/.test(value) ? Number(value) : -2;
-    else (headers[name] ??= []).push(value);
-  }
-  if (length < 0) return new Error('the function answered without a valid Content-Length (required by the http format)');
-  if (length > cap) return new Error(`the function's response (${length} bytes) exceeds the output cap of ${cap} bytes`);
-  return { status: Number(m[1]), headers, bodyAt, length };
 }
 
 /** The http format. */

@@ -12,7 +12,8 @@ export interface HotResponse {
 export interface ResponseReader {
   /** undefined: need more bytes; an Error: the stream is garbled (the container is discarded). */
   push(chunk: Buffer): HotResponse | Error | undefined;
-  reset(): void;
+  /** Forgets any partial response; `method` is the coming request's (default GET). */
+  reset(method?: string): void;
 }
 
 /** One hot wire format (http or json). */

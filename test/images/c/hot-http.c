@@ -9,6 +9,10 @@
  *   /garbage  answers bytes that are not HTTP
  *   /stderr   writes "log line for <Task-Id>" to stderr first
  *   /pid      body = this process's pid (to tell containers apart)
+ *   /lf       answers with bare LF line ends (as some IronFunctions images do)
+ *   /chunked  answers Transfer-Encoding: chunked, with a chunk extension and a trailer
+ *   /http10   answers "HTTP/1.0 200" (no reason phrase) with a folded header
+ *   /nolength answers without Content-Length or chunked (no determinable end)
  *   anything else: "Hello <body or World>\n"
  */
 #include <stdio.h>
@@ -76,6 +80,19 @@ static void serve(char *req, size_t headlen, size_t total) {
     if (is(path, "/crash")) exit(3);
     if (is(path, "/garbage")) { write_all("NOT HTTP AT ALL\r\n\r\n", 19); return; }
     if (is(path, "/sleep")) sleep(5);
+    if (is(path, "/lf")) { write_all("HTTP/1.1 200 OK\nContent-Length: 12\n\nHello LF ok\n", 48); return; }
+    if (is(path, "/chunked")) {
+        static const char c[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Fn: chunked\r\n\r\n"
+                                "6;ext=1\r\nHello \r\n8\r\nchunked\n\r\n0\r\nX-Trailer: t\r\n\r\n";
+        write_all(c, sizeof(c) - 1);
+        return;
+    }
+    if (is(path, "/http10")) {
+        static const char c[] = "HTTP/1.0 200\r\nX-Folded: a\r\n b\r\nContent-Length: 7\r\n\r\nold ok\n";
+        write_all(c, sizeof(c) - 1);
+        return;
+    }
+    if (is(path, "/nolength")) { write_all("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nno end", 51); return; }
     if (is(path, "/pid")) {
         int n = snprintf(body, sizeof(body), "%d", (int)getpid());
         return answer(200, "", body, (size_t)n);

@@ -1,0 +1,172 @@
+// Runs (`/r/...` and `/v1/r/...`) served ahead of the Koa middleware stack: on a hot call the
+// stack (context objects, the middleware chain, routing by composition, body parsing) cost more
+// than the container round trip. The fast path keeps every step of the Koa path (request id,
+// authentication with the same middleware and token cache, policy, route resolution, body limit,
+// the call and its record, metrics) and answers byte for byte what the Koa handlers answer:
+// both take their answers from run-answers.ts and their error bodies from errorAnswer. Whatever
+// the router would not send to the run handlers, or might treat differently, goes to Koa.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type Koa from 'koa';
+import type { Middleware } from 'koa';
+import type { Layer as RouterLayer, Router } from '@koa/router';
+import type { Identity } from '../domain/identity';
+import type { FrescoState } from './context';
+import type { RunDeps } from './handlers/runs';
+import type { Metrics } from './metrics';
+import { errorAnswer } from './middleware/errors';
+import { Answer, asyncAnswer, failure, picassoAnswer, PRIVATE_RUN, PUBLIC_RUN, rawAnswer } from './run-answers';
+import { readRequestBody } from './request-body';
+
+/** What the fast path needs: the run handlers' dependencies, the /v1 authentication and the metrics. */
+export interface FastPathDeps extends RunDeps {
+  authenticate: Middleware;
+  metrics: Metrics;
+}
+
+type Layer = RouterLayer<FrescoState>;
+type Params = Record<string, string>;
+
+// Characters after which Koa (parseurl) would not take the path as the text before '?'.
+const ODD_URL = /[\s#\u00a0\ufeff]/;
+const EMPTY_STATUS = new Set([204, 205, 304]);
+const noop = async () => undefined;
+
+/** Which run layer, if any, Koa's router hands `path` to (memoised: the router's answer never changes). */
+function layerFinder(router: Router<FrescoState>) {
+  const seen = new Map<string, Layer | null>();
+  return (method: string, path: string): Layer | undefined => {
+    const key = `${method} ${path}`;
+    let layer = seen.get(key);
+    if (layer === undefined) {
+      const first = router.match(path, method).pathAndMethod.find((l) => l.methods.length > 0);
+      layer = first && (first.path === PUBLIC_RUN || first.path === PRIVATE_RUN) ? first : null;
+      if (seen.size >= 10_000) seen.clear();
+      seen.set(key, layer);
+    }
+    return layer ?? undefined;
+  };
+}
+
+/** The run layer and path for `url`; undefined: leave the request to Koa. */
+function runLayer(find: ReturnType<typeof layerFinder>, method: string, url: string): { layer: Layer; path: string } | undefined {
+  // Koa's /v1 body parser skips only the exact-case '/v1/r/' prefix; other spellings go to Koa.
+  if (!(url.startsWith('/r/') || url.startsWith('/v1/r/')) || ODD_URL.test(url)) return undefined;
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  const layer = find(method, path);
+  return layer && { layer, path };
+}
+
+/** Koa's ctx.href (proxy off). */
+function hrefOf(req: IncomingMessage): string {
+  const url = req.url ?? '';
+  if (/^https?:\/\//i.test(url)) return url;
+  let host = (req.httpVersionMajor >= 2 && (req.headers[':authority'] as string | undefined)) || req.headers.host || '';
+  host = host.split(',', 1)[0].trim();
+  if (host.includes('@')) {
+    try {
+      host = new URL(`http://${host}`).host;
+    } catch {
+      host = '';
+    }
+  }
+  const secure = (req.socket as { encrypted?: boolean }).encrypted;
+  return `${secure ? 'https' : 'http'}://${host}${url}`;
+}
+
+/** An AbortController aborted when the caller goes away before the answer is written. */
+function callerGone(res: ServerResponse): AbortController {
+  const ac = new AbortController();
+  res.once('close', () => { if (!res.writableFinished) ac.abort(); });
+  return ac;
+}
+
+/** Writes an answer as Koa's respond() would (empty statuses and HEAD without a body). */
+function send(req: IncomingMessage, res: ServerResponse, a: Answer): void {
+  for (const [name, value] of a.headers) res.setHeader(name, value);
+  res.statusCode = a.status;
+  let body: Buffer | string;
+  if (Buffer.isBuffer(a.body)) {
+    if (!res.hasHeader('Content-Type')) res.setHeader('Content-Type', 'application/octet-stream');
+    body = a.body;
+  } else {
+    const type = res.getHeader('Content-Type');
+    if (typeof type !== 'string' || !/\bjson\b/i.test(type.split(';', 1)[0])) res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    body = JSON.stringify(a.body);
+  }
+  // Koa's ctx.writable: a caller gone before the answer gets nothing written.
+  if (res.writableEnded) return;
+  if (res.socket && !res.socket.writable) return void res.end();
+  if (EMPTY_STATUS.has(a.status)) {
+    for (const h of ['Content-Type', 'Content-Length', 'Transfer-Encoding']) res.removeHeader(h);
+    return void res.end();
+  }
+  if (!res.hasHeader('Transfer-Encoding')) res.setHeader('Content-Length', Buffer.byteLength(body));
+  if (req.method === 'HEAD') return void res.end();
+  res.end(body);
+}
+
+/** Serves the runs ahead of Koa; `slow` (Koa's own listener) gets every other request. */
+export function withFastPath(app: Koa<FrescoState>, router: Router<FrescoState>, deps: FastPathDeps,
+  slow: RequestListener): RequestListener {
+  // Koa's /v1 authentication, given a real Koa context (it reads headers and sets state.identity).
+  const authenticate = async (req: IncomingMessage, res: ServerResponse, requestId: string): Promise<Identity | undefined> => {
+    const ctx = app.createContext(req, res);
+    ctx.state.requestId = requestId;
+    await deps.authenticate(ctx as unknown as Koa.ParameterizedContext, noop);
+    return ctx.state.identity;
+  };
+
+  const run = async (req: IncomingMessage, res: ServerResponse, layer: Layer, p: Params, requestId: string): Promise<Answer> => {
+    const target = layer.path === PRIVATE_RUN
+      ? await authenticate(req, res, requestId).then((identity) => {
+        deps.authorizer.authorize(identity, 'fresco:route:run', p.project_id);
+        return deps.resolver.private(p.project_id, p.app, `/${p.route}`);
+      })
+      : await deps.resolver.public(p.app, `/${p.route}`);
+    const body = await readRequestBody(req, deps.maxBodySize);
+    const answer = await deps.runs.run(target, {
+      method: req.method!, url: hrefOf(req), requestPath: req.url!, headers: req.headers as Record<string, string>,
+      body, trigger: 'http', abort: callerGone(res),
+    });
+    if (answer.mode === 'async') return asyncAnswer(answer, deps.publicUrl);
+    const err = failure(answer.result);
+    if (err) {
+      // The call's error, with its id beside it as the Koa path answers it.
+      const { fe, body } = errorAnswer(err, requestId, { call_id: answer.callId });
+      return { status: fe.status, headers: [['X-Fresco-Call-Id', answer.callId], ...Object.entries(fe.headers)], body };
+    }
+    return layer.path === PRIVATE_RUN ? picassoAnswer(answer.callId, answer.result) : rawAnswer(target, answer.callId, answer.result);
+  };
+
+  const serve = async (req: IncomingMessage, res: ServerResponse, layer: Layer, path: string): Promise<void> => {
+    const began = process.hrtime.bigint();
+    const requestId = `req-${randomUUID()}`;
+    res.statusCode = 404;
+    res.setHeader('X-Openstack-Request-Id', requestId);
+    let status: number;
+    try {
+      const answer = await run(req, res, layer, layer.params(path, layer.captures(path)) as Params, requestId);
+      status = answer.status;
+      send(req, res, answer);
+    } catch (err) {
+      const { fe, body } = errorAnswer(err, requestId);
+      status = fe.status;
+      try {
+        for (const [name, value] of Object.entries(fe.headers)) res.setHeader(name, value);
+        send(req, res, { status, headers: [], body });
+      } catch (writeErr) {
+        res.destroy(writeErr as Error);
+      }
+    }
+    deps.metrics.record(req.method!, String(layer.path), status, Number(process.hrtime.bigint() - began) / 1e9);
+  };
+
+  const find = layerFinder(router);
+  return (req, res) => {
+    const hit = runLayer(find, req.method ?? 'GET', req.url ?? '');
+    if (!hit) return slow(req, res);
+    void serve(req, res, hit.layer, hit.path);
+  };
+}
