@@ -109,7 +109,8 @@ export function storeSuite(name: string, open: () => Promise<{ db: Db; drop(): P
     it('hands the oldest queued calls to engines one each, and puts released ones back', async () => {
       const ids: string[] = [];
       for (let i = 0; i < 3; i++) ids.push((await calls.enqueue(newCall()))!.id);
-      const [a, b] = await Promise.all([calls.claimNext('e1', 60_000), calls.claimNext('e2', 60_000)]);
+      const [[a, ...moreA], [b, ...moreB]] = await Promise.all([calls.claimQueued('e1', 60_000, 1), calls.claimQueued('e2', 60_000, 1)]);
+      assert.deepEqual([moreA.length, moreB.length], [0, 0], 'a limit of 1 claims at most one');
       assert.deepEqual([a?.call.id, b?.call.id].sort(), ids.slice(0, 2).sort());
       assert.equal(await calls.release(a!.call.id, 'e2'), false);
       assert.equal(await calls.release(a!.call.id, 'e1'), true);
