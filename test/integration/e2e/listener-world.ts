@@ -53,7 +53,8 @@ export class ListenerWorld {
   private pub!: amqplib.ConfirmChannel;
   private stateDir?: string;
 
-  async start(): Promise<void> {
+  /** Starts Fresco; `catchAll` adds route `/any` with triggers that take every Swift PUT/DELETE and every notification. */
+  async start(options: { catchAll?: boolean } = {}): Promise<void> {
     await this.broker.open();
     this.broker.track('queue', this.queue, this.dlq, this.callQueue, `${this.callQueue}.dlq`);
     this.broker.track('exchange', this.exchange, `${this.queue}.dlx`, `${this.callQueue}.dlx`);
@@ -77,6 +78,13 @@ export class ListenerWorld {
     const tr = await http.post('/triggers', { trigger: {
       name: 'alive', type: 'swift', app: 'ev', route: '/alive', filter: { container: 'fixtures', prefix: 'alive/', methods: ['PUT'] } } });
     assert.equal(tr.status, 201, JSON.stringify(tr.data));
+    if (options.catchAll) {
+      assert.equal((await http.post('/apps/ev/routes', { route: { path: '/any', image: 'x:1', type: 'async' } })).status, 200);
+      for (const [name, type] of [['any-swift', 'swift'], ['any-notification', 'notification']]) {
+        const r = await http.post('/triggers', { trigger: { name, type, app: 'ev', route: '/any' } });
+        assert.equal(r.status, 201, JSON.stringify(r.data));
+      }
+    }
     await waitFor('the listener to consume its queue', async () => (await this.consumers()) === 1);
   }
 
