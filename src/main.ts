@@ -14,7 +14,7 @@ import type { CallQueue } from './domain/models';
 import { createDockerExecutor, DockerExecutorOptions } from './executor';
 import { Lifecycle } from './lifecycle';
 import { log } from './log';
-import { AmqpCallQueue, AmqpConnection, declareNotificationQueue, PoisonMessageError } from './queue';
+import { AmqpCallQueue, AmqpConnection, declareNotificationQueue, isTransientFailure, PoisonMessageError } from './queue';
 import { AppService } from './services/app-service';
 import { AsyncEngine } from './services/async-engine';
 import { triggerRules } from './events';
@@ -30,6 +30,7 @@ import { TriggerService } from './services/trigger-service';
 import { KnexAppStore } from './store/app-store';
 import { KnexCallStore } from './store/call-store';
 import { Db, migrate, openDb } from './store/db';
+import { isDatabaseUnavailable } from './store/pg-errors';
 import { RecordJournal } from './store/record-journal';
 import { KnexRouteStore } from './store/route-store';
 import { KnexTriggerStore } from './store/trigger-store';
@@ -202,7 +203,7 @@ function startListener(config: Config, services: Services, life: Lifecycle, amqp
         log.warn({ exchange: m.exchange, reason: r.reason }, 'notification not usable; sent to the dead-letter queue');
         throw new PoisonMessageError(r.reason);
       }
-    }, 16),
+    }, 16, { isTransient: (err) => isTransientFailure(err) || isDatabaseUnavailable(err) }),
   }));
   life.add('notification consumer', consuming, async (c) => {
     const { nq, consumer } = await c;

@@ -51,11 +51,11 @@ function scopeOf(t: NonNullable<TokenBody['token']>): TokenInfo['scope'] {
 /** Parses a token body; throws KeystoneUnavailableError when Keystone's answer lacks what every token has. */
 export function parseTokenBody(body: unknown): TokenInfo {
   const t = (body as TokenBody | undefined)?.token;
-  const expiresAt = typeof t?.expires_at === 'string' ? Date.parse(t.expires_at) : NaN;
+  const expiresAt = parseKeystoneTime(t?.expires_at);
   if (!t || typeof t.user?.id !== 'string' || Number.isNaN(expiresAt)) {
     throw new KeystoneUnavailableError('Keystone answered with a token body Fresco cannot read');
   }
-  const issuedAt = typeof t.issued_at === 'string' ? Date.parse(t.issued_at) : NaN;
+  const issuedAt = parseKeystoneTime(t.issued_at);
   return {
     projectId: typeof t.project?.id === 'string' ? t.project.id : undefined,
     projectName: typeof t.project?.name === 'string' ? t.project.name : undefined,
@@ -67,4 +67,18 @@ export function parseTokenBody(body: unknown): TokenInfo {
     issuedAt: Number.isNaN(issuedAt) ? undefined : issuedAt,
     scope: scopeOf(t),
   };
+}
+
+// ISO 8601 with a date and a time but no `Z` or offset: Date.parse would read it in the local zone.
+const ZONELESS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
+
+/**
+ * Keystone's times in ms since the epoch, NaN when unreadable. Keystone keeps UTC but writes some
+ * (application credentials' `expires_at`) without a zone, so a zone-less time is read as UTC,
+ * whatever the process's TZ.
+ */
+export function parseKeystoneTime(value: unknown): number {
+  if (typeof value !== 'string') return NaN;
+  const s = value.trim().replace(' ', 'T');
+  return Date.parse(ZONELESS.test(s) ? `${s}Z` : s);
 }

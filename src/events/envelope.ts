@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { unsafeJson } from './json-guard';
 import type { Notification, Result } from './types';
 
 // oslo.messaging envelope decoding (docs/openstack.md, Notifications). Pure and total: every input yields a
@@ -56,6 +57,8 @@ function parseJsonObject(content: Buffer): Result<{ value: Record<string, unknow
   } catch {
     return fail('body is not valid UTF-8');
   }
+  const unsafe = unsafeJson(text);
+  if (unsafe) return fail(`body ${unsafe}`);
   const parsed = parseJson(text);
   if (!parsed.ok) return fail(`body is not JSON: ${parsed.reason}`);
   if (!isObject(parsed.value)) return fail('body is not a JSON object');
@@ -78,6 +81,8 @@ function unwrap(body: Record<string, unknown>): Result<{ message: Record<string,
   if (typeof version !== 'string' || !/^2\./.test(version)) return fail(`unsupported oslo.version ${JSON.stringify(version)}`);
   const raw = body['oslo.message'];
   if (typeof raw !== 'string') return fail('oslo.message is not a string');
+  const unsafe = unsafeJson(raw);
+  if (unsafe) return fail(`oslo.message ${unsafe}`);
   const inner = parseJson(raw);
   if (!inner.ok) return fail(`oslo.message is not JSON: ${inner.reason}`);
   if (!isObject(inner.value)) return fail('oslo.message is not a JSON object');
@@ -90,10 +95,13 @@ function toNotification(
   const eventType = msg.event_type;
   if (typeof eventType !== 'string' || eventType === '') return fail('message has no event_type');
   if (!('payload' in msg)) return fail('message has no payload');
+  const messageId = messageIdOf(msg, content, props);
+  if (messageId.length > MAX_MESSAGE_ID) return fail(`message_id longer than ${MAX_MESSAGE_ID} characters`);
+  if (messageId.includes('\u0000')) return fail('message_id contains a NUL character');
   return {
     ok: true,
     notification: {
-      messageId: messageIdOf(msg, content, props),
+      messageId,
       eventType,
       publisherId: str(msg.publisher_id) ?? '',
       priority: (str(msg.priority) ?? 'INFO').toUpperCase(),
@@ -107,6 +115,9 @@ function toNotification(
     },
   };
 }
+
+/** oslo's message ids are UUIDs; a longer one is hostile (and would not fit the calls' dedupe key). */
+const MAX_MESSAGE_ID = 255;
 
 // oslo publishes no AMQP message-id, so the property is a last resort; hashing the body keeps a
 // redelivered id-less message deduplicable.

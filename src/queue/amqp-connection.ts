@@ -106,8 +106,9 @@ export class AmqpConnection extends EventEmitter {
 
   /**
    * Consumes `queue` (which must be declared) on its own channel, re-registered after every
-   * reconnect. Ack after `handler` resolves; PoisonMessageError → nack without requeue (to the
-   * queue's DLX); any other error → nack with requeue after `requeueDelayMs` (default 1 s).
+   * reconnect. Ack after `handler` resolves; PoisonMessageError, or an error `options.isTransient`
+   * rejects, → nack without requeue (to the queue's DLX); any other error → nack with requeue after
+   * `requeueDelayMs` (default 1 s, growing up to `maxRequeueDelayMs`, at most `maxAttempts`).
    */
   consume(queue: string, handler: MessageHandler, options: ConsumeOptions = {}): ConsumerHandle {
     const inner = consume(this, queue, handler, options);

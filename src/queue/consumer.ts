@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { log } from '../log';
 import type { AmqpConnection } from './amqp-connection';
@@ -23,15 +24,28 @@ export interface QueueMessage {
   contentType?: string;
 }
 
-/** Resolve = done (ack). Throw PoisonMessageError (or `poison: true`) = dead-letter. Other throws = retry later. */
+/**
+ * Resolve = done (ack). Throw PoisonMessageError (or `poison: true`) = dead-letter. Other throws: retried
+ * later when `isTransient` says so (by default always), else dead-lettered (see ConsumeOptions).
+ */
 export type MessageHandler = (msg: QueueMessage) => Promise<void>;
 
 /** Options of one consume(). */
 export interface ConsumeOptions {
   /** Unacked messages this consumer holds at once (its concurrency); default 10. */
   prefetch?: number;
-  /** Delay before a failed (non-poison) message is requeued, so a failing handler does not spin; default 1000 ms. */
+  /** Delay before a failed (non-poison) message is first requeued, so a failing handler does not spin; default 1000 ms. */
   requeueDelayMs?: number;
+  /**
+   * Which failures are worth retrying: those whose cause goes away by itself (database or broker
+   * unavailable). Any other error dead-letters the message on its first failure, with a log line,
+   * so it can neither spin nor hold a prefetch slot for ever. Default: every error is retried.
+   */
+  isTransient?: (err: unknown) => boolean;
+  /** Each further retry of the same message waits twice as long, up to this; default `requeueDelayMs` (no growth). */
+  maxRequeueDelayMs?: number;
+  /** Failures of one message after which it is dead-lettered even if transient; default unbounded. */
+  maxAttempts?: number;
   /** On stop, how long running handlers may finish (and ack) before the channel closes; default 10 000 ms. */
   drainTimeoutMs?: number;
 }
@@ -67,6 +81,8 @@ class QueueConsumer {
   private consumerTag?: string;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly inFlight = new Set<Promise<void>>();
+  /** Failures so far of messages being retried, by message key; forgotten once a message is settled. */
+  private readonly attempts = new Map<string, number>();
 
   constructor(private readonly queue: string, private readonly handler: MessageHandler,
     private readonly options: ConsumeOptions) {}
@@ -102,27 +118,60 @@ class QueueConsumer {
   private async handle(ch: Channel, msg: ConsumeMessage): Promise<void> {
     try {
       await this.handler(toQueueMessage(msg));
+      this.forget(msg);
       settle(ch, () => ch.ack(msg));
     } catch (err) {
-      const ids = { queue: this.queue, messageId: msg.properties.messageId, redelivered: msg.fields.redelivered };
-      if (isPoison(err)) {
-        log.error({ ...ids, err: errSummary(err) }, 'poison message: dead-lettered');
-        settle(ch, () => ch.nack(msg, false, false));
-        return;
-      }
-      log.warn({ ...ids, err: errSummary(err) }, 'message handler failed; requeueing it');
-      this.requeueLater(ch, msg);
+      this.failed(ch, msg, err);
     }
   }
 
-  private requeueLater(ch: Channel, msg: ConsumeMessage): void {
+  /** The one place a failure is classified: dead-letter it now, or requeue it after a growing delay. */
+  private failed(ch: Channel, msg: ConsumeMessage, err: unknown): void {
+    const ids = { queue: this.queue, messageId: msg.properties.messageId, redelivered: msg.fields.redelivered };
+    if (isPoison(err)) return this.deadLetter(ch, msg, { ...ids, err: errSummary(err) }, 'poison message: dead-lettered');
+    if (!(this.options.isTransient?.(err) ?? true)) {
+      return this.deadLetter(ch, msg, { ...ids, err: errSummary(err) }, 'message failed for a reason a retry cannot fix: dead-lettered');
+    }
+    const key = messageKey(msg);
+    const attempt = (this.attempts.get(key) ?? 0) + 1;
+    if (attempt >= (this.options.maxAttempts ?? Infinity)) {
+      return this.deadLetter(ch, msg, { ...ids, attempt, err: errSummary(err) }, 'message still failing after its last retry: dead-lettered');
+    }
+    if (this.attempts.size >= MAX_TRACKED) this.attempts.delete(this.attempts.keys().next().value!);
+    this.attempts.set(key, attempt);
+    log.warn({ ...ids, attempt, err: errSummary(err) }, 'message handler failed; requeueing it');
+    this.requeueLater(ch, msg, attempt);
+  }
+
+  private deadLetter(ch: Channel, msg: ConsumeMessage, fields: Record<string, unknown>, why: string): void {
+    log.error(fields, why);
+    this.forget(msg);
+    settle(ch, () => ch.nack(msg, false, false));
+  }
+
+  private forget(msg: ConsumeMessage): void {
+    if (this.attempts.size > 0) this.attempts.delete(messageKey(msg));
+  }
+
+  private requeueLater(ch: Channel, msg: ConsumeMessage, attempt: number): void {
     if (this.stopping) return; // closing the channel requeues it anyway
+    const first = this.options.requeueDelayMs ?? 1000;
+    const delay = Math.min(first * 2 ** (attempt - 1), Math.max(first, this.options.maxRequeueDelayMs ?? first));
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       settle(ch, () => ch.nack(msg, false, true));
-    }, this.options.requeueDelayMs ?? 1000);
+    }, delay);
     this.timers.add(timer);
   }
+}
+
+/** Bound on the retry bookkeeping (one small entry per message being retried). */
+const MAX_TRACKED = 10_000;
+
+/** What identifies a message across its redeliveries: its AMQP message-id, else its body (oslo sets none). */
+function messageKey(msg: ConsumeMessage): string {
+  const id = msg.properties.messageId;
+  return id === undefined ? `sha1:${createHash('sha1').update(msg.content).digest('hex')}` : `id:${String(id)}`;
 }
 
 /** Acks/nacks on a channel that may have closed meanwhile: then the broker redelivers, nothing to do. */

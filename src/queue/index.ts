@@ -5,6 +5,6 @@ export { AmqpCallQueue } from './call-queue';
 export { type CallQueueOptions, type CallQueueTopology, callQueueNames, declareCallQueue } from './call-topology';
 export { ConfirmPublisher, type ConfirmPublisherOptions, type PublishOptions } from './confirm-publisher';
 export { type ConsumeOptions, type ConsumerHandle, consume, type MessageHandler, type QueueMessage } from './consumer';
-export { errSummary, isPoison, PoisonMessageError, QueueUnavailableError } from './errors';
+export { errSummary, isPoison, isTransientFailure, PoisonMessageError, QueueUnavailableError } from './errors';
 export { declareNotificationQueue, type NotificationMessage, NotificationQueue, type NotificationQueueOptions } from './notification-topology';
 export { parseTransportUrl, redactUrl } from './transport-url';

@@ -2,7 +2,7 @@ import type { Channel } from 'amqplib';
 import { log } from '../log';
 import type { AmqpConnection, DeclareContext } from './amqp-connection';
 import type { ConsumeOptions, ConsumerHandle } from './consumer';
-import { errSummary } from './errors';
+import { errSummary, isTransientFailure } from './errors';
 import { declareDeadLetter } from './call-topology';
 
 // Fresco's own durable queue for OpenStack notifications, bound to each service's topic exchange
@@ -107,16 +107,18 @@ export class NotificationQueue {
   }
 
   /**
-   * Consumes our queue (never ceilometer's): ack after `handler` resolves; PoisonMessageError →
-   * `<queue>.dlq`; other errors → requeued after ~1 s. At least once: de-duplicate on the oslo
-   * `message_id` inside the body (oslo sets no AMQP message_id).
+   * Consumes our queue (never ceilometer's): ack after `handler` resolves. A notification is the
+   * same bytes on every retry, so only transient failures (`isTransient`, default
+   * isTransientFailure) are requeued — after 1 s, doubling up to 30 s, at most 20 attempts; any
+   * other error, and PoisonMessageError, sends it to `<queue>.dlq` at once. At least once:
+   * de-duplicate on the oslo `message_id` inside the body (oslo sets no AMQP message_id).
    */
   consumeNotifications(handler: (msg: NotificationMessage) => Promise<void>, prefetch = 10,
     options: Omit<ConsumeOptions, 'prefetch'> = {}): ConsumerHandle {
     return this.conn.consume(this.queue, (m) => handler({
       content: m.content, messageId: m.messageId, exchange: m.exchange, routingKey: m.routingKey,
       redelivered: m.redelivered, contentEncoding: m.contentEncoding, contentType: m.contentType,
-    }), { ...options, prefetch });
+    }), { isTransient: isTransientFailure, maxRequeueDelayMs: 30_000, maxAttempts: 20, ...options, prefetch });
   }
 
   /** Stops retrying; bindings and the queue stay (they are durable). Idempotent. */

@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { callDuplicate, requestInvalid, triggerNotFound } from '../errors';
 import type { Identity } from '../domain/identity';
@@ -17,6 +17,16 @@ function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Longest dedupe key kept as it is; the column is varchar(512) and PostgreSQL counts characters. */
+const MAX_PLAIN_DEDUPE_KEY = 255;
+
+/** `event:<message id>:<trigger id>`; a message id too long for the column is replaced by its hash. */
+export function eventDedupeKey(messageId: string, triggerId: string): string {
+  const key = `event:${messageId}:${triggerId}`;
+  if (key.length <= MAX_PLAIN_DEDUPE_KEY) return key;
+  return `event:sha256-${createHash('sha256').update(messageId).digest('hex')}:${triggerId}`;
 }
 
 /** Turns events (notifications, alarm callbacks, schedule slots) into async calls of matching triggers. */
@@ -43,7 +53,7 @@ export class EventService {
     const triggers = matchTriggers(routed, await this.projectTriggers(routed.event.project_id));
     let queued = 0;
     for (const t of triggers) {
-      if (await this.queue(t, routed.event, `event:${routed.messageId}:${t.id}`)) queued++;
+      if (await this.queue(t, routed.event, eventDedupeKey(routed.messageId, t.id))) queued++;
     }
     return { ok: true, queued };
   }

@@ -103,3 +103,29 @@ describe('events/envelope decodeNotification', () => {
     assert.equal(r.ok, false);
   });
 });
+
+describe('events/envelope refuses what no later stage can store or walk (issue 18)', () => {
+  const wrap = (inner: string) => Buffer.from(JSON.stringify({ 'oslo.version': '2.0', 'oslo.message': inner }));
+  const msg = (extra: string) => `{"message_id":"m1","event_type":"objectstore.http.request","payload":{${extra}}}`;
+  const reason = (content: Buffer) => {
+    const d = decodeNotification(content);
+    return d.ok ? 'ok' : d.reason;
+  };
+
+  it('refuses a NUL anywhere, in the envelope or inside oslo.message, but not an escaped backslash before u0000', () => {
+    assert.match(reason(wrap(msg('"id":"a\\u0000b"'))), /oslo\.message contains a NUL/);
+    assert.match(reason(Buffer.from(`{"message_id":"m\\u0000","event_type":"x.y","payload":{}}`)), /body contains a NUL/);
+    assert.equal(reason(wrap(msg('"id":"a\\\\u0000b"'))), 'ok');
+  });
+
+  it('refuses nesting past 64 levels, counting brackets outside strings only', () => {
+    assert.match(reason(wrap(msg(`"deep":${'['.repeat(100_000)}${']'.repeat(100_000)}`))), /nests deeper than 64 levels/);
+    assert.match(reason(Buffer.from(`{"event_type":"x.y","payload":${'{"a":'.repeat(70)}1${'}'.repeat(70)}}`)), /body nests deeper/);
+    assert.equal(reason(wrap(msg(`"deep":${'['.repeat(50)}${']'.repeat(50)},"s":"${'['.repeat(500)}"`))), 'ok');
+  });
+
+  it('refuses a message_id longer than 255 characters', () => {
+    assert.match(reason(wrap(`{"message_id":"${'x'.repeat(256)}","event_type":"x.y","payload":{}}`)), /message_id longer than 255/);
+    assert.equal(reason(wrap(`{"message_id":"${'x'.repeat(255)}","event_type":"x.y","payload":{}}`)), 'ok');
+  });
+});
