@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isCredentialHeader, isIdentityHeader } from '../auth';
 import { callDuplicate, engineUnavailable } from '../errors';
 import type { CallResult, Executor } from '../domain/executor';
 import type { Call, CallOutcome, CallQueue, CallStore, CallTrigger, NewCall } from '../domain/models';
@@ -23,17 +24,15 @@ export type RunAnswer =
   | { mode: 'sync'; callId: string; result: CallResult }
   | { mode: 'async'; call: Call };
 
-// Headers that carry credentials or identities a function must never see (docs/function-contract.md).
-const PRIVATE_HEADERS = new Set([
-  'x-auth-token', 'x-subject-token', 'x-service-token', 'x-identity-status', 'x-roles', 'x-user-id',
-  'x-project-id', 'x-service-roles', 'cookie',
-]);
+// Credentials (the auth module's one list) and identities a function must never see
+// (docs/function-contract.md); public runs skip the auth middleware, so identities go here too.
+const isPrivateHeader = (name: string) => isCredentialHeader(name) || isIdentityHeader(name);
 
-/** The caller's headers without credentials. */
+/** The caller's headers, names in lower case, without credentials or identity headers. */
 export function functionHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined && !PRIVATE_HEADERS.has(name.toLowerCase())) out[name.toLowerCase()] = value;
+    if (value !== undefined && !isPrivateHeader(name)) out[name.toLowerCase()] = value;
   }
   return out;
 }

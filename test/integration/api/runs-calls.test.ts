@@ -52,6 +52,17 @@ describe('API: runs and call records (PostgreSQL, in-process queue)', () => {
     assert.equal((await api().get(`/v1/other/calls/${res.body.call_id}`)).status, 404, 'not visible to another project');
   });
 
+  it('never passes a credential header to the function, on /v1/r nor on /r', async () => {
+    const creds = { 'X-Storage-Token': 's', 'X-Subject-Token': 's', 'X-Service-Token': 's', Authorization: 'Basic eA==', Cookie: 'a=b' };
+    for (const [method, url] of [['post', '/v1/r/demo/fn/echo'], ['post', '/r/fn/pub/echo']] as const) {
+      const res = await api()[method](url).set(creds).set('X-Kept', 'k').type('text').send('c');
+      assert.equal(res.status, 200, url);
+      const seen = executor.seen.at(-1)!;
+      assert.equal(seen.headers['x-kept'], 'k');
+      for (const name of Object.keys(creds)) assert.equal(seen.headers[name.toLowerCase()], undefined, `${name} on ${url}`);
+    }
+  });
+
   it('answers a failing function with 502 and a timeout with 504, keeping the call id', async () => {
     const failed = await api().post('/v1/r/demo/fn/echo').type('text').send('fail');
     assert.equal(failed.status, 502);
