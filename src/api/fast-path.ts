@@ -17,6 +17,7 @@ import type { Metrics } from './metrics';
 import { errorAnswer } from './middleware/errors';
 import { Answer, asyncAnswer, failure, picassoAnswer, PRIVATE_RUN, PUBLIC_RUN, rawAnswer } from './run-answers';
 import { readRequestBody } from './request-body';
+import { checkPathParams } from '../services/validation';
 
 /** What the fast path needs: the run handlers' dependencies, the /v1 authentication and the metrics. */
 export interface FastPathDeps extends RunDeps {
@@ -119,12 +120,14 @@ export function withFastPath(app: Koa<FrescoState>, router: Router<FrescoState>,
   };
 
   const run = async (req: IncomingMessage, res: ServerResponse, layer: Layer, p: Params, requestId: string): Promise<Answer> => {
+    // As Koa orders it: authentication (/v1 only), the path parameters' check, then the handler.
     const target = layer.path === PRIVATE_RUN
       ? await authenticate(req, res, requestId).then((identity) => {
+        checkPathParams(p);
         deps.authorizer.authorize(identity, 'fresco:route:run', p.project_id);
         return deps.resolver.private(p.project_id, p.app, `/${p.route}`);
       })
-      : await deps.resolver.public(p.app, `/${p.route}`);
+      : await (checkPathParams(p), deps.resolver.public(p.app, `/${p.route}`));
     const body = await readRequestBody(req, deps.maxBodySize);
     const answer = await deps.runs.run(target, {
       method: req.method!, url: hrefOf(req), requestPath: req.url!, headers: req.headers as Record<string, string>,

@@ -12,8 +12,47 @@ function describe(issue: z.core.$ZodIssue, root: string): string {
   return `${field || 'body'}: ${issue.message}`;
 }
 
-/** Parses `input` with `schema`; throws ValidationError naming every bad field. */
+// PostgreSQL's text cannot hold NUL, and UTF-8 has no encoding for a lone UTF-16 surrogate.
+const UNSTORABLE = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const UNSTORABLE_MESSAGE = 'must not contain a NUL character or a lone UTF-16 surrogate';
+
+/** True when `s` holds a character PostgreSQL cannot store (NUL, a lone surrogate). */
+export function unstorable(s: string): boolean {
+  return UNSTORABLE.test(s);
+}
+
+/** The dotted path of the first string (key or value) in `value` that is unstorable; undefined when none. */
+function unstorableField(value: unknown, field: string, depth = 0): string | undefined {
+  if (typeof value === 'string') return unstorable(value) ? field : undefined;
+  if (value === null || typeof value !== 'object' || depth > 64) return undefined;
+  for (const [key, inner] of Object.entries(value)) {
+    const at = [field, key].filter(Boolean).join('.');
+    if (unstorable(key)) return at;
+    const bad = unstorableField(inner, at, depth + 1);
+    if (bad !== undefined) return bad;
+  }
+  return undefined;
+}
+
+// Path parameters longer than their column (migrations/): project ids are Keystone's 64.
+const PARAM_MAX: Record<string, number> = { project_id: 64, app: 255, route: 1024, name: 255 };
+
+/** Checks one decoded path parameter; throws ValidationError (400) naming it. */
+export function checkPathParam(name: string, value: string): void {
+  if (unstorable(value)) throw requestInvalid(`${name}: ${UNSTORABLE_MESSAGE}`);
+  const max = PARAM_MAX[name] ?? 1024;
+  if (value.length > max) throw requestInvalid(`${name}: must be at most ${max} characters`);
+}
+
+/** checkPathParam on every parameter of a matched route. */
+export function checkPathParams(params: Record<string, string>): void {
+  for (const [name, value] of Object.entries(params)) checkPathParam(name, value);
+}
+
+/** Parses `input` with `schema`; throws ValidationError naming every bad field (and any unstorable string). */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, root = ''): z.output<S> {
+  const bad = unstorableField(input, root);
+  if (bad !== undefined) throw requestInvalid(`${bad || 'body'}: ${UNSTORABLE_MESSAGE}`);
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   throw requestInvalid(result.error.issues.map((i) => describe(i, root)).join('; '));
