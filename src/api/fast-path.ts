@@ -14,7 +14,7 @@ import type { Identity } from '../domain/identity';
 import type { FrescoState } from './context';
 import type { RunDeps } from './handlers/runs';
 import type { Metrics } from './metrics';
-import { errorAnswer } from './middleware/errors';
+import { errorAnswer, isUnimplementedMethod } from './middleware/errors';
 import { Answer, asyncAnswer, failure, picassoAnswer, PRIVATE_RUN, PUBLIC_RUN, rawAnswer } from './run-answers';
 import { readRequestBody } from './request-body';
 import { checkPathParams } from '../services/validation';
@@ -52,7 +52,7 @@ function layerFinder(router: Router<FrescoState>) {
 /** The run layer and path for `url`; undefined: leave the request to Koa. */
 function runLayer(find: ReturnType<typeof layerFinder>, method: string, url: string): { layer: Layer; path: string } | undefined {
   // Koa's /v1 body parser skips only the exact-case '/v1/r/' prefix; other spellings go to Koa.
-  if (!(url.startsWith('/r/') || url.startsWith('/v1/r/')) || ODD_URL.test(url)) return undefined;
+  if (!(url.startsWith('/r/') || url.startsWith('/v1/r/')) || ODD_URL.test(url) || isUnimplementedMethod(method)) return undefined;
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
   const layer = find(method, path);

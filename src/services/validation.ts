@@ -9,7 +9,16 @@ function describe(issue: z.core.$ZodIssue, root: string): string {
   if (issue.code === 'unrecognized_keys') {
     return `${field || 'body'}: unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   }
-  return `${field || 'body'}: ${issue.message}`;
+  return `${field || 'body'}: ${lengthMessage(issue) ?? issue.message}`;
+}
+
+// A schema's own error (e.g. 'must be a string') would otherwise also stand for its length checks.
+function lengthMessage(issue: z.core.$ZodIssue): string | undefined {
+  if (issue.code === 'too_big' && issue.origin === 'string') return `must be at most ${issue.maximum} characters`;
+  if (issue.code === 'too_small' && issue.origin === 'string') {
+    return Number(issue.minimum) <= 1 ? 'must not be empty' : `must be at least ${issue.minimum} characters`;
+  }
+  return undefined;
 }
 
 // PostgreSQL's text cannot hold NUL, and UTF-8 has no encoding for a lone UTF-16 surrogate.
@@ -58,6 +67,31 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, root 
   throw requestInvalid(result.error.issues.map((i) => describe(i, root)).join('; '));
 }
 
+/** Throws ValidationError naming any top-level field of `body` beside `key`. */
+function onlyKey(body: object, key: string): void {
+  const extra = Object.keys(body).filter((k) => k !== key);
+  if (extra.length > 0) throw requestInvalid(`body: unknown field(s) ${extra.map((k) => `"${k}"`).join(', ')} beside "${key}"`);
+}
+
+/** The object under `key` of a create body `{key: {...}}`; throws ValidationError when it is missing
+ *  (showing `example`) or when other top-level fields are sent. */
+export function enveloped(body: unknown, key: string, example: string): unknown {
+  if (!body || typeof body !== 'object' || Array.isArray(body) || !(key in body)) {
+    throw requestInvalid(`${key}: required, e.g. ${example}`);
+  }
+  onlyKey(body, key);
+  return (body as Record<string, unknown>)[key];
+}
+
+/** An update body, `{key: {...}}` (root = key; no other top-level field) or the flat fields (root = ''). */
+export function unwrap(body: unknown, key: string): { value: unknown; root: string } {
+  if (body && typeof body === 'object' && !Array.isArray(body) && key in body) {
+    onlyKey(body, key);
+    return { value: (body as Record<string, unknown>)[key], root: key };
+  }
+  return { value: body, root: '' };
+}
+
 const CONFIG_KEY = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
 
 /** Config maps: string keys usable as env names, string values. */
@@ -70,7 +104,8 @@ const NAME = /^[A-Za-z0-9_.-]{1,255}$/;
 
 /** The one name rule: apps, triggers and notification exchanges. */
 export const nameSchema = z.string({ error: 'must be a string' })
-  .regex(NAME, 'must be 1-255 characters of letters, digits, "_", "." or "-"');
+  .regex(NAME, 'must be 1-255 characters of letters, digits, "_", "." or "-"')
+  .refine((n) => n !== '.' && n !== '..', 'must not be "." or ".."');
 
 const ROUTE_PATH = /^(\/[A-Za-z0-9_.~-]+)+$/;
 
