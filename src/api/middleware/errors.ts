@@ -43,7 +43,8 @@ function normalise(err: unknown): FrescoError {
  */
 export function errorAnswer(err: unknown, requestId: string, extra: Record<string, unknown> = {}) {
   const fe = normalise(err);
-  if (fe.status >= 500) log.error({ err, requestId }, 'request failed');
+  // A 501 is the caller's choice of method, not a failure of Fresco's.
+  if (fe.status >= 500 && fe.status !== 501) log.error({ err, requestId }, 'request failed');
   const body = {
     error: { message: fe.expose ? fe.message : 'Internal error', code: fe.code, request_id: requestId },
     ...extra,

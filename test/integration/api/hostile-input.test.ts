@@ -68,6 +68,7 @@ describe('API: hostile input (PostgreSQL)', () => {
       const res = await api().trace(url);
       assert.equal(res.status, 501, `TRACE ${url}: ${res.status}`);
       assert.equal(res.body.error.code, 'FRESCO_NOT_IMPLEMENTED');
+      assert.match(res.body.error.message, /TRACE is not implemented/);
     }
     for (const encoding of ['gzip', 'deflate', 'br']) {
       const res = await api().post('/v1/demo/apps').set('Content-Type', 'application/json').set('Content-Encoding', encoding)
