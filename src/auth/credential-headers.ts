@@ -17,6 +17,13 @@ export function isCredentialHeader(name: string): boolean {
   return CREDENTIALS.has(name.toLowerCase());
 }
 
+/** A test for CREDENTIAL_HEADERS plus the operator's `extra` ([DEFAULT] credential_headers), any case. */
+export function credentialTest(extra: readonly string[] = []): (name: string) => boolean {
+  if (extra.length === 0) return isCredentialHeader;
+  const all = new Set([...CREDENTIALS, ...extra.map((h) => h.trim().toLowerCase())]);
+  return (name) => all.has(name.toLowerCase());
+}
+
 /** The caller's Keystone token: the first non-empty TOKEN_HEADERS value, trimmed; '' when none. */
 export function tokenOf(get: (name: string) => string): string {
   for (const name of TOKEN_HEADERS) {

@@ -11,7 +11,7 @@ import { createAuthorizer } from './policy';
 //   const auth = buildAuthFromConfig(config);            // or buildAuthFromOptions({...})
 //   → { authenticate (Koa middleware), authorizer (domain Authorizer), keystone? (client, counters) }
 
-export { CREDENTIAL_HEADERS, isCredentialHeader, TOKEN_HEADERS, tokenOf } from './credential-headers';
+export { CREDENTIAL_HEADERS, credentialTest, isCredentialHeader, TOKEN_HEADERS, tokenOf } from './credential-headers';
 export { KeystoneClient } from './keystone-client';
 export { isIdentityHeader, keystoneAuth, noauthMiddleware, stripIdentityHeaders } from './keystone-middleware';
 export type { KeystoneAuthMiddleware } from './keystone-middleware';
