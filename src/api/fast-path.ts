@@ -121,13 +121,12 @@ export function withFastPath(app: Koa<FrescoState>, router: Router<FrescoState>,
 
   const run = async (req: IncomingMessage, res: ServerResponse, layer: Layer, p: Params, requestId: string): Promise<Answer> => {
     // As Koa orders it: authentication (/v1 only), the path parameters' check, then the handler.
+    const identity = layer.path === PRIVATE_RUN ? await authenticate(req, res, requestId) : undefined;
+    checkPathParams(p);
+    if (layer.path === PRIVATE_RUN) deps.authorizer.authorize(identity, 'fresco:route:run', p.project_id);
     const target = layer.path === PRIVATE_RUN
-      ? await authenticate(req, res, requestId).then((identity) => {
-        checkPathParams(p);
-        deps.authorizer.authorize(identity, 'fresco:route:run', p.project_id);
-        return deps.resolver.private(p.project_id, p.app, `/${p.route}`);
-      })
-      : await (checkPathParams(p), deps.resolver.public(p.app, `/${p.route}`));
+      ? await deps.resolver.private(p.project_id, p.app, `/${p.route}`)
+      : await deps.resolver.public(p.app, `/${p.route}`);
     const body = await readRequestBody(req, deps.maxBodySize);
     const answer = await deps.runs.run(target, {
       method: req.method!, url: hrefOf(req), requestPath: req.url!, headers: req.headers as Record<string, string>,
