@@ -117,8 +117,8 @@ export const methodNotAllowed = define('FRESCO_METHOD_NOT_ALLOWED', 405,
 /** Nothing answers `method path`. */
 export const notFound = define('FRESCO_NOT_FOUND', 404, 'No resource at that path.',
   (method: string, path: string) => `No resource at ${method} ${path}`);
-/** The method is unknown to the router (mapped from Koa's 501). */
-export const notImplemented = define('FRESCO_NOT_IMPLEMENTED', 501, 'The method is not implemented.', asIs);
+/** The method is unknown to the router (mapped from Koa's 501), or TRACE/TRACK/CONNECT on any path. */
+export const notImplemented = define('FRESCO_NOT_IMPLEMENTED', 501, 'The method is not implemented.', asIs, { expose: true });
 /** Anything unexpected; its details go to the log only. */
 export const internalError = define('FRESCO_INTERNAL_ERROR', 500,
   'An unexpected failure; the request id finds it in the logs.',

@@ -96,6 +96,7 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
   });
   const runs = new RunService({
     calls: callStore, queue, executor: adapters.executor, slow: { engineId, leaseMs, visibleAfterMs: 1000 },
+    credentialHeaders: config.DEFAULT.credential_headers,
   });
   const calls = new CallService({ callStore, onCancel: (id) => { engine?.abort(id); runs.abort(id); } });
   // A changed or deleted route must not be run from caches: its lookups nor its kept containers.

@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import type { Authorizer } from '../domain/identity';
 import type { AppService } from '../services/app-service';
 import type { RouteService } from '../services/route-service';
+import { checkPathParam } from '../services/validation';
 import type { FrescoState } from './context';
 import { appRoutes } from './handlers/apps';
 import { routeRoutes } from './handlers/routes';
@@ -30,6 +31,17 @@ export interface ApiDeps extends MetaDeps {
   extraRoutes?: Array<(router: Router<FrescoState>) => void>;
 }
 
+/** Every path parameter of every route is checked once (checkPathParam) before its handler runs. */
+function checkParamsOf(router: Router<FrescoState>): void {
+  const names = new Set(router.stack.flatMap((layer) => layer.paramNames.map((p) => String(p.name))));
+  for (const name of names) {
+    router.param(name, (value, _ctx, next) => {
+      checkPathParam(name, value);
+      return next();
+    });
+  }
+}
+
 /** Builds the Koa application; call `.callback()` for a server or supertest. `router` is exposed
  *  so that a test can compare what is served with the OpenAPI document. */
 export function createApi(deps: ApiDeps): Koa<FrescoState> & { router: Router<FrescoState> } {
@@ -44,6 +56,7 @@ export function createApi(deps: ApiDeps): Koa<FrescoState> & { router: Router<Fr
   routeRoutes(router, deps);
   if (deps.run) runRoutes(router, deps.run);
   for (const register of deps.extraRoutes ?? []) register(router);
+  checkParamsOf(router);
   app.use(requestId());
   app.use(deps.metrics.middleware);
   app.use(errorHandler());

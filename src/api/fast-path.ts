@@ -14,9 +14,10 @@ import type { Identity } from '../domain/identity';
 import type { FrescoState } from './context';
 import type { RunDeps } from './handlers/runs';
 import type { Metrics } from './metrics';
-import { errorAnswer } from './middleware/errors';
+import { errorAnswer, isUnimplementedMethod } from './middleware/errors';
 import { Answer, asyncAnswer, failure, picassoAnswer, PRIVATE_RUN, PUBLIC_RUN, rawAnswer } from './run-answers';
 import { readRequestBody } from './request-body';
+import { checkPathParams } from '../services/validation';
 
 /** What the fast path needs: the run handlers' dependencies, the /v1 authentication and the metrics. */
 export interface FastPathDeps extends RunDeps {
@@ -51,7 +52,7 @@ function layerFinder(router: Router<FrescoState>) {
 /** The run layer and path for `url`; undefined: leave the request to Koa. */
 function runLayer(find: ReturnType<typeof layerFinder>, method: string, url: string): { layer: Layer; path: string } | undefined {
   // Koa's /v1 body parser skips only the exact-case '/v1/r/' prefix; other spellings go to Koa.
-  if (!(url.startsWith('/r/') || url.startsWith('/v1/r/')) || ODD_URL.test(url)) return undefined;
+  if (!(url.startsWith('/r/') || url.startsWith('/v1/r/')) || ODD_URL.test(url) || isUnimplementedMethod(method)) return undefined;
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
   const layer = find(method, path);
@@ -119,11 +120,12 @@ export function withFastPath(app: Koa<FrescoState>, router: Router<FrescoState>,
   };
 
   const run = async (req: IncomingMessage, res: ServerResponse, layer: Layer, p: Params, requestId: string): Promise<Answer> => {
+    // As Koa orders it: authentication (/v1 only), the path parameters' check, then the handler.
+    const identity = layer.path === PRIVATE_RUN ? await authenticate(req, res, requestId) : undefined;
+    checkPathParams(p);
+    if (layer.path === PRIVATE_RUN) deps.authorizer.authorize(identity, 'fresco:route:run', p.project_id);
     const target = layer.path === PRIVATE_RUN
-      ? await authenticate(req, res, requestId).then((identity) => {
-        deps.authorizer.authorize(identity, 'fresco:route:run', p.project_id);
-        return deps.resolver.private(p.project_id, p.app, `/${p.route}`);
-      })
+      ? await deps.resolver.private(p.project_id, p.app, `/${p.route}`)
       : await deps.resolver.public(p.app, `/${p.route}`);
     const body = await readRequestBody(req, deps.maxBodySize);
     const answer = await deps.runs.run(target, {

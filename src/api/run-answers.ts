@@ -47,7 +47,9 @@ function looksLikeText(buf: Buffer): boolean {
   return !buf.includes(0) && Buffer.from(buf.toString('utf8'), 'utf8').equals(buf);
 }
 
-const FRAMING = /^(content-length|transfer-encoding|connection)$/i;
+// Framing is Node's to write; the request and call ids are Fresco's: neither a route's headers nor
+// the function may set them.
+const RESERVED = /^(content-length|transfer-encoding|connection|x-openstack-request-id|x-fresco-call-id)$/i;
 
 /** The function's own answer on /r: route headers, its status, headers and body (http/json formats), or stdout. */
 export function rawAnswer(target: ResolvedRoute, callId: string, result: CallResult): Answer {
@@ -58,8 +60,8 @@ export function rawAnswer(target: ResolvedRoute, callId: string, result: CallRes
     headers.push([name, value]);
     if (name.toLowerCase() === 'content-type') typed = value !== '';
   };
-  for (const [name, values] of Object.entries(target.route.headers)) if (values[0] !== undefined) add(name, values[0]);
-  for (const [name, values] of Object.entries(result.httpHeaders ?? {})) if (!FRAMING.test(name)) add(name, values);
+  for (const [name, values] of Object.entries(target.route.headers)) if (values[0] !== undefined && !RESERVED.test(name)) add(name, values[0]);
+  for (const [name, values] of Object.entries(result.httpHeaders ?? {})) if (!RESERVED.test(name)) add(name, values);
   headers.push(['X-Fresco-Call-Id', callId]);
   if (!typed) headers.push(['Content-Type', looksLikeText(result.output) ? 'text/plain; charset=utf-8' : 'application/octet-stream']);
   return { status: result.httpStatus ?? 200, headers, body: result.output };

@@ -11,8 +11,9 @@ import { createAuthorizer } from './policy';
 //   const auth = buildAuthFromConfig(config);            // or buildAuthFromOptions({...})
 //   → { authenticate (Koa middleware), authorizer (domain Authorizer), keystone? (client, counters) }
 
+export { CREDENTIAL_HEADERS, credentialTest, isCredentialHeader, TOKEN_HEADERS, tokenOf } from './credential-headers';
 export { KeystoneClient } from './keystone-client';
-export { keystoneAuth, noauthMiddleware, stripIdentityHeaders } from './keystone-middleware';
+export { isIdentityHeader, keystoneAuth, noauthMiddleware, stripIdentityHeaders } from './keystone-middleware';
 export type { KeystoneAuthMiddleware } from './keystone-middleware';
 export type { KeystoneAuthOptions } from './keystone-options';
 export { KeystoneUnavailableError, TokenInvalidError } from './keystone-token';

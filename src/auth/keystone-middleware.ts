@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Context, Middleware } from 'koa';
 import type { Identity } from '../domain/identity';
 import { authRequired, authUnavailable } from '../errors';
+import { tokenOf } from './credential-headers';
 import { KeystoneClient } from './keystone-client';
 import { KeystoneAuthOptions, resolveKeystoneOptions, ResolvedKeystoneOptions } from './keystone-options';
 import { KeystoneUnavailableError, TokenInfo, TokenInvalidError } from './keystone-token';
@@ -56,7 +57,7 @@ export function stripIdentityHeaders(headers: IncomingHttpHeaders): void {
 }
 
 function userToken(ctx: Context): string {
-  return (ctx.get('X-Auth-Token') || ctx.get('X-Storage-Token')).trim();
+  return tokenOf((name) => ctx.get(name));
 }
 
 /** The Identity handlers see; a new object per request so a handler cannot alter the cache. */

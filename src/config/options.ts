@@ -36,6 +36,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     { choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }),
   o('DEFAULT', 'max_timeout', 'int', 300, 'Largest route timeout a user may set, in seconds.', { min: 1, max: 86400 }),
   o('DEFAULT', 'max_memory', 'int', 8192, 'Largest route memory a user may set, in MiB.', { min: 16 }),
+  o('DEFAULT', 'credential_headers', 'list', [],
+    'Further request headers that carry credentials (e.g. X-Api-Key); like X-Auth-Token, X-Storage-Token, Authorization and Cookie, they never reach a function.'),
   o('DEFAULT', 'call_retention', 'int', 7 * 86400, 'Seconds call records and logs are kept.', { min: 60 }),
   o('database', 'connection', 'secret', undefined,
     'postgresql://user:pass@host:port/db; unset: embedded PGlite under state_path.'),

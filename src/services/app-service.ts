@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { appNotFound, requestInvalid } from '../errors';
 import type { RouteScope } from '../domain/executor';
 import { App, AppStore } from '../domain/models';
-import { configSchema, nameSchema, parseInput } from './validation';
+import { configSchema, enveloped, nameSchema, parseInput, unwrap } from './validation';
 
 export const createSchema = z.strictObject({
   name: nameSchema,
@@ -16,12 +16,6 @@ export const updateSchema = z.strictObject({
   config: configSchema.optional(),
 });
 
-function unwrap(body: unknown, key: string): { value: unknown; root: string } {
-  if (body && typeof body === 'object' && !Array.isArray(body) && key in body) {
-    return { value: (body as Record<string, unknown>)[key], root: key };
-  }
-  return { value: body, root: '' };
-}
 
 /** Use cases on apps: validation and rules; storage through AppStore. */
 export class AppService {
@@ -41,10 +35,7 @@ export class AppService {
 
   /** Body `{"app": {name, description?, config?}}`; throws ValidationError or FRESCO_APP_EXISTS. */
   create(projectId: string, body: unknown): Promise<App> {
-    if (!body || typeof body !== 'object' || !('app' in body)) {
-      throw requestInvalid('app: required, e.g. {"app": {"name": "myapp"}}');
-    }
-    const input = parseInput(createSchema, (body as { app: unknown }).app, 'app');
+    const input = parseInput(createSchema, enveloped(body, 'app', '{"app": {"name": "myapp"}}'), 'app');
     return this.deps.appStore.create({
       projectId, name: input.name, description: input.description ?? '', config: input.config ?? {},
     });
@@ -71,4 +62,3 @@ export class AppService {
   }
 }
 
-export { unwrap };

@@ -2,8 +2,7 @@ import { z } from 'zod';
 import { appNotFound, requestInvalid, routeNotFound } from '../errors';
 import type { RouteScope } from '../domain/executor';
 import { AppStore, Route, RouteStore } from '../domain/models';
-import { unwrap } from './app-service';
-import { booleanish, configSchema, intIn, parseInput, routePathSchema } from './validation';
+import { booleanish, configSchema, enveloped, intIn, parseInput, routePathSchema, unwrap } from './validation';
 
 // Route rules: the fields and defaults of docs/api.md (Routes), limits from the deployment's configuration.
 
@@ -83,10 +82,8 @@ export class RouteService {
   async create(projectId: string, appName: string, body: unknown): Promise<Route> {
     // FRESCO_APP_NOT_FOUND comes before any complaint about the body.
     await this.requireApp(projectId, appName);
-    if (!body || typeof body !== 'object' || !('route' in body)) {
-      throw requestInvalid('route: required, e.g. {"route": {"path": "/hello", "image": "hello:latest"}}');
-    }
-    const input = parseInput(this.createSchema, (body as { route: unknown }).route, 'route');
+    const example = '{"route": {"path": "/hello", "image": "hello:latest"}}';
+    const input = parseInput(this.createSchema, enveloped(body, 'route', example), 'route');
     const p = toPatch(input);
     const route = await this.deps.routeStore.create({
       projectId, appName, path: input.path, image: input.image, type: p.type ?? 'sync', format: p.format ?? 'default',

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { credentialTest, isCredentialHeader, isIdentityHeader } from '../auth';
 import { callDuplicate, engineUnavailable } from '../errors';
 import type { CallResult, Executor } from '../domain/executor';
 import type { Call, CallOutcome, CallQueue, CallStore, CallTrigger, NewCall } from '../domain/models';
@@ -23,17 +24,16 @@ export type RunAnswer =
   | { mode: 'sync'; callId: string; result: CallResult }
   | { mode: 'async'; call: Call };
 
-// Headers that carry credentials or identities a function must never see (docs/function-contract.md).
-const PRIVATE_HEADERS = new Set([
-  'x-auth-token', 'x-subject-token', 'x-service-token', 'x-identity-status', 'x-roles', 'x-user-id',
-  'x-project-id', 'x-service-roles', 'cookie',
-]);
-
-/** The caller's headers without credentials. */
-export function functionHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+/**
+ * The caller's headers, names in lower case, without credentials (the auth module's one list plus
+ * `extraCredentials`, [DEFAULT] credential_headers) or identity headers: public runs skip the auth
+ * middleware, so identities are removed here too (docs/function-contract.md).
+ */
+export function functionHeaders(headers: Record<string, string | string[] | undefined>,
+  isCredential: (name: string) => boolean = isCredentialHeader): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined && !PRIVATE_HEADERS.has(name.toLowerCase())) out[name.toLowerCase()] = value;
+    if (value !== undefined && !isCredential(name) && !isIdentityHeader(name)) out[name.toLowerCase()] = value;
   }
   return out;
 }
@@ -69,9 +69,14 @@ export class RunService {
   private readonly running = new Map<string, RunningSync>();
   private watch?: NodeJS.Timeout;
 
+  private readonly isCredential: (name: string) => boolean;
+
+  /** `credentialHeaders`: the operator's further credential headers (default none). */
   constructor(private readonly deps: {
-    calls: CallStore; queue: CallQueue; executor?: Executor; slow?: SlowCallOptions;
-  }) {}
+    calls: CallStore; queue: CallQueue; executor?: Executor; slow?: SlowCallOptions; credentialHeaders?: readonly string[];
+  }) {
+    this.isCredential = credentialTest(deps.credentialHeaders);
+  }
 
   /** Stops sync call `id` if it runs in this process (a cancel). */
   abort(id: string): void {
@@ -90,7 +95,7 @@ export class RunService {
       dedupeKey: input.dedupeKey,
       request: {
         method: input.method, url: input.url, requestPath: input.requestPath,
-        headers: functionHeaders(input.headers), body: input.body.toString('base64'),
+        headers: functionHeaders(input.headers, this.isCredential), body: input.body.toString('base64'),
       },
     });
     if (!call) throw callDuplicate('event');
@@ -115,7 +120,7 @@ export class RunService {
     try {
       const result = await executor.run({
         id, route: target.runnable, method: input.method, url: input.url, requestPath: input.requestPath,
-        headers: functionHeaders(input.headers), body: input.body, signal: entry.ac.signal,
+        headers: functionHeaders(input.headers, this.isCredential), body: input.body, signal: entry.ac.signal,
       });
       const outcome = outcomeOf(result);
       // No longer cancellable, and the watcher must not record it as running while we record it.

@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { requestInvalid, routeNotFound, triggerNotFound } from '../errors';
 import type { RouteStore, Trigger, TriggerStore, TriggerType } from '../domain/models';
-import { unwrap } from './app-service';
-import { booleanish, nameSchema, parseInput, routePathSchema } from './validation';
+import { booleanish, enveloped, nameSchema, parseInput, routePathSchema, unwrap } from './validation';
 
 /** Per-type rules from the events layer: filter validation and schedule checks. */
 export interface TriggerRules {
@@ -57,10 +56,8 @@ export class TriggerService {
 
   /** Body `{"trigger": {...}}`; the route must exist in the project. */
   async create(projectId: string, body: unknown): Promise<Trigger> {
-    if (!body || typeof body !== 'object' || !('trigger' in body)) {
-      throw requestInvalid('trigger: required, e.g. {"trigger": {"name": "t", "type": "swift", "app": "a", "route": "/r"}}');
-    }
-    const input = parseInput(createSchema, (body as { trigger: unknown }).trigger, 'trigger');
+    const example = '{"trigger": {"name": "t", "type": "swift", "app": "a", "route": "/r"}}';
+    const input = parseInput(createSchema, enveloped(body, 'trigger', example), 'trigger');
     const timezone = input.type === 'schedule' ? input.timezone ?? 'UTC' : undefined;
     this.checkScheduleFields(input.type, input.schedule, timezone, input.timezone);
     await this.checkRoute(projectId, input.app, input.route);

@@ -9,14 +9,87 @@ function describe(issue: z.core.$ZodIssue, root: string): string {
   if (issue.code === 'unrecognized_keys') {
     return `${field || 'body'}: unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   }
-  return `${field || 'body'}: ${issue.message}`;
+  return `${field || 'body'}: ${lengthMessage(issue) ?? issue.message}`;
 }
 
-/** Parses `input` with `schema`; throws ValidationError naming every bad field. */
+// A schema's own error (e.g. 'must be a string') would otherwise also stand for its length checks.
+function lengthMessage(issue: z.core.$ZodIssue): string | undefined {
+  if (issue.code === 'too_big' && issue.origin === 'string') return `must be at most ${issue.maximum} characters`;
+  if (issue.code === 'too_small' && issue.origin === 'string') {
+    return Number(issue.minimum) <= 1 ? 'must not be empty' : `must be at least ${issue.minimum} characters`;
+  }
+  return undefined;
+}
+
+// PostgreSQL's text cannot hold NUL, and UTF-8 has no encoding for a lone UTF-16 surrogate.
+const UNSTORABLE = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const UNSTORABLE_MESSAGE = 'must not contain a NUL character or a lone UTF-16 surrogate';
+
+/** True when `s` holds a character PostgreSQL cannot store (NUL, a lone surrogate). */
+export function unstorable(s: string): boolean {
+  return UNSTORABLE.test(s);
+}
+
+/** The dotted path of the first string (key or value) in `value` that is unstorable; undefined when none. */
+function unstorableField(value: unknown, field: string, depth = 0): string | undefined {
+  if (typeof value === 'string') return unstorable(value) ? field : undefined;
+  if (value === null || typeof value !== 'object' || depth > 64) return undefined;
+  for (const [key, inner] of Object.entries(value)) {
+    const at = [field, key].filter(Boolean).join('.');
+    if (unstorable(key)) return at;
+    const bad = unstorableField(inner, at, depth + 1);
+    if (bad !== undefined) return bad;
+  }
+  return undefined;
+}
+
+// Path parameters longer than their column (migrations/): project ids are Keystone's 64.
+const PARAM_MAX: Record<string, number> = { project_id: 64, app: 255, route: 1024, name: 255 };
+
+/** Checks one decoded path parameter; throws ValidationError (400) naming it. */
+export function checkPathParam(name: string, value: string): void {
+  if (unstorable(value)) throw requestInvalid(`${name}: ${UNSTORABLE_MESSAGE}`);
+  const max = PARAM_MAX[name] ?? 1024;
+  if (value.length > max) throw requestInvalid(`${name}: must be at most ${max} characters`);
+}
+
+/** checkPathParam on every parameter of a matched route. */
+export function checkPathParams(params: Record<string, string>): void {
+  for (const [name, value] of Object.entries(params)) checkPathParam(name, value);
+}
+
+/** Parses `input` with `schema`; throws ValidationError naming every bad field (and any unstorable string). */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, root = ''): z.output<S> {
+  const bad = unstorableField(input, root);
+  if (bad !== undefined) throw requestInvalid(`${bad || 'body'}: ${UNSTORABLE_MESSAGE}`);
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   throw requestInvalid(result.error.issues.map((i) => describe(i, root)).join('; '));
+}
+
+/** Throws ValidationError naming any top-level field of `body` beside `key`. */
+function onlyKey(body: object, key: string): void {
+  const extra = Object.keys(body).filter((k) => k !== key);
+  if (extra.length > 0) throw requestInvalid(`body: unknown field(s) ${extra.map((k) => `"${k}"`).join(', ')} beside "${key}"`);
+}
+
+/** The object under `key` of a create body `{key: {...}}`; throws ValidationError when it is missing
+ *  (showing `example`) or when other top-level fields are sent. */
+export function enveloped(body: unknown, key: string, example: string): unknown {
+  if (!body || typeof body !== 'object' || Array.isArray(body) || !(key in body)) {
+    throw requestInvalid(`${key}: required, e.g. ${example}`);
+  }
+  onlyKey(body, key);
+  return (body as Record<string, unknown>)[key];
+}
+
+/** An update body, `{key: {...}}` (root = key; no other top-level field) or the flat fields (root = ''). */
+export function unwrap(body: unknown, key: string): { value: unknown; root: string } {
+  if (body && typeof body === 'object' && !Array.isArray(body) && key in body) {
+    onlyKey(body, key);
+    return { value: (body as Record<string, unknown>)[key], root: key };
+  }
+  return { value: body, root: '' };
 }
 
 const CONFIG_KEY = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
@@ -31,7 +104,8 @@ const NAME = /^[A-Za-z0-9_.-]{1,255}$/;
 
 /** The one name rule: apps, triggers and notification exchanges. */
 export const nameSchema = z.string({ error: 'must be a string' })
-  .regex(NAME, 'must be 1-255 characters of letters, digits, "_", "." or "-"');
+  .regex(NAME, 'must be 1-255 characters of letters, digits, "_", "." or "-"')
+  .refine((n) => n !== '.' && n !== '..', 'must not be "." or ".."');
 
 const ROUTE_PATH = /^(\/[A-Za-z0-9_.~-]+)+$/;
 

@@ -61,7 +61,8 @@ function encodeMarker(c: Call): string {
 function decodeMarker(marker: string): { createdAt: Date; id: string } {
   const [at, id] = Buffer.from(marker, 'base64url').toString().split('|');
   const createdAt = new Date(at);
-  if (!id || Number.isNaN(createdAt.getTime())) throw requestInvalid('marker: not a marker this API returned');
+  // Both parts go into typed SQL (timestamptz, uuid): anything forged is refused here, not by PostgreSQL.
+  if (!id || !isUuid(id) || Number.isNaN(createdAt.getTime())) throw requestInvalid('marker: not a marker this API returned');
   return { createdAt, id };
 }
 

@@ -32,6 +32,7 @@ function normalise(err: unknown): FrescoError {
     const message = invalidJson ? `body: invalid JSON (${e.message})` : e.message ?? 'bad request';
     return new FrescoError(HTTP_ERRORS[status] ?? requestInvalid.spec, message, {}, status);
   }
+  if (status === 501) return notImplemented(e.message ?? 'The method is not implemented.');
   if (isDatabaseUnavailable(err)) return databaseUnavailable();
   return internalError();
 }
@@ -42,7 +43,8 @@ function normalise(err: unknown): FrescoError {
  */
 export function errorAnswer(err: unknown, requestId: string, extra: Record<string, unknown> = {}) {
   const fe = normalise(err);
-  if (fe.status >= 500) log.error({ err, requestId }, 'request failed');
+  // A 501 is the caller's choice of method, not a failure of Fresco's.
+  if (fe.status >= 500 && fe.status !== 501) log.error({ err, requestId }, 'request failed');
   const body = {
     error: { message: fe.expose ? fe.message : 'Internal error', code: fe.code, request_id: requestId },
     ...extra,
@@ -58,10 +60,19 @@ export function answerError(ctx: Context, err: unknown, extra: Record<string, un
   ctx.body = body;
 }
 
+// TRACE echoes a request back (cross-site tracing); no resource of Fresco, nor a function, answers it.
+const UNIMPLEMENTED = new Set(['TRACE', 'CONNECT', 'TRACK']);
+
+/** True for a method Fresco answers 501 to on every path (runs included: the fast path leaves them to Koa). */
+export function isUnimplementedMethod(method: string): boolean {
+  return UNIMPLEMENTED.has(method.toUpperCase());
+}
+
 /** Renders thrown errors (FrescoError, Koa/http-errors) with answerError. */
 export function errorHandler(): Middleware {
   return async (ctx, next) => {
     try {
+      if (isUnimplementedMethod(ctx.method)) throw notImplemented(`${ctx.method} is not implemented`);
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw notFound(ctx.method, ctx.path);
     } catch (err) {

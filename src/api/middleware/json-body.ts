@@ -1,6 +1,13 @@
 import type { Middleware } from 'koa';
 import { koaBody } from 'koa-body';
-import { unsupportedMediaType } from '../../errors';
+import { requestInvalid, unsupportedMediaType } from '../../errors';
+
+/** A body the decompressor failed on (zlib and brotli errors carry no status) as the caller's 400. */
+function undecodable(err: unknown, encoding: string): unknown {
+  const e = err as { status?: number; message?: string };
+  if (!encoding || encoding.toLowerCase() === 'identity' || e?.status !== undefined) return err;
+  return requestInvalid(`body: not valid ${encoding} data as its Content-Encoding says (${e?.message ?? 'decoding failed'})`);
+}
 
 /** Parses JSON bodies up to `limit` bytes; any other content type with a body is a 415. */
 export function jsonBody(limit: number): Middleware {
@@ -15,6 +22,11 @@ export function jsonBody(limit: number): Middleware {
     if (hasBody && ['POST', 'PUT', 'PATCH'].includes(ctx.method) && !ctx.is('json')) {
       throw unsupportedMediaType(ctx.get('Content-Type'));
     }
-    return parse(ctx, next);
+    let parsed = false;
+    try {
+      return await parse(ctx, () => { parsed = true; return next(); });
+    } catch (err) {
+      throw parsed ? err : undecodable(err, ctx.get('Content-Encoding'));
+    }
   };
 }

@@ -53,6 +53,21 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const FRAMING = new Set(['content-length', 'transfer-encoding', 'trailer']);
 
+/** Error unless `status` is a final HTTP status a caller can be given (200-599: no 1xx, no 999). */
+export function checkAnswerStatus(status: number): Error | undefined {
+  if (Number.isInteger(status) && status >= 200 && status <= 599) return undefined;
+  return new Error(`the function answered status ${String(status)}, not a valid HTTP status for its caller (200-599)`);
+}
+
+/** Error naming the first header whose name is not an HTTP token or whose value Node cannot send. */
+export function checkAnswerHeaders(headers: Record<string, string[]>): Error | undefined {
+  for (const name in headers) {
+    if (!TOKEN.test(name)) return new Error(`the function answered an invalid header name ${JSON.stringify(name.slice(0, 40))}`);
+    if (headers[name].some((v) => BAD_VALUE.test(v))) return new Error(`the function answered header ${name} with control characters`);
+  }
+  return undefined;
+}
+
 /** Splits a head (ending with its blank line) into lines without their CR, the blank one dropped. */
 function lines(head: string): string[] {
   const out = head.split('\n');
@@ -81,10 +96,7 @@ export function parseHeaderLines(raw: string[]): Record<string, string[]> | Erro
     last = headers[name] ??= [];
     last.push(line.slice(colon + 1).trim());
   }
-  for (const name in headers) {
-    if (headers[name].some((v) => BAD_VALUE.test(v))) return new Error(`the function answered header ${name} with control characters`);
-  }
-  return headers;
+  return checkAnswerHeaders(headers) ?? headers;
 }
 
 /** Go's rules for the body's length: no body for 1xx/204/304 and HEAD; chunked wins (HTTP/1.1); else Content-Length. */
@@ -109,7 +121,8 @@ export function parseResponseHead(text: string, method: string): ResponseHead | 
   const m = STATUS_LINE.exec(all[0] ?? '');
   if (!m) return new Error(`the function did not answer HTTP/1.x (got ${JSON.stringify((all[0] ?? '').slice(0, 40))})`);
   const status = Number(m[3]);
-  if (status < 100) return new Error(`the function answered status ${m[3]}, not a valid HTTP status`);
+  const refused = checkAnswerStatus(status);
+  if (refused) return refused;
   const headers = parseHeaderLines(all.slice(1));
   if (headers instanceof Error) return headers;
   // Go ignores Transfer-Encoding below HTTP/1.1.

@@ -3,6 +3,7 @@
 // format, the same under `protocol`; the answer may be flat ({body, status, headers}) or Fn's
 // ({body, content_type, protocol: {status_code, headers}}). Bodies are UTF-8 strings.
 import type { CallRequest } from '../../domain/executor';
+import { checkAnswerHeaders, checkAnswerStatus } from './http-head';
 import type { HotProtocol, HotResponse, ResponseReader } from './protocol';
 
 /** The request line for `req`, newline-terminated. */
@@ -56,8 +57,9 @@ function decode(line: string): HotResponse | Error {
   if (!o || typeof o !== 'object' || Array.isArray(o)) return new Error('the function\'s answer is not a JSON object');
   const proto = (o.protocol ?? {}) as Record<string, unknown>;
   const status = Number(o.status ?? proto.status_code ?? 200);
-  if (!Number.isInteger(status) || status < 100 || status > 599) return new Error(`the function answered an invalid status ${String(o.status)}`);
   const headers = headerMap(o.headers ?? proto.headers);
+  const refused = checkAnswerStatus(status) ?? checkAnswerHeaders(headers);
+  if (refused) return refused;
   if (typeof o.content_type === 'string' && !headers['content-type']) headers['content-type'] = [o.content_type];
   const body = o.body === undefined || o.body === null ? '' : typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
   return { status, headers, body: Buffer.from(body, 'utf8') };

@@ -15,7 +15,7 @@ describe('API: runs and call records (PostgreSQL, in-process queue)', () => {
   const api = () => request(app.callback());
   before(async () => {
     t = await createTestDb();
-    const config = testConfig({ FRESCO_PUBLIC_URL: 'http://fresco.example:8080' });
+    const config = testConfig({ FRESCO_PUBLIC_URL: 'http://fresco.example:8080', FRESCO_CREDENTIAL_HEADERS: 'X-Api-Key' });
     app = buildTestApi(t.db, config, { executor });
     startEngine(config, app.services, engine); // as `fresco all` runs it: sweeper and in-process dispatcher
     await api().post('/v1/demo/apps').send({ app: { name: 'fn', config: { APP_LEVEL: 'a', SHARED: 'app' } } });
@@ -50,6 +50,17 @@ describe('API: runs and call records (PostgreSQL, in-process queue)', () => {
     assert.equal(log.headers['content-type'], 'text/plain; charset=utf-8');
     assert.equal(log.text, `log of ${res.body.call_id}\n`);
     assert.equal((await api().get(`/v1/other/calls/${res.body.call_id}`)).status, 404, 'not visible to another project');
+  });
+
+  it('never passes a credential header (nor a configured one) to the function, on /v1/r nor on /r', async () => {
+    const creds = { 'X-Api-Key': 'k', 'X-Storage-Token': 's', 'X-Subject-Token': 's', 'X-Service-Token': 's', Authorization: 'Basic eA==', Cookie: 'a=b' };
+    for (const [method, url] of [['post', '/v1/r/demo/fn/echo'], ['post', '/r/fn/pub/echo']] as const) {
+      const res = await api()[method](url).set(creds).set('X-Kept', 'k').type('text').send('c');
+      assert.equal(res.status, 200, url);
+      const seen = executor.seen.at(-1)!;
+      assert.equal(seen.headers['x-kept'], 'k');
+      for (const name of Object.keys(creds)) assert.equal(seen.headers[name.toLowerCase()], undefined, `${name} on ${url}`);
+    }
   });
 
   it('answers a failing function with 502 and a timeout with 504, keeping the call id', async () => {

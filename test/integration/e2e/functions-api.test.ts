@@ -90,6 +90,16 @@ describe('functions through the API (role all, real Docker)', function () {
     assert.equal(stdin, 'payload');
   });
 
+  it('never shows a cold nor a hot function the credential headers the caller sent', async () => {
+    const creds = { 'X-Storage-Token': 'st', 'X-Subject-Token': 'su', 'X-Service-Token': 'se', Authorization: 'Basic eA==', Cookie: 'c=1' };
+    const cold = json((await http.post(`${base}/v1/r/${P}/fn/env`, 'p', { headers: { ...creds, 'X-Kept': 'k' } })).data).result as string;
+    assert.match(cold, /^HEADER_X_KEPT=k$/m);
+    assert.doesNotMatch(cold, /^HEADER_(X_STORAGE_TOKEN|X_SUBJECT_TOKEN|X_SERVICE_TOKEN|AUTHORIZATION|COOKIE)=/m);
+    const hot = (await http.get(`${base}/r/fn/hot/dump`, { headers: { ...creds, 'X-Kept': 'k' } })).data as string;
+    assert.match(hot, /\r\nX-Kept: k\r\n/i);
+    assert.doesNotMatch(hot, /\r\n(X-Storage-Token|X-Subject-Token|X-Service-Token|Authorization|Cookie):/i);
+  });
+
   it("passes the caller's request to a hot http function on /r and its status, headers and body back", async () => {
     const created = await http.put(`${base}/r/fn/hot/status`, 'x');
     assert.equal(created.status, 201);

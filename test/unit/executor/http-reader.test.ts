@@ -121,6 +121,8 @@ describe('http response reader (what Go http.ReadResponse accepts)', () => {
     refuse('HTTP/1.1 20 OK\r\n\r\n', /did not answer HTTP/);
     refuse('HTTP/1.1 2000 OK\r\n\r\n', /did not answer HTTP/);
     refuse('HTTP/1.1 099 Odd\r\nContent-Length: 0\r\n\r\n', /not a valid HTTP status/);
+    refuse('HTTP/1.1 100 Continue\r\n\r\n', /status 100, not a valid HTTP status/);
+    refuse('HTTP/1.1 999 Odd\r\nContent-Length: 0\r\n\r\n', /status 999, not a valid HTTP status/);
     refuse('HTTP/1.1 200 OK\r\nno colon here\r\n\r\n', /malformed header line/);
     refuse('HTTP/1.1 200 OK\r\n folded first\r\n\r\n', /continuation/);
     refuse('HTTP/1.1 200 OK\r\nBad Name: x\r\nContent-Length: 0\r\n\r\n', /invalid header name/);

@@ -45,6 +45,11 @@ describe('executor units', () => {
     const fn = new JsonResponseReader(100).push(Buffer.from('{"body":"y","content_type":"text/plain","protocol":{"status_code":202}}\n'));
     assert.deepEqual(fn, { status: 202, headers: { 'content-type': ['text/plain'] }, body: Buffer.from('y') });
     assert.ok(new JsonResponseReader(100).push(Buffer.from('nope\n')) instanceof Error);
+    const refused = (line: string) => (new JsonResponseReader(200).push(Buffer.from(`${line}\n`)) as Error).message;
+    assert.match(refused('{"status":100}'), /status 100, not a valid HTTP status/);
+    assert.match(refused('{"status":999}'), /status 999/);
+    assert.match(refused('{"headers":{"X-A":"a\\u0000b"}}'), /header x-a with control characters/);
+    assert.match(refused('{"headers":{"Bad Name":"v"}}'), /invalid header name/);
   });
 
   it('demuxes Docker frames split across chunks', () => {
