@@ -74,7 +74,7 @@ export class HotPool {
     } finally {
       clearTimeout(timer);
       req.signal?.removeEventListener('abort', onAbort);
-      this.release(c);
+      c.whenFree(() => this.release(c));
     }
   }
 
