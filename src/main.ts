@@ -77,6 +77,7 @@ export function executorOptions(config: Config, engineId: string): DockerExecuto
       username: d.registry_username, password: d.registry_password, serveraddress: d.registry_server ?? '',
     } : undefined,
     outputCap: e.output_cap, logCap: e.log_cap, prestartPerRoute: e.prestart_per_route, prestartTotal: e.prestart_total,
+    maxContainers: e.max_containers, maxMemoryMb: e.max_memory, maxWait: e.max_wait,
     cpuQuota: e.cpu_quota, pidsLimit: e.pids_limit, maxTimeout: config.DEFAULT.max_timeout,
     runDir: path.resolve(config.DEFAULT.state_path, 'run', engineId),
   };

@@ -29,7 +29,7 @@ export interface Config {
   };
   engine: {
     engine_id?: string; output_cap: number; log_cap: number; prestart_per_route: number;
-    prestart_total: number; cpu_quota: number; pids_limit: number; async_prefetch: number; call_lease: number;
+    prestart_total: number; max_containers: number; max_memory: number; max_wait: number; cpu_quota: number; pids_limit: number; async_prefetch: number; call_lease: number;
   };
   notifications: {
     exchanges: string[]; queue: string; routing_key: string; exchange_durable: 'passive' | 'true' | 'false';

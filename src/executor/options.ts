@@ -43,6 +43,12 @@ export interface DockerExecutorOptions {
   maxTimeout?: number;
   /** Calls that may wait for a busy hot route's container, per route [100]. */
   maxQueue?: number;
+  /** Cold containers running at once on this engine; more calls wait [max_memory / 128, at least 4]. */
+  maxContainers?: number;
+  /** MiB of route memory of cold containers running at once [3/4 of the host's memory]. */
+  maxMemoryMb?: number;
+  /** Seconds a cold call waits for room before FRESCO_ENGINE_BUSY [10]. */
+  maxWait?: number;
   /** Seconds a new hot container has to connect before it is declared dead [10]. */
   hotStartTimeout?: number;
   /** The static launcher binary; built with gcc at start() if missing [<tmpdir>/fresco-launcher/<source hash>/fresco-launcher]. */
@@ -56,7 +62,7 @@ export type ResolvedOptions = Readonly<{
   prestart: Readonly<{ enabled: boolean; perRoute: number; total: number }>;
   diskBudgetBytes: number; registryAuth?: RegistryAuth;
   defaultNetwork: string; cpuQuota: number; pidsLimit: number; tmpfsSize: string; maxTimeout: number;
-  user: string; maxQueue: number; hotStartTimeout: number; launcherPath: string; runDir: string;
+  user: string; maxQueue: number; maxContainers: number; maxMemoryMb: number; maxWait: number; hotStartTimeout: number; launcherPath: string; runDir: string;
 }>;
 
 const MiB = 1024 * 1024;
@@ -75,6 +81,7 @@ export function resolveOptions(o: DockerExecutorOptions): ResolvedOptions {
     throw new ConfigError(`executor engineId "${String(engineId)}" is required and must match [A-Za-z0-9_.-]{1,64}`);
   }
   const perRoute = nonNegative('prestartPerRoute', o.prestartPerRoute ?? 1);
+  const maxMemoryMb = positive('maxMemoryMb', o.maxMemoryMb || Math.floor((os.totalmem() / MiB) * 0.75));
   const r = {
     dockerHost: o.dockerHost ?? '/var/run/docker.sock',
     engineId,
@@ -90,6 +97,9 @@ export function resolveOptions(o: DockerExecutorOptions): ResolvedOptions {
     maxTimeout: positive('maxTimeout', o.maxTimeout ?? 300),
     user: '65534:65534',
     maxQueue: nonNegative('maxQueue', o.maxQueue ?? 100),
+    maxMemoryMb,
+    maxContainers: positive('maxContainers', o.maxContainers || Math.max(4, Math.floor(maxMemoryMb / 128))),
+    maxWait: positive('maxWait', o.maxWait ?? 10),
     hotStartTimeout: positive('hotStartTimeout', o.hotStartTimeout ?? 10),
     launcherPath: o.launcherPath ?? defaultLauncherPath(),
     runDir: o.runDir ?? path.join(os.tmpdir(), `fresco-${engineId}`),
