@@ -25,7 +25,7 @@ export interface Config {
   oslo_policy: { policy_file: string };
   docker: {
     host: string; network: string; registry_username?: string; registry_password?: string;
-    registry_server?: string; image_disk_budget: number;
+    registry_server?: string; image_disk_budget: number; allowed_registries: string[];
   };
   engine: {
     engine_id?: string; output_cap: number; log_cap: number; prestart_per_route: number;

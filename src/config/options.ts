@@ -58,6 +58,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   o('docker', 'registry_username', 'string', undefined, 'Registry user for pulling images.'),
   o('docker', 'registry_password', 'secret', undefined, 'Registry password for pulling images.'),
   o('docker', 'registry_server', 'string', undefined, 'Registry the credentials are sent to (host:port); empty: Docker Hub. Never sent to another registry.'),
+  o('docker', 'allowed_registries', 'list', [], 'Registries route images may name (host[:port]; a host alone allows any port; '
+    + '"*" any registry but loopback and link-local ones, which must be listed by name). Empty: registry_server and Docker Hub. '
+    + 'Checked when a route is written and before each pull.'),
   o('docker', 'image_disk_budget', 'int', 10240, 'MiB of pulled images kept; least recently used evicted past it.',
     { min: 0 }),
   o('engine', 'engine_id', 'string', undefined, 'Name of this engine (container labels, leases), stable across restarts so it can remove its orphans; '

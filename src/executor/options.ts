@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { RegistryPolicy } from '../domain/registry-policy';
 import { ConfigError } from '../errors';
 
 /** Credentials for the registry images are pulled from (Docker's X-Registry-Auth). */
@@ -37,6 +38,8 @@ export interface DockerExecutorOptions {
   prestartTotal?: number;
   /** Unused images beyond this many bytes are removed, least recently used first [10 GiB]. */
   imageDiskBudgetBytes?: number;
+  /** Registries images may be pulled from [registryAuth's server and Docker Hub]; see RegistryPolicy. */
+  allowedRegistries?: string[];
   /** Credentials for pulls [none]. */
   registryAuth?: RegistryAuth;
   /** Upper bound of a route's timeout in seconds [300]. */
@@ -60,7 +63,7 @@ export interface DockerExecutorOptions {
 export type ResolvedOptions = Readonly<{
   dockerHost: string; engineId: string; outputCap: number; logCap: number;
   prestart: Readonly<{ enabled: boolean; perRoute: number; total: number }>;
-  diskBudgetBytes: number; registryAuth?: RegistryAuth;
+  diskBudgetBytes: number; registryAuth?: RegistryAuth; registries: RegistryPolicy;
   defaultNetwork: string; cpuQuota: number; pidsLimit: number; tmpfsSize: string; maxTimeout: number;
   user: string; maxQueue: number; maxContainers: number; maxMemoryMb: number; maxWait: number; hotStartTimeout: number; launcherPath: string; runDir: string;
 }>;
@@ -90,6 +93,7 @@ export function resolveOptions(o: DockerExecutorOptions): ResolvedOptions {
     prestart: Object.freeze({ enabled: perRoute > 0, perRoute, total: nonNegative('prestartTotal', o.prestartTotal ?? 32) }),
     diskBudgetBytes: positive('imageDiskBudgetBytes', o.imageDiskBudgetBytes ?? 10 * 1024 * MiB),
     registryAuth: o.registryAuth,
+    registries: new RegistryPolicy(o.allowedRegistries ?? [], o.registryAuth?.serveraddress),
     defaultNetwork: o.defaultNetwork ?? 'none',
     cpuQuota: positive('cpuQuota', o.cpuQuota ?? 100000),
     pidsLimit: positive('pidsLimit', o.pidsLimit ?? 128),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { appNotFound, requestInvalid, routeNotFound } from '../errors';
 import type { RouteScope } from '../domain/executor';
 import { AppStore, Route, RouteStore } from '../domain/models';
+import type { RegistryPolicy } from '../domain/registry-policy';
 import { unwrap } from './app-service';
 import { booleanish, configSchema, intIn, parseInput, routePathSchema } from './validation';
 
@@ -53,6 +54,8 @@ export class RouteService {
   /** `onChange` hears of every route written (created, updated or deleted). */
   constructor(private readonly deps: {
     routeStore: RouteStore; appStore: Pick<AppStore, 'get'>; limits: RouteLimits; onChange?: (route: RouteScope) => void;
+    /** Registries images may name; default: any. */
+    registries?: Pick<RegistryPolicy, 'refusal'>;
   }) {
     const fields = fieldSchemas(deps.limits);
     this.createSchema = z.strictObject({
@@ -87,6 +90,7 @@ export class RouteService {
       throw requestInvalid('route: required, e.g. {"route": {"path": "/hello", "image": "hello:latest"}}');
     }
     const input = parseInput(this.createSchema, (body as { route: unknown }).route, 'route');
+    this.checkRegistry(input.image, 'route.');
     const p = toPatch(input);
     const route = await this.deps.routeStore.create({
       projectId, appName, path: input.path, image: input.image, type: p.type ?? 'sync', format: p.format ?? 'default',
@@ -107,6 +111,7 @@ export class RouteService {
     if (input.path !== undefined && input.path !== path) {
       throw requestInvalid(`${root ? 'route.' : ''}path: a route's path cannot change`);
     }
+    if (input.image !== undefined) this.checkRegistry(input.image, root ? 'route.' : '');
     const route = await this.deps.routeStore.update(projectId, appName, path, toPatch(input));
     this.deps.onChange?.({ projectId, appName, path });
     if (!route) throw routeNotFound(appName, path);
@@ -119,6 +124,12 @@ export class RouteService {
     if (!deleted) {
       throw routeNotFound(appName, path);
     }
+  }
+
+  // FRESCO_REQUEST_INVALID naming the option when the image's registry is not allowed.
+  private checkRegistry(image: string, prefix: string): void {
+    const refusal = this.deps.registries?.refusal(image);
+    if (refusal) throw requestInvalid(`${prefix}image: ${refusal}`);
   }
 
   /** The one check that an app exists, for the use cases on its routes. */
