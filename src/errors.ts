@@ -213,7 +213,7 @@ export const dockerFailed = define('FRESCO_ENGINE_DOCKER_ERROR', 502,
     `The container engine failed to ${what}: ${err instanceof Error ? err.message : String(err)}`);
 /** Answered with `Retry-After: 1`. */
 export const engineBusy = define('FRESCO_ENGINE_BUSY', 503,
-  'Too many calls wait for this hot route\'s containers on this engine; retry later.',
+  'Too many calls wait for this hot route\'s containers, or for room for a cold container, on this engine; retry later.',
   (route: string) => ({
     message: `Route ${route} has too many calls waiting on this engine; retry later`, headers: { 'Retry-After': '1' },
   }), { retryable: true, expose: true });

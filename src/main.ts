@@ -11,6 +11,7 @@ import { buildAuthFromConfig } from './auth';
 import type { Config } from './config/config';
 import type { Executor, RouteScope } from './domain/executor';
 import type { CallQueue } from './domain/models';
+import { RegistryPolicy } from './domain/registry-policy';
 import { createDockerExecutor, DockerExecutorOptions } from './executor';
 import { Lifecycle } from './lifecycle';
 import { log } from './log';
@@ -68,16 +69,23 @@ export function engineIdFor(config: Config, role: Role): string {
   return config.engine.engine_id ?? `${os.hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 56)}-${role}`;
 }
 
+/** [docker] allowed_registries, or registry_server and Docker Hub when it is empty. */
+function registryList(config: Config): string[] {
+  const d = config.docker;
+  return d.allowed_registries.length ? d.allowed_registries : ['docker.io', ...(d.registry_server ? [d.registry_server] : [])];
+}
+
 /** The Docker executor's options from [docker] and [engine]. */
 export function executorOptions(config: Config, engineId: string): DockerExecutorOptions {
   const d = config.docker;
   const e = config.engine;
   return {
-    dockerHost: d.host, engineId, defaultNetwork: d.network, imageDiskBudgetBytes: d.image_disk_budget * 1024 * 1024,
+    dockerHost: d.host, engineId, allowedRegistries: registryList(config), defaultNetwork: d.network, imageDiskBudgetBytes: d.image_disk_budget * 1024 * 1024,
     registryAuth: d.registry_username && d.registry_password ? {
       username: d.registry_username, password: d.registry_password, serveraddress: d.registry_server ?? '',
     } : undefined,
     outputCap: e.output_cap, logCap: e.log_cap, prestartPerRoute: e.prestart_per_route, prestartTotal: e.prestart_total,
+    maxContainers: e.max_containers, maxMemoryMb: e.max_memory, maxWait: e.max_wait,
     cpuQuota: e.cpu_quota, pidsLimit: e.pids_limit, maxTimeout: config.DEFAULT.max_timeout,
     runDir: path.resolve(config.DEFAULT.state_path, 'run', engineId),
   };
@@ -109,7 +117,7 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
   return {
     apps: new AppService({ appStore, onChange }),
     routes: new RouteService({
-      routeStore, appStore, onChange, limits: { maxTimeout: config.DEFAULT.max_timeout, maxMemory: config.DEFAULT.max_memory },
+      routeStore, appStore, onChange, registries: new RegistryPolicy(registryList(config)), limits: { maxTimeout: config.DEFAULT.max_timeout, maxMemory: config.DEFAULT.max_memory },
     }),
     calls, callStore, resolver, queue, engine, runs,
     triggers: new TriggerService({ triggerStore, routeStore, rules: triggerRules, onChange: (p) => events.invalidate(p) }),

@@ -25,11 +25,11 @@ export interface Config {
   oslo_policy: { policy_file: string };
   docker: {
     host: string; network: string; registry_username?: string; registry_password?: string;
-    registry_server?: string; image_disk_budget: number;
+    registry_server?: string; image_disk_budget: number; allowed_registries: string[];
   };
   engine: {
     engine_id?: string; output_cap: number; log_cap: number; prestart_per_route: number;
-    prestart_total: number; cpu_quota: number; pids_limit: number; async_prefetch: number; call_lease: number;
+    prestart_total: number; max_containers: number; max_memory: number; max_wait: number; cpu_quota: number; pids_limit: number; async_prefetch: number; call_lease: number;
   };
   notifications: {
     exchanges: string[]; queue: string; routing_key: string; exchange_durable: 'passive' | 'true' | 'false';

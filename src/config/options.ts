@@ -60,6 +60,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   o('docker', 'registry_username', 'string', undefined, 'Registry user for pulling images.'),
   o('docker', 'registry_password', 'secret', undefined, 'Registry password for pulling images.'),
   o('docker', 'registry_server', 'string', undefined, 'Registry the credentials are sent to (host:port); empty: Docker Hub. Never sent to another registry.'),
+  o('docker', 'allowed_registries', 'list', [], 'Registries route images may name (host[:port]; a host alone allows any port; '
+    + '"*" any registry but loopback and link-local ones, which must be listed by name). Empty: registry_server and Docker Hub. '
+    + 'Checked when a route is written and before each pull.'),
   o('docker', 'image_disk_budget', 'int', 10240, 'MiB of pulled images kept; least recently used evicted past it.',
     { min: 0 }),
   o('engine', 'engine_id', 'string', undefined, 'Name of this engine (container labels, leases), stable across restarts so it can remove its orphans; '
@@ -69,6 +72,12 @@ export const OPTIONS: readonly OptionSpec[] = [
   o('engine', 'log_cap', 'int', 256 * 1024, 'Bytes of function stderr kept per call.', { min: 1024 }),
   o('engine', 'prestart_per_route', 'int', 1, 'Pre-started containers kept per default-format route.', { min: 0, max: 64 }),
   o('engine', 'prestart_total', 'int', 32, 'Pre-started containers kept on this engine in all.', { min: 0, max: 4096 }),
+  o('engine', 'max_containers', 'int', 0, 'Cold containers running at once on this engine; calls beyond wait (max_wait). '
+    + '0: max_memory / 128, at least 4.', { min: 0 }),
+  o('engine', 'max_memory', 'int', 0, 'MiB of route memory of cold containers running at once on this engine. '
+    + "0: three quarters of the host's memory.", { min: 0 }),
+  o('engine', 'max_wait', 'int', 10, 'Seconds a cold call waits for room on this engine before 503 FRESCO_ENGINE_BUSY (with Retry-After).',
+    { min: 1 }),
   o('engine', 'cpu_quota', 'int', 100000, 'CPU quota per container in microseconds per 100 ms period.', { min: 1000 }),
   o('engine', 'pids_limit', 'int', 128, 'Most processes in one function container.', { min: 8 }),
   o('engine', 'async_prefetch', 'int', 32, 'Async calls one engine runs at once (and claims, and records, together).',

@@ -13,14 +13,34 @@ export class ColdSlot implements Slot {
 
   constructor(private readonly deps: RunDeps) {}
 
+  /** Waits for room on the engine (Admission), then runs the call in a new container; throws
+   *  FRESCO_ENGINE_BUSY when no room came within max_wait. */
   async exec(req: CallRequest): Promise<CallResult> {
+    const release = await this.deps.admission.acquire(req);
+    if (!release) return emptyResult('cold', 'cancelled', 'the call was cancelled while waiting for room on the engine');
+    let shot: OneShot | undefined;
+    try {
+      shot = await this.prepare(req);
+      return await this.runOn(shot, req);
+    } finally {
+      // The room is given back once the container is gone, so Docker never holds more.
+      if (shot) void shot.gone().then(release);
+      else release();
+    }
+  }
+
+  private prepare(req: CallRequest): Promise<OneShot> {
     const { images, options } = this.deps;
-    const shot = await images.withImage(req.route.image, (image) => {
+    return images.withImage(req.route.image, (image) => {
       if (image.argv.length === 0) throw imageNoCommand(req.route.image);
       const spec = routeSpec(options, req.route, 'cold', callEnv(req));
       spec.labels['io.fresco.call'] = req.id;
       return OneShot.prepare(this.deps.driver, spec, options, this.deps.reaper);
     });
+  }
+
+  private async runOn(shot: OneShot, req: CallRequest): Promise<CallResult> {
+    const { images } = this.deps;
     try {
       if (req.signal?.aborted) {
         shot.discard();

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { CallRequest, CallResult, Executor, RouteScope } from '../domain/executor';
 import { log } from '../log';
+import { Admission } from './admission';
 import { ColdSlot } from './cold-slot';
 import { DockerDriver } from './docker/driver';
 import { dockerFailed, engineStopped, launcherMissing } from './errors';
@@ -29,7 +30,8 @@ export class DockerExecutor implements Executor {
   constructor(options: DockerExecutorOptions) {
     const o = resolveOptions(options);
     const driver = new DockerDriver(o);
-    this.deps = { driver, options: o, reaper: new Reaper(), images: new ImageManager(driver, o) };
+    const admission = new Admission({ maxContainers: o.maxContainers, maxMemoryMb: o.maxMemoryMb, maxWaitMs: o.maxWait * 1000 });
+    this.deps = { driver, options: o, reaper: new Reaper(), images: new ImageManager(driver, o), admission };
     this.cold = new ColdSlot(this.deps);
     this.prestart = new PrestartPool(this.deps);
   }

@@ -2,7 +2,9 @@
 // launcher opens back to the engine, so a call is one write and one read on a socket, with no
 // Docker API call and no attach copy loop on its path. The container's first connection is
 // its readiness signal. One call at a time; any trouble (timeout, garbage, death, cancel)
-// discards the container — it is never reused after a call it did not finish cleanly.
+// discards the container — it is never reused after a call it did not finish cleanly. Bytes on
+// stdout outside a call, or behind a complete answer, break the protocol: the container is
+// discarded, and such bytes never reach another call.
 import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -10,6 +12,7 @@ import type { CallRequest, CallResult, RunnableRoute } from '../domain/executor'
 import { CappedBuffer } from './capture';
 import { ContainerHandle, ExitInfo, ImageGoneError } from './docker/driver';
 import { configEnv, routeEnv } from './env';
+import { log } from '../log';
 import { dockerFailed } from './errors';
 import type { HotProtocol, HotResponse, ResponseReader } from './protocol/protocol';
 import { routeSpec, RunDeps } from './run-deps';
@@ -22,11 +25,14 @@ interface Current {
   resolve: (r: CallResult) => void;
   log: CappedBuffer;
   startedAt: Date;
+  answered: boolean;
+  done: boolean;
 }
 
 /** A started, connected hot container. */
 export class HotContainer {
   private current: Current | null = null;
+  private onFree?: () => void;
   private readonly reader: ResponseReader;
   dead = false;
   lastUsed = Date.now();
@@ -90,16 +96,26 @@ export class HotContainer {
   /** Runs one call; resolves when it ends whatever way. Only call when idle. */
   call(req: CallRequest): Promise<CallResult> {
     return new Promise((resolve) => {
-      this.current = { req, resolve, log: new CappedBuffer(this.deps.options.logCap), startedAt: new Date() };
+      this.current = {
+        req, resolve, log: new CappedBuffer(this.deps.options.logCap), startedAt: new Date(), answered: false, done: false,
+      };
       this.reader.reset(req.method);
       req.onStart?.('hot');
       this.io.write(this.protocol.encode(req));
     });
   }
 
+  /** Runs `fn` once the container may take another call — at once when it is idle or dead,
+   *  else one I/O turn after its answer, so that bytes written behind an answer are read (and
+   *  the container discarded) before another call is written to it. */
+  whenFree(fn: () => void): void {
+    if (this.dead || !this.current) return fn();
+    this.onFree = fn;
+  }
+
   /** Ends the running call (timeout or cancel) and discards the container. */
   abort(status: 'timeout' | 'cancelled', error: string): void {
-    this.finish({ status, error });
+    if (this.current) this.finish(this.current, { status, error });
     this.destroy();
   }
 
@@ -111,30 +127,48 @@ export class HotContainer {
     this.err.destroy();
     this.deps.reaper.add(this.handle.remove());
     this.onDeath(this);
+    this.free(this.current);
   }
 
   private onData(chunk: Buffer): void {
-    if (!this.current) return this.die('the function wrote to stdout outside a call');
+    const cur = this.current;
+    if (!cur) return this.die('the function wrote to stdout outside a call');
+    if (cur.answered) {
+      log.warn({ image: cur.req.route.image, path: cur.req.route.path }, 'hot function wrote after its answer; container discarded');
+      return this.destroy();
+    }
     const r = this.reader.push(chunk);
     if (r === undefined) return;
     if (r instanceof Error) {
-      this.finish({ status: 'error', error: `garbled answer: ${r.message}; the container was replaced` });
+      this.finish(cur, { status: 'error', error: `garbled answer: ${r.message}; the container was replaced` });
       return this.destroy();
     }
+    cur.answered = true;
     // Stderr written before the answer is already readable; let it land in this call's log.
-    setImmediate(() => this.finish({ status: 'success' }, r));
+    setImmediate(() => {
+      this.finish(cur, { status: 'success' }, r);
+      setImmediate(() => this.free(cur));
+    });
   }
 
   private die(why: string): void {
     if (this.dead) return;
-    this.finish({ status: 'error', error: `${why}; the container was replaced` });
+    if (this.current) this.finish(this.current, { status: 'error', error: `${why}; the container was replaced` });
     this.destroy();
   }
 
-  private finish(end: { status: CallResult['status']; error?: string }, res?: HotResponse): void {
-    const cur = this.current;
-    if (!cur) return;
+  // The call `cur` no longer holds the container: hand it to whoever waits for it.
+  private free(cur: Current | null): void {
+    if (cur && this.current !== cur) return;
     this.current = null;
+    const fn = this.onFree;
+    this.onFree = undefined;
+    fn?.();
+  }
+
+  private finish(cur: Current, end: { status: CallResult['status']; error?: string }, res?: HotResponse): void {
+    if (cur.done) return;
+    cur.done = true;
     this.lastUsed = Date.now();
     cur.resolve({
       status: end.status, kind: 'hot', exitCode: null, output: res?.body ?? Buffer.alloc(0), outputTruncated: false,

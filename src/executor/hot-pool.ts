@@ -27,6 +27,8 @@ export class HotPool {
   private readonly idle: HotContainer[] = [];
   private readonly waiters: Waiter[] = [];
   private starting = 0;
+  /** Containers that answered and rejoin the pool in a moment (HotContainer.whenFree). */
+  private settling = 0;
   private retired = false;
   private sweeper?: NodeJS.Timeout;
   private readonly idleMs: number;
@@ -74,12 +76,17 @@ export class HotPool {
     } finally {
       clearTimeout(timer);
       req.signal?.removeEventListener('abort', onAbort);
-      this.release(c);
+      this.settling++;
+      c.whenFree(() => {
+        this.settling--;
+        this.release(c);
+      });
     }
   }
 
   private release(c: HotContainer): void {
-    if (c.dead) return;
+    // A container that died while settling was not counted on by grow() in forget(): count now.
+    if (c.dead) return this.grow();
     if (this.retired) return c.destroy();
     const next = this.dequeue();
     if (next) return void this.runOn(c, next.req).then(next.resolve, next.reject);
@@ -122,7 +129,7 @@ export class HotPool {
 
   // One more container whenever calls wait and the route has room for it.
   private grow(): void {
-    while (!this.retired && this.waiters.length > this.starting && this.all.size + this.starting < Math.max(1, this.route.maxConcurrency)) {
+    while (!this.retired && this.waiters.length > this.starting + this.settling && this.all.size + this.starting < Math.max(1, this.route.maxConcurrency)) {
       this.starting++;
       this.deps.reaper.add(this.launch());
     }

@@ -8,6 +8,7 @@ import { log } from '../log';
 import { ImageGoneError, ImageInfo } from './docker/driver';
 import { dockerFailed, imagePullFailed } from './errors';
 import type { RegistryAuth } from './options';
+import type { RegistryPolicy } from '../domain/registry-policy';
 import { authFor } from './registry-auth';
 
 /** The Docker operations ImageManager uses (a fake in unit tests). */
@@ -39,7 +40,7 @@ export class ImageManager {
 
   constructor(
     private readonly driver: ImageDriver,
-    private readonly opts: { diskBudgetBytes: number; registryAuth?: RegistryAuth },
+    private readonly opts: { diskBudgetBytes: number; registryAuth?: RegistryAuth; registries?: RegistryPolicy },
   ) {}
 
   /** The image's facts, pulling it first if needed; marks it in use until release(). Throws FrescoError. */
@@ -103,6 +104,12 @@ export class ImageManager {
   private async inspectOrPull(ref: string): Promise<ImageInfo> {
     const local = await this.driver.inspectImage(ref);
     if (local) return local;
+    // An image already on the host needs no registry; only a pull can reach one.
+    const refusal = this.opts.registries?.refusal(ref);
+    if (refusal) {
+      log.warn({ image: ref, refusal }, 'pull refused');
+      throw imagePullFailed(ref, refusal);
+    }
     this.pullCount++;
     const started = Date.now();
     try {
@@ -140,11 +147,19 @@ export class ImageManager {
   }
 }
 
-// Docker's words, without dockerode's "(HTTP code 500) server error - " (the engine relays the
-// registry's refusal as a 500), and saying plainly when the registry refused access.
+// A generic reason from a fixed list: Docker's message quotes what the registry answered, which
+// may be an internal service's reply, so it goes to the log only.
+const REASONS: [RegExp, string][] = [
+  [/no basic auth credentials/i, 'the registry refused access (no basic auth credentials)'],
+  [/unauthorized|authentication required|denied/i, 'the registry refused access (unauthorized)'],
+  [/manifest unknown|not found|does not exist|name unknown/i, 'the image was not found in its registry'],
+  [/connection refused|no such host|timeout|i\/o timeout|network is unreachable|EOF|tls|certificate|server gave HTTP response/i,
+    'the registry could not be reached'],
+];
+
 function pullError(ref: string, err: unknown) {
-  const e = err as { message?: string };
-  const msg = (e.message ?? String(err)).replace(/^\(HTTP code \d+\)[^-]*- /, '').replace(/\s+/g, ' ').trim().slice(0, 300);
-  const denied = /unauthorized|authentication required|no basic auth credentials|denied/i.test(msg);
-  return imagePullFailed(ref, denied ? `the registry refused access (${msg})` : msg);
+  const detail = (err as { message?: string }).message ?? String(err);
+  log.warn({ image: ref, detail }, 'image pull failed');
+  const reason = REASONS.find(([re]) => re.test(detail))?.[1] ?? 'the registry did not deliver the image (details in the engine log)';
+  return imagePullFailed(ref, reason);
 }

@@ -56,6 +56,7 @@ export class OneShot {
   private readonly flood = new Promise<Ending>((resolve) => { this.flooded = () => resolve('flood'); });
   private streamEnded!: Promise<void>;
   private stdin!: Duplex;
+  private removed?: Promise<void>;
   /** True once the container has exited (a pre-started one that died while waiting). */
   dead = false;
   // The launcher's end-of-call report (pre-started runs), on stdout and then stderr.
@@ -168,7 +169,13 @@ export class OneShot {
   /** Removes the container in the background. */
   discard(): void {
     this.stdin?.destroy();
-    this.reaper.add(this.handle.remove());
+    this.removed ??= this.handle.remove().catch(() => undefined);
+    this.reaper.add(this.removed);
+  }
+
+  /** Settles once Docker has removed the container (at once when it was never discarded). */
+  gone(): Promise<void> {
+    return this.removed ?? Promise.resolve();
   }
 
   private ending(req: CallRequest): Promise<Ending> {

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { RegistryPolicy } from '../domain/registry-policy';
 import { ConfigError } from '../errors';
 
 /** Credentials for the registry images are pulled from (Docker's X-Registry-Auth). */
@@ -37,12 +38,20 @@ export interface DockerExecutorOptions {
   prestartTotal?: number;
   /** Unused images beyond this many bytes are removed, least recently used first [10 GiB]. */
   imageDiskBudgetBytes?: number;
+  /** Registries images may be pulled from [registryAuth's server and Docker Hub]; see RegistryPolicy. */
+  allowedRegistries?: string[];
   /** Credentials for pulls [none]. */
   registryAuth?: RegistryAuth;
   /** Upper bound of a route's timeout in seconds [300]. */
   maxTimeout?: number;
   /** Calls that may wait for a busy hot route's container, per route [100]. */
   maxQueue?: number;
+  /** Cold containers running at once on this engine; more calls wait [max_memory / 128, at least 4]. */
+  maxContainers?: number;
+  /** MiB of route memory of cold containers running at once [3/4 of the host's memory]. */
+  maxMemoryMb?: number;
+  /** Seconds a cold call waits for room before FRESCO_ENGINE_BUSY [10]. */
+  maxWait?: number;
   /** Seconds a new hot container has to connect before it is declared dead [10]. */
   hotStartTimeout?: number;
   /** The static launcher binary; built with gcc at start() if missing [<tmpdir>/fresco-launcher/<source hash>/fresco-launcher]. */
@@ -54,9 +63,9 @@ export interface DockerExecutorOptions {
 export type ResolvedOptions = Readonly<{
   dockerHost: string; engineId: string; outputCap: number; logCap: number;
   prestart: Readonly<{ enabled: boolean; perRoute: number; total: number }>;
-  diskBudgetBytes: number; registryAuth?: RegistryAuth;
+  diskBudgetBytes: number; registryAuth?: RegistryAuth; registries: RegistryPolicy;
   defaultNetwork: string; cpuQuota: number; pidsLimit: number; tmpfsSize: string; maxTimeout: number;
-  user: string; maxQueue: number; hotStartTimeout: number; launcherPath: string; runDir: string;
+  user: string; maxQueue: number; maxContainers: number; maxMemoryMb: number; maxWait: number; hotStartTimeout: number; launcherPath: string; runDir: string;
 }>;
 
 const MiB = 1024 * 1024;
@@ -75,6 +84,7 @@ export function resolveOptions(o: DockerExecutorOptions): ResolvedOptions {
     throw new ConfigError(`executor engineId "${String(engineId)}" is required and must match [A-Za-z0-9_.-]{1,64}`);
   }
   const perRoute = nonNegative('prestartPerRoute', o.prestartPerRoute ?? 1);
+  const maxMemoryMb = positive('maxMemoryMb', o.maxMemoryMb || Math.floor((os.totalmem() / MiB) * 0.75));
   const r = {
     dockerHost: o.dockerHost ?? '/var/run/docker.sock',
     engineId,
@@ -83,6 +93,7 @@ export function resolveOptions(o: DockerExecutorOptions): ResolvedOptions {
     prestart: Object.freeze({ enabled: perRoute > 0, perRoute, total: nonNegative('prestartTotal', o.prestartTotal ?? 32) }),
     diskBudgetBytes: positive('imageDiskBudgetBytes', o.imageDiskBudgetBytes ?? 10 * 1024 * MiB),
     registryAuth: o.registryAuth,
+    registries: new RegistryPolicy(o.allowedRegistries ?? [], o.registryAuth?.serveraddress),
     defaultNetwork: o.defaultNetwork ?? 'none',
     cpuQuota: positive('cpuQuota', o.cpuQuota ?? 100000),
     pidsLimit: positive('pidsLimit', o.pidsLimit ?? 128),
@@ -90,6 +101,9 @@ export function resolveOptions(o: DockerExecutorOptions): ResolvedOptions {
     maxTimeout: positive('maxTimeout', o.maxTimeout ?? 300),
     user: '65534:65534',
     maxQueue: nonNegative('maxQueue', o.maxQueue ?? 100),
+    maxMemoryMb,
+    maxContainers: positive('maxContainers', o.maxContainers || Math.max(4, Math.floor(maxMemoryMb / 128))),
+    maxWait: positive('maxWait', o.maxWait ?? 10),
     hotStartTimeout: positive('hotStartTimeout', o.hotStartTimeout ?? 10),
     launcherPath: o.launcherPath ?? defaultLauncherPath(),
     runDir: o.runDir ?? path.join(os.tmpdir(), `fresco-${engineId}`),

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { RouteScope, RunnableRoute, RunKind } from '../domain/executor';
 import type { ContainerSpec } from './docker/container-spec';
 import type { DockerDriver } from './docker/driver';
+import type { Admission } from './admission';
 import type { ImageManager } from './images';
 import type { ResolvedOptions } from './options';
 import type { Reaper } from './slot';
@@ -13,6 +14,7 @@ export interface RunDeps {
   images: ImageManager;
   reaper: Reaper;
   options: ResolvedOptions;
+  admission: Admission;
 }
 
 /** Where the launcher is mounted inside containers. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { appNotFound, requestInvalid, routeNotFound } from '../errors';
 import type { RouteScope } from '../domain/executor';
 import { AppStore, Route, RouteStore } from '../domain/models';
+import type { RegistryPolicy } from '../domain/registry-policy';
 import { booleanish, configSchema, enveloped, intIn, parseInput, routePathSchema, unwrap } from './validation';
 
 // Route rules: the fields and defaults of docs/api.md (Routes), limits from the deployment's configuration.
@@ -52,6 +53,8 @@ export class RouteService {
   /** `onChange` hears of every route written (created, updated or deleted). */
   constructor(private readonly deps: {
     routeStore: RouteStore; appStore: Pick<AppStore, 'get'>; limits: RouteLimits; onChange?: (route: RouteScope) => void;
+    /** Registries images may name; default: any. */
+    registries?: Pick<RegistryPolicy, 'refusal'>;
   }) {
     const fields = fieldSchemas(deps.limits);
     this.createSchema = z.strictObject({
@@ -84,6 +87,7 @@ export class RouteService {
     await this.requireApp(projectId, appName);
     const example = '{"route": {"path": "/hello", "image": "hello:latest"}}';
     const input = parseInput(this.createSchema, enveloped(body, 'route', example), 'route');
+    this.checkRegistry(input.image, 'route.');
     const p = toPatch(input);
     const route = await this.deps.routeStore.create({
       projectId, appName, path: input.path, image: input.image, type: p.type ?? 'sync', format: p.format ?? 'default',
@@ -104,6 +108,7 @@ export class RouteService {
     if (input.path !== undefined && input.path !== path) {
       throw requestInvalid(`${root ? 'route.' : ''}path: a route's path cannot change`);
     }
+    if (input.image !== undefined) this.checkRegistry(input.image, root ? 'route.' : '');
     const route = await this.deps.routeStore.update(projectId, appName, path, toPatch(input));
     this.deps.onChange?.({ projectId, appName, path });
     if (!route) throw routeNotFound(appName, path);
@@ -116,6 +121,12 @@ export class RouteService {
     if (!deleted) {
       throw routeNotFound(appName, path);
     }
+  }
+
+  // FRESCO_REQUEST_INVALID naming the option when the image's registry is not allowed.
+  private checkRegistry(image: string, prefix: string): void {
+    const refusal = this.deps.registries?.refusal(image);
+    if (refusal) throw requestInvalid(`${prefix}image: ${refusal}`);
   }
 
   /** The one check that an app exists, for the use cases on its routes. */

@@ -19,6 +19,9 @@ misbehaving=(fail sleep oom flood forkbomb probe garbage)
 images=(hello env hot-http hot-json nap "${misbehaving[@]}")
 busybox=/usr/bin/busybox; [[ -x $busybox ]] || busybox="$(command -v busybox)"
 hash=$(cd "$here" && { cat build.sh c/*.c scripts/*; sha256sum "$busybox" | cut -d' ' -f1; } | sha256sum | cut -c1-12)
+# --hash: print the current sources' tag (tests that need this checkout's images use it: :1 is
+# shared by every checkout on the machine).
+if [[ ${1:-} == --hash ]]; then echo "$hash"; exit 0; fi
 
 dockerfile() { # name -> Dockerfile text
   local bb='COPY bin/busybox /bin/busybox

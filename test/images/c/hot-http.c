@@ -13,6 +13,7 @@
  *   /chunked  answers Transfer-Encoding: chunked, with a chunk extension and a trailer
  *   /http10   answers "HTTP/1.0 200" (no reason phrase) with a folded header
  *   /nolength answers without Content-Length or chunked (no determinable end)
+ *   /twice    answers a 64 KiB response followed by a stray one ("stray\n") in the same write
  *   anything else: "Hello <body or World>\n"
  */
 #include <stdio.h>
@@ -93,6 +94,19 @@ static void serve(char *req, size_t headlen, size_t total) {
         return;
     }
     if (is(path, "/nolength")) { write_all("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nno end", 51); return; }
+    if (is(path, "/twice")) {
+        /* One write: a response of exactly 64 KiB, the size of the engine's socket reads, then a
+         * stray one, which the engine thus reads separately but at once, as it would when a
+         * function wrote it a moment later. */
+        static char out2[65536 + 128];
+        static const char stray[] = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nstray\n";
+        int hl = snprintf(out2, sizeof(out2), "HTTP/1.1 200 OK\r\nContent-Length: 65000\r\n\r\n");
+        snprintf(out2, sizeof(out2), "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", 65536 - hl);
+        memset(out2 + hl, 'x', (size_t)(65536 - hl));
+        memcpy(out2 + 65536, stray, sizeof(stray) - 1);
+        write_all(out2, 65536 + sizeof(stray) - 1);
+        return;
+    }
     if (is(path, "/pid")) {
         int n = snprintf(body, sizeof(body), "%d", (int)getpid());
         return answer(200, "", body, (size_t)n);

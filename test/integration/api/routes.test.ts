@@ -85,6 +85,21 @@ describe('API: routes (Picasso v1) on PostgreSQL', () => {
     });
   }
 
+  it('refuses images from registries not in [docker] allowed_registries, loopback and link-local above all', async () => {
+    for (const image of ['127.0.0.1:5000/x', 'localhost:5000/x:1', '169.254.169.254/latest:1', 'registry.example.com/a/b:1']) {
+      const res = await api().post('/v1/demo/apps/img/routes').send({ route: { path: '/ssrf', image } });
+      assert.equal(res.status, 400, image);
+      assert.equal(res.body.error.code, 'FRESCO_REQUEST_INVALID');
+      assert.match(res.body.error.message, /^route\.image: registry ".+" is not allowed .*\[docker\] allowed_registries/);
+    }
+    assert.equal((await api().post('/v1/demo/apps/img/routes').send({ route: { path: '/ssrf', image: 'fresco-test/hello:1' } })).status, 200);
+    assert.equal((await api().put('/v1/demo/apps/img/routes/ssrf').send({ image: 'docker.io/library/busybox:1' })).status, 200);
+    const put = await api().put('/v1/demo/apps/img/routes/ssrf').send({ image: '127.0.0.1:5000/x' });
+    assert.equal(put.status, 400);
+    assert.match(put.body.error.message, /^image: .*allowed_registries/);
+    assert.equal((await api().get('/v1/demo/apps/img/routes/ssrf')).body.route.image, 'docker.io/library/busybox:1');
+  });
+
   it('rejects a path change on update and 404s on a missing app or route', async () => {
     await api().post('/v1/demo/apps/img/routes').send({ route: { path: '/stay', image: 'x:1' } });
     const moved = await api().put('/v1/demo/apps/img/routes/stay').send({ path: '/moved' });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { DockerExecutor } from '../../../src/executor';
 import { waitFor } from '../../helpers/wait';
-import { call, containersOf, docker, route, startExecutor } from './fixtures';
+import { call, containersOf, docker, ownImage, route, startExecutor } from './fixtures';
 
 // Hot formats (http, json): framing, reuse, concurrency, replacement of bad containers.
 describe('executor: hot functions', function () {
@@ -107,6 +107,21 @@ describe('executor: hot functions', function () {
     assert.equal((await ex.run(call(hot()))).output.toString(), 'Hello Bob\n');
     const [third] = await idsOf('/hot');
     assert.ok(third && third !== first && third !== second, 'a third container answers');
+  });
+
+  it('discards a container that writes a second response, never handing it to the next call', async () => {
+    const r = hot({ path: '/twice', image: ownImage('hot-http') });
+    for (let round = 0; round < 10; round++) {
+      await pidOf(r);
+      const [first] = await idsOf('/twice');
+      // The next call waits for the only container, so it is written to it as soon as it is free.
+      const [twice, next] = await Promise.all([ex.run(call(r, { requestPath: '/twice' })), ex.run(call(r, { requestPath: '/next' }))]);
+      assert.notEqual(twice.output.toString(), 'stray\n');
+      assert.equal(next.status, 'success', `round ${round}: ${next.error}`);
+      assert.equal(next.output.toString(), 'Hello Bob\n', `round ${round}: the next call gets its own answer`);
+      await gone(first);
+      assert.ok(!(await idsOf('/twice')).includes(first), 'a new container answers');
+    }
   });
 
   it('cancels a running hot call and discards its container', async () => {

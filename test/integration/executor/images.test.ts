@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { DockerExecutor } from '../../../src/executor';
 import type { RegistryAuth } from '../../../src/executor/options';
 import { waitFor } from '../../helpers/wait';
@@ -44,7 +46,8 @@ describe('executor: images', function () {
 
   /** A started executor that the suite stops at its end. */
   async function executor(opts: Parameters<typeof startExecutor>[0] = {}): Promise<DockerExecutor> {
-    const ex = await startExecutor({ prestartPerRoute: 0, ...opts });
+    // The test registries listen on loopback ports: listed by host, as an operator would have to.
+    const ex = await startExecutor({ prestartPerRoute: 0, allowedRegistries: ['docker.io', '127.0.0.1'], ...opts });
     executors.push(ex);
     return ex;
   }
@@ -149,6 +152,51 @@ describe('executor: images', function () {
         assert.ok(!JSON.stringify(err).includes(wrong), 'the password is in a field of the error');
         return true;
       });
+    });
+
+    it('never asks a registry outside allowed_registries (loopback unless listed), while local images still run', async () => {
+      const snoop = await startSnoopingRegistry();
+      try {
+        const strict = await executor({ allowedRegistries: [] });
+        for (const image of [`${snoop.host}/fresco-test/internal:1`, `localhost:${snoop.host.split(':')[1]}/x:1`]) {
+          await assert.rejects(strict.run(call(route({ image }))), (err: Error & { code: string }) => {
+            assert.equal(err.code, 'FRESCO_IMAGE_PULL_FAILED');
+            assert.ok(err.message.startsWith(`Pulling image ${image} failed: `), err.message);
+            assert.match(err.message, /allowed_registries/);
+            return true;
+          });
+        }
+        assert.equal(strict.stats().pulls, 0);
+        assert.equal((await strict.run(call(route()))).output.toString(), 'Hello Bob\n');
+        const star = await executor({ allowedRegistries: ['*'] });
+        await assert.rejects(star.run(call(route({ image: `${snoop.host}/x:1` }))), { message: /allowed_registries/ });
+        assert.equal(star.stats().pulls, 0);
+      } finally {
+        await snoop.stop();
+      }
+    });
+
+    it('never shows a registry\'s reply to the caller', async () => {
+      const secret = `internal-secret-${run}`;
+      // What an internal service might answer; Docker quotes a registry's error messages.
+      const server = http.createServer((req, res) => {
+        res.writeHead(req.url === '/v2/' ? 200 : 404,
+          { 'Content-Type': 'application/json', 'Docker-Distribution-Api-Version': 'registry/2.0' });
+        res.end(JSON.stringify({ errors: [{ code: 'MANIFEST_UNKNOWN', message: secret, detail: secret }] }));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const image = `127.0.0.1:${(server.address() as AddressInfo).port}/fresco-test/internal:1`;
+        await assert.rejects((await executor()).run(call(route({ image }))), (err: Error & { code: string }) => {
+          assert.equal(err.code, 'FRESCO_IMAGE_PULL_FAILED');
+          assert.ok(err.message.startsWith(`Pulling image ${image} failed: `), err.message);
+          assert.ok(!err.message.includes(secret), err.message);
+          return true;
+        });
+      } finally {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      }
     });
 
     it('never sends the credentials to another registry than registry_server', async () => {
