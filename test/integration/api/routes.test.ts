@@ -16,7 +16,7 @@ describe('API: routes (Picasso v1) on PostgreSQL', () => {
   });
   after(() => t.drop());
 
-  it('creates a route with the SPEC defaults and a path with slashes', async () => {
+  it('creates a route with the documented defaults (docs/api.md) and a path with slashes', async () => {
     const res = await api().post('/v1/demo/apps/img/routes').send({ route: { path: '/img/resize', image: 'fresco/resize:1' } });
     assert.equal(res.status, 200);
     const r = res.body.route;

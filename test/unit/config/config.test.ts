@@ -12,7 +12,7 @@ function writeConf(text: string): string {
 }
 
 describe('config', () => {
-  it('has the SPEC §1.1 defaults with no file and no environment', () => {
+  it('has the documented defaults (docs/configuration.md) with no file and no environment', () => {
     const { config } = loadConfig(undefined, {});
     assert.equal(config.DEFAULT.bind_host, '127.0.0.1');
     assert.equal(config.DEFAULT.bind_port, 8080);

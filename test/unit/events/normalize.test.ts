@@ -61,7 +61,7 @@ describe('events/normalize Swift captures', () => {
     assert.equal((alt.event.data as SwiftEventData).initiator_project_id, OTHER);
   });
 
-  it('the event has exactly the SPEC fields, user_id from the initiator', () => {
+  it('the event has exactly the documented fields (docs/openstack.md), user_id from the initiator', () => {
     const { event } = routedOf(fixture<SwiftFixture>('swift-notification-put-object.json'))[0];
     assert.deepEqual(Object.keys(event).sort(), ['data', 'event_type', 'project_id', 'raw', 'source', 'time']);
     assert.equal(event.data.user_id, 'bd9f26ed01604a6a9e6dd8f66bb38daf');
