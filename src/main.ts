@@ -7,7 +7,8 @@ import { alarmRoutes } from './api/handlers/alarms';
 import { callRoutes } from './api/handlers/calls';
 import { triggerRoutes } from './api/handlers/triggers';
 import { createMetrics } from './api/metrics';
-import { buildAuthFromConfig } from './auth';
+import { authOptionsFromConfig, buildAuthFromConfig } from './auth';
+import { createAuthorizer } from './auth/policy';
 import type { Config } from './config/config';
 import type { Executor, RouteScope } from './domain/executor';
 import type { CallQueue } from './domain/models';
@@ -113,13 +114,17 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
     adapters.executor?.retireRoutes(routes);
   };
   const triggerStore = new KnexTriggerStore(db);
-  const events = new EventService({ triggerStore, resolver, runs, maxMessageBytes: config.notifications.max_message_size });
+  // One authorizer for the API and the use cases that check policy themselves (alarm callbacks).
+  const authorizer = createAuthorizer(authOptionsFromConfig(config).policyFile);
+  const events = new EventService({
+    triggerStore, resolver, runs, maxMessageBytes: config.notifications.max_message_size, authorizer,
+  });
   return {
     apps: new AppService({ appStore, onChange }),
     routes: new RouteService({
       routeStore, appStore, onChange, registries: new RegistryPolicy(registryList(config)), limits: { maxTimeout: config.DEFAULT.max_timeout, maxMemory: config.DEFAULT.max_memory },
     }),
-    calls, callStore, resolver, queue, engine, runs,
+    calls, callStore, resolver, queue, engine, runs, authorizer,
     triggers: new TriggerService({ triggerStore, routeStore, rules: triggerRules, onChange: (p) => events.invalidate(p) }),
     events,
   };
@@ -134,11 +139,11 @@ export function buildApi(config: Config, services: Services, checkHealth: () => 
   const host = config.DEFAULT.bind_host;
   const publicUrl = config.DEFAULT.public_url ?? `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
   return createApi({
-    ...services, ...auth, maxBodySize, publicUrl, version: VERSION, metrics: createMetrics(), checkHealth,
-    run: { resolver: services.resolver, runs: services.runs, authorizer: auth.authorizer, maxBodySize, publicUrl },
+    ...auth, ...services, maxBodySize, publicUrl, version: VERSION, metrics: createMetrics(), checkHealth,
+    run: { resolver: services.resolver, runs: services.runs, authorizer: services.authorizer, maxBodySize, publicUrl },
     extraRoutes: [
-      (r) => callRoutes(r, { calls: services.calls, authorizer: auth.authorizer }),
-      (r) => triggerRoutes(r, { triggers: services.triggers, authorizer: auth.authorizer, publicUrl }),
+      (r) => callRoutes(r, { calls: services.calls, authorizer: services.authorizer }),
+      (r) => triggerRoutes(r, { triggers: services.triggers, authorizer: services.authorizer, publicUrl }),
       (r) => alarmRoutes(r, { events: services.events, authenticate: auth.authenticate, maxBodySize }),
     ],
   });

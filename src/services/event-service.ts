@@ -7,6 +7,7 @@ import {
   decodeNotification, dueFiring, FrescoEvent, matchTriggers, normalizeAlarm, normalizeNotification,
   parseAlarmCallback, scheduleDedupeKey, type DeliveryProps,
 } from '../events';
+import type { Authorizer } from '../domain/identity';
 import { log } from '../log';
 import type { RouteResolver } from './route-resolver';
 import type { RunService } from './run-service';
@@ -35,6 +36,8 @@ export class EventService {
 
   constructor(private readonly deps: {
     triggerStore: TriggerStore; resolver: RouteResolver; runs: RunService; maxMessageBytes: number;
+    /** Decides whether a token-authenticated alarm caller may run the trigger's route (as a run would). */
+    authorizer: Authorizer;
   }) {
     this.byProject = new LRUCache({ max: 10_000, ttl: 1000 });
   }
@@ -61,10 +64,12 @@ export class EventService {
   /** An Aodh callback: the secret from the URL, or a token of the trigger's project, lets it in. */
   async handleAlarm(triggerId: string, secret: string, body: Buffer, identity?: Identity): Promise<Call> {
     const t = await this.deps.triggerStore.getById(triggerId);
-    const tokenOk = identity && !identity.noauth && identity.projectId === t?.projectId;
-    if (!t || t.type !== 'alarm' || !t.enabled || !(sameSecret(secret, t.secret ?? '') || tokenOk)) {
+    const tokenOfProject = identity && !identity.noauth && identity.projectId === t?.projectId;
+    if (!t || t.type !== 'alarm' || !t.enabled || !(sameSecret(secret, t.secret ?? '') || tokenOfProject)) {
       throw triggerNotFound();
     }
+    // Without the secret, the token is what lets the caller in: it must pass the run policy.
+    if (!sameSecret(secret, t.secret ?? '')) this.deps.authorizer.authorize(identity, 'fresco:route:run', t.projectId);
     const parsed = parseAlarmCallback(body);
     if (!parsed.ok) throw requestInvalid(`body: ${parsed.reason}`);
     const event = normalizeAlarm(parsed.alarm, parsed.raw, t.projectId);

@@ -49,7 +49,7 @@ describe('alarm callbacks and service notifications (real Keystone, real RabbitM
   before(async function () {
     this.timeout(600_000);
     env = await keystone();
-    for (const who of ['DEMO', 'ALT']) tok[who] = await issueToken(env, who);
+    for (const who of ['DEMO', 'ALT', 'READER']) tok[who] = await issueToken(env, who);
     await broker.open();
     broker.track('queue', queue, `${queue}.dlq`, callQueue, `${callQueue}.dlq`);
     broker.track('exchange', exchange, `${queue}.dlx`, `${callQueue}.dlx`);
@@ -120,6 +120,17 @@ describe('alarm callbacks and service notifications (real Keystone, real RabbitM
     const badToken = await axios.post(guessed, aodh.body, {
       headers: { 'Content-Type': 'application/json', 'X-Auth-Token': 'not-a-token' }, validateStatus: () => true });
     assert.equal(badToken.status, 401);
+    // A reader of the trigger's own project may not run its route, so neither its token nor the
+    // trigger's answers (where the secret would be) let it run the route.
+    const reader = await client('READER').post(guessed, aodh.body, { headers: { 'Content-Type': 'application/json' } });
+    assert.equal(reader.status, 403, JSON.stringify(reader.data));
+    assert.equal(reader.data.error.code, 'FRESCO_POLICY_FORBIDDEN');
+    const seen = await client('READER').get(`${root}/v1/${demo}/triggers/${created.data.trigger.id}`);
+    assert.equal(seen.status, 200);
+    assert.equal(seen.data.trigger.callback_url, null, 'a reader is not shown the secret URL');
+    const listed = (await client('READER').get(`${root}/v1/${demo}/triggers`)).data.triggers;
+    assert.ok(listed.some((x: { id: string }) => x.id === created.data.trigger.id));
+    assert.ok(listed.every((x: { callback_url: string | null }) => x.callback_url === null), 'nor in the list');
     assert.equal((await callsOf(demo, '/on-alarm')).length, before, 'nothing queued for refused callers');
     const trusted = await client('DEMO').post(guessed, aodh.body, { headers: { 'Content-Type': 'application/json' } });
     assert.equal(trusted.status, 202);
