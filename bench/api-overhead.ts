@@ -16,6 +16,7 @@ import { executorHandler, startTarget } from './server';
 const instant: Executor = {
   start: async () => undefined,
   stop: async () => undefined,
+  retireRoutes: () => undefined,
   run: async (_req: CallRequest): Promise<CallResult> => {
     const at = new Date();
     return {

@@ -1,4 +1,4 @@
-import axios, { AxiosInstance, AxiosRequestConfig, AxiosResponse } from 'axios';
+import type { AxiosInstance, AxiosRequestConfig, AxiosResponse } from 'axios';
 import { log } from '../log';
 import { withDeadline } from '../timing';
 import type { ResolvedKeystoneOptions } from './keystone-options';
@@ -28,6 +28,8 @@ export class KeystoneClient {
 
   /** `now` (ms) is injectable so tests can move time past renewals and expiries. */
   constructor(private readonly opts: ResolvedKeystoneOptions, private readonly now: () => number = Date.now) {
+    // Loaded here, not at import: a Fresco without Keystone (noauth) never pays axios's memory.
+    const axios = (require('axios') as typeof import('axios')).default;
     this.http = axios.create({
       baseURL: opts.authUrl, timeout: opts.timeoutMs, maxRedirects: 0, validateStatus: () => true,
       headers: { Accept: 'application/json', 'User-Agent': 'fresco-keystone-auth' },

@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import * as amqp from 'amqplib';
 import type { Channel, ChannelModel } from 'amqplib';
 import { log } from '../log';
 import { type BackoffOptions, backoffDelay } from '../timing';
@@ -188,6 +187,8 @@ export class AmqpConnection extends EventEmitter {
 
   /** One connection's life: connect, declare, announce, wait for close. True when it was ever up. */
   private async session(broker: BrokerAddress): Promise<boolean> {
+    // Loaded at the first connect, not at import: a Fresco with its in-process queue never uses it.
+    const amqp = require('amqplib') as typeof import('amqplib');
     const model = await amqp.connect(broker.connect, {
       // Without it Nagle holds a publish's or ack's later frames until the broker's delayed ACK:
       // ~40 ms per accepted async call at low rates.

@@ -130,10 +130,6 @@ export class RunService {
       return { mode: 'sync', callId: id, result };
     } finally {
       this.running.delete(id);
-      if (this.running.size === 0) {
-        clearInterval(this.watch);
-        this.watch = undefined;
-      }
     }
   }
 
@@ -144,6 +140,12 @@ export class RunService {
    */
   private watchSlow(): void {
     const o = this.deps.slow!;
+    // Stopped here, once idle, rather than after each call: back-to-back calls share one timer.
+    if (this.running.size === 0) {
+      clearInterval(this.watch);
+      this.watch = undefined;
+      return;
+    }
     const now = Date.now();
     for (const [id, e] of this.running) {
       if (!e.recorded) {

@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { CallOutcome } from '../domain/models';
 import type { Db } from './db';
 
@@ -47,4 +48,43 @@ export async function markStartedMany(db: Db, marks: StartMark[]): Promise<void>
   await db.raw(`UPDATE calls AS c SET kind = v.kind, started_at = v.at
     FROM (VALUES ${values}) AS v(id, kind, at) WHERE c.id = v.id AND c.status = 'running'`,
   marks.flatMap((m) => [m.id, m.kind, m.at]));
+}
+
+// A finished call's columns in table order, with the array type its unnest() parameter has.
+// bytea goes as hex text (decoded in SQL): PGlite and pg both pass text arrays as they are.
+const FINISHED: Array<[string, string]> = [
+  ['id', 'uuid'], ['project_id', 'text'], ['app', 'text'], ['route', 'text'], ['trigger', 'text'],
+  ['trigger_id', 'uuid'], ['status', 'text'], ['kind', 'text'], ['created_at', 'timestamptz'],
+  ['started_at', 'timestamptz'], ['completed_at', 'timestamptz'], ['duration_ms', 'int'], ['exit_code', 'int'],
+  ['error', 'text'], ['result', 'bytea'], ['result_truncated', 'boolean'], ['log', 'bytea'],
+  ['log_truncated', 'boolean'], ['attempts', 'int'],
+];
+
+// Columns the table fills with a default when a row leaves them out (as knex's insert did).
+const DEFAULTS: Record<string, string> = { result_truncated: 'false', log_truncated: 'false', attempts: '0' };
+
+// One statement text for any batch size: one array parameter per column, so nothing is compiled per batch.
+const INSERT_FINISHED = `INSERT INTO calls (${FINISHED.map(([c]) => c).join(', ')})
+  SELECT ${FINISHED.map(([c, t]) => (t === 'bytea' ? `decode(u.${c}, 'hex')`
+    : DEFAULTS[c] ? `coalesce(u.${c}, ${DEFAULTS[c]})` : `u.${c}`)).join(', ')}
+  FROM unnest(${FINISHED.map(([, t]) => `?::${t === 'bytea' ? 'text' : t}[]`).join(', ')})
+    AS u(${FINISHED.map(([c]) => c).join(', ')})
+  ON CONFLICT (id) DO NOTHING`;
+
+function columnValue(v: unknown, type: string): unknown {
+  if (v === undefined || v === null) return null;
+  if (type === 'bytea') return Buffer.isBuffer(v) ? v.toString('hex') : Buffer.from(v as Uint8Array).toString('hex');
+  if (v instanceof Date) return v.toISOString();
+  return v;
+}
+
+/** Inserts finished calls' rows (as the call store builds them, or as a journal gives them back: dates as strings,
+ *  buffers as Uint8Array) in one statement; a row whose id exists is skipped. Columns not listed stay at their default. */
+export async function insertFinishedMany(db: Db, rows: Array<Record<string, unknown>>): Promise<void> {
+  const columns = FINISHED.map(() => new Array<unknown>(rows.length));
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
+    for (let c = 0; c < FINISHED.length; c++) columns[c][i] = columnValue(row[FINISHED[c][0]], FINISHED[c][1]);
+  }
+  await db.raw(INSERT_FINISHED, columns as Knex.RawBinding[]);
 }

@@ -3,7 +3,7 @@ import { requestInvalid } from '../errors';
 import type {
   Call, CallFilter, CallOutcome, CallStore, ClaimedCall, NewCall, StoredRequest,
 } from '../domain/models';
-import { completeMany, type Completion, markStartedMany, type StartMark } from './call-batches';
+import { completeMany, type Completion, insertFinishedMany, markStartedMany, type StartMark } from './call-batches';
 import { Db } from './db';
 import { GroupCommit } from './group-commit';
 import type { RecordJournal } from './record-journal';
@@ -45,8 +45,11 @@ function newCallColumns(id: string, call: NewCall): Record<string, unknown> {
   };
 }
 
-function outcomeColumns(o: CallOutcome): Record<string, unknown> {
+/** A finished sync call's row: who and what it is, and its outcome, built in one object (the hot path). */
+function finishedColumns(id: string, call: NewCall, o: CallOutcome): Record<string, unknown> {
   return {
+    id, project_id: call.projectId, app: call.app, route: call.route, trigger: call.trigger,
+    trigger_id: call.triggerId ?? null, created_at: o.startedAt ?? o.completedAt, attempts: 1,
     status: o.status, kind: o.kind ?? null, started_at: o.startedAt ?? null, completed_at: o.completedAt,
     duration_ms: o.startedAt ? Math.max(0, o.completedAt.getTime() - o.startedAt.getTime()) : null,
     exit_code: o.exitCode ?? null, error: o.error ?? null, result: o.result, result_truncated: o.resultTruncated,
@@ -135,10 +138,7 @@ export class KnexCallStore implements CallStore {
   /** Resolves at once (after one append to the journal, if any): the row is written within a few ms, and every read
    *  of this store waits for it. */
   async recordFinished(id: string, call: NewCall, outcome: CallOutcome): Promise<void> {
-    const row = {
-      ...newCallColumns(id, call), created_at: outcome.startedAt ?? outcome.completedAt, attempts: 1,
-      ...outcomeColumns(outcome),
-    };
+    const row = finishedColumns(id, call, outcome);
     this.finished.add({ row, seq: this.journal?.append(row) ?? 0 });
   }
 
@@ -267,7 +267,7 @@ export class KnexCallStore implements CallStore {
   }
 
   private insertFinished(rows: Array<Record<string, unknown>>): Promise<void> {
-    return this.db('calls').insert(rows).onConflict('id').ignore().then(() => undefined);
+    return insertFinishedMany(this.db, rows);
   }
 
   /** One INSERT for many new calls; a call whose dedupe_key was taken (before or in this batch) gets undefined. */

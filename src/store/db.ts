@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import knexFactory, { Knex } from 'knex';
-import ClientPgLite from 'knex-pglite';
 import { log } from '../log';
 
 // The database handle: real PostgreSQL through pg, or an embedded PGlite when no connection is
@@ -37,6 +36,8 @@ export function openDb(opts: DbOptions): Db {
     });
   }
   if (opts.pglitePath) fs.mkdirSync(opts.pglitePath, { recursive: true });
+  // Loaded only here: a Fresco on PostgreSQL never pays for PGlite's module.
+  const ClientPgLite = require('knex-pglite') as typeof import('knex-pglite');
   return knexFactory({
     client: ClientPgLite as unknown as typeof knexFactory.Client,
     dialect: 'postgres',

@@ -67,8 +67,7 @@ export class RecordJournal {
     try {
       const seg = this.segment();
       const line = `${JSON.stringify(encode(row))}\n`;
-      fs.writeSync(seg.fd, line);
-      seg.bytes += Buffer.byteLength(line);
+      seg.bytes += fs.writeSync(seg.fd, line);
       seg.lastSeq = ++this.seq;
     } catch (err) {
       if (!this.failing) log.error({ err, dir: this.options.dir }, 'cannot write the call record journal; records are not protected');
@@ -131,7 +130,10 @@ export class RecordJournal {
 // Buffers (result, log) as base64; dates become ISO strings, which PostgreSQL reads back as they were.
 function encode(row: Row): Row {
   const out: Row = {};
-  for (const [k, v] of Object.entries(row)) out[k] = Buffer.isBuffer(v) ? { $base64: v.toString('base64') } : v;
+  for (const k in row) {
+    const v = row[k];
+    out[k] = Buffer.isBuffer(v) ? { $base64: v.toString('base64') } : v;
+  }
   return out;
 }
 

@@ -1,5 +1,6 @@
 // The only dockerode importer: the few Docker operations the executor needs, with Docker's
 // errors turned into plain facts (absent, exited with code N, OOM-killed).
+import './defer-modules';
 import Docker from 'dockerode';
 import type { Duplex, Readable } from 'node:stream';
 import type { ResolvedOptions, RegistryAuth } from '../options';
