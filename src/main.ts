@@ -7,8 +7,7 @@ import { alarmRoutes } from './api/handlers/alarms';
 import { callRoutes } from './api/handlers/calls';
 import { triggerRoutes } from './api/handlers/triggers';
 import { createMetrics } from './api/metrics';
-import { authOptionsFromConfig, buildAuthFromConfig } from './auth';
-import { createAuthorizer } from './auth/policy';
+import { authOptionsFromConfig, buildAuthFromConfig, createAuthorizer } from './auth';
 import type { Config } from './config/config';
 import type { Executor, RouteScope } from './domain/executor';
 import type { CallQueue } from './domain/models';
@@ -134,7 +133,7 @@ export type Services = ReturnType<typeof buildServices>;
 
 /** The Koa application with every resource, as served by the api role. */
 export function buildApi(config: Config, services: Services, checkHealth: () => Promise<void>, port = config.DEFAULT.bind_port) {
-  const auth = buildAuthFromConfig(config);
+  const auth = buildAuthFromConfig(config, services.authorizer);
   const maxBodySize = config.DEFAULT.max_body_size;
   const host = config.DEFAULT.bind_host;
   const publicUrl = config.DEFAULT.public_url ?? `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;

@@ -44,8 +44,7 @@ export interface Auth {
  * Builds authentication and authorization for the configured strategy. Throws ConfigError at
  * start for a bad policy file (naming the file and the rule) or missing keystone options.
  */
-export function buildAuthFromOptions(opts: AuthOptions): Auth {
-  const authorizer = createAuthorizer(opts.policyFile);
+export function buildAuthFromOptions(opts: AuthOptions, authorizer: Authorizer = createAuthorizer(opts.policyFile)): Auth {
   if (opts.strategy === 'noauth') return { authenticate: noauthMiddleware(), authorizer };
   if (opts.strategy !== 'keystone') throw new ConfigError(`auth_strategy must be keystone or noauth, not ${String(opts.strategy)}`);
   if (!opts.keystone) throw new ConfigError('auth_strategy = keystone needs the [keystone_authtoken] options');
@@ -75,7 +74,8 @@ export function authOptionsFromConfig(config: Pick<Config, 'DEFAULT' | 'keystone
   };
 }
 
-/** buildAuthFromOptions(authOptionsFromConfig(config)): the one line main.ts's buildAuth needs. */
-export function buildAuthFromConfig(config: Pick<Config, 'DEFAULT' | 'keystone_authtoken' | 'oslo_policy'>): Auth {
-  return buildAuthFromOptions(authOptionsFromConfig(config));
+/** buildAuthFromOptions(authOptionsFromConfig(config)), with the process's `authorizer` when it has one. */
+export function buildAuthFromConfig(config: Pick<Config, 'DEFAULT' | 'keystone_authtoken' | 'oslo_policy'>,
+  authorizer?: Authorizer): Auth {
+  return buildAuthFromOptions(authOptionsFromConfig(config), authorizer);
 }
