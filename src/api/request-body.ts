@@ -1,5 +1,5 @@
-// A request body read as raw-body reads it for the Koa handlers (same limits, same errors), with
-// less machinery: the fast path reads every run's body with it.
+// A request body read as raw-body reads one (same limits, same errors), with
+// less machinery: every run's body and every alarm callback's body, on the fast path and in Koa.
 import type { IncomingMessage } from 'node:http';
 import { requestTooLarge } from '../errors';
 

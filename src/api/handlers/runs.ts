@@ -1,12 +1,12 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import getRawBody from 'raw-body';
-import { type FrescoError, requestTooLarge } from '../../errors';
+import type { FrescoError } from '../../errors';
 import type { Authorizer } from '../../domain/identity';
 import type { ResolvedRoute, RouteResolver } from '../../services/route-resolver';
 import type { RunAnswer, RunService } from '../../services/run-service';
 import { guard, type FrescoState } from '../context';
 import { answerError } from '../middleware/errors';
+import { readRequestBody } from '../request-body';
 import { Answer, asyncAnswer, failure, picassoAnswer, PRIVATE_RUN, PUBLIC_RUN, rawAnswer } from '../run-answers';
 
 export interface RunDeps {
@@ -17,16 +17,9 @@ export interface RunDeps {
   publicUrl: string;
 }
 
-/** The raw request body, at most `limit` bytes (413 above). */
-export async function readBody(ctx: Context, limit: number): Promise<Buffer> {
-  try {
-    return await getRawBody(ctx.req, { limit, length: ctx.request.length });
-  } catch (err) {
-    if ((err as { status?: number }).status === 413) {
-      throw requestTooLarge(limit);
-    }
-    throw err;
-  }
+/** The raw request body, at most `limit` bytes (413 above): the fast path's reader, so both paths read alike. */
+export function readBody(ctx: Context, limit: number): Promise<Buffer> {
+  return readRequestBody(ctx.req, limit);
 }
 
 /** An AbortController aborted when the caller goes away before the answer is written. */
