@@ -53,7 +53,8 @@ export function createApi(deps: ApiDeps): Koa<FrescoState> & { router: Router<Fr
   const app = new Koa<FrescoState>({ proxy: false });
   app.silent = true;
   const router = new Router<FrescoState>();
-  metaRoutes(router, deps);
+  const ks = deps.keystone;
+  metaRoutes(router, { ...deps, auth: ks ? { strategy: 'keystone', www_authenticate_uri: ks.wwwAuthenticateUri } : { strategy: 'noauth' } });
   openApiRoute(router, deps);
   consoleRoutes(router, { consoleDir: deps.consoleDir, keystone: deps.keystone, maxBodySize: deps.maxBodySize });
   router.use('/v1', deps.authenticate);

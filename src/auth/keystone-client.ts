@@ -43,6 +43,11 @@ export class KeystoneClient {
       () => new KeystoneUnavailableError(`Keystone token validation took longer than ${ms} ms`));
   }
 
+  /** The Keystone URL clients are sent to (`[keystone_authtoken] www_authenticate_uri`, default auth_url). */
+  get wwwAuthenticateUri(): string {
+    return this.opts.wwwAuthenticateUri;
+  }
+
   /**
    * Forwards a user's own POST /v3/auth/tokens body (the console's login, which a browser cannot
    * send to a Keystone without CORS headers) and returns Keystone's answer as it is: status, the

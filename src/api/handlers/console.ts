@@ -15,7 +15,11 @@ export interface ConsoleDeps {
   /** The built console; default dist/console of this checkout. */
   consoleDir?: string;
   /** Present with auth_strategy = keystone. */
-  keystone?: { login(body: unknown): Promise<{ status: number; token?: string; body: unknown }> };
+  keystone?: {
+    login(body: unknown): Promise<{ status: number; token?: string; body: unknown }>;
+    /** Where users get tokens; the version document shows it. */
+    readonly wwwAuthenticateUri: string;
+  };
   maxBodySize: number;
 }
 
