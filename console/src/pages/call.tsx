@@ -73,7 +73,7 @@ export function CallPage({ session, id }: { session: Session; id: string }) {
       {data.data && (
         <section class="card" aria-labelledby="log-h">
           <h2 id="log-h">Log{data.data.log.truncated ? ' (cut at the log cap)' : ''}</h2>
-          {data.data.log.text ? <pre class="output" aria-label="Log">{data.data.log.text}</pre> : <p class="muted">The function wrote nothing on stderr.</p>}
+          {data.data.log.text ? <pre class="output" aria-label="Call log">{data.data.log.text}</pre> : <p class="muted">The function wrote nothing on stderr.</p>}
         </section>
       )}
       {live && canWrite(session) && (

@@ -73,10 +73,12 @@ function checkLogin(body: unknown): void {
 /** GET /console/… (the built files) and POST /console/keystone/auth/tokens (a 404 without Keystone). */
 export function consoleRoutes(router: Router<FrescoState>, deps: ConsoleDeps): void {
   const dir = deps.consoleDir ?? defaultConsoleDir();
-  router.get('/console', (ctx) => {
-    ctx.redirect('/console/');
+  // One layer for both: the router matches /console and /console/ alike. The page's relative asset
+  // URLs need the trailing slash.
+  router.get('/console', async (ctx) => {
+    if (ctx.path === '/console') ctx.redirect('/console/');
+    else await serveFile(ctx, dir, 'index.html');
   });
-  router.get('/console/', (ctx) => serveFile(ctx, dir, 'index.html'));
   router.get('/console/:file', (ctx) => serveFile(ctx, dir, ctx.params.file));
   const keystone = deps.keystone;
   router.post('/console/keystone/auth/tokens', jsonBody(deps.maxBodySize), async (ctx) => {
