@@ -36,14 +36,14 @@ function niceStep(max: number, bins: number): number {
   return [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw;
 }
 
-/** Durations (ms) of finished calls in equal bins: [bin starts, counts]. */
-export function histogram(durations: number[]): [number[], number[]] {
-  if (durations.length === 0) return [[], []];
+/** Durations (ms) of finished calls in equal bins: bin starts, counts and the bin width. */
+export function histogram(durations: number[]): { bins: number[]; counts: number[]; step: number } {
+  if (durations.length === 0) return { bins: [], counts: [], step: 1 };
   const step = niceStep(Math.max(...durations), 12);
   const n = Math.floor(Math.max(...durations) / step) + 1;
   const counts = new Array<number>(n).fill(0);
   for (const d of durations) counts[Math.floor(d / step)]++;
-  return [counts.map((_c, i) => i * step), counts];
+  return { bins: counts.map((_c, i) => i * step), counts, step };
 }
 
 /** Calls per minute over the last hour, one series per status seen: [minute starts (s), ...counts]. */
@@ -84,7 +84,7 @@ export function RouteCharts({ app, path }: { app: string; path: string }) {
   if (!data.data) return <p role="status">Loading the last hour…</p>;
   const { calls, complete } = data.data;
   const durations = calls.map((c) => c.duration_ms).filter((d): d is number => d !== null).sort((a, b) => a - b);
-  const [bins, counts] = histogram(durations);
+  const { bins, counts, step } = histogram(durations);
   const pm = perMinute(calls);
   const summary = durations.length
     ? `${durations.length} finished calls; median ${percentile(durations, 50)} ms, 95th percentile ${percentile(durations, 95)} ms`
@@ -99,7 +99,7 @@ export function RouteCharts({ app, path }: { app: string; path: string }) {
           {durations.length > 0 && (
             <Plot label={`Latency histogram: ${summary}`} data={[bins, counts]} opts={{
               height: 200, legend: { show: false }, cursor: { show: false },
-              scales: { x: { time: false } },
+              scales: { x: { time: false, range: [0, bins.length * step] }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
               axes: [{ label: 'duration (ms)' }, { label: 'calls' }],
               series: [{}, { label: 'calls', fill: '#0969da66', stroke: '#0969da', paths: uPlot.paths.bars!({ size: [0.9], align: 1 }), points: { show: false } }],
             }} />
