@@ -92,7 +92,7 @@ export function RouteCharts({ app, path }: { app: string; path: string }) {
   return (
     <section class="card" aria-labelledby="charts-h">
       <h2 id="charts-h">The last hour</h2>
-      <p>{calls.length} calls{complete ? '' : ` (the newest ${calls.length} only)`}. <button type="button" class="link" onClick={data.reload}>Refresh</button></p>
+      <p>{calls.length} {calls.length === 1 ? 'call' : 'calls'}{complete ? '' : ` (the newest ${calls.length} only)`}. <button type="button" class="link" onClick={data.reload}>Refresh</button></p>
       <div class="charts">
         <figure>
           <figcaption>Latency: {summary}</figcaption>

@@ -87,7 +87,7 @@ export function CallsPage({ query }: { query: URLSearchParams }) {
           <table>
             <caption>Page {pageNo}, newest first</caption>
             <thead><tr>
-              <th scope="col">Started</th><th scope="col">App</th><th scope="col">Route</th><th scope="col">Status</th>
+              <th scope="col">Created</th><th scope="col">App</th><th scope="col">Route</th><th scope="col">Status</th>
               <th scope="col">Kind</th><th scope="col">Duration</th><th scope="col">Exit</th><th scope="col">Trigger</th>
             </tr></thead>
             <tbody>

@@ -93,6 +93,26 @@ describe('web console in Chromium (real Fresco, Keystone, Docker)', function () 
     if (stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
   });
 
+  it('forwards only a Keystone v3 auth body to Keystone, and Keystone\'s answer as it is', async () => {
+    const version = await axios.get(`${base}/`);
+    assert.deepEqual(version.data.auth, { strategy: 'keystone', www_authenticate_uri: env.OS_AUTH_URL });
+    const login = (auth: unknown) => axios.post(`${base}/console/keystone/auth/tokens`, { auth }, { validateStatus: () => true });
+    const odd = await login({ identity: { methods: ['totp'] } });
+    assert.equal(odd.status, 400);
+    assert.match(odd.data.error.message, /^auth\.identity\.methods: only password, token, application_credential/);
+    const user = { name: env.OS_DEMO_USERNAME, domain: { name: 'Default' } };
+    const wrong = await login({ identity: { methods: ['password'], password: { user: { ...user, password: 'not-it' } } } });
+    assert.equal(wrong.status, 401);
+    assert.equal(wrong.headers['x-subject-token'], undefined);
+    const right = await login({ identity: { methods: ['password'], password: { user: { ...user, password: env.OS_DEMO_PASSWORD } } },
+      scope: { project: { name: env.OS_DEMO_PROJECT_NAME, domain: { name: 'Default' } } } });
+    assert.equal(right.status, 201);
+    assert.equal(right.headers['cache-control'], 'no-store');
+    assert.equal(right.data.token.project.id, env.OS_DEMO_PROJECT_ID);
+    const apps = await axios.get(`${base}/v1/${env.OS_DEMO_PROJECT_ID}/apps`, { headers: { 'X-Auth-Token': right.headers['x-subject-token'] } });
+    assert.equal(apps.status, 200, 'the forwarded login\'s token works on the API');
+  });
+
   it('asks for a Keystone login at /console and signs demo in with a password', async () => {
     const res = await axios.get(`${base}/console`, { maxRedirects: 0, validateStatus: () => true });
     assert.equal(res.status, 302);
