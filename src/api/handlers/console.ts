@@ -35,11 +35,10 @@ const LOGIN_METHODS = new Set(['password', 'token', 'application_credential']);
 const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
   + "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-/** dist/console of this checkout, whether this module runs from src/ (tsx) or from dist/src/ (built). */
-export function defaultConsoleDir(): string {
-  const fromSrc = path.resolve(__dirname, '../../../dist/console');
-  const fromDist = path.resolve(__dirname, '../../console');
-  return path.basename(path.resolve(__dirname, '../../..')) === 'dist' ? fromDist : fromSrc;
+/** dist/console of this checkout, whether this module (in `moduleDir`) runs from src/ (tsx) or from dist/src/ (built). */
+export function defaultConsoleDir(moduleDir = __dirname): string {
+  const root = path.resolve(moduleDir, '../../..');
+  return path.basename(root) === 'dist' ? path.join(root, 'console') : path.join(root, 'dist', 'console');
 }
 
 async function serveFile(ctx: Context, dir: string, name: string): Promise<void> {

@@ -68,7 +68,9 @@ describe('console routes', () => {
     assert.equal(seen.length, 1, 'a bad body never reaches Keystone');
   });
 
-  it('finds dist/console of the checkout when run from the sources', () => {
+  it('finds dist/console of the checkout whether it runs from the sources or from dist', () => {
     assert.equal(defaultConsoleDir(), path.resolve(__dirname, '../../../dist/console'));
+    assert.equal(defaultConsoleDir('/opt/fresco/src/api/handlers'), '/opt/fresco/dist/console');
+    assert.equal(defaultConsoleDir('/opt/fresco/dist/src/api/handlers'), '/opt/fresco/dist/console');
   });
 });
