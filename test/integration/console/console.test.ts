@@ -263,6 +263,49 @@ describe('web console in Chromium (real Fresco, Keystone, Docker)', function () 
     assert.equal(await page.getByRole('rowheader', { name: 'on-alarm' }).count(), 1);
   });
 
+  it('follows an async call live from queued or running to its end, with a cancel button while it runs', async () => {
+    await page.goto(url(`#/apps/${appName}`));
+    const form = page.getByRole('form', { name: 'Create a route' });
+    await form.getByLabel('Path').fill('/nap');
+    await form.getByLabel('Image').fill('fresco-test/nap:1');
+    await form.getByLabel('Type').selectOption('async');
+    await form.getByLabel('Config').fill('NAP_SECONDS=3');
+    await form.getByRole('button', { name: 'Create route' }).click();
+    await heading().filter({ hasText: 'Route /nap' }).waitFor();
+    const run = page.getByRole('form', { name: 'Run it' });
+    await run.getByLabel('Request body').fill('later');
+    await run.getByRole('button', { name: 'Run' }).click();
+    const answer = run.getByRole('status', { name: 'Answer' });
+    await answer.waitFor();
+    assert.match(await answer.innerText(), /HTTP 202/);
+    await answer.getByRole('link', { name: /^Call / }).click();
+    await page.getByText(/^This call is (queued|running); the page follows it\.$/).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Cancel this call' }).count(), 1);
+    await shot('call-live');
+    // No reload: the page reads the call again until it ends.
+    await page.locator('dl.facts').getByText('success').waitFor({ timeout: 60_000 });
+    assert.match(await page.locator('pre.output').first().innerText(), /^napped \S+ later/);
+    assert.equal(await page.getByRole('button', { name: 'Cancel this call' }).count(), 0);
+  });
+
+  it('changes a route and the app, and deletes a route', async () => {
+    await page.goto(url(`#/apps/${appName}/routes/%2Fnap`));
+    const form = page.getByRole('form', { name: 'Change this route' });
+    await form.getByLabel('Timeout (s)', { exact: true }).fill('5');
+    await form.getByRole('button', { name: 'Save route' }).click();
+    await page.locator('dl.facts').getByText('5 s (idle 30 s)').waitFor();
+    await page.getByRole('button', { name: 'Delete route /nap' }).click();
+    await heading().filter({ hasText: `App ${appName}` }).waitFor();
+    await page.getByRole('rowheader', { name: '/hello' }).waitFor();
+    assert.equal(await page.getByRole('rowheader', { name: '/nap' }).count(), 0);
+    const edit = page.getByRole('form', { name: 'Change this app' });
+    await edit.getByLabel('Description').fill('changed in the console');
+    await edit.getByLabel('Config').fill('GREETING=hi');
+    await edit.getByRole('button', { name: 'Save app' }).click();
+    await page.locator('dl.facts').getByText('changed in the console').waitFor();
+    assert.match(await page.locator('dl.facts').innerText(), /GREETING=hi/);
+  });
+
   it('moves by keyboard: through the navigation to a screen whose heading takes the focus, and the skip link', async () => {
     await page.goto(url('#/apps'));
     await heading().filter({ hasText: 'Apps' }).waitFor();
