@@ -26,7 +26,7 @@ let current: Session | undefined;
 let onUnauthorized: (message: string) => void = () => undefined;
 
 /** The session the next requests run as, and what to do when the API answers 401. */
-export function useSessionForApi(s: Session | undefined, unauthorized: (message: string) => void): void {
+export function setApiSession(s: Session | undefined, unauthorized: (message: string) => void): void {
   current = s;
   onUnauthorized = unauthorized;
 }

@@ -2,7 +2,7 @@ import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { api, probeAuth, useSessionForApi } from './api';
+import { api, probeAuth, setApiSession } from './api';
 import { AppPage } from './pages/app';
 import { AppsPage } from './pages/apps';
 import { CallPage } from './pages/call';
@@ -101,7 +101,7 @@ function Console() {
     setSession(s);
     setNotice(message);
   };
-  useSessionForApi(session, (message) => signIn(undefined, `Signed out: ${message}`));
+  setApiSession(session, (message) => signIn(undefined, `Signed out: ${message}`));
   useEffect(() => { probeAuth().then(setAuth, (e: Error) => setNotice(`Fresco does not answer: ${e.message}`)); }, []);
   if (!session || (auth && auth.mode !== session.mode)) {
     return <LoginPage auth={auth} notice={notice} onSession={(s) => signIn(s)} />;

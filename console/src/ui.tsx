@@ -14,7 +14,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]) {
     setState((s) => ({ ...s, loading: true }));
     load().then((data) => { if (n === seq.current) setState({ data, loading: false }); },
       (error: Error) => { if (n === seq.current) setState({ error, loading: false }); });
-  }, deps); // eslint-disable-line react-hooks/exhaustive-deps
+  }, deps);
   useEffect(run, [run]);
   return { ...state, reload: run };
 }
@@ -78,6 +78,7 @@ export function parseConfig(text: string): Record<string, string> {
   return out;
 }
 
+/** {KEY: value} → "KEY=value" lines, as parseConfig reads them. */
 export function formatConfig(config: Record<string, string> | undefined): string {
   return Object.entries(config ?? {}).map(([k, v]) => `${k}=${v}`).join('\n');
 }
@@ -94,6 +95,7 @@ export function parseHeaders(text: string): Record<string, string[]> {
   return out;
 }
 
+/** {Name: [value, ...]} → "Name: value" lines, as parseHeaders reads them. */
 export function formatHeaders(headers: Record<string, string[]> | undefined): string {
   return Object.entries(headers ?? {}).flatMap(([k, vs]) => vs.map((v) => `${k}: ${v}`)).join('\n');
 }

@@ -5,6 +5,7 @@ import { ErrorBox, Field, fieldError, FormError, href, PageTitle, parseConfig, T
 
 // The project's apps: a list, and (for those who may write) a form to create one.
 
+/** An app as the API gives it (docs/api.md, Apps). */
 export interface App { name: string; description: string; config: Record<string, string>; created_at: string; updated_at: string }
 
 function CreateApp({ onCreated }: { onCreated: (name: string) => void }) {

@@ -6,6 +6,7 @@ import type { App } from './apps';
 // The project's calls, newest first, filtered by app, route, status and time, a page at a time.
 // The filters and the page live in the location hash, so a filtered list can be linked and reloaded.
 
+/** A call record as the API gives it (docs/api.md, Calls). */
 export interface Call {
   id: string; app: string; route: string; status: string; trigger: string; kind: string | null; cold: boolean | null;
   created_at: string; started_at: string | null; completed_at: string | null; duration_ms: number | null;

@@ -5,6 +5,7 @@ import { Field, fieldError, FormError, formatConfig, formatHeaders, parseConfig,
 // Creating or changing a route (docs/api.md, Routes): every field, and the API's message next to
 // the field it names.
 
+/** A route as the API gives it (docs/api.md, Routes). */
 export interface Route {
   path: string; image: string; type: string; format: string; memory: number; timeout: number; idle_timeout: number;
   max_concurrency: number; is_public: boolean; config: Record<string, string>; headers: Record<string, string[]>;
