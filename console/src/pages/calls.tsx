@@ -94,7 +94,7 @@ export function CallsPage({ query }: { query: URLSearchParams }) {
             <tbody>
               {list.map((c) => (
                 <tr key={c.id}>
-                  <th scope="row"><a href={href('calls', c.id)} aria-label={`Call ${c.id}`}><Time iso={c.created_at} /></a></th>
+                  <th scope="row"><a href={href('calls', c.id)}><Time iso={c.created_at} /><span class="sr-only"> call {c.id}</span></a></th>
                   <td>{c.app}</td><td>{c.route}</td><td><Status status={c.status} /></td><td>{c.kind ?? '–'}</td>
                   <td>{c.duration_ms === null ? '–' : `${c.duration_ms} ms`}</td><td>{c.exit_code ?? '–'}</td><td>{c.trigger}</td>
                 </tr>

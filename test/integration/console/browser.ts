@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import axe from 'axe-core';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 // Debian's Chromium (/usr/bin/chromium, test/setup.d/40-chromium.sh) driven by playwright-core: no
@@ -54,6 +55,17 @@ export class Browser {
     });
     page.on('dialog', (d) => { void d.accept(); });
     return page;
+  }
+
+  /**
+   * The WCAG 2.1 A/AA violations axe-core finds in the page, as "rule: target" lines (empty: none).
+   * axe is evaluated through the DevTools protocol, which the console's CSP does not govern.
+   */
+  static async accessibilityViolations(page: Page): Promise<string[]> {
+    await page.evaluate(`${axe.source};0`);
+    const results = await page.evaluate(() => (window as unknown as { axe: typeof axe }).axe.run(document,
+      { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
+    return results.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')} (${v.help})`));
   }
 
   /** Writes a screenshot of `page` to SHOTS_DIR/<name>.png. */

@@ -41,9 +41,13 @@ describe('web console in Chromium (real Fresco, Keystone, Docker)', function () 
   const heading = () => page.getByRole('heading', { level: 1 });
   /** The page's text never names project other's app. */
   const noAltThings = async () => assert.ok(!(await page.content()).includes(altApp), `${altApp} shown in ${page.url()}`);
+  /** Checks the screen (nothing of other's, no sideways overflow, no WCAG A/AA violation) and writes its screenshot. */
   const shot = async (name: string) => {
     await noAltThings();
     await Browser.shot(page, name);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `${name}: ${overflow}px wider than the window`);
+    assert.deepEqual(await Browser.accessibilityViolations(page), [], `${name}: accessibility`);
   };
 
   async function signIn(fields: Record<string, string>, method: 'password' | 'token' = 'password') {
@@ -335,8 +339,6 @@ describe('web console in Chromium (real Fresco, Keystone, Docker)', function () 
         await heading().waitFor();
         await page.waitForLoadState('networkidle');
         await shot(name);
-        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-        assert.ok(overflow <= 0, `${hash} is ${overflow}px wider than the phone`);
       }
     } finally {
       await page.setViewportSize({ width: 1280, height: 800 });

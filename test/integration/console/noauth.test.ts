@@ -65,6 +65,8 @@ describe('web console without Keystone (noauth, Chromium)', function () {
 
   it('asks only for a project, then lets the user write', async () => {
     await page.goto(`${base}/console/`);
+    await page.getByLabel('Project', { exact: true }).waitFor();
+    assert.deepEqual(await Browser.accessibilityViolations(page), []);
     await page.getByLabel('Project', { exact: true }).fill('laptop');
     await page.getByRole('button', { name: 'Open the console' }).click();
     await page.getByRole('heading', { level: 1, name: 'Apps' }).waitFor();
@@ -78,6 +80,7 @@ describe('web console without Keystone (noauth, Chromium)', function () {
     await page.waitForLoadState('networkidle');
     assert.equal(await page.getByRole('link', { name: 'Engines' }).count(), 0, 'this API has no GET /v1/engines');
     await Browser.shot(page, 'noauth-app');
+    assert.deepEqual(await Browser.accessibilityViolations(page), []);
   });
 
   it('raised no error in the page', () => {
