@@ -25,6 +25,7 @@ function Facts({ c }: { c: Call }) {
       <dt>Created</dt><dd><Time iso={c.created_at} /></dd>
       <dt>Started</dt><dd><Time iso={c.started_at} /></dd>
       <dt>Completed</dt><dd><Time iso={c.completed_at} /></dd>
+      <dt>Waited</dt><dd>{c.started_at ? `${Date.parse(c.started_at) - Date.parse(c.created_at)} ms before it started` : '–'}</dd>
       <dt>Duration</dt><dd>{c.duration_ms === null ? '–' : `${c.duration_ms} ms`}</dd>
       <dt>Exit code</dt><dd>{c.exit_code ?? '–'}</dd>
       <dt>Attempts</dt><dd>{c.attempts}</dd>
