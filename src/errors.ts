@@ -227,6 +227,15 @@ export const databaseUnavailable = define('FRESCO_DATABASE_UNAVAILABLE', 503,
   'PostgreSQL is down or restarting; nothing was accepted; retry.',
   () => 'The database is not reachable right now; retry later', { retryable: true, expose: true });
 
+// --- The web console (/console) ---------------------------------------------------------------
+
+export const consoleNotBuilt = define('FRESCO_CONSOLE_NOT_BUILT', 404,
+  'The web console\'s files are not built in this installation: run `npm run build`.',
+  (dir: string) => `The web console is not built here (no ${dir}); run npm run build`);
+export const consoleNoKeystone = define('FRESCO_CONSOLE_NO_KEYSTONE', 404,
+  'The console\'s login was asked of a Fresco without Keystone (`auth_strategy = noauth`): no login is needed.',
+  () => 'This Fresco does not use Keystone (auth_strategy = noauth): the console needs no login');
+
 /** Start-up configuration problem; the message names the option. Not an answer, so not registered. */
 export class ConfigError extends Error {
   constructor(message: string) {

@@ -8,6 +8,7 @@ import type { FrescoState } from './context';
 import { appRoutes } from './handlers/apps';
 import { routeRoutes } from './handlers/routes';
 import { metaRoutes, MetaDeps } from './handlers/meta';
+import { consoleRoutes, type ConsoleDeps } from './handlers/console';
 import { openApiRoute } from './openapi';
 import { withFastPath } from './fast-path';
 import { runRoutes, type RunDeps } from './handlers/runs';
@@ -27,6 +28,10 @@ export interface ApiDeps extends MetaDeps {
   run?: RunDeps;
   /** Serve runs on the fast path (default true); false leaves them to the Koa handlers. */
   fastPath?: boolean;
+  /** The Keystone client (auth_strategy = keystone): the console forwards its users' logins with it. */
+  keystone?: ConsoleDeps['keystone'];
+  /** Where the built web console is (default dist/console); served at /console. */
+  consoleDir?: string;
   /** Extra resources (calls, triggers) registered by later layers. */
   extraRoutes?: Array<(router: Router<FrescoState>) => void>;
 }
@@ -48,8 +53,10 @@ export function createApi(deps: ApiDeps): Koa<FrescoState> & { router: Router<Fr
   const app = new Koa<FrescoState>({ proxy: false });
   app.silent = true;
   const router = new Router<FrescoState>();
-  metaRoutes(router, deps);
+  const ks = deps.keystone;
+  metaRoutes(router, { ...deps, auth: ks ? { strategy: 'keystone', www_authenticate_uri: ks.wwwAuthenticateUri } : { strategy: 'noauth' } });
   openApiRoute(router, deps);
+  consoleRoutes(router, { consoleDir: deps.consoleDir, keystone: deps.keystone, maxBodySize: deps.maxBodySize });
   router.use('/v1', deps.authenticate);
   router.use('/v1', jsonBody(deps.maxBodySize));
   appRoutes(router, deps);

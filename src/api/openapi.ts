@@ -45,6 +45,7 @@ const PARAMS: Record<string, string> = {
   id: 'call or trigger id',
   trigger_id: 'alarm trigger id',
   secret: 'the secret in the trigger\'s callback_url',
+  file: 'a file of the built web console',
 };
 
 function operations(routes: Pick<RouteService, 'createSchema' | 'updateSchema'>): Operation[] {
@@ -78,6 +79,9 @@ function operations(routes: Pick<RouteService, 'createSchema' | 'updateSchema'>)
     { methods: ['put'], path: `${P}/triggers/{id}`, tag: 'triggers', auth: true, summary: 'Update a trigger (the type cannot change)', body: trig(wrappedOrFlat('trigger', triggerUpdate)), ok: { status: 200, schema: answers.trigger, description: 'updated' } },
     { methods: ['delete'], path: `${P}/triggers/{id}`, tag: 'triggers', auth: true, summary: 'Delete a trigger', ok: { status: 200, schema: answers.message, description: 'deleted' } },
     { methods: ['post'], path: '/alarms/{trigger_id}/{secret}', tag: 'triggers', summary: 'Aodh alarm action (the trigger\'s callback_url); answers 202 at once', body: { description: 'the Aodh alarm notification' }, ok: { status: 202, schema: answers.accepted, description: 'accepted' } },
+    { methods: ['get'], path: '/console', tag: 'console', summary: 'The web console at /console/ (docs/console.md; /console redirects there); it uses this API with the user\'s token', ok: { status: 200, type: 'text/html', description: 'the console' } },
+    { methods: ['get'], path: '/console/{file}', tag: 'console', summary: 'A script or style sheet of the web console', ok: { status: 200, type: '*/*', description: 'the file' } },
+    { methods: ['post'], path: '/console/keystone/auth/tokens', tag: 'console', summary: 'The console\'s login: the body of Keystone\'s POST /v3/auth/tokens (password, token or application_credential), forwarded to the configured Keystone; Keystone\'s answer (status, X-Subject-Token, token body) as it is. 404 FRESCO_CONSOLE_NO_KEYSTONE with auth_strategy = noauth', body: { type: 'object', properties: { auth: { type: 'object' } }, required: ['auth'] }, ok: { status: 201, type: 'application/json', description: 'Keystone\'s token body; the token is in X-Subject-Token' } },
   ];
 }
 

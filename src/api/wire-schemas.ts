@@ -77,5 +77,6 @@ export const answers = {
       links: z.array(z.object({ rel: z.string(), href: z.string() })),
       'media-types': z.array(z.object({ base: z.string(), type: z.string() })) })),
     name: z.string(), version: z.string(),
+    auth: z.object({ strategy: z.enum(['keystone', 'noauth']), www_authenticate_uri: z.string().optional() }),
   }),
 };

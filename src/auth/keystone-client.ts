@@ -43,6 +43,23 @@ export class KeystoneClient {
       () => new KeystoneUnavailableError(`Keystone token validation took longer than ${ms} ms`));
   }
 
+  /** The Keystone URL clients are sent to (`[keystone_authtoken] www_authenticate_uri`, default auth_url). */
+  get wwwAuthenticateUri(): string {
+    return this.opts.wwwAuthenticateUri;
+  }
+
+  /**
+   * Forwards a user's own POST /v3/auth/tokens body (the console's login, which a browser cannot
+   * send to a Keystone without CORS headers) and returns Keystone's answer as it is: status, the
+   * issued token (X-Subject-Token) and the token body. Adds no credential of Fresco's; never logs
+   * the body. Throws KeystoneUnavailableError when Keystone does not answer within timeoutMs.
+   */
+  async login(body: unknown): Promise<{ status: number; token?: string; body: unknown }> {
+    const res = await this.send({ method: 'POST', url: '/auth/tokens?nocatalog', data: body });
+    const token = res.headers['x-subject-token'];
+    return { status: res.status, token: typeof token === 'string' ? token : undefined, body: res.data };
+  }
+
   /** Fresco's current service token, acquiring or renewing it first when needed. */
   async serviceToken(): Promise<string> {
     const current = this.service;

@@ -12,8 +12,15 @@ export interface MetaDeps {
   checkHealth: () => Promise<void>;
 }
 
+/** How callers authenticate, as the version document tells clients (the console's login uses it). */
+export interface AuthInfo {
+  strategy: 'keystone' | 'noauth';
+  /** Keystone's URL for clients, as in the 401 answers' `WWW-Authenticate: Keystone uri=...`. */
+  www_authenticate_uri?: string;
+}
+
 /** GET /, GET /healthcheck, GET /metrics. */
-export function metaRoutes(router: Router<FrescoState>, deps: MetaDeps): void {
+export function metaRoutes(router: Router<FrescoState>, deps: MetaDeps & { auth: AuthInfo }): void {
   router.get('/', (ctx) => {
     ctx.body = {
       versions: [{
@@ -23,6 +30,7 @@ export function metaRoutes(router: Router<FrescoState>, deps: MetaDeps): void {
       }],
       name: 'fresco',
       version: deps.version,
+      auth: deps.auth,
     };
   });
   router.get('/healthcheck', async (ctx) => {
