@@ -39,6 +39,12 @@ class ReplayGuard {
     this.current.add(id);
     return true;
   }
+
+  /** The call was refused without running: the API may offer it here again. */
+  forget(id: string): void {
+    this.current.delete(id);
+    this.previous.delete(id);
+  }
 }
 
 /** Serves the call hop for one engine. */
@@ -140,6 +146,7 @@ export class HopServer {
         [SIGNATURE_HEADER]: signAnswer(this.o.secret, signature, body),
       }).end(body);
     } catch (err) {
+      if (engineBusy.is(err)) this.replays.forget(call.id);
       if (!(err instanceof FrescoError)) log.error({ err, callId: call.id }, 'call hop: the executor failed');
       this.fail(res, signature, err instanceof FrescoError ? err : internalError());
     }

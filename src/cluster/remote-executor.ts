@@ -5,7 +5,7 @@
 // with 502 FRESCO_ENGINE_LOST at once; an engine that refuses connections is skipped (nothing ran there).
 import http from 'node:http';
 import type { CallRequest, CallResult, Executor, RouteScope } from '../domain/executor';
-import { clusterFull, clusterNoEngine, engineLost, ERROR_REGISTRY, FrescoError } from '../errors';
+import { clusterFull, clusterNoEngine, engineBusy, engineLost, engineStopped, ERROR_REGISTRY, FrescoError } from '../errors';
 import { log } from '../log';
 import type { EngineDirectory, EngineView } from './engine-directory';
 import { decodeResult, encodeCall, HOP_PATH, SIGNATURE_HEADER, signRequest, verifyAnswer } from './hop-codec';
@@ -148,7 +148,7 @@ export class RemoteExecutor implements Executor {
       }
     }
     const err = this.remoteError(res.statusCode ?? 502, body);
-    if (err.code === 'FRESCO_ENGINE_BUSY' || err.code === 'FRESCO_ENGINE_STOPPED') return { kind: 'refused' };
+    if (engineBusy.is(err) || engineStopped.is(err)) return { kind: 'refused' };
     throw err;
   }
 
