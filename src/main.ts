@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createApi } from './api/app';
 import { alarmRoutes } from './api/handlers/alarms';
+import { engineRoutes } from './api/handlers/engines';
 import { callRoutes } from './api/handlers/calls';
 import { triggerRoutes } from './api/handlers/triggers';
 import { createMetrics } from './api/metrics';
@@ -12,6 +13,7 @@ import type { Config } from './config/config';
 import type { Executor, RouteScope } from './domain/executor';
 import type { CallQueue } from './domain/models';
 import { RegistryPolicy } from './domain/registry-policy';
+import { ClusterService } from './cluster/cluster-service';
 import { EngineDirectory } from './cluster/engine-directory';
 import { joinCluster } from './cluster/engine-node';
 import { RemoteExecutor } from './cluster/remote-executor';
@@ -130,6 +132,7 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
     calls, callStore, resolver, queue, engine, runs, authorizer,
     triggers: new TriggerService({ triggerStore, routeStore, rules: triggerRules, onChange: (p) => events.invalidate(p) }),
     events,
+    cluster: new ClusterService({ engines: new KnexEngineStore(db), timeoutMs: config.cluster.engine_timeout * 1000 }),
   };
 }
 
@@ -148,6 +151,7 @@ export function buildApi(config: Config, services: Services, checkHealth: () => 
       (r) => callRoutes(r, { calls: services.calls, authorizer: services.authorizer }),
       (r) => triggerRoutes(r, { triggers: services.triggers, authorizer: services.authorizer, publicUrl }),
       (r) => alarmRoutes(r, { events: services.events, authenticate: auth.authenticate, maxBodySize }),
+      (r) => engineRoutes(r, { cluster: services.cluster, authorizer: services.authorizer }),
     ],
   });
 }

@@ -88,7 +88,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     + 'Set (the same on every API and engine host): the API places sync calls on the engines and needs no Docker, each engine serves '
     + 'the call hop. Unset: one host, the API runs sync calls on its own Docker (the single-node layout).'),
   o('cluster', 'bind_host', 'string', '127.0.0.1', 'Address an engine serves the call hop on (with [cluster] secret).'),
-  o('cluster', 'bind_port', 'int', 8090, 'Port an engine serves the call hop on; 0 picks a free one. Give each engine on a host its own.',
+  o('cluster', 'bind_port', 'int', 8091, 'Port an engine serves the call hop on; 0 picks a free one. Give each engine on a host its own.',
     { min: 0, max: 65535 }),
   o('cluster', 'advertise_url', 'url', undefined, 'URL the API processes reach this engine\'s hop at; default http://bind_host:bind_port '
     + '(set it when bind_host is 0.0.0.0).'),
