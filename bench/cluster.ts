@@ -9,10 +9,17 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { EngineDirectory } from '../src/cluster/engine-directory';
+import { HopServer } from '../src/cluster/hop-server';
 import { hash32, Member, members, weight } from '../src/cluster/placement';
+import { RemoteExecutor } from '../src/cluster/remote-executor';
+import type { EngineStore } from '../src/cluster/types';
+import type { CallResult, Executor, RunnableRoute } from '../src/domain/executor';
 import { packageRoot } from '../src/executor/options';
 import { APP, BenchDb, createRoutes } from './fresco';
-import { Figure, quantile, wrk } from './measure';
+import { Figure, quantile, timedLoop, wrk } from './measure';
 
 const TAG = `${process.pid}-${randomBytes(2).toString('hex')}`;
 
@@ -21,7 +28,7 @@ interface Proc { child: ChildProcess; lines: Array<Record<string, unknown>>; sto
 function spawnRole(role: string, env: Record<string, string | undefined>): Proc {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FRESCO_')));
   const child = spawn(process.execPath, [path.join(packageRoot(), 'bin', 'fresco'), role], {
-    env: { ...base, FRESCO_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...base, FRESCO_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'ignore'],
   });
   const lines: Array<Record<string, unknown>> = [];
   let partial = '';
@@ -97,6 +104,60 @@ export async function clusterHot(db: BenchDb, seconds: number, rounds: number): 
   }
 }
 
+// --- the hop alone: both ends in this process, an executor that answers at once -----------
+
+const INSTANT: Executor = {
+  start: async () => undefined, stop: async () => undefined, retireRoutes: () => undefined,
+  run: async (): Promise<CallResult> => ({
+    status: 'success', kind: 'hot', exitCode: 0, output: Buffer.from('Hello Bob\n'), outputTruncated: false,
+    log: Buffer.alloc(0), logTruncated: false, httpStatus: 200, httpHeaders: { 'content-type': ['text/plain'] },
+    startedAt: new Date(), completedAt: new Date(),
+  }),
+};
+
+/** RemoteExecutor → HopServer → an instant executor, sequential, next to a bare node http round trip. */
+export async function hopRoundTrip(seconds: number): Promise<Figure[]> {
+  const secret = randomBytes(24).toString('hex');
+  const server = new HopServer(INSTANT, { secret, host: '127.0.0.1', port: 0, callSlots: 256, maxFrameBytes: 1 << 22 });
+  const { port } = await server.listen();
+  const store = { live: async () => [{ id: 'e', url: `http://127.0.0.1:${port}`, state: 'up' }] } as unknown as EngineStore;
+  const remote = new RemoteExecutor(new EngineDirectory(store, { timeoutMs: 10_000, refreshMs: 60_000 }), { secret, placementWaitMs: 1000 });
+  await remote.start();
+  const route: RunnableRoute = {
+    projectId: 'bench', appName: 'app', path: '/hot', image: 'x', format: 'http', memory: 128, timeout: 30, idleTimeout: 30,
+    maxConcurrency: 4, config: { GREETING: 'hello' }, version: '1',
+  };
+  let i = 0;
+  const bare = http.createServer((req, res) => { req.resume(); req.on('end', () => res.end('Hello Bob\n')); });
+  await new Promise<void>((r) => bare.listen(0, '127.0.0.1', r));
+  const agent = new http.Agent({ keepAlive: true });
+  const barePort = (bare.address() as AddressInfo).port;
+  const bareCall = () => new Promise<void>((resolve, reject) => {
+    const r = http.request({ hostname: '127.0.0.1', port: barePort, method: 'POST', path: '/', agent }, (res) => { res.resume(); res.on('end', resolve); });
+    r.on('error', reject);
+    r.end('Bob');
+  });
+  try {
+    const hopCall = () => remote.run({
+      id: `bench-${i++}`, route, method: 'POST', url: 'http://127.0.0.1/r/app/hot', requestPath: '/r/app/hot',
+      headers: { 'content-type': 'text/plain', 'user-agent': 'wrk' }, body: Buffer.from('Bob'),
+    });
+    await timedLoop('warm', 1, hopCall);
+    await timedLoop('warm', 1, bareCall);
+    const hop = await timedLoop('hop alone: RemoteExecutor → HopServer (1 process)', seconds, hopCall);
+    const plain = await timedLoop('  bare node http round trip (1 process)', seconds, bareCall);
+    return [hop, plain, {
+      name: '  hop code over a bare http round trip', p50: hop.p50 - plain.p50, p99: hop.p99 - plain.p99, rps: NaN,
+      note: 'framing, HMAC both ways, placement, the engine server',
+    }];
+  } finally {
+    agent.destroy();
+    bare.close();
+    await remote.stop();
+    await server.drain();
+  }
+}
+
 // --- the placement simulation --------------------------------------------------------------
 
 function ids(n: number, from = 0): string[] {
@@ -168,10 +229,11 @@ export function placementSimulation(n: number, routes: number, bound?: number): 
 /** The whole cluster section of the bench. */
 export async function clusterFigures(db: BenchDb, seconds: number, rounds: number): Promise<Figure[]> {
   const sims = [100, 1000].flatMap((n) => [...placementSimulation(n, 100_000), ...placementSimulation(n, 100_000, 1.25)]);
-  return [...await clusterHot(db, seconds, rounds), ...sims];
+  return [...await clusterHot(db, seconds, rounds), ...await hopRoundTrip(seconds), ...sims];
 }
 
 if (require.main === module) {
+  void hopRoundTrip(3).then((f) => console.log(f));
   for (const f of [100, 1000].flatMap((n) => [...placementSimulation(n, 100_000), ...placementSimulation(n, 100_000, 1.25)])) {
     console.log(`${f.name.padEnd(72)} ${f.p50.toFixed(4)}  ${f.note ?? ''}`);
   }

@@ -8,7 +8,20 @@ import type { EngineRecord, EngineStore } from './types';
 /** An engine placement may choose. */
 export interface EngineView extends Member {
   url: string;
+  /** The hop's address, parsed once from url. */
+  hostname: string;
+  port: number;
   state: EngineRecord['state'];
+}
+
+function view(m: Member, r: EngineRecord): EngineView | undefined {
+  try {
+    const u = new URL(r.url);
+    return { ...m, url: r.url.replace(/\/+$/, ''), hostname: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 80), state: r.state };
+  } catch {
+    log.warn({ engine: r.id, url: r.url }, 'engine announced an unusable hop URL; left out of placement');
+    return undefined;
+  }
 }
 
 /** The directory's settings. */
@@ -67,7 +80,7 @@ export class EngineDirectory {
     try {
       const rows = await this.store.live(this.o.timeoutMs);
       const hashed = members(rows.map((r) => r.id));
-      this.all = rows.map((r, i) => ({ ...hashed[i], url: r.url.replace(/\/+$/, ''), state: r.state }));
+      this.all = rows.flatMap((r, i) => view(hashed[i], r) ?? []);
       this.placeable = this.all.filter((e) => e.state === 'up');
     } catch (err) {
       log.warn({ err }, 'reading the engine membership failed; placing on the last known engines');

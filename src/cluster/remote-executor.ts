@@ -71,6 +71,7 @@ export class RemoteExecutor implements Executor {
         const a = await this.attempt(e, frame, req);
         if (a.kind === 'result') return a.result;
         if (a.kind === 'unreachable') this.directory.suspect(e.id);
+        else log.debug({ engine: e.id, route: key }, 'engine full; trying the next one');
       }
       if (req.signal?.aborted) return cancelled();
       const waited = Date.now() - began;
@@ -97,8 +98,8 @@ export class RemoteExecutor implements Executor {
     return new Promise<Attempt>((resolve, reject) => {
       let settled = false;
       const finish = (f: () => void) => { if (!settled) { settled = true; clearTimeout(timer); f(); } };
-      const r = http.request(`${e.url}${HOP_PATH}`, {
-        method: 'POST', agent: this.agent,
+      const r = http.request({
+        hostname: e.hostname, port: e.port, path: HOP_PATH, method: 'POST', agent: this.agent,
         headers: { 'content-type': 'application/octet-stream', 'content-length': frame.length, [SIGNATURE_HEADER]: signature },
       }, (res) => {
         const chunks: Buffer[] = [];
