@@ -159,6 +159,13 @@ describe('cluster call hop', () => {
         err.code === 'FRESCO_CLUSTER_FULL' && err.status === 503 && err.headers['Retry-After'] === '1');
     });
 
+    it('leaves an engine that announced an unusable URL out of placement', async () => {
+      const ex = new ScriptedExecutor();
+      const r = await remote(['not a url', (await engine(ex)).url, 'http://[broken']);
+      for (let i = 0; i < 4; i++) assert.equal((await r.run(request(`u${i}`))).status, 'success');
+      assert.equal(ex.seen.length, 4);
+    });
+
     it('no engine at all: 503 FRESCO_CLUSTER_NO_ENGINE', async () => {
       const r = await remote([], 50);
       await assert.rejects(r.run(request('x')), { code: 'FRESCO_CLUSTER_NO_ENGINE' });
