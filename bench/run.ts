@@ -11,6 +11,7 @@ import { packageRoot } from '../src/executor/options';
 import { log } from '../src/log';
 import { apiOverhead } from './api-overhead';
 import { asyncThroughput } from './async';
+import { clusterFigures } from './cluster';
 import {
   BenchDb, BenchFresco, createRoutes, FrescoSetup, HELLO, openBenchDb, publicUrl, startFresco,
   stateDirName,
@@ -22,8 +23,8 @@ import { Figure, print, removeScript, requireWrk, timedLoop, wrk } from './measu
 const SECONDS = Math.min(10, Math.max(1, Number(process.env.BENCH_SECONDS ?? 5)));
 const ASYNC_CALLS = Math.max(10, Number(process.env.BENCH_ASYNC_CALLS ?? 2000));
 const ROUNDS = Math.min(10, Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3)));
-// BENCH_SCENARIOS=hot,async (any of overhead, bare, cold, pre, hot, async, rabbit) runs only those.
-const WANTED = new Set((process.env.BENCH_SCENARIOS ?? 'overhead,bare,cold,pre,hot,async,rabbit').split(',').map((x) => x.trim()));
+// BENCH_SCENARIOS=hot,async (any of overhead, bare, cold, pre, hot, async, rabbit, cluster) runs only those.
+const WANTED = new Set((process.env.BENCH_SCENARIOS ?? 'overhead,bare,cold,pre,hot,async,rabbit,cluster').split(',').map((x) => x.trim()));
 const want = (name: string) => WANTED.has(name);
 
 type Key = HotKey | 'bare' | 'cold1' | 'cold4' | 'pre' | 'preWrk'
@@ -129,6 +130,7 @@ async function main(): Promise<void> {
     if (want('cold')) await withFresco(db, { name: 'cold', prestartPerRoute: 0 }, (f) => coldScenarios(f, r));
     if (want('pre') || want('hot') || want('async')) await withFresco(db, { name: 'warm' }, (f) => warmScenarios(f, r, ifn));
     if (want('rabbit')) await withFresco(db, { name: 'mq', rabbit: true }, (f) => rabbitScenarios(f, r), true);
+    if (want('cluster')) overhead.push(...await clusterFigures(db, SECONDS, ROUNDS));
   } finally {
     await ifn?.stop();
     agent.destroy();

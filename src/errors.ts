@@ -223,6 +223,29 @@ export const launcherMissing = define('FRESCO_ENGINE_LAUNCHER_MISSING', 500,
   'The static launcher for pre-started containers is missing (an installation fault).',
   (path: string, detail: string) =>
     `The function launcher ${path} is missing and could not be built (bash src/executor/launcher/build.sh): ${detail}`);
+// --- The cluster: API processes placing sync calls on engines over the call hop ------------------
+
+/** Answered with `Retry-After: 1`. */
+export const clusterFull = define('FRESCO_CLUSTER_FULL', 503,
+  'Every live engine refused the call for want of room during `[cluster] placement_wait`; retry later.',
+  (route: string, waitedMs: number) => ({
+    message: `Every engine is full for route ${route} (waited ${Math.round(waitedMs)} ms); retry later`, headers: { 'Retry-After': '1' },
+  }), { retryable: true, expose: true });
+export const clusterNoEngine = define('FRESCO_CLUSTER_NO_ENGINE', 503,
+  'No engine has renewed its membership within `[cluster] engine_timeout` (none started, or all down).',
+  () => ({ message: 'No engine is available to run the call; retry later', headers: { 'Retry-After': '2' } }),
+  { retryable: true, expose: true });
+export const engineLost = define('FRESCO_ENGINE_LOST', 502,
+  'The engine running the call went away (killed, crashed, unreachable) or answered with something unreadable; the call may have run in part.',
+  (engineId: string, detail: string) => `The engine ${engineId} running this call was lost: ${detail}`, { expose: true });
+/** What an engine answers a hop request without a valid signature; nothing is run. */
+export const hopUnauthorized = define('FRESCO_HOP_UNAUTHORIZED', 401,
+  'A request to an engine\'s call hop without a valid `[cluster] secret` signature; nothing was run.',
+  (reason: string) => `Call hop request refused: ${reason}`);
+export const hopMalformed = define('FRESCO_HOP_MALFORMED', 400,
+  'A signed request to an engine\'s call hop that is not a readable call (a version mismatch between API and engine?).',
+  (reason: string) => `Call hop request not readable: ${reason}`);
+
 export const databaseUnavailable = define('FRESCO_DATABASE_UNAVAILABLE', 503,
   'PostgreSQL is down or restarting; nothing was accepted; retry.',
   () => 'The database is not reachable right now; retry later', { retryable: true, expose: true });

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createApi } from './api/app';
 import { alarmRoutes } from './api/handlers/alarms';
+import { engineRoutes } from './api/handlers/engines';
 import { callRoutes } from './api/handlers/calls';
 import { triggerRoutes } from './api/handlers/triggers';
 import { createMetrics } from './api/metrics';
@@ -12,6 +13,10 @@ import type { Config } from './config/config';
 import type { Executor, RouteScope } from './domain/executor';
 import type { CallQueue } from './domain/models';
 import { RegistryPolicy } from './domain/registry-policy';
+import { ClusterService } from './cluster/cluster-service';
+import { EngineDirectory } from './cluster/engine-directory';
+import { joinCluster } from './cluster/engine-node';
+import { RemoteExecutor } from './cluster/remote-executor';
 import { createDockerExecutor, DockerExecutorOptions } from './executor';
 import { Lifecycle } from './lifecycle';
 import { log } from './log';
@@ -30,6 +35,7 @@ import { RunService } from './services/run-service';
 import { TriggerService } from './services/trigger-service';
 import { KnexAppStore } from './store/app-store';
 import { KnexCallStore } from './store/call-store';
+import { KnexEngineStore } from './store/engine-store';
 import { Db, migrate, openDb } from './store/db';
 import { isDatabaseUnavailable } from './store/pg-errors';
 import { RecordJournal } from './store/record-journal';
@@ -126,6 +132,7 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
     calls, callStore, resolver, queue, engine, runs, authorizer,
     triggers: new TriggerService({ triggerStore, routeStore, rules: triggerRules, onChange: (p) => events.invalidate(p) }),
     events,
+    cluster: new ClusterService({ engines: new KnexEngineStore(db), timeoutMs: config.cluster.engine_timeout * 1000 }),
   };
 }
 
@@ -144,6 +151,7 @@ export function buildApi(config: Config, services: Services, checkHealth: () => 
       (r) => callRoutes(r, { calls: services.calls, authorizer: services.authorizer }),
       (r) => triggerRoutes(r, { triggers: services.triggers, authorizer: services.authorizer, publicUrl }),
       (r) => alarmRoutes(r, { events: services.events, authenticate: auth.authenticate, maxBodySize }),
+      (r) => engineRoutes(r, { cluster: services.cluster, authorizer: services.authorizer }),
     ],
   });
 }
@@ -246,7 +254,12 @@ export async function start(config: Config, role: Role, adapters: Adapters = {})
     }
     const queue = adapters.queue ?? (amqp ? new AmqpCallQueue(amqp) : undefined);
     let executor = adapters.executor;
-    if (!executor && role !== 'listener') {
+    if (!executor && role === 'api' && config.cluster.secret) {
+      // Several hosts: this API runs no containers; sync calls go to the engines (docs/operations.md).
+      const c = config.cluster;
+      executor = new RemoteExecutor(new EngineDirectory(new KnexEngineStore(db), { timeoutMs: c.engine_timeout * 1000, refreshMs: 1000 }),
+        { secret: c.secret!, placementWaitMs: c.placement_wait * 1000 });
+    } else if (!executor && role !== 'listener') {
       const make = () => createDockerExecutor(executorOptions(config, engineId));
       // A dedicated engine must have Docker (its supervisor restarts it); the API still serves without.
       executor = role === 'engine' ? make() : new EngineStartupGate(make);
@@ -263,6 +276,11 @@ export async function start(config: Config, role: Role, adapters: Adapters = {})
     if (recovered) log.info({ records: recovered }, 'wrote the call records an earlier run left in its journal');
     let address: Running['address'];
     if (role === 'engine' || role === 'all') startEngine(config, services, life, amqp);
+    if (role === 'engine' && config.cluster.secret && executor) {
+      await joinCluster({ config, executor, store: new KnexEngineStore(db), engineId, life });
+    } else if (role === 'engine') {
+      log.info('no [cluster] secret: this engine takes async calls only, and API processes run sync calls themselves');
+    }
     if (role === 'api' || role === 'all') address = await startApi(config, services, db, life);
     if (role === 'listener' || role === 'all') startListener(config, services, life, amqp);
     return { address, services, stop: () => life.close() };

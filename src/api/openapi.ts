@@ -57,6 +57,7 @@ function operations(routes: Pick<RouteService, 'createSchema' | 'updateSchema'>)
     { methods: ['get'], path: '/api', tag: 'meta', summary: 'This OpenAPI document', ok: { status: 200, type: 'application/json', description: 'OpenAPI 3.1' } },
     { methods: ['get'], path: '/healthcheck', tag: 'meta', summary: 'Health: 200 when the database answers, else 503', ok: { status: 200, schema: answers.health, description: 'healthy' } },
     { methods: ['get'], path: '/metrics', tag: 'meta', summary: 'Prometheus metrics', ok: { status: 200, type: 'text/plain', description: 'Prometheus text format' } },
+    { methods: ['get'], path: '/v1/engines', tag: 'engines', auth: true, summary: 'The cluster\'s engines: state, load, last heartbeat (admin only)', ok: { status: 200, schema: answers.engines, description: 'the engines' } },
     { methods: ['get'], path: `${P}/apps`, tag: 'apps', auth: true, summary: 'List apps', ok: { status: 200, schema: answers.apps, description: 'the project\'s apps' } },
     { methods: ['post'], path: `${P}/apps`, tag: 'apps', auth: true, summary: 'Create an app (409 if the name exists)', body: wrapped('app', appCreate), ok: { status: 200, schema: answers.app, description: 'created' } },
     { methods: ['get'], path: `${P}/apps/{app}`, tag: 'apps', auth: true, summary: 'Show an app', ok: { status: 200, schema: answers.app, description: 'the app' } },

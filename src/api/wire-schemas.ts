@@ -48,6 +48,15 @@ export const triggerWire = z.object({
   enabled: z.boolean(), last_fired_at: nullableTime, created_at: time, updated_at: time,
 });
 
+/** An engine of the cluster (GET /v1/engines). */
+export const engineWire = z.object({
+  id: z.string(), host: z.string(), url: z.string().describe('its call hop'),
+  state: z.enum(['up', 'draining', 'down']).describe('down: not renewed within [cluster] engine_timeout'),
+  running_calls: z.number(), hot_containers: z.number(), memory_used_mb: z.number(), memory_budget_mb: z.number(),
+  call_slots: z.number(), hot_routes: z.number().describe('routes with warm containers there'),
+  started_at: time, last_heartbeat: nullableTime,
+});
+
 /** Every error answer. */
 export const errorWire = z.object({
   error: z.object({
@@ -69,6 +78,7 @@ export const answers = {
   trigger: z.object({ trigger: triggerWire, message: message.optional() }),
   triggers: z.object({ triggers: z.array(triggerWire) }),
   message: z.object({ message }),
+  engines: z.object({ engines: z.array(engineWire) }),
   result: z.object({ result: z.string().describe("the function's output"), call_id: z.string(), message }),
   accepted: z.object({ call_id: z.string(), message }),
   health: z.object({ status: z.enum(['ok', 'unavailable']), reason: z.string().optional() }),

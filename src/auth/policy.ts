@@ -17,7 +17,7 @@ const WRITES = ['create', 'update', 'delete'];
 /** Every action the API enforces. */
 export const ACTIONS: readonly string[] = [
   ...RESOURCES.flatMap((r) => [...READS, ...WRITES].map((v) => `fresco:${r}:${v}`)),
-  'fresco:route:run', 'fresco:call:cancel',
+  'fresco:route:run', 'fresco:call:cancel', 'fresco:engine:list',
 ];
 
 function builtInRules(): Record<string, string> {
@@ -35,6 +35,8 @@ function builtInRules(): Record<string, string> {
   }
   rules['fresco:route:run'] = 'rule:admin_or_member';
   rules['fresco:call:cancel'] = 'rule:admin_or_member';
+  // The cluster's engines (hosts, load): operators only.
+  rules['fresco:engine:list'] = 'rule:admin_required';
   return rules;
 }
 

@@ -31,6 +31,10 @@ export interface Config {
     engine_id?: string; output_cap: number; log_cap: number; prestart_per_route: number;
     prestart_total: number; max_containers: number; max_memory: number; max_wait: number; cpu_quota: number; pids_limit: number; async_prefetch: number; call_lease: number;
   };
+  cluster: {
+    secret?: string; bind_host: string; bind_port: number; advertise_url?: string; heartbeat_interval: number;
+    engine_timeout: number; placement_wait: number; call_slots: number;
+  };
   notifications: {
     exchanges: string[]; queue: string; routing_key: string; exchange_durable: 'passive' | 'true' | 'false';
     max_message_size: number;

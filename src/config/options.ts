@@ -84,6 +84,20 @@ export const OPTIONS: readonly OptionSpec[] = [
     { min: 1, max: 1000 }),
   o('engine', 'call_lease', 'int', 60, 'Seconds a running async call is leased to its engine before another may take it.',
     { min: 5 }),
+  o('cluster', 'secret', 'secret', undefined, 'Shared key that signs calls between API and engine processes (HMAC-SHA256). '
+    + 'Set (the same on every API and engine host): the API places sync calls on the engines and needs no Docker, each engine serves '
+    + 'the call hop. Unset: one host, the API runs sync calls on its own Docker (the single-node layout).'),
+  o('cluster', 'bind_host', 'string', '127.0.0.1', 'Address an engine serves the call hop on (with [cluster] secret).'),
+  o('cluster', 'bind_port', 'int', 8091, 'Port an engine serves the call hop on; 0 picks a free one. Give each engine on a host its own.',
+    { min: 0, max: 65535 }),
+  o('cluster', 'advertise_url', 'url', undefined, 'URL the API processes reach this engine\'s hop at; default http://bind_host:bind_port '
+    + '(set it when bind_host is 0.0.0.0).'),
+  o('cluster', 'heartbeat_interval', 'int', 2, 'Seconds between an engine\'s membership renewals in the database.', { min: 1, max: 60 }),
+  o('cluster', 'engine_timeout', 'int', 10, 'Seconds after its last renewal that an engine leaves placement.', { min: 2, max: 600 }),
+  o('cluster', 'placement_wait', 'int', 5, 'Seconds a sync call waits for room when every engine refuses it (full), then 503 FRESCO_CLUSTER_FULL.',
+    { min: 0, max: 300 }),
+  o('cluster', 'call_slots', 'int', 256, 'Sync calls one engine runs at once through the hop; beyond, it refuses and the API tries the next engine.',
+    { min: 1 }),
   o('notifications', 'exchanges', 'list', ['swift', 'nova', 'openstack'], 'Exchanges whose notifications.info Fresco reads.'),
   o('notifications', 'queue', 'string', 'fresco-notifications', "Fresco's own durable queue."),
   o('notifications', 'routing_key', 'string', 'notifications.info', 'Routing key bound on each exchange.'),

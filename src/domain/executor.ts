@@ -43,6 +43,10 @@ export interface CallRequest {
   body: Buffer;
   /** Aborting ends the call as `cancelled` and removes its container. */
   signal?: AbortSignal;
+  /** Refuse at once with FRESCO_ENGINE_BUSY instead of waiting when this engine has no room for
+   *  the call (its hot containers all busy at max_concurrency, or no admission room): the
+   *  cluster then tries the next engine. Default false: wait. */
+  refuseWhenFull?: boolean;
   /** Called once when the function actually starts (container started or hot slot taken). */
   onStart?: (kind: RunKind) => void;
 }

@@ -29,10 +29,12 @@ export class Admission {
   constructor(private readonly limits: AdmissionLimits) {}
 
   /** Resolves with the function that gives the room back (call it once the container is gone),
-   *  or null when the call was cancelled while waiting; rejects FRESCO_ENGINE_BUSY after max_wait. */
+   *  or null when the call was cancelled while waiting; rejects FRESCO_ENGINE_BUSY after max_wait,
+   *  or at once when there is no room and the call asks to be refused (refuseWhenFull). */
   acquire(req: CallRequest): Promise<(() => void) | null> {
     const memory = Math.max(0, req.route.memory);
     if (this.waiters.length === 0 && this.fits(memory)) return Promise.resolve(this.take(memory));
+    if (req.refuseWhenFull) return Promise.reject(engineBusy(req.route.path));
     return new Promise((resolve, reject) => {
       const w: Waiter = {
         memory, req, grant: resolve,
@@ -49,6 +51,11 @@ export class Admission {
   /** Containers admitted and not yet given back (for tests and metrics). */
   size(): number {
     return this.running;
+  }
+
+  /** MiB of route memory admitted and not yet given back. */
+  memoryMb(): number {
+    return this.memory;
   }
 
   private fits(memory: number): boolean {

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { CallRequest, CallResult, Executor, RouteScope } from '../domain/executor';
+import type { CallRequest, CallResult, Executor, RouteScope, RunnableRoute } from '../domain/executor';
 import { log } from '../log';
 import { Admission } from './admission';
 import { ColdSlot } from './cold-slot';
@@ -23,7 +23,7 @@ export class DockerExecutor implements Executor {
   private readonly deps: RunDeps;
   private readonly cold: ColdSlot;
   private readonly prestart: PrestartPool;
-  private readonly pools = new Map<string, { version: string; pool: HotPool; slot: Slot }>();
+  private readonly pools = new Map<string, { version: string; pool: HotPool; slot: Slot; route: RunnableRoute }>();
   private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
   private starting?: Promise<void>;
 
@@ -78,6 +78,22 @@ export class DockerExecutor implements Executor {
     return { prestarted: this.prestart.size(), hot, hotPools: this.pools.size, pulls: this.deps.images.pullCount };
   }
 
+  /** What this engine holds, for its membership announcement: containers and MiB of route
+   *  memory in use (cold, pre-started admitted, hot), and the routes with hot containers. */
+  load(): { containers: number; memoryMb: number; memoryBudgetMb: number; hot: number; hotRoutes: RunnableRoute[] } {
+    let hot = 0;
+    let hotMb = 0;
+    const hotRoutes: RunnableRoute[] = [];
+    for (const { pool, route } of this.pools.values()) {
+      const n = pool.size();
+      hot += n;
+      hotMb += n * route.memory;
+      if (n > 0) hotRoutes.push(route);
+    }
+    const a = this.deps.admission;
+    return { containers: a.size() + hot, memoryMb: a.memoryMb() + hotMb, memoryBudgetMb: this.deps.options.maxMemoryMb, hot, hotRoutes };
+  }
+
   private getSlot(req: CallRequest): Slot {
     if (req.route.format === 'default') return this.prestart.take(req) ?? this.cold;
     return this.hotSlot(req);
@@ -96,7 +112,7 @@ export class DockerExecutor implements Executor {
       const pool = new HotPool(this.deps, req.route, (p) => {
         if (this.pools.get(id)?.pool === p) this.pools.delete(id);
       });
-      entry = { version, pool, slot: { kind: 'hot', exec: (r) => pool.run(r) } };
+      entry = { version, pool, slot: { kind: 'hot', exec: (r) => pool.run(r) }, route: req.route };
       this.pools.set(id, entry);
     }
     return entry.slot;

@@ -44,13 +44,20 @@ export class HotPool {
   run(req: CallRequest): Promise<CallResult> {
     const c = this.idle.pop();
     if (c) return this.runOn(c, req);
-    if (this.waiters.length >= this.deps.options.maxQueue) {
+    if (this.waiters.length >= this.deps.options.maxQueue || (req.refuseWhenFull && this.full())) {
       this.settle();
       return Promise.reject(engineBusy(req.route.path));
     }
     const p = new Promise<CallResult>((resolve, reject) => this.enqueue(req, resolve, reject));
     this.grow();
     return p;
+  }
+
+  /** True when a call queued now would wait for a busy container: no container is starting or
+   *  settling for it and the route is at max_concurrency. */
+  private full(): boolean {
+    const room = Math.max(0, Math.max(1, this.route.maxConcurrency) - this.all.size - this.starting);
+    return this.waiters.length >= this.starting + this.settling + room;
   }
 
   /** Containers alive or starting (for tests and metrics). */

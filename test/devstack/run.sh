@@ -61,10 +61,11 @@ function free_port {
 # own, removed at the end, so that the machine's catalog keeps no extra endpoint.
 function choose_port_and_region {
     FRESCO_SERVICE_PORT=$(free_port)
+    FRESCO_ENGINE_HOP_PORT=$(free_port)
     REGION_NAME="FrescoDevstackTest-$$"
     OWN_REGION=$REGION_NAME
     _os_admin region create "$REGION_NAME" >/dev/null
-    echo "harness: API port $FRESCO_SERVICE_PORT, region $REGION_NAME"
+    echo "harness: API port $FRESCO_SERVICE_PORT, engine hop port $FRESCO_ENGINE_HOP_PORT, region $REGION_NAME"
 }
 
 # shellcheck disable=SC2034 # DevStack variables, read by the sourced plugin and fake-devstack.sh
@@ -136,7 +137,17 @@ function osc_via_catalog { osc_demo fn app list -f json; }
 function osc_demo { openstack --os-username "$OS_DEMO_USERNAME" --os-project-name "$OS_DEMO_PROJECT_NAME" \
     --os-region-name "$REGION_NAME" "$@"; }
 
-# `openstack fn run` through the catalog: a sync route runs in fresco-api's Docker executor.
+function cluster_configured {
+    [[ -n "$(iniget "$FRESCO_CONF_FILE" cluster secret)" ]] && conf_has cluster advertise_url "$FRESCO_ENGINE_HOP_URL"
+}
+
+# The engine announced itself in the database with its hop URL (the API finds it there).
+function engine_in_membership { poll 20 engine_row_up; }
+function engine_row_up {
+    [[ "$(psql -h 127.0.0.1 -U postgres -d "$FRESCO_DB_NAME" -tAc "select url from engines where state = 'up'")" == "$FRESCO_ENGINE_HOP_URL" ]]
+}
+
+# `openstack fn run` through the catalog: fresco-api places the sync call on fresco-engine over the call hop.
 function osc_run_sync {
     osc_demo fn app create devstack-hello -f value -c name >/dev/null &&
     osc_demo fn route create devstack-hello /greet --image fresco-test/hello:1 -f value -c path >/dev/null &&
@@ -164,6 +175,7 @@ function check_stacked {
     check "fresco.conf: transport_url" conf_has DEFAULT transport_url "$FAKE_TRANSPORT_URL"
     check "fresco.conf: keystone_authtoken username" conf_has keystone_authtoken username fresco
     check "fresco.conf: docker host" conf_has docker host /var/run/docker.sock
+    check "fresco.conf: cluster secret set, engine hop at $FRESCO_ENGINE_HOP_URL" cluster_configured
     check "database created and migrated (db sync is up to date)" \
         bash -c "'$FRESCO_BIN' --config-file '$FRESCO_CONF_FILE' db sync | grep -q 'up to date'"
     check "swift pipeline: ceilometer just before proxy-server" \
@@ -179,7 +191,8 @@ function check_stacked {
         check "$name is running" pid_alive "$name"
     done
     check "openstack fn app list via the catalog, as demo (Keystone auth)" osc_via_catalog
-    check "openstack fn run returns the function's output (sync, fresco-api)" osc_run_sync
+    check "fresco-engine is in the membership with its hop URL" engine_in_membership
+    check "openstack fn run returns the function's output (sync, fresco-api → fresco-engine)" osc_run_sync
     check "openstack fn run of an async route ends in success (RabbitMQ, fresco-engine)" osc_run_async
 }
 function endpoint_count {
@@ -212,6 +225,7 @@ function check_unstacked {
         check "unstack: $name stopped" pid_gone "${STACKED_PIDS[$name]}"
     done
     check "unstack: the API port is closed" port_free "$FRESCO_SERVICE_PORT"
+    check "unstack: the engine hop port is closed" port_free "$FRESCO_ENGINE_HOP_PORT"
 }
 
 function db_absent { [[ -z "$(psql -h "$DATABASE_HOST" -U "$DATABASE_USER" -tAc "select 1 from pg_database where datname = '$FRESCO_DB_NAME'" postgres)" ]]; }

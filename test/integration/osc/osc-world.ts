@@ -31,7 +31,7 @@ export class OscWorld {
     public url: string,
     readonly region: string,
     private readonly fresco: FrescoProcess,
-    private readonly db: TestDb,
+    readonly db: TestDb,
     private readonly dir: string,
   ) {}
 

@@ -48,7 +48,7 @@ describe('policy (built-in rules)', () => {
 
   it('defines every action the API enforces', () => {
     for (const action of ACTIONS) assert.ok(policy.rules[action], action);
-    assert.equal(ACTIONS.length, 22);
+    assert.equal(ACTIONS.length, 23);
   });
 
   it('lets a reader read its project but not write, run or cancel (FRESCO_POLICY_FORBIDDEN)', () => {
@@ -60,9 +60,14 @@ describe('policy (built-in rules)', () => {
   });
 
   it('lets a member do everything in its own project and nothing in another', () => {
-    for (const action of ACTIONS) assert.equal(run(member, action), undefined, action);
+    for (const action of ACTIONS.filter((a) => a !== 'fresco:engine:list')) assert.equal(run(member, action), undefined, action);
     assert.equal(run(alt, 'fresco:app:list'), 'FRESCO_PROJECT_FORBIDDEN');
     assert.equal(run(alt, 'fresco:route:run'), 'FRESCO_PROJECT_FORBIDDEN');
+  });
+
+  it('shows the cluster\'s engines to admins only', () => {
+    for (const who of [reader, member]) assert.equal(run(who, 'fresco:engine:list', who.projectId), 'FRESCO_POLICY_FORBIDDEN');
+    assert.equal(run(admin, 'fresco:engine:list', admin.projectId), undefined);
   });
 
   it('lets admin and noauth do everything in any project', () => {

@@ -1,0 +1,89 @@
+// The API's view of the engines: the membership rows renewed within [cluster] engine_timeout,
+// re-read every `refreshMs` (placement never waits for the database), plus engines this process
+// found unreachable, kept out of placement for a while before the membership notices.
+import { log } from '../log';
+import { Member, members } from './placement';
+import type { EngineRecord, EngineStore } from './types';
+
+/** An engine placement may choose. */
+export interface EngineView extends Member {
+  url: string;
+  /** The hop's address, parsed once from url. */
+  hostname: string;
+  port: number;
+  state: EngineRecord['state'];
+}
+
+function view(m: Member, r: EngineRecord): EngineView | undefined {
+  try {
+    const u = new URL(r.url);
+    return { ...m, url: r.url.replace(/\/+$/, ''), hostname: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 80), state: r.state };
+  } catch {
+    log.warn({ engine: r.id, url: r.url }, 'engine announced an unusable hop URL; left out of placement');
+    return undefined;
+  }
+}
+
+/** The directory's settings. */
+export interface DirectoryOptions {
+  timeoutMs: number;
+  refreshMs: number;
+}
+
+/** Live engines for placement, refreshed in the background. */
+export class EngineDirectory {
+  private all: EngineView[] = [];
+  private placeable: EngineView[] = [];
+  private readonly suspects = new Map<string, number>();
+  private timer?: NodeJS.Timeout;
+  private refreshing?: Promise<void>;
+
+  constructor(private readonly store: EngineStore, private readonly o: DirectoryOptions) {}
+
+  /** Reads the membership once, then every refreshMs. Never throws (a failed read keeps the last view). */
+  async start(): Promise<void> {
+    await this.refresh();
+    this.timer ??= setInterval(() => void this.refresh(), this.o.refreshMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Engines that take calls now: live, up, not found unreachable lately. */
+  engines(): readonly EngineView[] {
+    if (this.suspects.size === 0) return this.placeable;
+    const now = Date.now();
+    for (const [id, until] of this.suspects) if (until <= now) this.suspects.delete(id);
+    return this.placeable.filter((e) => !this.suspects.has(e.id));
+  }
+
+  /** Whether any live engine is known (up or draining, reachable or not). */
+  hasMembers(): boolean {
+    return this.all.length > 0;
+  }
+
+  /** Keeps `id` out of placement for one engine_timeout: it refused connections. */
+  suspect(id: string): void {
+    this.suspects.set(id, Date.now() + this.o.timeoutMs);
+  }
+
+  /** Re-reads the membership now (also used when every engine refused). */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.load().finally(() => { this.refreshing = undefined; });
+    return this.refreshing;
+  }
+
+  private async load(): Promise<void> {
+    try {
+      const rows = await this.store.live(this.o.timeoutMs);
+      const hashed = members(rows.map((r) => r.id));
+      this.all = rows.flatMap((r, i) => view(hashed[i], r) ?? []);
+      this.placeable = this.all.filter((e) => e.state === 'up');
+    } catch (err) {
+      log.warn({ err }, 'reading the engine membership failed; placing on the last known engines');
+    }
+  }
+}

@@ -1,0 +1,136 @@
+// The call hop's wire format, API → engine and back, and its authentication. A frame is a
+// 4-byte big-endian length, that many bytes of JSON (the call's or the result's fields), then
+// raw bytes (the request body; the output then the log). Requests carry
+// `X-Fresco-Hop-Signature: t=<ms since epoch>,s=<hex HMAC-SHA256(secret, "<t>\n" + body)>`;
+// answers carry `s=<hex HMAC-SHA256(secret, "<request signature>\n" + body)>`, so a reply is
+// trusted only by the request it answers. Pure: no I/O.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { CallRequest, CallResult, RouteFormat, RunnableRoute } from '../domain/executor';
+
+export const HOP_PATH = '/fresco-hop/v1/call';
+export const SIGNATURE_HEADER = 'x-fresco-hop-signature';
+/** Requests older or newer than this (clock skew included) are refused. */
+export const SIGNATURE_WINDOW_MS = 60_000;
+
+/** A hop call as it crosses the wire: the CallRequest without its signal and callback. */
+export type HopCall = Omit<CallRequest, 'signal' | 'onStart'>;
+
+/** A frame that cannot be read; the message says what is wrong. */
+export class HopFrameError extends Error {}
+
+function hmac(secret: string, prefix: string, body: Buffer): Buffer {
+  return createHmac('sha256', secret).update(prefix).update('\n').update(body).digest();
+}
+
+/** The request's signature header for `body` at time `now`. */
+export function signRequest(secret: string, body: Buffer, now = Date.now()): string {
+  return `t=${now},s=${hmac(secret, String(now), body).toString('hex')}`;
+}
+
+/** Null when `header` signs `body` within the time window; else why not. */
+export function verifyRequest(secret: string, header: string | undefined, body: Buffer, now = Date.now()): string | null {
+  const m = /^t=(\d{1,16}),s=([0-9a-f]{64})$/.exec(header ?? '');
+  if (!m) return header ? 'malformed signature header' : 'no signature header';
+  if (Math.abs(now - Number(m[1])) > SIGNATURE_WINDOW_MS) return 'signature outside the time window';
+  return equal(hmac(secret, m[1], body), Buffer.from(m[2], 'hex')) ? null : 'bad signature';
+}
+
+/** The answer's signature header: bound to the request's signature. */
+export function signAnswer(secret: string, requestSignature: string, body: Buffer): string {
+  return `s=${hmac(secret, requestSignature, body).toString('hex')}`;
+}
+
+/** True when `header` signs `body` as the answer to the request signed `requestSignature`. */
+export function verifyAnswer(secret: string, requestSignature: string, header: string | undefined, body: Buffer): boolean {
+  const m = /^s=([0-9a-f]{64})$/.exec(header ?? '');
+  return !!m && equal(hmac(secret, requestSignature, body), Buffer.from(m[1], 'hex'));
+}
+
+function equal(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function frame(meta: object, parts: Buffer[]): Buffer {
+  const json = Buffer.from(JSON.stringify(meta), 'utf8');
+  const head = Buffer.allocUnsafe(4);
+  head.writeUInt32BE(json.length, 0);
+  return Buffer.concat([head, json, ...parts]);
+}
+
+function unframe(buf: Buffer): { meta: Record<string, unknown>; rest: Buffer } {
+  if (buf.length < 4) throw new HopFrameError('frame shorter than its length prefix');
+  const n = buf.readUInt32BE(0);
+  if (n > buf.length - 4) throw new HopFrameError('frame length prefix past its end');
+  let meta: unknown;
+  try {
+    meta = JSON.parse(buf.subarray(4, 4 + n).toString('utf8'));
+  } catch {
+    throw new HopFrameError('frame header is not JSON');
+  }
+  if (!meta || typeof meta !== 'object' || Array.isArray(meta)) throw new HopFrameError('frame header is not an object');
+  return { meta: meta as Record<string, unknown>, rest: buf.subarray(4 + n) };
+}
+
+/** The request frame for `req`. */
+export function encodeCall(req: HopCall): Buffer {
+  const { body, ...meta } = req;
+  return frame(meta, [body]);
+}
+
+const FORMATS: readonly RouteFormat[] = ['default', 'http', 'json'];
+
+function need(ok: boolean, what: string): void {
+  if (!ok) throw new HopFrameError(`bad or missing ${what}`);
+}
+
+const isStr = (v: unknown): v is string => typeof v === 'string';
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+function checkRoute(r: unknown): RunnableRoute {
+  need(!!r && typeof r === 'object', 'route');
+  const x = r as Record<string, unknown>;
+  for (const k of ['projectId', 'appName', 'path', 'image']) need(isStr(x[k]), `route.${k}`);
+  need(FORMATS.includes(x.format as RouteFormat), 'route.format');
+  for (const k of ['memory', 'timeout', 'idleTimeout', 'maxConcurrency']) need(isNum(x[k]), `route.${k}`);
+  need(!!x.config && typeof x.config === 'object' && Object.values(x.config as object).every(isStr), 'route.config');
+  need(x.version === undefined || isStr(x.version), 'route.version');
+  need(x.network === undefined || isStr(x.network), 'route.network');
+  need(x.allowRoot === undefined || typeof x.allowRoot === 'boolean', 'route.allowRoot');
+  return x as unknown as RunnableRoute;
+}
+
+/** Reads a request frame; throws HopFrameError naming the first bad field. */
+export function decodeCall(buf: Buffer): HopCall {
+  const { meta, rest } = unframe(buf);
+  for (const k of ['id', 'method', 'url', 'requestPath']) need(isStr(meta[k]), k);
+  const headers = meta.headers;
+  need(!!headers && typeof headers === 'object' && Object.values(headers as object)
+    .every((v) => isStr(v) || (Array.isArray(v) && v.every(isStr))), 'headers');
+  return {
+    id: meta.id as string, route: checkRoute(meta.route), method: meta.method as string, url: meta.url as string,
+    requestPath: meta.requestPath as string, headers: headers as HopCall['headers'], body: rest,
+    refuseWhenFull: meta.refuseWhenFull === true,
+  };
+}
+
+/** The answer frame for `r`: its fields, then the output, then the log. */
+export function encodeResult(r: CallResult): Buffer {
+  const { output, log, startedAt, completedAt, ...rest } = r;
+  return frame({
+    ...rest, outputLength: output.length, startedAt: startedAt?.toISOString(), completedAt: completedAt.toISOString(),
+  }, [output, log]);
+}
+
+/** Reads an answer frame; throws HopFrameError when it is not one. */
+export function decodeResult(buf: Buffer): CallResult {
+  const { meta, rest } = unframe(buf);
+  const n = meta.outputLength;
+  need(isNum(n) && n >= 0 && n <= rest.length, 'outputLength');
+  need(isStr(meta.status) && isStr(meta.kind) && isStr(meta.completedAt), 'status, kind or completedAt');
+  const { outputLength: _n, startedAt, completedAt, ...fields } = meta;
+  return {
+    ...(fields as unknown as CallResult),
+    output: rest.subarray(0, n as number), log: rest.subarray(n as number),
+    startedAt: isStr(startedAt) ? new Date(startedAt) : undefined, completedAt: new Date(completedAt as string),
+  };
+}

@@ -1,0 +1,168 @@
+// The Executor port for an API process that runs no containers: each sync call goes over the
+// call hop to an engine chosen by placement (its route's home first, then the next ones in the
+// route's rendezvous order when an engine refuses for want of room), waiting with a short
+// backoff up to [cluster] placement_wait when all refuse. An engine lost mid-call ends the call
+// with 502 FRESCO_ENGINE_LOST at once; an engine that refuses connections is skipped (nothing ran there).
+import http from 'node:http';
+import type { CallRequest, CallResult, Executor, RouteScope } from '../domain/executor';
+import { clusterFull, clusterNoEngine, engineBusy, engineLost, engineStopped, ERROR_REGISTRY, FrescoError } from '../errors';
+import { log } from '../log';
+import type { EngineDirectory, EngineView } from './engine-directory';
+import { decodeResult, encodeCall, HOP_PATH, SIGNATURE_HEADER, signRequest, verifyAnswer } from './hop-codec';
+import { rank, routeKey } from './placement';
+
+/** The remote executor's settings; see [cluster]. */
+export interface RemoteExecutorOptions {
+  secret: string;
+  placementWaitMs: number;
+  /** Added to the route's timeout before a silent engine counts as lost. */
+  graceMs?: number;
+}
+
+type Attempt = { kind: 'result'; result: CallResult } | { kind: 'refused' } | { kind: 'unreachable' };
+
+// Connection errors that mean the request never reached a process: safe to try the next engine.
+const UNREACHED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+function cancelled(): CallResult {
+  const empty = Buffer.alloc(0);
+  return {
+    status: 'cancelled', kind: 'hot', exitCode: null, output: empty, outputTruncated: false, log: empty,
+    logTruncated: false, error: 'the call was cancelled', completedAt: new Date(),
+  };
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Runs calls on the cluster's engines. */
+export class RemoteExecutor implements Executor {
+  private readonly agent = new http.Agent({ keepAlive: true, scheduling: 'lifo' });
+
+  constructor(private readonly directory: EngineDirectory, private readonly o: RemoteExecutorOptions) {}
+
+  async start(): Promise<void> {
+    await this.directory.start();
+  }
+
+  /** See the Executor port. Throws FRESCO_CLUSTER_FULL, FRESCO_CLUSTER_NO_ENGINE, FRESCO_ENGINE_LOST,
+   *  or the engine's own FrescoError (e.g. an image that cannot be pulled). */
+  async run(req: CallRequest): Promise<CallResult> {
+    const key = routeKey(req.route);
+    const frame = encodeCall({
+      id: req.id, route: req.route, method: req.method, url: req.url, requestPath: req.requestPath,
+      headers: req.headers, body: req.body, refuseWhenFull: true,
+    });
+    const began = Date.now();
+    let delay = 5;
+    for (;;) {
+      const order = rank(key, this.directory.engines());
+      for (const e of order) {
+        if (req.signal?.aborted) return cancelled();
+        const a = await this.attempt(e, frame, req);
+        if (a.kind === 'result') return a.result;
+        if (a.kind === 'unreachable') this.directory.suspect(e.id);
+        else log.debug({ engine: e.id, route: key }, 'engine full; trying the next one');
+      }
+      if (req.signal?.aborted) return cancelled();
+      const waited = Date.now() - began;
+      if (waited >= this.o.placementWaitMs) {
+        throw this.directory.hasMembers() ? clusterFull(req.route.path, waited) : clusterNoEngine();
+      }
+      if (order.length === 0) void this.directory.refresh();
+      await sleep(Math.min(delay, this.o.placementWaitMs - waited), req.signal);
+      delay = Math.min(delay * 2, 200);
+    }
+  }
+
+  /** Routes changed: engines retire their containers by the route's version on the next call,
+   *  and idle ones by idle_timeout; nothing is kept here. */
+  retireRoutes(_scope: RouteScope): void {}
+
+  async stop(): Promise<void> {
+    this.directory.stop();
+    this.agent.destroy();
+  }
+
+  private attempt(e: EngineView, frame: Buffer, req: CallRequest): Promise<Attempt> {
+    const signature = signRequest(this.o.secret, frame);
+    return new Promise<Attempt>((resolve, reject) => {
+      let settled = false;
+      const finish = (f: () => void) => { if (!settled) { settled = true; clearTimeout(timer); f(); } };
+      const r = http.request({
+        hostname: e.hostname, port: e.port, path: HOP_PATH, method: 'POST', agent: this.agent,
+        headers: { 'content-type': 'application/octet-stream', 'content-length': frame.length, [SIGNATURE_HEADER]: signature },
+      }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => finish(() => {
+          try {
+            resolve(this.answer(e, res, Buffer.concat(chunks), signature));
+          } catch (err) {
+            reject(err);
+          }
+        }));
+        res.on('error', (err) => finish(() => reject(engineLost(e.id, err.message))));
+      });
+      const onAbort = () => { finish(() => resolve({ kind: 'result', result: cancelled() })); r.destroy(); };
+      req.signal?.addEventListener('abort', onAbort, { once: true });
+      const limitMs = req.route.timeout * 1000 + (this.o.graceMs ?? 10_000);
+      const timer = setTimeout(() => {
+        finish(() => reject(engineLost(e.id, `no answer within ${limitMs / 1000} s`)));
+        r.destroy();
+      }, limitMs);
+      r.on('error', (err: NodeJS.ErrnoException) => finish(() => {
+        if (UNREACHED.has(err.code ?? '')) {
+          log.warn({ engine: e.id, url: e.url, code: err.code }, 'engine unreachable; trying the next one');
+          resolve({ kind: 'unreachable' });
+        } else {
+          reject(engineLost(e.id, err.code ? `${err.code} (${err.message})` : err.message));
+        }
+      }));
+      r.on('close', () => req.signal?.removeEventListener('abort', onAbort));
+      r.end(frame);
+    });
+  }
+
+  private answer(e: EngineView, res: http.IncomingMessage, body: Buffer, signature: string): Attempt {
+    if (!verifyAnswer(this.o.secret, signature, res.headers[SIGNATURE_HEADER] as string | undefined, body)) {
+      log.warn({ engine: e.id, status: res.statusCode }, 'call hop: answer without a valid signature dropped');
+      const hint = res.statusCode === 401 ? 'it refused our signature (is [cluster] secret the same everywhere?)'
+        : 'its answer was not signed with [cluster] secret';
+      throw engineLost(e.id, hint);
+    }
+    if (res.statusCode === 200) {
+      try {
+        return { kind: 'result', result: decodeResult(body) };
+      } catch (err) {
+        log.warn({ engine: e.id, err }, 'call hop: unreadable answer dropped');
+        throw engineLost(e.id, 'its answer was not readable');
+      }
+    }
+    const err = this.remoteError(res.statusCode ?? 502, body);
+    if (engineBusy.is(err) || engineStopped.is(err)) return { kind: 'refused' };
+    throw err;
+  }
+
+  // The engine's own failure, as declared in src/errors.ts (an unknown code reads as a lost engine).
+  private remoteError(status: number, body: Buffer): FrescoError {
+    let parsed: { code?: string; message?: string; headers?: Record<string, string> } = {};
+    try {
+      parsed = (JSON.parse(body.toString('utf8')) as { error?: typeof parsed }).error ?? {};
+    } catch {
+      // Left empty: reported below as unreadable.
+    }
+    const spec = ERROR_REGISTRY.find((s) => s.code === parsed.code);
+    if (!spec) return engineLost('?', `it answered ${status} without a known error`);
+    return new FrescoError(spec, parsed.message ?? spec.meaning, parsed.headers ?? {}, spec.status);
+  }
+}

@@ -1,0 +1,135 @@
+// A small cluster on this machine for the cluster tests: real `fresco api` and `fresco engine`
+// processes (from the sources), each with its own engine id and a free port, one PostgreSQL
+// database of the test's own, optionally a RabbitMQ vhost of its own, and the machine's Docker.
+// Containers are counted by Fresco's labels, which carry the engine id.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import axios from 'axios';
+import { createTestDb, TestDb } from '../../helpers/db';
+import { FrescoProcess, spawnFresco } from '../../helpers/fresco-process';
+import { buildImages, docker } from '../executor/fixtures';
+import { BROKER_URL } from '../queue/broker';
+
+const run = promisify(execFile);
+const rabbitmqctl = (...args: string[]) => run('rabbitmqctl', args, { timeout: 60_000 });
+
+/** The answer of one call, as a user sees it. */
+export interface Answer { status: number; body: string; code?: string; callId?: string; ms: number; error?: string }
+
+export class ClusterWorld {
+  readonly tag = `${process.pid}-${randomBytes(3).toString('hex')}`;
+  readonly secret = randomBytes(24).toString('hex');
+  readonly engines = new Map<string, FrescoProcess>();
+  readonly http = axios.create({ validateStatus: () => true, timeout: 60_000, transformResponse: (d) => d });
+  t!: TestDb;
+  api!: FrescoProcess;
+  base = '';
+  private stateDir = '';
+  private configFile = '';
+  private vhost?: string;
+
+  constructor(private readonly o: { engineTimeout?: number; rabbit?: boolean; placementWait?: number } = {}) {}
+
+  get transportUrl(): string | undefined {
+    return this.vhost ? `${BROKER_URL.replace(/\/+$/, '')}/${encodeURIComponent(this.vhost)}` : undefined;
+  }
+
+  /** The engine id of engine `name` in this world. */
+  id(name: string): string {
+    return `test-cl-${name}-${this.tag}`;
+  }
+
+  async setUp(): Promise<void> {
+    buildImages();
+    this.t = await createTestDb();
+    if (this.o.rabbit) {
+      this.vhost = `fresco-test-${this.tag}`;
+      await rabbitmqctl('add_vhost', this.vhost);
+      await rabbitmqctl('set_permissions', '-p', this.vhost, 'guest', '.*', '.*', '.*');
+    }
+    this.stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fresco-cluster-'));
+    this.configFile = path.join(this.stateDir, 'fresco.conf');
+    fs.writeFileSync(this.configFile, '[DEFAULT]\n');
+  }
+
+  private common(): Record<string, string> {
+    return {
+      FRESCO_DATABASE_CONNECTION: this.t.url, FRESCO_STATE_PATH: this.stateDir, FRESCO_DATABASE_MAX_POOL_SIZE: '4',
+      FRESCO_CLUSTER_SECRET: this.secret, FRESCO_CLUSTER_HEARTBEAT_INTERVAL: '1',
+      FRESCO_CLUSTER_ENGINE_TIMEOUT: String(this.o.engineTimeout ?? 10),
+      FRESCO_CLUSTER_PLACEMENT_WAIT: String(this.o.placementWait ?? 5),
+      ...(this.transportUrl ? { FRESCO_TRANSPORT_URL: this.transportUrl } : {}),
+    };
+  }
+
+  /** Starts `fresco api` with Docker absent ([docker] host is a socket that does not exist). */
+  async startApi(): Promise<void> {
+    this.api = spawnFresco('api', 'api', this.configFile, {
+      ...this.common(), FRESCO_BIND_PORT: '0', FRESCO_ENGINE_ENGINE_ID: this.id('api'),
+      FRESCO_DOCKER_HOST: path.join(this.stateDir, 'no-docker-here.sock'),
+    });
+    this.base = `http://127.0.0.1:${await this.api.port()}`;
+  }
+
+  /** Starts engine `name` on a free hop port; resolves once it serves the hop. */
+  async startEngine(name: string, env: Record<string, string> = {}): Promise<FrescoProcess> {
+    const p = spawnFresco(name, 'engine', this.configFile, {
+      ...this.common(), FRESCO_ENGINE_ENGINE_ID: this.id(name), FRESCO_CLUSTER_BIND_PORT: '0', ...env,
+    });
+    this.engines.set(name, p);
+    await p.waitForLog('engine call hop listening', 30_000);
+    return p;
+  }
+
+  /** Engine ids the database lists as renewed within `ms`. */
+  async liveIds(ms = 60_000): Promise<string[]> {
+    return this.t.db('engines').where('heartbeat_at', '>', this.t.db.raw("now() - (? * interval '1 millisecond')", [ms])).orderBy('id').pluck('id');
+  }
+
+  /** Creates app `app` and its routes (body: the Route fields). */
+  async createRoutes(project: string, app: string, routes: Array<Record<string, unknown>>): Promise<void> {
+    const a = await this.http.post(`${this.base}/v1/${project}/apps`, { app: { name: app } });
+    if (a.status !== 200) throw new Error(`app create: ${a.status} ${a.data}`);
+    for (const r of routes) {
+      const res = await this.http.post(`${this.base}/v1/${project}/apps/${app}/routes`, { route: r });
+      if (res.status !== 200) throw new Error(`route create: ${res.status} ${res.data}`);
+    }
+  }
+
+  /** POST /v1/r/{project}/{app}{path}; never throws. */
+  async call(project: string, app: string, routePath: string, body = 'x'): Promise<Answer> {
+    const t0 = Date.now();
+    try {
+      const res = await this.http.post(`${this.base}/v1/r/${project}/${app}${routePath}`, body, { headers: { 'Content-Type': 'text/plain' } });
+      let parsed: { result?: string; error?: { code?: string } } = {};
+      try { parsed = JSON.parse(res.data); } catch { /* not JSON */ }
+      return {
+        status: res.status, body: parsed.result ?? res.data, code: parsed.error?.code,
+        callId: res.headers['x-fresco-call-id'] as string | undefined, ms: Date.now() - t0,
+      };
+    } catch (err) {
+      return { status: 0, body: '', error: (err as Error).message, ms: Date.now() - t0 };
+    }
+  }
+
+  /** Running containers of engine `name`, by kind label. */
+  async containers(name: string, kind = 'hot'): Promise<Array<{ id: string; route: string }>> {
+    const list = await docker.listContainers({ filters: { label: [`io.fresco.engine=${this.id(name)}`, `io.fresco.kind=${kind}`] } });
+    return list.map((c) => ({ id: c.Id, route: c.Labels['io.fresco.route'] }));
+  }
+
+  async tearDown(): Promise<void> {
+    await Promise.all([this.api, ...this.engines.values()].map((p) => p?.stop()));
+    for (const name of [...this.engines.keys(), 'api']) {
+      const left = await docker.listContainers({ all: true, filters: { label: [`io.fresco.engine=${this.id(name)}`] } });
+      for (const c of left) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+    }
+    if (this.vhost) await rabbitmqctl('delete_vhost', this.vhost).catch(() => undefined);
+    await this.t?.drop();
+    if (this.stateDir) fs.rmSync(this.stateDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import type { EngineRecord } from '../../../src/cluster/types';
+import { KnexEngineStore } from '../../../src/store/engine-store';
+import { createPgliteDb, createTestDb } from '../../helpers/db';
+
+// The membership rows, on real PostgreSQL and on the embedded PGlite: a renewal inserts or
+// updates the row stamped with the database's clock; live() keeps the rows renewed within the
+// timeout; remove() deletes one row.
+
+const engine = (id: string, over: Partial<EngineRecord> = {}): EngineRecord => ({
+  id, host: 'h1', url: `http://10.0.0.1:8091/${id}`, state: 'up', memoryBudgetMb: 2048, callSlots: 64, runningCalls: 0,
+  memoryUsedMb: 0, hotContainers: 0, hotRoutes: [], startedAt: new Date('2026-12-04T00:00:00Z'), ...over,
+});
+
+for (const kind of ['PostgreSQL', 'PGlite'] as const) {
+  describe(`engine store (${kind})`, function () {
+    this.timeout(60_000);
+    let db: Awaited<ReturnType<typeof createTestDb>>['db'];
+    let drop: () => Promise<void>;
+    let store: KnexEngineStore;
+
+    before(async () => {
+      const t = kind === 'PostgreSQL' ? await createTestDb() : await createPgliteDb();
+      db = t.db;
+      drop = t.drop;
+      store = new KnexEngineStore(db);
+    });
+    after(() => drop());
+
+    it('renews (insert then update), lists live rows only, removes', async () => {
+      await store.renew(engine('a'));
+      await store.renew(engine('b', { state: 'draining' }));
+      await store.renew(engine('a', { runningCalls: 3, memoryUsedMb: 256, hotContainers: 2, hotRoutes: ['p/app/x', 'p/app/y'] }));
+      const rows = await store.list();
+      assert.deepEqual(rows.map((r) => [r.id, r.state, r.runningCalls, r.hotRoutes]), [
+        ['a', 'up', 3, ['p/app/x', 'p/app/y']], ['b', 'draining', 0, []],
+      ]);
+      assert.ok(rows[0].heartbeatAt instanceof Date && rows[0].startedAt.toISOString() === '2026-12-04T00:00:00.000Z');
+      await db('engines').where({ id: 'b' }).update({ heartbeat_at: db.raw("now() - interval '30 seconds'") });
+      assert.deepEqual((await store.live(10_000)).map((r) => r.id), ['a']);
+      assert.deepEqual((await store.live(60_000)).map((r) => r.id), ['a', 'b']);
+      await store.remove('a');
+      await store.remove('nobody');
+      assert.deepEqual((await store.list()).map((r) => r.id), ['b']);
+    });
+  });
+}

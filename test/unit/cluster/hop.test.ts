@@ -1,0 +1,253 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { EngineDirectory } from '../../../src/cluster/engine-directory';
+import { encodeCall, HOP_PATH, SIGNATURE_HEADER, signAnswer, signRequest } from '../../../src/cluster/hop-codec';
+import { HopServer } from '../../../src/cluster/hop-server';
+import { RemoteExecutor } from '../../../src/cluster/remote-executor';
+import type { EngineRecord, EngineStore } from '../../../src/cluster/types';
+import type { CallRequest, CallResult, Executor } from '../../../src/domain/executor';
+import { engineBusy } from '../../../src/errors';
+import { ScriptedExecutor } from '../../helpers/scripted-executor';
+import { waitFor } from '../../helpers/wait';
+
+// The call hop between an API process and engines, on loopback with in-memory executors: only
+// requests signed with the cluster secret run; the answer keeps what the function contract needs;
+// a full engine refuses and the next one runs the call; a forged, unreadable or unwanted answer
+// is dropped with a clear error, never a crash.
+
+const SECRET = 'test-secret-0123456789';
+const route = {
+  projectId: 'p', appName: 'a', path: '/hello', image: 'img', format: 'http' as const, memory: 64, timeout: 30,
+  idleTimeout: 30, maxConcurrency: 1, config: { K: 'v' }, version: '3',
+};
+let n = 0;
+const request = (body: string, over: Partial<CallRequest> = {}): CallRequest => ({
+  id: `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`, route, method: 'PUT', url: 'http://x/r/a/hello?q=1',
+  requestPath: '/r/a/hello?q=1', headers: { 'content-type': 'text/plain', 'x-multi': ['1', '2'] }, body: Buffer.from(body), ...over,
+});
+
+/** A store with a fixed member list. */
+class FixedStore implements EngineStore {
+  constructor(public rows: Array<Pick<EngineRecord, 'id' | 'url'> & Partial<EngineRecord>>) {}
+  async renew(): Promise<void> {}
+  async live(): Promise<EngineRecord[]> { return this.rows.map((r) => ({ state: 'up', ...r }) as EngineRecord); }
+  async list(): Promise<EngineRecord[]> { return this.live(); }
+  async remove(): Promise<void> {}
+}
+
+function post(port: number, body: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const r = http.request({ port, host: '127.0.0.1', path: HOP_PATH, method: 'POST', headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString() }));
+    });
+    r.on('error', reject);
+    r.end(body);
+  });
+}
+
+describe('cluster call hop', () => {
+  const servers: HopServer[] = [];
+  const directories: EngineDirectory[] = [];
+  afterEach(async () => {
+    for (const s of servers.splice(0)) await s.drain();
+    for (const d of directories.splice(0)) d.stop();
+  });
+
+  async function engine(executor: Executor, slots = 16): Promise<{ server: HopServer; url: string; port: number }> {
+    const server = new HopServer(executor, { secret: SECRET, host: '127.0.0.1', port: 0, callSlots: slots, maxFrameBytes: 1 << 20 });
+    servers.push(server);
+    const { port } = await server.listen();
+    return { server, url: `http://127.0.0.1:${port}`, port };
+  }
+
+  async function remote(urls: string[], placementWaitMs = 200, secret = SECRET): Promise<RemoteExecutor> {
+    const dir = new EngineDirectory(new FixedStore(urls.map((url, i) => ({ id: `e${i}`, url }))), { timeoutMs: 10_000, refreshMs: 60_000 });
+    directories.push(dir);
+    const r = new RemoteExecutor(dir, { secret, placementWaitMs });
+    await r.start();
+    return r;
+  }
+
+  describe('authentication', () => {
+    it('refuses a request without a signature with 401 and runs nothing', async () => {
+      const ex = new ScriptedExecutor();
+      const { port } = await engine(ex);
+      const res = await post(port, encodeCall(request('hi')));
+      assert.equal(res.status, 401);
+      assert.match(res.body, /FRESCO_HOP_UNAUTHORIZED.*no signature header/);
+      assert.equal(ex.seen.length, 0);
+    });
+
+    it('refuses a bad signature, another secret, a tampered body and an old signature; runs nothing', async () => {
+      const ex = new ScriptedExecutor();
+      const { port } = await engine(ex);
+      const frame = encodeCall(request('hi'));
+      const cases: Array<[Buffer, string]> = [
+        [frame, `t=${Date.now()},s=${'0'.repeat(64)}`],
+        [frame, signRequest('another-secret', frame)],
+        [Buffer.concat([frame, Buffer.from('!')]), signRequest(SECRET, frame)],
+        [frame, signRequest(SECRET, frame, Date.now() - 10 * 60_000)],
+        [frame, 'garbage'],
+      ];
+      for (const [body, sig] of cases) {
+        const res = await post(port, body, { [SIGNATURE_HEADER]: sig });
+        assert.equal(res.status, 401, `${sig}: ${res.body}`);
+      }
+      assert.equal(ex.seen.length, 0);
+    });
+
+    it('refuses a replayed request: the call runs once', async () => {
+      const ex = new ScriptedExecutor();
+      const { port } = await engine(ex);
+      const frame = encodeCall(request('once'));
+      const sig = signRequest(SECRET, frame);
+      assert.equal((await post(port, frame, { [SIGNATURE_HEADER]: sig })).status, 200);
+      assert.equal((await post(port, frame, { [SIGNATURE_HEADER]: sig })).status, 401);
+      assert.equal(ex.seen.length, 1);
+    });
+
+    it('answers 400 to a signed frame that is not a call, and keeps serving', async () => {
+      const ex = new ScriptedExecutor();
+      const { port } = await engine(ex);
+      for (const body of [Buffer.from('xx'), Buffer.from([0, 0, 0, 9, 1, 2]), Buffer.from('\0\0\0\x02{}'), Buffer.from('\0\0\0\x0a{"id": 1} ')]) {
+        const res = await post(port, body, { [SIGNATURE_HEADER]: signRequest(SECRET, body) });
+        assert.equal(res.status, 400, res.body);
+        assert.match(res.body, /FRESCO_HOP_MALFORMED/);
+      }
+      assert.equal(ex.seen.length, 0);
+      const r = await remote([`http://127.0.0.1:${port}`]);
+      assert.equal((await r.run(request('still'))).output.toString(), 'echo:still');
+    });
+  });
+
+  describe('RemoteExecutor', () => {
+    it('carries method, path, query, headers, body and the route there, and the result back', async () => {
+      const ex = new ScriptedExecutor();
+      const { url } = await engine(ex);
+      const r = await remote([url]);
+      const req = request('payload');
+      const res = await r.run(req);
+      assert.equal(res.status, 'success');
+      assert.equal(res.output.toString(), 'echo:payload');
+      assert.equal(res.log.toString(), `log of ${req.id}\n`);
+      assert.ok(res.completedAt instanceof Date && res.startedAt instanceof Date);
+      const seen = ex.seen[0];
+      assert.deepEqual({ ...seen, signal: undefined, body: seen.body.toString() },
+        { ...req, signal: undefined, body: 'payload', refuseWhenFull: true });
+    });
+
+    it('a full engine refuses and the next one in the route\'s order runs the call', async () => {
+      const busy = new ScriptedExecutor();
+      busy.run = async (req) => { busy.seen.push(req); throw engineBusy(req.route.path); };
+      const free = new ScriptedExecutor();
+      const a = await engine(busy);
+      const b = await engine(free);
+      const r = await remote([a.url, b.url]);
+      for (let i = 0; i < 6; i++) assert.equal((await r.run(request(`c${i}`))).output.toString(), `echo:c${i}`);
+      assert.equal(free.seen.length, 6);
+      assert.ok(busy.seen.length > 0, 'the busy engine was asked first for some routes');
+    });
+
+    it('every engine full: 503 FRESCO_CLUSTER_FULL with Retry-After after placement_wait', async () => {
+      const busy = new ScriptedExecutor();
+      busy.run = async (req) => { throw engineBusy(req.route.path); };
+      const r = await remote([(await engine(busy)).url], 150);
+      await assert.rejects(r.run(request('x')), (err: { code: string; status: number; headers: Record<string, string> }) =>
+        err.code === 'FRESCO_CLUSTER_FULL' && err.status === 503 && err.headers['Retry-After'] === '1');
+    });
+
+    it('leaves an engine that announced an unusable URL out of placement', async () => {
+      const ex = new ScriptedExecutor();
+      const r = await remote(['not a url', (await engine(ex)).url, 'http://[broken']);
+      for (let i = 0; i < 4; i++) assert.equal((await r.run(request(`u${i}`))).status, 'success');
+      assert.equal(ex.seen.length, 4);
+    });
+
+    it('no engine at all: 503 FRESCO_CLUSTER_NO_ENGINE', async () => {
+      const r = await remote([], 50);
+      await assert.rejects(r.run(request('x')), { code: 'FRESCO_CLUSTER_NO_ENGINE' });
+    });
+
+    it('skips an engine that refuses connections, and runs the call on the next', async () => {
+      const gone = http.createServer();
+      await new Promise<void>((res) => gone.listen(0, '127.0.0.1', res));
+      const deadUrl = `http://127.0.0.1:${(gone.address() as AddressInfo).port}`;
+      await new Promise((res) => gone.close(res));
+      const ex = new ScriptedExecutor();
+      const r = await remote([deadUrl, (await engine(ex)).url]);
+      for (let i = 0; i < 4; i++) assert.equal((await r.run(request(`k${i}`))).status, 'success');
+      assert.equal(ex.seen.length, 4);
+    });
+
+    it('the engine\'s own failure comes back as that error', async () => {
+      const ex = new ScriptedExecutor();
+      const r = await remote([(await engine(ex)).url]);
+      await assert.rejects(r.run(request('unavailable-once')), { code: 'FRESCO_ENGINE_UNAVAILABLE', status: 503 });
+    });
+
+    it('the caller going away aborts the call on the engine', async () => {
+      const ex = new ScriptedExecutor();
+      const r = await remote([(await engine(ex)).url]);
+      const ac = new AbortController();
+      const running = r.run(request('hang', { signal: ac.signal }));
+      await waitFor('the call to run on the engine', () => ex.seen.length === 1);
+      ac.abort();
+      assert.equal((await running).status, 'cancelled');
+      await waitFor('the engine-side call to be aborted', () => ex.seen[0].signal?.aborted);
+    });
+
+    it('drops a forged, an unreadable and a hung-up answer with FRESCO_ENGINE_LOST, never a crash', async () => {
+      let mode = 'forged';
+      const fake = http.createServer((req, res) => {
+        req.resume();
+        req.on('end', () => {
+          const sig = req.headers[SIGNATURE_HEADER] as string;
+          if (mode === 'forged') res.writeHead(200, { [SIGNATURE_HEADER]: `s=${'a'.repeat(64)}` }).end('\0\0\0\x02{}');
+          else if (mode === 'unreadable') {
+            const body = Buffer.from('not a frame');
+            res.writeHead(200, { [SIGNATURE_HEADER]: signAnswer(SECRET, sig, body) }).end(body);
+          } else req.socket.destroy();
+        });
+      });
+      await new Promise<void>((res) => fake.listen(0, '127.0.0.1', res));
+      try {
+        const r = await remote([`http://127.0.0.1:${(fake.address() as AddressInfo).port}`]);
+        for (const m of ['forged', 'unreadable', 'hangup']) {
+          mode = m;
+          await assert.rejects(r.run(request(m)), (err: { code: string; message: string }) => {
+            assert.equal(err.code, 'FRESCO_ENGINE_LOST', m);
+            return true;
+          });
+        }
+      } finally {
+        fake.closeAllConnections();
+        await new Promise((res) => fake.close(res));
+      }
+    });
+  });
+
+  describe('drain', () => {
+    it('refuses new calls while the running ones finish', async () => {
+      const ex = new ScriptedExecutor();
+      let release!: () => void;
+      const gate = new Promise<void>((r) => { release = r; });
+      const run = ex.run.bind(ex);
+      ex.run = async (req: CallRequest): Promise<CallResult> => { if (req.body.toString() === 'slow') await gate; return run(req); };
+      const { server, url, port } = await engine(ex);
+      const r = await remote([url]);
+      const slow = r.run(request('slow'));
+      await waitFor('the slow call to be running', () => server.runningCalls() === 1);
+      const draining = server.drain();
+      const frame = encodeCall(request('new'));
+      const refused = await post(port, frame, { [SIGNATURE_HEADER]: signRequest(SECRET, frame) }).catch(() => ({ status: 0, body: '' }));
+      assert.ok(refused.status === 503 || refused.status === 0, `a new call during the drain: ${refused.status}`);
+      release();
+      assert.equal((await slow).status, 'success');
+      await draining;
+      servers.splice(servers.indexOf(server), 1);
+    });
+  });
+});
