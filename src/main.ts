@@ -17,16 +17,17 @@ import { Lifecycle } from './lifecycle';
 import { log } from './log';
 import { AmqpCallQueue, AmqpConnection, declareNotificationQueue, isTransientFailure, PoisonMessageError } from './queue';
 import { AppService } from './services/app-service';
-import { AsyncEngine } from './services/async-engine';
+import { AsyncCallRunner } from './services/async-call-runner';
 import { triggerRules } from './events';
 import { CallService } from './services/call-service';
 import { EventService } from './services/event-service';
-import { LocalCallQueue, PollingDispatcher, Sweeper } from './services/dispatch';
+import { LocalCallQueue, Sweeper } from './services/dispatch';
 import { RouteResolver } from './services/route-resolver';
 import { ScheduleTicker } from './services/schedule-ticker';
-import { EngineStartupGate } from './services/engine-startup-gate';
+import { ExecutorStartupGate } from './services/executor-startup-gate';
 import { RouteService } from './services/route-service';
-import { RunService } from './services/run-service';
+import { InvokeService } from './services/invoke-service';
+import { RunningCalls } from './services/running-calls';
 import { TriggerService } from './services/trigger-service';
 import { KnexAppStore } from './store/app-store';
 import { KnexCallStore } from './store/call-store';
@@ -98,15 +99,17 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
   const callStore = new KnexCallStore(db, { journal: adapters.journal });
   const resolver = new RouteResolver({ routeStore, appStore });
   const queue = adapters.queue ?? new LocalCallQueue();
-  const leaseMs = config.engine.call_lease * 1000;
-  const engine = adapters.executor && new AsyncEngine({ calls: callStore, executor: adapters.executor, resolver }, {
-    engineId, leaseMs, concurrency: config.engine.async_prefetch,
+  // The calls running in this process, sync and async: their leases, cancels and drain.
+  const running = new RunningCalls({ calls: callStore }, {
+    engineId, leaseMs: config.engine.call_lease * 1000, visibleAfterMs: 1000,
   });
-  const runs = new RunService({
-    calls: callStore, queue, executor: adapters.executor, slow: { engineId, leaseMs, visibleAfterMs: 1000 },
-    credentialHeaders: config.DEFAULT.credential_headers,
+  const asyncRunner = adapters.executor && new AsyncCallRunner({
+    calls: callStore, executor: adapters.executor, resolver, running,
+  }, config.engine.async_prefetch);
+  const invoker = new InvokeService({
+    calls: callStore, queue, running, executor: adapters.executor, credentialHeaders: config.DEFAULT.credential_headers,
   });
-  const calls = new CallService({ callStore, onCancel: (id) => { engine?.abort(id); runs.abort(id); } });
+  const calls = new CallService({ callStore, running });
   // A changed or deleted route must not be run from caches: its lookups nor its kept containers.
   const onChange = (routes: RouteScope) => {
     resolver.invalidate();
@@ -116,14 +119,14 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
   // One authorizer for the API and the use cases that check policy themselves (alarm callbacks).
   const authorizer = createAuthorizer(authOptionsFromConfig(config).policyFile);
   const events = new EventService({
-    triggerStore, resolver, runs, maxMessageBytes: config.notifications.max_message_size, authorizer,
+    triggerStore, resolver, invoker, maxMessageBytes: config.notifications.max_message_size, authorizer,
   });
   return {
     apps: new AppService({ appStore, onChange }),
     routes: new RouteService({
       routeStore, appStore, onChange, registries: new RegistryPolicy(registryList(config)), limits: { maxTimeout: config.DEFAULT.max_timeout, maxMemory: config.DEFAULT.max_memory },
     }),
-    calls, callStore, resolver, queue, engine, runs, authorizer,
+    calls, callStore, resolver, queue, running, asyncRunner, invoker, authorizer,
     triggers: new TriggerService({ triggerStore, routeStore, rules: triggerRules, onChange: (p) => events.invalidate(p) }),
     events,
   };
@@ -139,7 +142,7 @@ export function buildApi(config: Config, services: Services, checkHealth: () => 
   const publicUrl = config.DEFAULT.public_url ?? `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
   return createApi({
     ...auth, ...services, maxBodySize, publicUrl, version: VERSION, metrics: createMetrics(), checkHealth,
-    run: { resolver: services.resolver, runs: services.runs, authorizer: services.authorizer, maxBodySize, publicUrl },
+    run: { resolver: services.resolver, invoker: services.invoker, authorizer: services.authorizer, maxBodySize, publicUrl },
     extraRoutes: [
       (r) => callRoutes(r, { calls: services.calls, authorizer: services.authorizer }),
       (r) => triggerRoutes(r, { triggers: services.triggers, authorizer: services.authorizer, publicUrl }),
@@ -148,14 +151,14 @@ export function buildApi(config: Config, services: Services, checkHealth: () => 
   });
 }
 
-export interface Running {
+export interface Started {
   /** The API server's address when the api role runs. */
   address?: { host: string; port: number };
   services: Services;
   stop(): Promise<void>;
 }
 
-async function startApi(config: Config, services: Services, db: Db, life: Lifecycle): Promise<Running['address']> {
+async function startApi(config: Config, services: Services, db: Db, life: Lifecycle): Promise<Started['address']> {
   // Listen first so that the default public_url carries the real port (bind_port 0 picks one).
   let handle: http.RequestListener = (_req, res) => { res.statusCode = 503; res.end(); };
   const server = http.createServer((req, res) => handle(req, res));
@@ -171,30 +174,20 @@ async function startApi(config: Config, services: Services, db: Db, life: Lifecy
   return { host: addr.address, port: addr.port };
 }
 
-/** The engine role on `services`: sweeper, then the dispatcher (in-process queue) or the AMQP
- *  consumer; each registers its closer with `life`. Throws when the services have no executor. */
-export function startEngine(config: Config, services: Services, life: Lifecycle, amqp?: AmqpConnection): void {
-  const engine = services.engine;
-  if (!engine) throw new Error('the engine role needs an executor');
+/** The engine role on `services`: the sweeper, and the queue's consumer feeding the async call
+ *  runner; each registers its closer with `life`. Throws when the services have no executor. */
+export function startEngine(config: Config, services: Services, life: Lifecycle): void {
+  const runner = services.asyncRunner;
+  if (!runner) throw new Error('the engine role needs an executor');
   const sweeper = new Sweeper({ calls: services.callStore, queue: services.queue }, {
     intervalMs: Math.max(1000, (config.engine.call_lease * 1000) / 2), maxAttempts: 3,
     retentionMs: config.DEFAULT.call_retention * 1000,
-    republishAfterMs: amqp ? 30_000 : undefined,
   });
   sweeper.start();
   life.add('sweeper', sweeper, (s) => s.stop());
-  if (services.queue instanceof LocalCallQueue) {
-    const dispatcher = new PollingDispatcher(engine, services.queue);
-    dispatcher.start();
-    life.add('dispatcher', dispatcher, (d) => d.stop());
-  } else if (services.queue instanceof AmqpCallQueue) {
-    // Acked once the outcome is recorded; a call put back (engine stopping, Docker down) is
-    // nacked and redelivered. Consumers stop (closers run in reverse) after the engine released.
-    const queue = services.queue;
-    const consumer = queue.consumeCalls((id) => engine.runById(id).then(() => undefined), config.engine.async_prefetch);
-    life.add('call consumer', consumer, async (c) => (await c).stop());
-  }
-  life.add('async engine', engine, (e) => e.releaseAll());
+  // Consumers stop (closers run in reverse) after the running calls were put back in the queue.
+  life.add('call consumer', services.queue.consume(runner, config.engine.async_prefetch), async (c) => (await c).stop());
+  life.add('running calls', services.running, (r) => r.drain());
 }
 
 function startListener(config: Config, services: Services, life: Lifecycle, amqp?: AmqpConnection): void {
@@ -226,7 +219,7 @@ function startListener(config: Config, services: Services, life: Lifecycle, amqp
 }
 
 /** Starts the given role(s); the database is migrated first when it is the embedded one. */
-export async function start(config: Config, role: Role, adapters: Adapters = {}): Promise<Running> {
+export async function start(config: Config, role: Role, adapters: Adapters = {}): Promise<Started> {
   const life = new Lifecycle();
   try {
     const db = life.add('database', openConfiguredDb(config), (d) => d.destroy());
@@ -249,7 +242,7 @@ export async function start(config: Config, role: Role, adapters: Adapters = {})
     if (!executor && role !== 'listener') {
       const make = () => createDockerExecutor(executorOptions(config, engineId));
       // A dedicated engine must have Docker (its supervisor restarts it); the API still serves without.
-      executor = role === 'engine' ? make() : new EngineStartupGate(make);
+      executor = role === 'engine' ? make() : new ExecutorStartupGate(make);
     }
     if (executor) {
       await executor.start();
@@ -261,8 +254,8 @@ export async function start(config: Config, role: Role, adapters: Adapters = {})
     life.add('call records', services.callStore, (s) => s.close());
     const recovered = await services.callStore.recover();
     if (recovered) log.info({ records: recovered }, 'wrote the call records an earlier run left in its journal');
-    let address: Running['address'];
-    if (role === 'engine' || role === 'all') startEngine(config, services, life, amqp);
+    let address: Started['address'];
+    if (role === 'engine' || role === 'all') startEngine(config, services, life);
     if (role === 'api' || role === 'all') address = await startApi(config, services, db, life);
     if (role === 'listener' || role === 'all') startListener(config, services, life, amqp);
     return { address, services, stop: () => life.close() };

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Channel, ConsumeMessage } from 'amqplib';
+import type { QueueConsumer } from '../domain/models';
 import { log } from '../log';
 import type { AmqpConnection } from './amqp-connection';
 import { errSummary, isPoison } from './errors';
@@ -51,9 +52,7 @@ export interface ConsumeOptions {
 }
 
 /** A running consumer; `stop()` cancels it and returns its unacked messages to the queue. */
-export interface ConsumerHandle {
-  stop(): Promise<void>;
-}
+export type ConsumerHandle = QueueConsumer;
 
 /**
  * Consumes `queue` on its own channel (re-opened and re-registered after any reconnect) and calls
@@ -61,7 +60,7 @@ export interface ConsumerHandle {
  */
 export function consume(conn: AmqpConnection, queue: string, handler: MessageHandler,
   options: ConsumeOptions = {}): ConsumerHandle {
-  const consumer = new QueueConsumer(queue, handler, options);
+  const consumer = new MessageConsumer(queue, handler, options);
   const keeper = new ChannelKeeper<Channel>(conn, {
     name: `consumer ${queue}`,
     confirm: false,
@@ -76,7 +75,7 @@ export function consume(conn: AmqpConnection, queue: string, handler: MessageHan
   };
 }
 
-class QueueConsumer {
+class MessageConsumer {
   private stopping = false;
   private consumerTag?: string;
   private readonly timers = new Set<NodeJS.Timeout>();

@@ -1,39 +1,48 @@
 import { EventEmitter } from 'node:events';
-import type { CallQueue, CallStore } from '../domain/models';
+import type { CallQueue, CallStore, QueueConsumer, QueuedCallRunner } from '../domain/models';
 import { log } from '../log';
-import type { AsyncEngine } from './async-engine';
 
-/** The in-process queue (no transport_url): the database holds the calls; publish wakes local engines. */
+/** The in-process queue (no transport_url): the database holds the calls; publish wakes this process's runners. */
 export class LocalCallQueue implements CallQueue {
-  readonly wakeups = new EventEmitter();
+  private readonly wakeups = new EventEmitter();
+
+  /** `pollMs`: how often consumers look for queued calls without a wake-up (other processes' calls, retries); default 500. */
+  constructor(private readonly options: { pollMs?: number } = {}) {}
 
   async publish(): Promise<void> {
     this.wakeups.emit('wake');
   }
+
+  /** Claims queued calls from the database for `runner` while it has free slots (its own limit, not `prefetch`). */
+  async consume(runner: QueuedCallRunner): Promise<QueueConsumer> {
+    const dispatcher = new PollingDispatcher(runner, this.wakeups, this.options.pollMs ?? 500);
+    dispatcher.start();
+    return { stop: async () => dispatcher.stop() };
+  }
 }
 
-/** Feeds an AsyncEngine from the database: claims queued calls while it has free slots. */
-export class PollingDispatcher {
+/** Feeds a runner from the database: claims queued calls while it has free slots, on each wake-up and poll. */
+class PollingDispatcher {
   private timer?: NodeJS.Timeout;
   private pumping = false;
   private again = false;
   private stopped = true;
   private readonly wake = () => void this.pump();
 
-  constructor(private readonly engine: AsyncEngine, private readonly queue: LocalCallQueue,
-    private readonly pollMs = 500) {}
+  constructor(private readonly runner: QueuedCallRunner, private readonly wakeups: EventEmitter,
+    private readonly pollMs: number) {}
 
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.queue.wakeups.on('wake', this.wake);
+    this.wakeups.on('wake', this.wake);
     this.timer = setInterval(this.wake, this.pollMs);
     void this.pump();
   }
 
   stop(): void {
     this.stopped = true;
-    this.queue.wakeups.off('wake', this.wake);
+    this.wakeups.off('wake', this.wake);
     clearInterval(this.timer);
   }
 
@@ -56,8 +65,8 @@ export class PollingDispatcher {
 
   private async claimWhileFree(): Promise<void> {
     // A full batch may mean more are queued; a short one that the queue is empty.
-    for (let want = this.engine.free; !this.stopped && want > 0; want = this.engine.free) {
-      if (await this.engine.startQueued(this.wake) < want) return;
+    for (let want = this.runner.free; !this.stopped && want > 0; want = this.runner.free) {
+      if (await this.runner.claimQueued(this.wake) < want) return;
     }
   }
 }
@@ -68,7 +77,7 @@ export class Sweeper {
   private lastPurge = 0;
 
   constructor(private readonly deps: { calls: CallStore; queue: CallQueue },
-    private readonly options: { intervalMs: number; maxAttempts: number; retentionMs: number; republishAfterMs?: number }) {}
+    private readonly options: { intervalMs: number; maxAttempts: number; retentionMs: number }) {}
 
   start(): void {
     this.timer ??= setInterval(() => void this.sweep(), this.options.intervalMs);
@@ -83,7 +92,7 @@ export class Sweeper {
   async sweep(): Promise<void> {
     try {
       const requeued = await this.deps.calls.requeueExpired(this.options.maxAttempts);
-      const after = this.options.republishAfterMs;
+      const after = this.deps.queue.republishAfterMs;
       const stale = after ? await this.deps.calls.listStaleQueued(new Date(Date.now() - after), 500) : [];
       for (const id of new Set([...requeued, ...stale])) await this.deps.queue.publish(id);
       if (Date.now() - this.lastPurge > 3600_000) {

@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import type { FrescoError } from '../../errors';
 import type { Authorizer } from '../../domain/identity';
 import type { ResolvedRoute, RouteResolver } from '../../services/route-resolver';
-import type { RunAnswer, RunService } from '../../services/run-service';
+import type { InvokeAnswer, InvokeService } from '../../services/invoke-service';
 import { guard, type FrescoState } from '../context';
 import { answerError } from '../middleware/errors';
 import { readRequestBody } from '../request-body';
@@ -11,7 +11,7 @@ import { Answer, asyncAnswer, failure, picassoAnswer, PRIVATE_RUN, PUBLIC_RUN, r
 
 export interface RunDeps {
   resolver: RouteResolver;
-  runs: RunService;
+  invoker: InvokeService;
   authorizer: Authorizer;
   maxBodySize: number;
   publicUrl: string;
@@ -29,9 +29,9 @@ function callerGone(ctx: Context): AbortController {
   return ac;
 }
 
-async function start(ctx: Context, target: ResolvedRoute, deps: RunDeps): Promise<RunAnswer> {
+async function start(ctx: Context, target: ResolvedRoute, deps: RunDeps): Promise<InvokeAnswer> {
   const body = await readBody(ctx, deps.maxBodySize);
-  return deps.runs.run(target, {
+  return deps.invoker.invoke(target, {
     method: ctx.method, url: ctx.href, requestPath: ctx.originalUrl, headers: ctx.headers as Record<string, string>,
     body, trigger: 'http', abort: callerGone(ctx),
   });
@@ -58,16 +58,16 @@ export function runRoutes(router: Router<FrescoState>, deps: RunDeps): void {
     const target = await deps.resolver.private(ctx.params.project_id, ctx.params.app, `/${ctx.params.route}`);
     const answer = await start(ctx, target, deps);
     if (answer.mode === 'async') return reply(ctx, asyncAnswer(answer, deps.publicUrl));
-    const err = failure(answer.result);
+    const err = failure(answer.outcome);
     if (err) return answerFailure(ctx, answer.callId, err);
-    reply(ctx, picassoAnswer(answer.callId, answer.result));
+    reply(ctx, picassoAnswer(answer.callId, answer.outcome));
   });
   router.all(PUBLIC_RUN, async (ctx) => {
     const target = await deps.resolver.public(ctx.params.app, `/${ctx.params.route}`);
     const answer = await start(ctx, target, deps);
     if (answer.mode === 'async') return reply(ctx, asyncAnswer(answer, deps.publicUrl));
-    const err = failure(answer.result);
+    const err = failure(answer.outcome);
     if (err) return answerFailure(ctx, answer.callId, err);
-    reply(ctx, rawAnswer(target, answer.callId, answer.result));
+    reply(ctx, rawAnswer(target, answer.callId, answer.outcome));
   });
 }

@@ -7,7 +7,7 @@ import axios from 'axios';
 import * as amqplib from 'amqplib';
 import { decodeNotification } from '../../../src/events';
 import { log } from '../../../src/log';
-import { start, Running } from '../../../src/main';
+import { start, Started } from '../../../src/main';
 import { AmqpCallQueue, AmqpConnection } from '../../../src/queue';
 import type { NotificationOutcome } from '../../../src/services/event-service';
 import { testConfig } from '../../helpers/api';
@@ -59,7 +59,7 @@ describe('listener: bad input, redelivery and a burst (real RabbitMQ)', function
   const origLog = { warn: log.warn, error: log.error };
   let t: TestDb;
   let amqp: AmqpConnection;
-  let fresco: Running;
+  let fresco: Started;
   let publisher: amqplib.ChannelModel;
   let pub: amqplib.ConfirmChannel;
   let base: string;

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import axios from 'axios';
 import * as amqplib from 'amqplib';
-import { start, Running } from '../../../src/main';
+import { start, Started } from '../../../src/main';
 import { AmqpCallQueue } from '../../../src/queue';
 import { testConfig } from '../../helpers/api';
 import { createTestDb, TestDb } from '../../helpers/db';
@@ -48,7 +48,7 @@ export class ListenerWorld {
   readonly dlq = `${this.queue}.dlq`;
   private readonly callQueue = uniq('hostile-calls');
   t!: TestDb;
-  fresco!: Running;
+  fresco!: Started;
   private publisher?: amqplib.ChannelModel;
   private pub!: amqplib.ConfirmChannel;
   private stateDir?: string;

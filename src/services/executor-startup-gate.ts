@@ -1,4 +1,4 @@
-import type { CallRequest, CallResult, Executor, RouteScope } from '../domain/executor';
+import type { ExecutorCall, CallOutcome, Executor, RouteScope } from '../domain/executor';
 import { engineUnavailable } from '../errors';
 import { log } from '../log';
 
@@ -8,7 +8,7 @@ import { log } from '../log';
  * executor from `make` is tried every `retryMs` until one starts. `make` runs once at construction,
  * so a bad option still stops start-up with its ConfigError.
  */
-export class EngineStartupGate implements Executor {
+export class ExecutorStartupGate implements Executor {
   private current?: Executor;
   private next?: Executor;
   private timer?: NodeJS.Timeout;
@@ -24,7 +24,7 @@ export class EngineStartupGate implements Executor {
     await this.attempt();
   }
 
-  run(req: CallRequest): Promise<CallResult> {
+  run(req: ExecutorCall): Promise<CallOutcome> {
     if (!this.current) {
       return Promise.reject(engineUnavailable(this.lastError));
     }
