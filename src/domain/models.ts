@@ -147,6 +147,22 @@ export interface CallStore {
   purge(before: Date): Promise<number>;
 }
 
+/** A message as the broker delivered it: src/queue makes it from AMQP frames, src/events decodes its content. */
+export interface QueueMessage {
+  content: Buffer;
+  messageId?: string;
+  headers: Record<string, unknown>;
+  /** True when the broker delivered it before (possibly handled already). */
+  redelivered: boolean;
+  /** The exchange it was published to (for a notification, its service's control exchange, e.g. `swift`). */
+  exchange: string;
+  /** For a notification `<topic>.<priority>`, e.g. `notifications.info`. */
+  routingKey: string;
+  /** AMQP content_encoding (oslo sends `utf-8`). */
+  contentEncoding?: string;
+  contentType?: string;
+}
+
 /** What a queue hands calls to: it claims them (the database decides who runs a call) and runs them. */
 export interface QueuedCallRunner {
   /** Free slots for more calls. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Channel, ConsumeMessage } from 'amqplib';
-import type { QueueConsumer } from '../domain/models';
+import type { QueueConsumer, QueueMessage } from '../domain/models';
 import { log } from '../log';
 import type { AmqpConnection } from './amqp-connection';
 import { errSummary, isPoison } from './errors';
@@ -11,19 +11,7 @@ import { ChannelKeeper } from './channel-keeper';
 // (handler still running, or its ack lost) is redelivered by the broker, `redelivered` set, to this
 // or another consumer — handlers must be idempotent (de-duplicate on messageId or on their own key).
 
-/** A delivered message as a handler sees it. */
-export interface QueueMessage {
-  content: Buffer;
-  messageId?: string;
-  headers: Record<string, unknown>;
-  /** True when the broker delivered it before (possibly handled already). */
-  redelivered: boolean;
-  exchange: string;
-  routingKey: string;
-  /** AMQP content_encoding (oslo sends `utf-8`). */
-  contentEncoding?: string;
-  contentType?: string;
-}
+export type { QueueMessage };
 
 /**
  * Resolve = done (ack). Throw PoisonMessageError (or `poison: true`) = dead-letter. Other throws: retried

@@ -48,7 +48,7 @@ export class EventService {
     this.byProject.delete(projectId);
   }
 
-  /** Decodes one AMQP notification and queues a call per matching trigger; `ok:false` for poison input. */
+  /** Decodes one delivered notification (`props`: the delivery's facts) and queues a call per matching trigger; `ok:false` for poison input. */
   async handleNotification(content: Buffer, props: DeliveryProps): Promise<NotificationOutcome> {
     const decoded = decodeNotification(content, props, { maxBytes: this.deps.maxMessageBytes });
     if (!decoded.ok) return decoded;
