@@ -4,7 +4,7 @@ import { engineUnavailable } from '../../src/errors';
 // An in-memory Executor for API and queue tests that are about Fresco's own behaviour (records,
 // statuses, answers), not Docker's; the Docker executor has its own tests on a real engine.
 // Each call's behaviour comes from the request body: "fail", "timeout", "hang", "unavailable-once"
-// (the container engine refuses the first attempt with a 503) or anything else (echoed back as
+// (Docker refuses the first attempt with a 503) or anything else (echoed back as
 // "echo:<body>").
 
 export class ScriptedExecutor implements Executor {
