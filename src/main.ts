@@ -7,7 +7,7 @@ import { alarmRoutes } from './api/handlers/alarms';
 import { callRoutes } from './api/handlers/calls';
 import { triggerRoutes } from './api/handlers/triggers';
 import { createMetrics } from './api/metrics';
-import { authOptionsFromConfig, buildAuthFromConfig, createAuthorizer } from './auth';
+import { type Auth, authOptionsFromConfig, buildAuthFromConfig, createAuthorizer } from './auth';
 import type { Config } from './config/config';
 import type { Executor, RouteScope } from './domain/executor';
 import type { CallQueue } from './domain/models';
@@ -134,18 +134,19 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
 
 export type Services = ReturnType<typeof buildServices>;
 
-/** The Koa application with every resource, as served by the api role. */
-export function buildApi(config: Config, services: Services, checkHealth: () => Promise<void>, port = config.DEFAULT.bind_port) {
-  const auth = buildAuthFromConfig(config, services.authorizer);
+/** The Koa application with every resource, as served by the api role; `auth` defaults to the configured
+ *  Keystone or noauth middleware with the services' authorizer (a test may plug in its own). */
+export function buildApi(config: Config, services: Services, checkHealth: () => Promise<void>, port = config.DEFAULT.bind_port,
+  auth: Pick<Auth, 'authenticate' | 'authorizer'> = buildAuthFromConfig(config, services.authorizer)) {
   const maxBodySize = config.DEFAULT.max_body_size;
   const host = config.DEFAULT.bind_host;
   const publicUrl = config.DEFAULT.public_url ?? `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
   return createApi({
-    ...auth, ...services, maxBodySize, publicUrl, version: VERSION, metrics: createMetrics(), checkHealth,
-    run: { resolver: services.resolver, invoker: services.invoker, authorizer: services.authorizer, maxBodySize, publicUrl },
+    ...services, ...auth, maxBodySize, publicUrl, version: VERSION, metrics: createMetrics(), checkHealth,
+    run: { resolver: services.resolver, invoker: services.invoker, authorizer: auth.authorizer, maxBodySize, publicUrl },
     extraRoutes: [
-      (r) => callRoutes(r, { calls: services.calls, authorizer: services.authorizer }),
-      (r) => triggerRoutes(r, { triggers: services.triggers, authorizer: services.authorizer, publicUrl }),
+      (r) => callRoutes(r, { calls: services.calls, authorizer: auth.authorizer }),
+      (r) => triggerRoutes(r, { triggers: services.triggers, authorizer: auth.authorizer, publicUrl }),
       (r) => alarmRoutes(r, { events: services.events, authenticate: auth.authenticate, maxBodySize }),
     ],
   });
