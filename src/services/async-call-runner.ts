@@ -47,8 +47,12 @@ export class AsyncCallRunner implements QueuedCallRunner {
     const running = this.deps.running;
     const signal = running.addClaimed(call.id);
     try {
-      const outcome = await this.outcome({ call, request }, signal);
-      if (running.draining) return false;
+      // Claimed while this process stops (a delivery still on its way): straight back to the queue.
+      const outcome = running.draining ? 'retry' : await this.outcome({ call, request }, signal);
+      if (running.draining) {
+        await running.requeue(call.id);
+        return false;
+      }
       if (outcome === 'retry') {
         // Docker could not take the call (down, busy, stopping): not the function's fault, so the
         // call goes back to the queue; the pause keeps a dead Docker from spinning us.

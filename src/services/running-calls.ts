@@ -20,9 +20,6 @@ interface Entry {
   /** Resolves true while a `running` record leased to us exists: at once for a claimed call, once recorded for a slow sync one. */
   leased?: Promise<boolean>;
   renewedAt: number;
-  /** Settles when the call left the registry. */
-  ended: Promise<void>;
-  end: () => void;
 }
 
 /**
@@ -34,6 +31,9 @@ export class RunningCalls {
   private readonly entries = new Map<string, Entry>();
   private timer?: NodeJS.Timeout;
   private drainingFlag = false;
+  /** Resolves drain()'s wait once the last call left. */
+  private emptied?: () => void;
+  private drained?: Promise<void>;
 
   constructor(private readonly deps: { calls: CallStore }, readonly options: RunningCallsOptions) {}
 
@@ -83,7 +83,7 @@ export class RunningCalls {
     const e = this.entries.get(id);
     if (!e) return;
     this.entries.delete(id);
-    e.end();
+    if (this.entries.size === 0) this.emptied?.();
   }
 
   /** Aborts call `id` if it runs here (a cancel seen in this process). */
@@ -95,22 +95,28 @@ export class RunningCalls {
    * On stop: claimed calls go back to the queue and are aborted; then waits (up to `timeoutMs`,
    * default 10 s) for every call to leave, sync ones included. Safe to call twice.
    */
-  async drain(timeoutMs = 10_000): Promise<void> {
+  drain(timeoutMs = 10_000): Promise<void> {
+    this.drained ??= this.drainOnce(timeoutMs);
+    return this.drained;
+  }
+
+  private async drainOnce(timeoutMs: number): Promise<void> {
     this.drainingFlag = true;
     const claimed = [...this.entries].filter(([, e]) => !e.call);
     for (const [id] of claimed) await this.deps.calls.requeue(id, this.options.engineId).catch(() => false);
     for (const [, e] of claimed) e.ac.abort();
+    if (this.entries.size === 0) return;
     let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<void>((r) => { timer = setTimeout(r, timeoutMs); });
-    await Promise.race([Promise.all([...this.entries.values()].map((e) => e.ended)), grace]);
+    await new Promise<void>((resolve) => {
+      this.emptied = resolve;
+      timer = setTimeout(resolve, timeoutMs);
+    });
     clearTimeout(timer);
   }
 
   private add(id: string, ac: AbortController, e: Pick<Entry, 'call' | 'leased'>): AbortSignal {
-    let end!: () => void;
-    const ended = new Promise<void>((r) => { end = r; });
     const now = Date.now();
-    this.entries.set(id, { ...e, ac, startedAt: now, renewedAt: now, ended, end });
+    this.entries.set(id, { ...e, ac, startedAt: now, renewedAt: now });
     this.timer ??= setInterval(() => this.watch(), this.tickMs).unref();
     return ac.signal;
   }
