@@ -143,7 +143,7 @@ export function buildApi(config: Config, services: Services, checkHealth: () => 
   const publicUrl = config.DEFAULT.public_url ?? `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
   return createApi({
     ...services, ...auth, maxBodySize, publicUrl, version: VERSION, metrics: createMetrics(), checkHealth,
-    run: { resolver: services.resolver, invoker: services.invoker, authorizer: auth.authorizer, maxBodySize, publicUrl },
+    invoke: { resolver: services.resolver, invoker: services.invoker, authorizer: auth.authorizer, maxBodySize, publicUrl },
     extraRoutes: [
       (r) => callRoutes(r, { calls: services.calls, authorizer: auth.authorizer }),
       (r) => triggerRoutes(r, { triggers: services.triggers, authorizer: auth.authorizer, publicUrl }),

@@ -12,7 +12,7 @@ import type { Middleware } from 'koa';
 import type { Layer as RouterLayer, Router } from '@koa/router';
 import type { Identity } from '../domain/identity';
 import type { FrescoState } from './context';
-import type { RunDeps } from './handlers/runs';
+import type { InvokeDeps } from './handlers/runs';
 import type { Metrics } from './metrics';
 import { errorAnswer, isUnimplementedMethod } from './middleware/errors';
 import { Answer, asyncAnswer, failure, picassoAnswer, PRIVATE_RUN, PUBLIC_RUN, rawAnswer } from './run-answers';
@@ -20,7 +20,7 @@ import { readRequestBody } from './request-body';
 import { checkPathParams } from '../services/validation';
 
 /** What the fast path needs: the run handlers' dependencies, the /v1 authentication and the metrics. */
-export interface FastPathDeps extends RunDeps {
+export interface FastPathDeps extends InvokeDeps {
   authenticate: Middleware;
   metrics: Metrics;
 }

@@ -9,7 +9,7 @@ import { answerError } from '../middleware/errors';
 import { readRequestBody } from '../request-body';
 import { Answer, asyncAnswer, failure, picassoAnswer, PRIVATE_RUN, PUBLIC_RUN, rawAnswer } from '../run-answers';
 
-export interface RunDeps {
+export interface InvokeDeps {
   resolver: RouteResolver;
   invoker: InvokeService;
   authorizer: Authorizer;
@@ -29,7 +29,7 @@ function callerGone(ctx: Context): AbortController {
   return ac;
 }
 
-async function start(ctx: Context, target: ResolvedRoute, deps: RunDeps): Promise<InvokeAnswer> {
+async function start(ctx: Context, target: ResolvedRoute, deps: InvokeDeps): Promise<InvokeAnswer> {
   const body = await readBody(ctx, deps.maxBodySize);
   return deps.invoker.invoke(target, {
     method: ctx.method, url: ctx.href, requestPath: ctx.originalUrl, headers: ctx.headers as Record<string, string>,
@@ -51,7 +51,7 @@ function answerFailure(ctx: Context, callId: string, err: FrescoError): void {
 }
 
 /** POST /v1/r/{project}/{app}/{route} (token) and any method on /r/{app}/{route} (public). */
-export function runRoutes(router: Router<FrescoState>, deps: RunDeps): void {
+export function runRoutes(router: Router<FrescoState>, deps: InvokeDeps): void {
   const allow = guard(deps.authorizer);
   router.post(PRIVATE_RUN, async (ctx) => {
     allow(ctx, 'fresco:route:run');
