@@ -1,4 +1,5 @@
 // Fresco's domain objects and the store ports that keep them. No I/O here.
+import type { RouteFormat } from './executor';
 import type { CallKind, CallOutcome, CallRequest, CallStatus, CallTrigger } from './call';
 
 export type { CallKind, CallOutcome, CallRequest, CallStatus, CallTrigger, FinalStatus } from './call';
@@ -26,7 +27,7 @@ export interface Route {
   path: string;
   image: string;
   type: RouteType;
-  format: 'default' | 'http' | 'json';
+  format: RouteFormat;
   memory: number;
   timeout: number;
   idleTimeout: number;
