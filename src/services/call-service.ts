@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { callNotFound } from '../errors';
+import { CALL_STATUSES } from '../domain/call';
 import type { Call, CallStore } from '../domain/models';
 import type { RunningCalls } from './running-calls';
 import { parseInput } from './validation';
@@ -7,7 +8,7 @@ import { parseInput } from './validation';
 export const listSchema = z.strictObject({
   app: z.string().max(255).optional(),
   route: z.string().max(1024).optional(),
-  status: z.enum(['queued', 'running', 'success', 'error', 'timeout', 'cancelled']).optional(),
+  status: z.enum(CALL_STATUSES).optional(),
   since: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).optional(),
   marker: z.string().max(512).optional(),
   limit: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1')
