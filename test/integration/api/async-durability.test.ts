@@ -5,7 +5,7 @@ import { buildTestApi, testConfig } from '../../helpers/api';
 import { ScriptedExecutor } from '../../helpers/scripted-executor';
 import { waitFor } from '../../helpers/wait';
 import { AsyncCallRunner } from '../../../src/services/async-call-runner';
-import { Sweeper } from '../../../src/services/dispatch';
+import { Sweeper } from '../../../src/services/sweeper';
 import { RunningCalls } from '../../../src/services/running-calls';
 
 describe('async calls: at least once, never lost (PostgreSQL, in-process queue)', () => {
