@@ -10,7 +10,7 @@ import { createMetrics } from './api/metrics';
 import { type Auth, authOptionsFromConfig, buildAuthFromConfig, createAuthorizer } from './auth';
 import type { Config } from './config/config';
 import type { Executor, RouteScope } from './domain/executor';
-import type { CallQueue } from './domain/models';
+import type { CallQueue } from './domain/queue';
 import { RegistryPolicy } from './domain/registry-policy';
 import { createDockerExecutor, DockerExecutorOptions } from './executor';
 import { Lifecycle } from './lifecycle';

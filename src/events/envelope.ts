@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { unsafeJson } from './json-guard';
-import type { QueueMessage } from '../domain/models';
+import type { QueueMessage } from '../domain/queue';
 import type { Notification, Result } from './types';
 
 // oslo.messaging envelope decoding (docs/openstack.md, Notifications). Pure and total: every input yields a

@@ -1,4 +1,4 @@
-import type { CallQueue, QueueConsumer, QueuedCallRunner } from '../domain/models';
+import type { CallQueue, QueueConsumer, QueuedCallRunner } from '../domain/queue';
 import type { AmqpConnection } from './amqp-connection';
 import { type CallQueueOptions, type CallQueueTopology, callQueueNames, declareCallQueue } from './call-topology';
 import type { ConsumeOptions, ConsumerHandle } from './consumer';

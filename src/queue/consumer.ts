@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Channel, ConsumeMessage } from 'amqplib';
-import type { QueueConsumer, QueueMessage } from '../domain/models';
+import type { QueueConsumer, QueueMessage } from '../domain/queue';
 import { log } from '../log';
 import type { AmqpConnection } from './amqp-connection';
 import { errSummary, isPoison } from './errors';

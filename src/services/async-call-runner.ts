@@ -1,6 +1,7 @@
 import type { Executor } from '../domain/executor';
 import { outcomeWithoutRun } from '../domain/call';
-import type { CallOutcome, CallStore, ClaimedCall, QueuedCallRunner } from '../domain/models';
+import type { CallOutcome, CallStore, ClaimedCall } from '../domain/models';
+import type { QueuedCallRunner } from '../domain/queue';
 import { isRetryable } from '../errors';
 import { log } from '../log';
 import type { RouteResolver } from './route-resolver';

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { CallQueue, QueueConsumer, QueuedCallRunner } from '../domain/models';
+import type { CallQueue, QueueConsumer, QueuedCallRunner } from '../domain/queue';
 import { log } from '../log';
 
 /** The in-process queue (no transport_url): the database holds the calls; publish wakes this process's runners. */

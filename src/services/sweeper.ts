@@ -1,4 +1,5 @@
-import type { CallQueue, CallStore } from '../domain/models';
+import type { CallStore } from '../domain/models';
+import type { CallQueue } from '../domain/queue';
 import { log } from '../log';
 
 /** Periodic upkeep shared by both queues: leases that lapsed, calls a broker outage left behind, retention. */
