@@ -75,7 +75,10 @@ export class InvokeService {
     const id = randomUUID();
     const signal = this.deps.running.addSync(id, this.newCall(target, incoming.trigger, incoming.triggerId), incoming.abort);
     try {
-      const outcome = await executor.run({ ...this.request(incoming), id, route: target.runnable, signal });
+      const outcome = await executor.run({
+        id, route: target.runnable, method: incoming.method, url: incoming.url, requestPath: incoming.requestPath,
+        headers: functionHeaders(incoming.headers, this.isCredential), body: incoming.body, signal,
+      });
       await this.deps.running.finish(id, outcome);
       return { mode: 'sync', callId: id, outcome };
     } finally {

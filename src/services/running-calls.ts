@@ -49,12 +49,12 @@ export class RunningCalls {
 
   /** Registers sync call `id`, which has no record yet; aborting `ac` (or a cancel) ends it. Returns its signal. */
   addSync(id: string, call: NewCall, ac = new AbortController()): AbortSignal {
-    return this.add(id, ac, { call });
+    return this.add(id, ac, call, undefined);
   }
 
   /** Registers call `id` whose `running` record this process claimed (leased to our engine id). Returns its signal. */
   addClaimed(id: string): AbortSignal {
-    return this.add(id, new AbortController(), { leased: Promise.resolve(true) });
+    return this.add(id, new AbortController(), undefined, Promise.resolve(true));
   }
 
   /**
@@ -114,9 +114,9 @@ export class RunningCalls {
     clearTimeout(timer);
   }
 
-  private add(id: string, ac: AbortController, e: Pick<Entry, 'call' | 'leased'>): AbortSignal {
+  private add(id: string, ac: AbortController, call: NewCall | undefined, leased: Promise<boolean> | undefined): AbortSignal {
     const now = Date.now();
-    this.entries.set(id, { ...e, ac, startedAt: now, renewedAt: now });
+    this.entries.set(id, { ac, call, leased, startedAt: now, renewedAt: now });
     this.timer ??= setInterval(() => this.watch(), this.tickMs).unref();
     return ac.signal;
   }
