@@ -2,13 +2,16 @@
 // the executor to the store. Conversions happen only at the edges: the HTTP wire (src/api), the
 // database row (src/store), the AMQP bytes (src/queue). No I/O here.
 
+/** A call's life: queued (async only), running, then one final status. */
 export const CALL_STATUSES = ['queued', 'running', 'success', 'error', 'timeout', 'cancelled'] as const;
 export type CallStatus = (typeof CALL_STATUSES)[number];
 /** The status a call ends with. */
 export type FinalStatus = Exclude<CallStatus, 'queued' | 'running'>;
-/** What started the call. */
+
+/** What started the call: a sync HTTP run, an async one, or an event of a trigger's type. */
 export const CALL_TRIGGERS = ['http', 'async', 'swift', 'notification', 'alarm', 'schedule'] as const;
 export type CallTrigger = (typeof CALL_TRIGGERS)[number];
+
 /** How the function ran: a container of its own, a pre-started one, or a hot one serving many calls. */
 export const CALL_KINDS = ['cold', 'prestarted', 'hot'] as const;
 export type CallKind = (typeof CALL_KINDS)[number];
