@@ -93,6 +93,12 @@ export function executorOptions(config: Config, engineId: string): DockerExecuto
   };
 }
 
+/** The executor a role runs calls on: a dedicated engine must have Docker (its supervisor restarts
+ *  it); the api and all roles start without it and answer 503 until it is usable (ExecutorStartupGate). */
+export function executorForRole(role: Exclude<Role, 'listener'>, make: () => Executor): Executor {
+  return role === 'engine' ? make() : new ExecutorStartupGate(make);
+}
+
 /** Stores and services shared by every role. */
 export function buildServices(db: Db, config: Config, adapters: Adapters = {}, engineId = engineIdFor(config, 'all')) {
   const appStore = new KnexAppStore(db);
@@ -241,11 +247,7 @@ export async function start(config: Config, role: Role, adapters: Adapters = {})
     }
     const queue = adapters.queue ?? (amqp ? new AmqpCallQueue(amqp) : undefined);
     let executor = adapters.executor;
-    if (!executor && role !== 'listener') {
-      const make = () => createDockerExecutor(executorOptions(config, engineId));
-      // A dedicated engine must have Docker (its supervisor restarts it); the API still serves without.
-      executor = role === 'engine' ? make() : new ExecutorStartupGate(make);
-    }
+    if (!executor && role !== 'listener') executor = executorForRole(role, () => createDockerExecutor(executorOptions(config, engineId)));
     if (executor) {
       await executor.start();
       life.add('executor', executor, (e) => e.stop());
