@@ -167,6 +167,9 @@ export interface Started {
 }
 
 async function startApi(config: Config, services: Services, db: Db, life: Lifecycle): Promise<Started['address']> {
+  // Closed after the server (whose closing aborts the sync calls of callers it cuts off): their
+  // records are written before the call store closes.
+  life.add('running calls', services.running, (r) => r.drain());
   // Listen first so that the default public_url carries the real port (bind_port 0 picks one).
   let handle: http.RequestListener = (_req, res) => { res.statusCode = 503; res.end(); };
   const server = http.createServer((req, res) => handle(req, res));
