@@ -18,9 +18,9 @@ export class AsyncCallRunner implements QueuedCallRunner {
     readonly concurrency: number,
   ) {}
 
-  /** Free slots for more calls. */
+  /** Free slots for more calls (sync calls of this process do not take them). */
   get free(): number {
-    return this.concurrency - this.deps.running.size;
+    return this.concurrency - this.deps.running.claimed;
   }
 
   async claimAndRun(id: string): Promise<boolean> {

@@ -31,15 +31,24 @@ export class RunningCalls {
   private readonly entries = new Map<string, Entry>();
   private timer?: NodeJS.Timeout;
   private drainingFlag = false;
-  /** Resolves drain()'s wait once the last call left. */
+  /** Claimed (async) calls here, until their outcome is written or they went back to the queue. */
+  private claimedCount = 0;
+  /** Outcomes being written of calls no longer in `entries`. */
+  private writing = 0;
+  /** Resolves drain()'s wait once the last call left and its record is written. */
   private emptied?: () => void;
   private drained?: Promise<void>;
 
   constructor(private readonly deps: { calls: CallStore }, readonly options: RunningCallsOptions) {}
 
-  /** How many calls run here now. */
+  /** How many calls run here now (sync and claimed), or still write their outcome. */
   get size(): number {
-    return this.entries.size;
+    return this.entries.size + this.writing;
+  }
+
+  /** How many claimed (async) calls run here now, or still write their outcome. */
+  get claimed(): number {
+    return this.claimedCount;
   }
 
   /** True once drain() began: a claimed call's outcome is no longer recorded (it went back to the queue). */
@@ -54,6 +63,7 @@ export class RunningCalls {
 
   /** Registers call `id` whose `running` record this process claimed (leased to our engine id). Returns its signal. */
   addClaimed(id: string): AbortSignal {
+    this.claimedCount++;
     return this.add(id, new AbortController(), undefined, Promise.resolve(true));
   }
 
@@ -63,13 +73,19 @@ export class RunningCalls {
    */
   async finish(id: string, outcome: CallOutcome): Promise<boolean> {
     const e = this.entries.get(id);
-    // No longer cancellable, and the watcher must not record it as running while we record it.
-    this.forget(id);
     if (!e) return false;
-    if (e.leased && await e.leased) return this.deps.calls.complete(id, this.options.engineId, outcome);
-    if (!e.call) return false;
-    await this.deps.calls.recordFinished(id, e.call, outcome);
-    return true;
+    // No longer cancellable, and the watcher must not record it as running while we record it.
+    this.entries.delete(id);
+    this.writing++;
+    try {
+      if (e.leased && await e.leased) return await this.deps.calls.complete(id, this.options.engineId, outcome);
+      if (!e.call) return false;
+      await this.deps.calls.recordFinished(id, e.call, outcome);
+      return true;
+    } finally {
+      this.writing--;
+      this.left(e);
+    }
   }
 
   /** Puts claimed call `id` back in the queue (for another engine, or our next start) and forgets it. */
@@ -83,7 +99,7 @@ export class RunningCalls {
     const e = this.entries.get(id);
     if (!e) return;
     this.entries.delete(id);
-    if (this.entries.size === 0) this.emptied?.();
+    this.left(e);
   }
 
   /** Aborts call `id` if it runs here (a cancel seen in this process). */
@@ -105,13 +121,19 @@ export class RunningCalls {
     const claimed = [...this.entries].filter(([, e]) => !e.call);
     for (const [id] of claimed) await this.deps.calls.requeue(id, this.options.engineId).catch(() => false);
     for (const [, e] of claimed) e.ac.abort();
-    if (this.entries.size === 0) return;
+    if (this.size === 0) return;
     let timer: NodeJS.Timeout | undefined;
     await new Promise<void>((resolve) => {
       this.emptied = resolve;
       timer = setTimeout(resolve, timeoutMs);
     });
     clearTimeout(timer);
+  }
+
+  /** Bookkeeping once call `e` left for good. */
+  private left(e: Entry): void {
+    if (!e.call) this.claimedCount--;
+    if (this.size === 0) this.emptied?.();
   }
 
   private add(id: string, ac: AbortController, call: NewCall | undefined, leased: Promise<boolean> | undefined): AbortSignal {

@@ -55,6 +55,20 @@ describe('RunningCalls', () => {
     await waitFor('both calls aborted', () => sync.aborted && claimed.aborted);
   });
 
+  it('counts claimed calls apart from sync ones, until their outcome is written', async () => {
+    let written!: () => void;
+    store.complete = (id: string) => new Promise<boolean>((resolve) => { written = () => resolve(true); store.writes.push(`complete ${id}`); });
+    running.addSync('s', call);
+    running.addClaimed('c');
+    assert.deepEqual([running.size, running.claimed], [2, 1]);
+    const finishing = running.finish('c', done);
+    await waitFor('the outcome being written', () => store.writes.includes('complete c'));
+    assert.deepEqual([running.size, running.claimed], [2, 1], 'a slot is free only once the outcome is written');
+    written();
+    assert.equal(await finishing, true);
+    assert.deepEqual([running.size, running.claimed], [1, 0]);
+  });
+
   it('aborts a call cancelled in this process at once', () => {
     const signal = running.addSync('here', call);
     running.cancel('here');
