@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { loadConfig } from '../src/config/config';
-import type { CallRequest, CallResult, Executor, RunnableRoute } from '../src/domain/executor';
+import type { ExecutorCall, CallOutcome, Executor, RunnableRoute } from '../src/domain/executor';
 import { buildApi, buildServices } from '../src/main';
 import { openDb } from '../src/store/db';
 import type { BenchDb } from './fresco';
@@ -17,10 +17,10 @@ const instant: Executor = {
   start: async () => undefined,
   stop: async () => undefined,
   retireRoutes: () => undefined,
-  run: async (_req: CallRequest): Promise<CallResult> => {
+  run: async (_req: ExecutorCall): Promise<CallOutcome> => {
     const at = new Date();
     return {
-      status: 'success', kind: 'hot', exitCode: null, output: Buffer.from('Hello Bob\n'), outputTruncated: false,
+      status: 'success', kind: 'hot', exitCode: null, result: Buffer.from('Hello Bob\n'), resultTruncated: false,
       log: Buffer.alloc(0), logTruncated: false, httpStatus: 200, httpHeaders: { 'content-type': ['text/plain'] },
       startedAt: at, completedAt: at,
     };

@@ -16,7 +16,7 @@ import { HopServer } from '../src/cluster/hop-server';
 import { hash32, Member, members, weight } from '../src/cluster/placement';
 import { RemoteExecutor } from '../src/cluster/remote-executor';
 import type { EngineStore } from '../src/cluster/types';
-import type { CallResult, Executor, RunnableRoute } from '../src/domain/executor';
+import type { CallOutcome, Executor, RunnableRoute } from '../src/domain/executor';
 import { packageRoot } from '../src/executor/options';
 import { APP, BenchDb, createRoutes } from './fresco';
 import { Figure, quantile, timedLoop, wrk } from './measure';
@@ -108,8 +108,8 @@ export async function clusterHot(db: BenchDb, seconds: number, rounds: number): 
 
 const INSTANT: Executor = {
   start: async () => undefined, stop: async () => undefined, retireRoutes: () => undefined,
-  run: async (): Promise<CallResult> => ({
-    status: 'success', kind: 'hot', exitCode: 0, output: Buffer.from('Hello Bob\n'), outputTruncated: false,
+  run: async (): Promise<CallOutcome> => ({
+    status: 'success', kind: 'hot', exitCode: 0, result: Buffer.from('Hello Bob\n'), resultTruncated: false,
     log: Buffer.alloc(0), logTruncated: false, httpStatus: 200, httpHeaders: { 'content-type': ['text/plain'] },
     startedAt: new Date(), completedAt: new Date(),
   }),

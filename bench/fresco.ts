@@ -6,9 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config/config';
 import { DockerExecutor } from '../src/executor';
-import { Adapters, engineIdFor, executorOptions, Running, start } from '../src/main';
+import { Adapters, engineIdFor, executorForRole, executorOptions, Started, start } from '../src/main';
 import { AmqpCallQueue, AmqpConnection } from '../src/queue';
-import { EngineStartupGate } from '../src/services/engine-startup-gate';
 import { migrate, openDb } from '../src/store/db';
 
 const PG_SERVER = process.env.BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432';
@@ -64,7 +63,7 @@ export interface FrescoSetup {
 /** A running Fresco (role all) and the Docker executor inside it. */
 export interface BenchFresco {
   url: string;
-  running: Running;
+  running: Started;
   executor: DockerExecutor;
   /** What carries async calls. */
   queue: string;
@@ -83,11 +82,11 @@ export async function startFresco(db: BenchDb, s: FrescoSetup): Promise<BenchFre
   const executor = new DockerExecutor(executorOptions(config, engineIdFor(config, 'all')));
   await executor.start();
   // As start() wraps it for role all; we keep the inner one to read its pools and call it directly.
-  const adapters: Adapters = { executor: new EngineStartupGate(() => executor) };
+  const adapters: Adapters = { executor: executorForRole('all', () => executor) };
   let queue = 'in-process queue (no transport_url)';
   const amqp = s.rabbit ? await rabbit(adapters) : undefined;
   if (amqp) queue = `RabbitMQ ${amqp.display}, queue ${(adapters.queue as AmqpCallQueue).names.queue}`;
-  let running: Running;
+  let running: Started;
   try {
     running = await start(config, 'all', adapters);
   } catch (err) {

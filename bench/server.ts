@@ -23,7 +23,7 @@ export function executorHandler(executor: Executor, routes: Record<string, Runna
         body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks),
       }).then((r) => {
         res.writeHead(r.httpStatus ?? (r.status === 'success' ? 200 : 502));
-        res.end(r.output);
+        res.end(r.result);
       }, () => res.writeHead(503).end());
     });
   };

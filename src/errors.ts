@@ -198,7 +198,7 @@ export const policyForbidden = define('FRESCO_POLICY_FORBIDDEN', 403,
   (action: string, projectId: string, roles: readonly string[]) =>
     `Policy does not allow ${action} on project ${projectId} with roles [${roles.join(', ')}]`);
 
-// --- The executor's infrastructure failures (a function's own misbehaviour is a CallResult) ------
+// --- The executor's infrastructure failures (a function's own misbehaviour is a CallOutcome) ------
 
 export const imagePullFailed = define('FRESCO_IMAGE_PULL_FAILED', 502,
   'The route\'s image could not be pulled (unknown image, registry unreachable or refused the credentials).',

@@ -8,10 +8,10 @@ import { engineRoutes } from './api/handlers/engines';
 import { callRoutes } from './api/handlers/calls';
 import { triggerRoutes } from './api/handlers/triggers';
 import { createMetrics } from './api/metrics';
-import { authOptionsFromConfig, buildAuthFromConfig, createAuthorizer } from './auth';
+import { type Auth, authOptionsFromConfig, buildAuthFromConfig, createAuthorizer } from './auth';
 import type { Config } from './config/config';
 import type { Executor, RouteScope } from './domain/executor';
-import type { CallQueue } from './domain/models';
+import type { CallQueue } from './domain/queue';
 import { RegistryPolicy } from './domain/registry-policy';
 import { ClusterService } from './cluster/cluster-service';
 import { EngineDirectory } from './cluster/engine-directory';
@@ -22,16 +22,18 @@ import { Lifecycle } from './lifecycle';
 import { log } from './log';
 import { AmqpCallQueue, AmqpConnection, declareNotificationQueue, isTransientFailure, PoisonMessageError } from './queue';
 import { AppService } from './services/app-service';
-import { AsyncEngine } from './services/async-engine';
+import { AsyncCallRunner } from './services/async-call-runner';
 import { triggerRules } from './events';
 import { CallService } from './services/call-service';
 import { EventService } from './services/event-service';
-import { LocalCallQueue, PollingDispatcher, Sweeper } from './services/dispatch';
+import { LocalCallQueue } from './services/local-call-queue';
+import { Sweeper } from './services/sweeper';
 import { RouteResolver } from './services/route-resolver';
 import { ScheduleTicker } from './services/schedule-ticker';
-import { EngineStartupGate } from './services/engine-startup-gate';
+import { ExecutorStartupGate } from './services/executor-startup-gate';
 import { RouteService } from './services/route-service';
-import { RunService } from './services/run-service';
+import { InvokeService } from './services/invoke-service';
+import { RunningCalls } from './services/running-calls';
 import { TriggerService } from './services/trigger-service';
 import { KnexAppStore } from './store/app-store';
 import { KnexCallStore } from './store/call-store';
@@ -97,6 +99,12 @@ export function executorOptions(config: Config, engineId: string): DockerExecuto
   };
 }
 
+/** The executor a role runs calls on: a dedicated engine must have Docker (its supervisor restarts
+ *  it); the api and all roles start without it and answer 503 until it is usable (ExecutorStartupGate). */
+export function executorForRole(role: Exclude<Role, 'listener'>, make: () => Executor): Executor {
+  return role === 'engine' ? make() : new ExecutorStartupGate(make);
+}
+
 /** Stores and services shared by every role. */
 export function buildServices(db: Db, config: Config, adapters: Adapters = {}, engineId = engineIdFor(config, 'all')) {
   const appStore = new KnexAppStore(db);
@@ -104,15 +112,17 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
   const callStore = new KnexCallStore(db, { journal: adapters.journal });
   const resolver = new RouteResolver({ routeStore, appStore });
   const queue = adapters.queue ?? new LocalCallQueue();
-  const leaseMs = config.engine.call_lease * 1000;
-  const engine = adapters.executor && new AsyncEngine({ calls: callStore, executor: adapters.executor, resolver }, {
-    engineId, leaseMs, concurrency: config.engine.async_prefetch,
+  // The calls running in this process, sync and async: their leases, cancels and drain.
+  const running = new RunningCalls({ calls: callStore }, {
+    engineId, leaseMs: config.engine.call_lease * 1000, visibleAfterMs: 1000,
   });
-  const runs = new RunService({
-    calls: callStore, queue, executor: adapters.executor, slow: { engineId, leaseMs, visibleAfterMs: 1000 },
-    credentialHeaders: config.DEFAULT.credential_headers,
+  const asyncRunner = adapters.executor && new AsyncCallRunner({
+    calls: callStore, executor: adapters.executor, resolver, running,
+  }, config.engine.async_prefetch);
+  const invoker = new InvokeService({
+    calls: callStore, queue, running, executor: adapters.executor, credentialHeaders: config.DEFAULT.credential_headers,
   });
-  const calls = new CallService({ callStore, onCancel: (id) => { engine?.abort(id); runs.abort(id); } });
+  const calls = new CallService({ callStore, running });
   // A changed or deleted route must not be run from caches: its lookups nor its kept containers.
   const onChange = (routes: RouteScope) => {
     resolver.invalidate();
@@ -122,14 +132,14 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
   // One authorizer for the API and the use cases that check policy themselves (alarm callbacks).
   const authorizer = createAuthorizer(authOptionsFromConfig(config).policyFile);
   const events = new EventService({
-    triggerStore, resolver, runs, maxMessageBytes: config.notifications.max_message_size, authorizer,
+    triggerStore, resolver, invoker, maxMessageBytes: config.notifications.max_message_size, authorizer,
   });
   return {
     apps: new AppService({ appStore, onChange }),
     routes: new RouteService({
       routeStore, appStore, onChange, registries: new RegistryPolicy(registryList(config)), limits: { maxTimeout: config.DEFAULT.max_timeout, maxMemory: config.DEFAULT.max_memory },
     }),
-    calls, callStore, resolver, queue, engine, runs, authorizer,
+    calls, callStore, resolver, queue, running, asyncRunner, invoker, authorizer,
     triggers: new TriggerService({ triggerStore, routeStore, rules: triggerRules, onChange: (p) => events.invalidate(p) }),
     events,
     cluster: new ClusterService({ engines: new KnexEngineStore(db), timeoutMs: config.cluster.engine_timeout * 1000 }),
@@ -138,32 +148,36 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
 
 export type Services = ReturnType<typeof buildServices>;
 
-/** The Koa application with every resource, as served by the api role. */
-export function buildApi(config: Config, services: Services, checkHealth: () => Promise<void>, port = config.DEFAULT.bind_port) {
-  const auth = buildAuthFromConfig(config, services.authorizer);
+/** The Koa application with every resource, as served by the api role; `auth` defaults to the configured
+ *  Keystone or noauth middleware with the services' authorizer (a test may plug in its own). */
+export function buildApi(config: Config, services: Services, checkHealth: () => Promise<void>, port = config.DEFAULT.bind_port,
+  auth: Pick<Auth, 'authenticate' | 'authorizer'> = buildAuthFromConfig(config, services.authorizer)) {
   const maxBodySize = config.DEFAULT.max_body_size;
   const host = config.DEFAULT.bind_host;
   const publicUrl = config.DEFAULT.public_url ?? `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
   return createApi({
-    ...auth, ...services, maxBodySize, publicUrl, version: VERSION, metrics: createMetrics(), checkHealth,
-    run: { resolver: services.resolver, runs: services.runs, authorizer: services.authorizer, maxBodySize, publicUrl },
+    ...services, ...auth, maxBodySize, publicUrl, version: VERSION, metrics: createMetrics(), checkHealth,
+    invoke: { resolver: services.resolver, invoker: services.invoker, authorizer: auth.authorizer, maxBodySize, publicUrl },
     extraRoutes: [
-      (r) => callRoutes(r, { calls: services.calls, authorizer: services.authorizer }),
-      (r) => triggerRoutes(r, { triggers: services.triggers, authorizer: services.authorizer, publicUrl }),
+      (r) => callRoutes(r, { calls: services.calls, authorizer: auth.authorizer }),
+      (r) => triggerRoutes(r, { triggers: services.triggers, authorizer: auth.authorizer, publicUrl }),
       (r) => alarmRoutes(r, { events: services.events, authenticate: auth.authenticate, maxBodySize }),
-      (r) => engineRoutes(r, { cluster: services.cluster, authorizer: services.authorizer }),
+      (r) => engineRoutes(r, { cluster: services.cluster, authorizer: auth.authorizer }),
     ],
   });
 }
 
-export interface Running {
+export interface Started {
   /** The API server's address when the api role runs. */
   address?: { host: string; port: number };
   services: Services;
   stop(): Promise<void>;
 }
 
-async function startApi(config: Config, services: Services, db: Db, life: Lifecycle): Promise<Running['address']> {
+async function startApi(config: Config, services: Services, db: Db, life: Lifecycle): Promise<Started['address']> {
+  // Closed after the server (whose closing aborts the sync calls of callers it cuts off): their
+  // records are written before the call store closes.
+  life.add('running calls', services.running, (r) => r.drain());
   // Listen first so that the default public_url carries the real port (bind_port 0 picks one).
   let handle: http.RequestListener = (_req, res) => { res.statusCode = 503; res.end(); };
   const server = http.createServer((req, res) => handle(req, res));
@@ -179,30 +193,20 @@ async function startApi(config: Config, services: Services, db: Db, life: Lifecy
   return { host: addr.address, port: addr.port };
 }
 
-/** The engine role on `services`: sweeper, then the dispatcher (in-process queue) or the AMQP
- *  consumer; each registers its closer with `life`. Throws when the services have no executor. */
-export function startEngine(config: Config, services: Services, life: Lifecycle, amqp?: AmqpConnection): void {
-  const engine = services.engine;
-  if (!engine) throw new Error('the engine role needs an executor');
+/** The engine role on `services`: the sweeper, and the queue's consumer feeding the async call
+ *  runner; each registers its closer with `life`. Throws when the services have no executor. */
+export function startEngine(config: Config, services: Services, life: Lifecycle): void {
+  const runner = services.asyncRunner;
+  if (!runner) throw new Error('the engine role needs an executor');
   const sweeper = new Sweeper({ calls: services.callStore, queue: services.queue }, {
     intervalMs: Math.max(1000, (config.engine.call_lease * 1000) / 2), maxAttempts: 3,
     retentionMs: config.DEFAULT.call_retention * 1000,
-    republishAfterMs: amqp ? 30_000 : undefined,
   });
   sweeper.start();
   life.add('sweeper', sweeper, (s) => s.stop());
-  if (services.queue instanceof LocalCallQueue) {
-    const dispatcher = new PollingDispatcher(engine, services.queue);
-    dispatcher.start();
-    life.add('dispatcher', dispatcher, (d) => d.stop());
-  } else if (services.queue instanceof AmqpCallQueue) {
-    // Acked once the outcome is recorded; a call put back (engine stopping, Docker down) is
-    // nacked and redelivered. Consumers stop (closers run in reverse) after the engine released.
-    const queue = services.queue;
-    const consumer = queue.consumeCalls((id) => engine.runById(id).then(() => undefined), config.engine.async_prefetch);
-    life.add('call consumer', consumer, async (c) => (await c).stop());
-  }
-  life.add('async engine', engine, (e) => e.releaseAll());
+  // Consumers stop (closers run in reverse) after the running calls were put back in the queue.
+  life.add('call consumer', services.queue.consume(runner, config.engine.async_prefetch), async (c) => (await c).stop());
+  life.add('running calls', services.running, (r) => r.drain());
 }
 
 function startListener(config: Config, services: Services, life: Lifecycle, amqp?: AmqpConnection): void {
@@ -234,7 +238,7 @@ function startListener(config: Config, services: Services, life: Lifecycle, amqp
 }
 
 /** Starts the given role(s); the database is migrated first when it is the embedded one. */
-export async function start(config: Config, role: Role, adapters: Adapters = {}): Promise<Running> {
+export async function start(config: Config, role: Role, adapters: Adapters = {}): Promise<Started> {
   const life = new Lifecycle();
   try {
     const db = life.add('database', openConfiguredDb(config), (d) => d.destroy());
@@ -260,9 +264,7 @@ export async function start(config: Config, role: Role, adapters: Adapters = {})
       executor = new RemoteExecutor(new EngineDirectory(new KnexEngineStore(db), { timeoutMs: c.engine_timeout * 1000, refreshMs: 1000 }),
         { secret: c.secret!, placementWaitMs: c.placement_wait * 1000 });
     } else if (!executor && role !== 'listener') {
-      const make = () => createDockerExecutor(executorOptions(config, engineId));
-      // A dedicated engine must have Docker (its supervisor restarts it); the API still serves without.
-      executor = role === 'engine' ? make() : new EngineStartupGate(make);
+      executor = executorForRole(role, () => createDockerExecutor(executorOptions(config, engineId)));
     }
     if (executor) {
       await executor.start();
@@ -274,8 +276,8 @@ export async function start(config: Config, role: Role, adapters: Adapters = {})
     life.add('call records', services.callStore, (s) => s.close());
     const recovered = await services.callStore.recover();
     if (recovered) log.info({ records: recovered }, 'wrote the call records an earlier run left in its journal');
-    let address: Running['address'];
-    if (role === 'engine' || role === 'all') startEngine(config, services, life, amqp);
+    let address: Started['address'];
+    if (role === 'engine' || role === 'all') startEngine(config, services, life);
     if (role === 'engine' && config.cluster.secret && executor) {
       await joinCluster({ config, executor, store: new KnexEngineStore(db), engineId, life });
     } else if (role === 'engine') {

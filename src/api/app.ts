@@ -11,7 +11,7 @@ import { metaRoutes, MetaDeps } from './handlers/meta';
 import { consoleRoutes, type ConsoleDeps } from './handlers/console';
 import { openApiRoute } from './openapi';
 import { withFastPath } from './fast-path';
-import { runRoutes, type RunDeps } from './handlers/runs';
+import { runRoutes, type InvokeDeps } from './handlers/runs';
 import { errorHandler } from './middleware/errors';
 import { jsonBody } from './middleware/json-body';
 import { requestId } from './middleware/request-id';
@@ -25,7 +25,7 @@ export interface ApiDeps extends MetaDeps {
   authorizer: Authorizer;
   maxBodySize: number;
   /** The runs (/v1/r, /r): registered before the extra routes and served ahead of Koa (fast-path.ts). */
-  run?: RunDeps;
+  invoke?: InvokeDeps;
   /** Serve runs on the fast path (default true); false leaves them to the Koa handlers. */
   fastPath?: boolean;
   /** The Keystone client (auth_strategy = keystone): the console forwards its users' logins with it. */
@@ -61,7 +61,7 @@ export function createApi(deps: ApiDeps): Koa<FrescoState> & { router: Router<Fr
   router.use('/v1', jsonBody(deps.maxBodySize));
   appRoutes(router, deps);
   routeRoutes(router, deps);
-  if (deps.run) runRoutes(router, deps.run);
+  if (deps.invoke) runRoutes(router, deps.invoke);
   for (const register of deps.extraRoutes ?? []) register(router);
   checkParamsOf(router);
   app.use(requestId());
@@ -69,7 +69,7 @@ export function createApi(deps: ApiDeps): Koa<FrescoState> & { router: Router<Fr
   app.use(errorHandler());
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
-  const run = deps.run;
+  const run = deps.invoke;
   if (run && deps.fastPath !== false) {
     // Every server and supertest(app.callback()) gets the fast path in front of Koa.
     const koaCallback = app.callback.bind(app);

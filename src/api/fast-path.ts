@@ -12,7 +12,7 @@ import type { Middleware } from 'koa';
 import type { Layer as RouterLayer, Router } from '@koa/router';
 import type { Identity } from '../domain/identity';
 import type { FrescoState } from './context';
-import type { RunDeps } from './handlers/runs';
+import type { InvokeDeps } from './handlers/runs';
 import type { Metrics } from './metrics';
 import { errorAnswer, isUnimplementedMethod } from './middleware/errors';
 import { Answer, asyncAnswer, failure, picassoAnswer, PRIVATE_RUN, PUBLIC_RUN, rawAnswer } from './run-answers';
@@ -20,7 +20,7 @@ import { readRequestBody } from './request-body';
 import { checkPathParams } from '../services/validation';
 
 /** What the fast path needs: the run handlers' dependencies, the /v1 authentication and the metrics. */
-export interface FastPathDeps extends RunDeps {
+export interface FastPathDeps extends InvokeDeps {
   authenticate: Middleware;
   metrics: Metrics;
 }
@@ -128,18 +128,18 @@ export function withFastPath(app: Koa<FrescoState>, router: Router<FrescoState>,
       ? await deps.resolver.private(p.project_id, p.app, `/${p.route}`)
       : await deps.resolver.public(p.app, `/${p.route}`);
     const body = await readRequestBody(req, deps.maxBodySize);
-    const answer = await deps.runs.run(target, {
+    const answer = await deps.invoker.invoke(target, {
       method: req.method!, url: hrefOf(req), requestPath: req.url!, headers: req.headers as Record<string, string>,
       body, trigger: 'http', abort: callerGone(res),
     });
     if (answer.mode === 'async') return asyncAnswer(answer, deps.publicUrl);
-    const err = failure(answer.result);
+    const err = failure(answer.outcome);
     if (err) {
       // The call's error, with its id beside it as the Koa path answers it.
       const { fe, body } = errorAnswer(err, requestId, { call_id: answer.callId });
       return { status: fe.status, headers: [['X-Fresco-Call-Id', answer.callId], ...Object.entries(fe.headers)], body };
     }
-    return layer.path === PRIVATE_RUN ? picassoAnswer(answer.callId, answer.result) : rawAnswer(target, answer.callId, answer.result);
+    return layer.path === PRIVATE_RUN ? picassoAnswer(answer.callId, answer.outcome) : rawAnswer(target, answer.callId, answer.outcome);
   };
 
   const serve = async (req: IncomingMessage, res: ServerResponse, layer: Layer, path: string): Promise<void> => {

@@ -1,9 +1,9 @@
 // What a run answers, as data: shared by the Koa handlers (handlers/runs.ts) and the fast path
 // (fast-path.ts) so that both give the same statuses, headers and bodies.
 import { callCancelled, callFailed, callTimeout, type FrescoError } from '../errors';
-import type { CallResult } from '../domain/executor';
+import type { CallOutcome } from '../domain/executor';
 import type { ResolvedRoute } from '../services/route-resolver';
-import type { RunAnswer } from '../services/run-service';
+import type { InvokeAnswer } from '../services/invoke-service';
 
 /** The run URL patterns (@koa/router syntax); the fast path serves what the router gives these. */
 export const PRIVATE_RUN = '/v1/r/:project_id/:app/*route';
@@ -17,16 +17,16 @@ export interface Answer {
 }
 
 /** The error a call's result ends the request with, or undefined for a success. */
-export function failure(result: CallResult): FrescoError | undefined {
+export function failure(result: CallOutcome): FrescoError | undefined {
   if (result.status === 'success') return undefined;
   // A function's own failure is the caller's business: the message is always shown.
   if (result.status === 'timeout') return callTimeout(result.error);
   if (result.status === 'cancelled') return callCancelled();
-  return callFailed(result.error, result.exitCode);
+  return callFailed(result.error, result.exitCode ?? null);
 }
 
 /** 202 with the call's id and location. */
-export function asyncAnswer(answer: RunAnswer & { mode: 'async' }, publicUrl: string): Answer {
+export function asyncAnswer(answer: InvokeAnswer & { mode: 'async' }, publicUrl: string): Answer {
   return {
     status: 202,
     headers: [['Location', `${publicUrl}/v1/${answer.call.projectId}/calls/${answer.call.id}`], ['X-Fresco-Call-Id', answer.call.id]],
@@ -35,11 +35,11 @@ export function asyncAnswer(answer: RunAnswer & { mode: 'async' }, publicUrl: st
 }
 
 /** The Picasso answer of POST /v1/r: the output as a string in JSON. */
-export function picassoAnswer(callId: string, result: CallResult): Answer {
+export function picassoAnswer(callId: string, result: CallOutcome): Answer {
   return {
     status: 200,
     headers: [['X-Fresco-Call-Id', callId]],
-    body: { result: result.output.toString('utf8'), call_id: callId, message: 'Call finished' },
+    body: { result: result.result.toString('utf8'), call_id: callId, message: 'Call finished' },
   };
 }
 
@@ -52,7 +52,7 @@ function looksLikeText(buf: Buffer): boolean {
 const RESERVED = /^(content-length|transfer-encoding|connection|x-openstack-request-id|x-fresco-call-id)$/i;
 
 /** The function's own answer on /r: route headers, its status, headers and body (http/json formats), or stdout. */
-export function rawAnswer(target: ResolvedRoute, callId: string, result: CallResult): Answer {
+export function rawAnswer(target: ResolvedRoute, callId: string, result: CallOutcome): Answer {
   const headers: Answer['headers'] = [];
   // As a header map would: the last Content-Type set counts, and an empty one is none.
   let typed = false;
@@ -63,6 +63,6 @@ export function rawAnswer(target: ResolvedRoute, callId: string, result: CallRes
   for (const [name, values] of Object.entries(target.route.headers)) if (values[0] !== undefined && !RESERVED.test(name)) add(name, values[0]);
   for (const [name, values] of Object.entries(result.httpHeaders ?? {})) if (!RESERVED.test(name)) add(name, values);
   headers.push(['X-Fresco-Call-Id', callId]);
-  if (!typed) headers.push(['Content-Type', looksLikeText(result.output) ? 'text/plain; charset=utf-8' : 'application/octet-stream']);
-  return { status: result.httpStatus ?? 200, headers, body: result.output };
+  if (!typed) headers.push(['Content-Type', looksLikeText(result.result) ? 'text/plain; charset=utf-8' : 'application/octet-stream']);
+  return { status: result.httpStatus ?? 200, headers, body: result.result };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CALL_KINDS, CALL_STATUSES, CALL_TRIGGERS } from '../domain/call';
 
 // What the API answers with, as zod schemas, for the OpenAPI document (GET /api). The presenters
 // in handlers/ produce these shapes; test/unit/api/openapi.test.ts checks that they agree.
@@ -24,15 +25,15 @@ export const routeWire = z.object({
   created_at: time, updated_at: time,
 });
 
-const callStatus = z.enum(['queued', 'running', 'success', 'error', 'timeout', 'cancelled']);
+const callStatus = z.enum(CALL_STATUSES);
 
 /** A call record. */
 export const callWire = z.object({
   id: z.string(), project_id: z.string(), app: z.string(), route: z.string(), status: callStatus,
-  trigger: z.enum(['http', 'async', 'swift', 'notification', 'alarm', 'schedule']),
+  trigger: z.enum(CALL_TRIGGERS),
   trigger_id: z.string().nullable(),
   cold: z.boolean().nullable().describe('false for a hot container; null before it ran'),
-  kind: z.enum(['cold', 'prestarted', 'hot']).nullable(),
+  kind: z.enum(CALL_KINDS).nullable(),
   created_at: time, started_at: nullableTime, completed_at: nullableTime,
   duration_ms: z.number().nullable(), exit_code: z.int().nullable(), error: z.string().nullable(),
   result: z.string().nullable().describe('the output, capped'), truncated: z.boolean().describe('result was capped'),

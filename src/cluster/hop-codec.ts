@@ -1,19 +1,19 @@
 // The call hop's wire format, API → engine and back, and its authentication. A frame is a
 // 4-byte big-endian length, that many bytes of JSON (the call's or the result's fields), then
-// raw bytes (the request body; the output then the log). Requests carry
+// raw bytes (the request body; the result then the log). Requests carry
 // `X-Fresco-Hop-Signature: t=<ms since epoch>,s=<hex HMAC-SHA256(secret, "<t>\n" + body)>`;
 // answers carry `s=<hex HMAC-SHA256(secret, "<request signature>\n" + body)>`, so a reply is
 // trusted only by the request it answers. Pure: no I/O.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { CallRequest, CallResult, RouteFormat, RunnableRoute } from '../domain/executor';
+import type { ExecutorCall, CallOutcome, RouteFormat, RunnableRoute } from '../domain/executor';
 
 export const HOP_PATH = '/fresco-hop/v1/call';
 export const SIGNATURE_HEADER = 'x-fresco-hop-signature';
 /** Requests older or newer than this (clock skew included) are refused. */
 export const SIGNATURE_WINDOW_MS = 60_000;
 
-/** A hop call as it crosses the wire: the CallRequest without its signal and callback. */
-export type HopCall = Omit<CallRequest, 'signal' | 'onStart'>;
+/** A hop call as it crosses the wire: the ExecutorCall without its signal and callback. */
+export type HopCall = Omit<ExecutorCall, 'signal' | 'onStart'>;
 
 /** A frame that cannot be read; the message says what is wrong. */
 export class HopFrameError extends Error {}
@@ -113,24 +113,24 @@ export function decodeCall(buf: Buffer): HopCall {
   };
 }
 
-/** The answer frame for `r`: its fields, then the output, then the log. */
-export function encodeResult(r: CallResult): Buffer {
-  const { output, log, startedAt, completedAt, ...rest } = r;
+/** The answer frame for `r`: its fields, then the result, then the log. */
+export function encodeResult(r: CallOutcome): Buffer {
+  const { result, log, startedAt, completedAt, ...rest } = r;
   return frame({
-    ...rest, outputLength: output.length, startedAt: startedAt?.toISOString(), completedAt: completedAt.toISOString(),
-  }, [output, log]);
+    ...rest, resultLength: result.length, startedAt: startedAt?.toISOString(), completedAt: completedAt.toISOString(),
+  }, [result, log]);
 }
 
 /** Reads an answer frame; throws HopFrameError when it is not one. */
-export function decodeResult(buf: Buffer): CallResult {
+export function decodeResult(buf: Buffer): CallOutcome {
   const { meta, rest } = unframe(buf);
-  const n = meta.outputLength;
-  need(isNum(n) && n >= 0 && n <= rest.length, 'outputLength');
+  const n = meta.resultLength;
+  need(isNum(n) && n >= 0 && n <= rest.length, 'resultLength');
   need(isStr(meta.status) && isStr(meta.kind) && isStr(meta.completedAt), 'status, kind or completedAt');
-  const { outputLength: _n, startedAt, completedAt, ...fields } = meta;
+  const { resultLength: _n, startedAt, completedAt, ...fields } = meta;
   return {
-    ...(fields as unknown as CallResult),
-    output: rest.subarray(0, n as number), log: rest.subarray(n as number),
+    ...(fields as unknown as CallOutcome),
+    result: rest.subarray(0, n as number), log: rest.subarray(n as number),
     startedAt: isStr(startedAt) ? new Date(startedAt) : undefined, completedAt: new Date(completedAt as string),
   };
 }

@@ -4,7 +4,7 @@
 // backoff up to [cluster] placement_wait when all refuse. An engine lost mid-call ends the call
 // with 502 FRESCO_ENGINE_LOST at once; an engine that refuses connections is skipped (nothing ran there).
 import http from 'node:http';
-import type { CallRequest, CallResult, Executor, RouteScope } from '../domain/executor';
+import type { ExecutorCall, CallOutcome, Executor, RouteScope } from '../domain/executor';
 import { clusterFull, clusterNoEngine, engineBusy, engineLost, engineStopped, ERROR_REGISTRY, FrescoError } from '../errors';
 import { log } from '../log';
 import type { EngineDirectory, EngineView } from './engine-directory';
@@ -19,15 +19,15 @@ export interface RemoteExecutorOptions {
   graceMs?: number;
 }
 
-type Attempt = { kind: 'result'; result: CallResult } | { kind: 'refused' } | { kind: 'unreachable' };
+type Attempt = { kind: 'result'; result: CallOutcome } | { kind: 'refused' } | { kind: 'unreachable' };
 
 // Connection errors that mean the request never reached a process: safe to try the next engine.
 const UNREACHED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
-function cancelled(): CallResult {
+function cancelled(): CallOutcome {
   const empty = Buffer.alloc(0);
   return {
-    status: 'cancelled', kind: 'hot', exitCode: null, output: empty, outputTruncated: false, log: empty,
+    status: 'cancelled', kind: 'hot', exitCode: null, result: empty, resultTruncated: false, log: empty,
     logTruncated: false, error: 'the call was cancelled', completedAt: new Date(),
   };
 }
@@ -56,7 +56,7 @@ export class RemoteExecutor implements Executor {
 
   /** See the Executor port. Throws FRESCO_CLUSTER_FULL, FRESCO_CLUSTER_NO_ENGINE, FRESCO_ENGINE_LOST,
    *  or the engine's own FrescoError (e.g. an image that cannot be pulled). */
-  async run(req: CallRequest): Promise<CallResult> {
+  async run(req: ExecutorCall): Promise<CallOutcome> {
     const key = routeKey(req.route);
     const frame = encodeCall({
       id: req.id, route: req.route, method: req.method, url: req.url, requestPath: req.requestPath,
@@ -93,7 +93,7 @@ export class RemoteExecutor implements Executor {
     this.agent.destroy();
   }
 
-  private attempt(e: EngineView, frame: Buffer, req: CallRequest): Promise<Attempt> {
+  private attempt(e: EngineView, frame: Buffer, req: ExecutorCall): Promise<Attempt> {
     const signature = signRequest(this.o.secret, frame);
     return new Promise<Attempt>((resolve, reject) => {
       let settled = false;

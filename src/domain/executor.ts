@@ -1,5 +1,8 @@
 // The executor port: how the rest of Fresco asks for a function to run. Implemented in
 // src/executor/ (cold runs, pre-started containers, hot pools); nothing else imports Docker.
+import type { CallKind, CallOutcome, CallRequest } from './call';
+
+export type { CallKind, CallOutcome, CallRequest, FinalStatus } from './call';
 
 /** How a route's function speaks: one container per call (default) or a hot protocol. */
 export type RouteFormat = 'default' | 'http' | 'json';
@@ -29,18 +32,10 @@ export interface RunnableRoute {
   version?: string;
 }
 
-/** One invocation of a route. */
-export interface CallRequest {
+/** One call handed to the executor: its id and request, the route it runs on. */
+export interface ExecutorCall extends CallRequest {
   id: string;
   route: RunnableRoute;
-  method: string;
-  /** The full URL the caller used (REQUEST_URL). */
-  url: string;
-  /** Path and query the function sees in a hot request line, e.g. "/r/app/hello?x=1". */
-  requestPath: string;
-  /** Caller's headers, lower-case names (tokens already removed by the caller). */
-  headers: Record<string, string | string[]>;
-  body: Buffer;
   /** Aborting ends the call as `cancelled` and removes its container. */
   signal?: AbortSignal;
   /** Refuse at once with FRESCO_ENGINE_BUSY instead of waiting when this engine has no room for
@@ -48,30 +43,7 @@ export interface CallRequest {
    *  cluster then tries the next engine. Default false: wait. */
   refuseWhenFull?: boolean;
   /** Called once when the function actually starts (container started or hot slot taken). */
-  onStart?: (kind: RunKind) => void;
-}
-
-export type RunKind = 'cold' | 'prestarted' | 'hot';
-export type RunStatus = 'success' | 'error' | 'timeout' | 'cancelled';
-
-/** What came of a call. Never throws for a function's misbehaviour: that is a status. */
-export interface CallResult {
-  status: RunStatus;
-  kind: RunKind;
-  exitCode: number | null;
-  /** Response body (stdout for default format), capped. */
-  output: Buffer;
-  outputTruncated: boolean;
-  /** The function's stderr, capped. */
-  log: Buffer;
-  logTruncated: boolean;
-  /** Human-readable reason when status is not success. */
-  error?: string;
-  /** For http/json formats: what the function answered. */
-  httpStatus?: number;
-  httpHeaders?: Record<string, string[]>;
-  startedAt?: Date;
-  completedAt: Date;
+  onStart?: (kind: CallKind) => void;
 }
 
 /** One route, or every route of an app when `path` is absent. */
@@ -84,7 +56,7 @@ export interface RouteScope {
 /** Runs calls. `start()` reaps orphans of an earlier run; `stop()` removes every container it made. */
 export interface Executor {
   start(): Promise<void>;
-  run(req: CallRequest): Promise<CallResult>;
+  run(call: ExecutorCall): Promise<CallOutcome>;
   /** The routes in `scope` changed or were deleted: the containers kept for them (hot,
    *  pre-started) take no more calls and are removed, idle ones at once, busy ones after their
    *  call. Never throws. */

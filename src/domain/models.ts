@@ -1,4 +1,8 @@
 // Fresco's domain objects and the store ports that keep them. No I/O here.
+import type { RouteFormat } from './executor';
+import type { CallKind, CallOutcome, CallRequest, CallStatus, CallTrigger } from './call';
+
+export type { CallKind, CallOutcome, CallRequest, CallStatus, CallTrigger, FinalStatus } from './call';
 
 export type StringMap = Record<string, string>;
 
@@ -23,7 +27,7 @@ export interface Route {
   path: string;
   image: string;
   type: RouteType;
-  format: 'default' | 'http' | 'json';
+  format: RouteFormat;
   memory: number;
   timeout: number;
   idleTimeout: number;
@@ -66,19 +70,6 @@ export interface RouteStore {
   delete(projectId: string, appName: string, path: string): Promise<boolean>;
 }
 
-export type CallStatus = 'queued' | 'running' | 'success' | 'error' | 'timeout' | 'cancelled';
-export type CallTrigger = 'http' | 'async' | 'swift' | 'notification' | 'alarm' | 'schedule';
-
-/** What an async call will run with, kept with its record so any engine can run it. */
-export interface StoredRequest {
-  method: string;
-  url: string;
-  requestPath: string;
-  headers: Record<string, string | string[]>;
-  /** Base64 of the body. */
-  body: string;
-}
-
 export interface Call {
   id: string;
   projectId: string;
@@ -87,7 +78,7 @@ export interface Call {
   trigger: CallTrigger;
   triggerId?: string;
   status: CallStatus;
-  kind?: 'cold' | 'prestarted' | 'hot';
+  kind?: CallKind;
   createdAt: Date;
   startedAt?: Date;
   completedAt?: Date;
@@ -98,20 +89,6 @@ export interface Call {
   resultTruncated: boolean;
   logTruncated: boolean;
   attempts: number;
-}
-
-/** A finished call's outcome. */
-export interface CallOutcome {
-  status: Exclude<CallStatus, 'queued' | 'running'>;
-  kind?: Call['kind'];
-  startedAt?: Date;
-  completedAt: Date;
-  exitCode?: number | null;
-  error?: string;
-  result: Buffer;
-  resultTruncated: boolean;
-  log: Buffer;
-  logTruncated: boolean;
 }
 
 export interface CallFilter {
@@ -125,7 +102,8 @@ export interface CallFilter {
 }
 
 export type NewCall = Pick<Call, 'projectId' | 'app' | 'route' | 'trigger' | 'triggerId'> & {
-  request?: StoredRequest;
+  /** What an async call runs with, kept with its record so any engine can run it. */
+  request?: CallRequest;
   /** Makes a second insert with the same key a no-op (redelivered events, schedule slots). */
   dedupeKey?: string;
 };
@@ -133,7 +111,7 @@ export type NewCall = Pick<Call, 'projectId' | 'app' | 'route' | 'trigger' | 'tr
 /** A call an engine has taken, with what it runs with. */
 export interface ClaimedCall {
   call: Call;
-  request: StoredRequest;
+  request: CallRequest;
 }
 
 /** Keeps call records; the database is the source of truth for every call's state. */
@@ -153,11 +131,11 @@ export interface CallStore {
   /** Takes up to `limit` of the oldest queued calls in one statement, skipping rows other engines hold; oldest first. */
   claimQueued(engineId: string, leaseMs: number, limit: number): Promise<ClaimedCall[]>;
   /** Notes that a running call started (shown while it runs); may be written later, or not at all once it completed. */
-  markStarted(id: string, kind: NonNullable<Call['kind']>, at: Date): Promise<void>;
+  markStarted(id: string, kind: CallKind, at: Date): Promise<void>;
   /** Extends the lease; false when the call is no longer this engine's to run (e.g. cancelled). */
   renewLease(id: string, engineId: string, leaseMs: number): Promise<boolean>;
   /** Puts a call this engine runs back to queued (engine shutting down); false if it was not ours. */
-  release(id: string, engineId: string): Promise<boolean>;
+  requeue(id: string, engineId: string): Promise<boolean>;
   /** Records the outcome if the call is still running on this engine; false otherwise. */
   complete(id: string, engineId: string, outcome: CallOutcome): Promise<boolean>;
   /** Cancels a queued or running call; returns it, or undefined if unknown. */
@@ -168,12 +146,6 @@ export interface CallStore {
   listStaleQueued(olderThan: Date, limit: number): Promise<string[]>;
   /** Deletes finished calls completed before `before`; returns how many. */
   purge(before: Date): Promise<number>;
-}
-
-/** Hands queued call ids to engines. The call's record is written before `publish`. */
-export interface CallQueue {
-  /** Resolves once the id is durably queued; throws FrescoError FRESCO_QUEUE_UNAVAILABLE otherwise. */
-  publish(callId: string): Promise<void>;
 }
 
 export type TriggerType = 'swift' | 'notification' | 'alarm' | 'schedule';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { unsafeJson } from './json-guard';
+import type { QueueMessage } from '../domain/queue';
 import type { Notification, Result } from './types';
 
 // oslo.messaging envelope decoding (docs/openstack.md, Notifications). Pure and total: every input yields a
@@ -8,13 +9,8 @@ import type { Notification, Result } from './types';
 /** Default cap on a notification body; oslo messages are a few KB, so 1 MiB is generous. */
 export const DEFAULT_MAX_NOTIFICATION_BYTES = 1024 * 1024;
 
-/** AMQP delivery facts the decoder uses (amqplib's fields/properties, flattened). */
-export interface DeliveryProps {
-  messageId?: string;
-  contentEncoding?: string;
-  exchange?: string;
-  routingKey?: string;
-}
+/** What the decoder reads of a delivery beside its content. */
+export type DeliveryProps = Partial<Pick<QueueMessage, 'messageId' | 'contentEncoding' | 'exchange' | 'routingKey'>>;
 
 /** Decoder options: `maxBytes` (default 1 MiB) and `now` (fallback timestamp, default the clock). */
 export interface DecodeOptions {

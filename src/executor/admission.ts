@@ -2,7 +2,7 @@
 // containers and `maxMemoryMb` of route memory at once on this engine; calls beyond wait in
 // FIFO order for at most `maxWaitMs`, then fail FRESCO_ENGINE_BUSY (503 with Retry-After), as
 // calls beyond a hot route's queue do. A call larger than the whole memory bound runs alone.
-import type { CallRequest } from '../domain/executor';
+import type { ExecutorCall } from '../domain/executor';
 import { engineBusy } from './errors';
 
 /** The engine's bounds; see [engine] max_containers, max_memory and max_wait. */
@@ -17,7 +17,7 @@ interface Waiter {
   grant: (release: (() => void) | null) => void;
   timer: NodeJS.Timeout;
   onAbort?: () => void;
-  req: CallRequest;
+  req: ExecutorCall;
 }
 
 /** Counts running containers and their memory; hands out room in arrival order. */
@@ -31,7 +31,7 @@ export class Admission {
   /** Resolves with the function that gives the room back (call it once the container is gone),
    *  or null when the call was cancelled while waiting; rejects FRESCO_ENGINE_BUSY after max_wait,
    *  or at once when there is no room and the call asks to be refused (refuseWhenFull). */
-  acquire(req: CallRequest): Promise<(() => void) | null> {
+  acquire(req: ExecutorCall): Promise<(() => void) | null> {
     const memory = Math.max(0, req.route.memory);
     if (this.waiters.length === 0 && this.fits(memory)) return Promise.resolve(this.take(memory));
     if (req.refuseWhenFull) return Promise.reject(engineBusy(req.route.path));

@@ -1,6 +1,6 @@
 // Cold runs: a fresh container per call, exactly as IronFunctions ran default-format routes
 // (docs/function-contract.md), but with limits, a timeout that kills, and capped output.
-import type { CallRequest, CallResult } from '../domain/executor';
+import type { ExecutorCall, CallOutcome } from '../domain/executor';
 import { callEnv } from './env';
 import { imageNoCommand } from './errors';
 import { OneShot } from './one-shot';
@@ -15,7 +15,7 @@ export class ColdSlot implements Slot {
 
   /** Waits for room on the engine (Admission), then runs the call in a new container; throws
    *  FRESCO_ENGINE_BUSY when no room came within max_wait. */
-  async exec(req: CallRequest): Promise<CallResult> {
+  async exec(req: ExecutorCall): Promise<CallOutcome> {
     const release = await this.deps.admission.acquire(req);
     if (!release) return emptyResult('cold', 'cancelled', 'the call was cancelled while waiting for room on the engine');
     let shot: OneShot | undefined;
@@ -29,7 +29,7 @@ export class ColdSlot implements Slot {
     }
   }
 
-  private prepare(req: CallRequest): Promise<OneShot> {
+  private prepare(req: ExecutorCall): Promise<OneShot> {
     const { images, options } = this.deps;
     return images.withImage(req.route.image, (image) => {
       if (image.argv.length === 0) throw imageNoCommand(req.route.image);
@@ -39,7 +39,7 @@ export class ColdSlot implements Slot {
     });
   }
 
-  private async runOn(shot: OneShot, req: CallRequest): Promise<CallResult> {
+  private async runOn(shot: OneShot, req: ExecutorCall): Promise<CallOutcome> {
     const { images } = this.deps;
     try {
       if (req.signal?.aborted) {

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { CallRequest, CallResult, Executor, RouteScope, RunnableRoute } from '../domain/executor';
+import type { ExecutorCall, CallOutcome, Executor, RouteScope, RunnableRoute } from '../domain/executor';
 import { log } from '../log';
 import { Admission } from './admission';
 import { ColdSlot } from './cold-slot';
@@ -43,7 +43,7 @@ export class DockerExecutor implements Executor {
   }
 
   /** Runs one call; see the Executor port. Throws FrescoError only for infrastructure failures. */
-  async run(req: CallRequest): Promise<CallResult> {
+  async run(req: ExecutorCall): Promise<CallOutcome> {
     if (this.state !== 'running') throw engineStopped();
     return this.getSlot(req).exec(req);
   }
@@ -94,12 +94,12 @@ export class DockerExecutor implements Executor {
     return { containers: a.size() + hot, memoryMb: a.memoryMb() + hotMb, memoryBudgetMb: this.deps.options.maxMemoryMb, hot, hotRoutes };
   }
 
-  private getSlot(req: CallRequest): Slot {
+  private getSlot(req: ExecutorCall): Slot {
     if (req.route.format === 'default') return this.prestart.take(req) ?? this.cold;
     return this.hotSlot(req);
   }
 
-  private hotSlot(req: CallRequest): Slot {
+  private hotSlot(req: ExecutorCall): Slot {
     const id = routeId(req.route);
     const version = versionKey(req.route);
     let entry = this.pools.get(id);

@@ -1,7 +1,7 @@
 // The function contract's environment (docs/function-contract.md): route-level names, per-call names, headers,
 // then config (route wins: the resolver already merged app then route config). Order matters
 // because a later entry wins both in Docker's Env and in the launcher's header.
-import type { CallRequest, RunnableRoute } from '../domain/executor';
+import type { ExecutorCall, RunnableRoute } from '../domain/executor';
 
 /** NAME for a header or config key: upper case, '-' → '_'. */
 export function envName(key: string): string {
@@ -24,7 +24,7 @@ export function configEnv(route: RunnableRoute): string[] {
 }
 
 /** The whole environment of one default-format call, in contract order. */
-export function callEnv(req: CallRequest): string[] {
+export function callEnv(req: ExecutorCall): string[] {
   const env = routeEnv(req.route);
   env.push(`METHOD=${req.method}`, `REQUEST_URL=${req.url}`, `CALL_ID=${req.id}`);
   for (const [name, value] of Object.entries(req.headers)) {

@@ -8,7 +8,7 @@
 import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import type { CallRequest, CallResult, RunnableRoute } from '../domain/executor';
+import type { ExecutorCall, CallOutcome, RunnableRoute } from '../domain/executor';
 import { CappedBuffer } from './capture';
 import { ContainerHandle, ExitInfo, ImageGoneError } from './docker/driver';
 import { configEnv, routeEnv } from './env';
@@ -21,8 +21,8 @@ import { oomMessage } from './slot';
 const IO_DIR = '/.fresco-io';
 
 interface Current {
-  req: CallRequest;
-  resolve: (r: CallResult) => void;
+  req: ExecutorCall;
+  resolve: (r: CallOutcome) => void;
   log: CappedBuffer;
   startedAt: Date;
   answered: boolean;
@@ -94,7 +94,7 @@ export class HotContainer {
   }
 
   /** Runs one call; resolves when it ends whatever way. Only call when idle. */
-  call(req: CallRequest): Promise<CallResult> {
+  call(req: ExecutorCall): Promise<CallOutcome> {
     return new Promise((resolve) => {
       this.current = {
         req, resolve, log: new CappedBuffer(this.deps.options.logCap), startedAt: new Date(), answered: false, done: false,
@@ -166,12 +166,12 @@ export class HotContainer {
     fn?.();
   }
 
-  private finish(cur: Current, end: { status: CallResult['status']; error?: string }, res?: HotResponse): void {
+  private finish(cur: Current, end: { status: CallOutcome['status']; error?: string }, res?: HotResponse): void {
     if (cur.done) return;
     cur.done = true;
     this.lastUsed = Date.now();
     cur.resolve({
-      status: end.status, kind: 'hot', exitCode: null, output: res?.body ?? Buffer.alloc(0), outputTruncated: false,
+      status: end.status, kind: 'hot', exitCode: null, result: res?.body ?? Buffer.alloc(0), resultTruncated: false,
       log: cur.log.value(), logTruncated: cur.log.truncated, error: end.error, httpStatus: res?.status,
       httpHeaders: res?.headers, startedAt: cur.startedAt, completedAt: new Date(),
     });

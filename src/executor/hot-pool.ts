@@ -4,7 +4,7 @@
 // default of 0 hung routes, docs/function-contract.md). A container that fails to start fails only the
 // call at the head of the queue. The idle sweeper runs only while containers are idle, and the
 // owner hears when the pool has nothing left, so that pools of gone routes do not pile up.
-import type { CallRequest, CallResult, RunnableRoute } from '../domain/executor';
+import type { ExecutorCall, CallOutcome, RunnableRoute } from '../domain/executor';
 import { log } from '../log';
 import { engineBusy } from './errors';
 import { HotContainer } from './hot-container';
@@ -14,8 +14,8 @@ import type { RunDeps } from './run-deps';
 import { emptyResult, timeoutMs } from './slot';
 
 interface Waiter {
-  req: CallRequest;
-  resolve: (r: CallResult) => void;
+  req: ExecutorCall;
+  resolve: (r: CallOutcome) => void;
   reject: (e: unknown) => void;
   timer: NodeJS.Timeout;
   onAbort?: () => void;
@@ -41,14 +41,14 @@ export class HotPool {
 
   /** Runs `req` on a free container, starting one or waiting for one. Throws FRESCO_ENGINE_BUSY
    *  when the queue is full, or a FrescoError when the image cannot be had. */
-  run(req: CallRequest): Promise<CallResult> {
+  run(req: ExecutorCall): Promise<CallOutcome> {
     const c = this.idle.pop();
     if (c) return this.runOn(c, req);
     if (this.waiters.length >= this.deps.options.maxQueue || (req.refuseWhenFull && this.full())) {
       this.settle();
       return Promise.reject(engineBusy(req.route.path));
     }
-    const p = new Promise<CallResult>((resolve, reject) => this.enqueue(req, resolve, reject));
+    const p = new Promise<CallOutcome>((resolve, reject) => this.enqueue(req, resolve, reject));
     this.grow();
     return p;
   }
@@ -72,7 +72,7 @@ export class HotPool {
     for (const c of this.idle.splice(0)) c.destroy();
   }
 
-  private async runOn(c: HotContainer, req: CallRequest): Promise<CallResult> {
+  private async runOn(c: HotContainer, req: ExecutorCall): Promise<CallOutcome> {
     const ms = timeoutMs(req.route.timeout, this.deps.options.maxTimeout);
     const timer = setTimeout(() => c.abort('timeout', `timed out after ${ms / 1000} s; the container was discarded`), ms);
     const onAbort = () => c.abort('cancelled', 'the call was cancelled; the container was discarded');
@@ -104,7 +104,7 @@ export class HotPool {
     }
   }
 
-  private enqueue(req: CallRequest, resolve: Waiter['resolve'], reject: Waiter['reject']): void {
+  private enqueue(req: ExecutorCall, resolve: Waiter['resolve'], reject: Waiter['reject']): void {
     const ms = timeoutMs(req.route.timeout, this.deps.options.maxTimeout);
     const w: Waiter = { req, resolve, reject, timer: setTimeout(() => this.drop(w, 'timeout', `waited ${ms / 1000} s for a free container`), ms) };
     if (req.signal) {

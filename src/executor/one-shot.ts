@@ -2,7 +2,7 @@
 // watched until it exits, times out, floods its output cap or is cancelled, then removed.
 // Cold runs create, start and feed it at once; pre-started ones start it ahead of the call.
 import type { Duplex } from 'node:stream';
-import type { CallRequest, CallResult, RunKind } from '../domain/executor';
+import type { ExecutorCall, CallOutcome, CallKind } from '../domain/executor';
 import { CappedBuffer } from './capture';
 import type { ContainerSpec } from './docker/container-spec';
 import { ContainerHandle, DockerDriver, ExitInfo, ImageGoneError } from './docker/driver';
@@ -131,13 +131,13 @@ export class OneShot {
   }
 
   /** Feeds `input`, closes stdin and waits for the end; removes the container afterwards. */
-  async run(req: CallRequest, input: Buffer, kind: RunKind, startedAt: Date): Promise<CallResult> {
+  async run(req: ExecutorCall, input: Buffer, kind: CallKind, startedAt: Date): Promise<CallOutcome> {
     this.stdin.end(input);
     const ending = await this.ending(req);
     const exit = ending === 'reported' ? await this.reportedExit() : await this.awaitExit(ending !== 'exit');
     this.discard();
-    const result: CallResult = {
-      status: 'success', kind, exitCode: exit.exitCode, output: this.output(), outputTruncated: this.out.truncated,
+    const result: CallOutcome = {
+      status: 'success', kind, exitCode: exit.exitCode, result: this.output(), resultTruncated: this.out.truncated,
       log: this.log(), logTruncated: this.err.truncated, startedAt, completedAt: new Date(),
     };
     return describe(result, ending, exit.oomKilled, req);
@@ -178,7 +178,7 @@ export class OneShot {
     return this.removed ?? Promise.resolve();
   }
 
-  private ending(req: CallRequest): Promise<Ending> {
+  private ending(req: ExecutorCall): Promise<Ending> {
     const ms = timeoutMs(req.route.timeout, this.limits.maxTimeout);
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
@@ -202,15 +202,15 @@ export class OneShot {
   }
 }
 
-function describe(r: CallResult, ending: Ending, oom: boolean, req: CallRequest): CallResult {
+function describe(r: CallOutcome, ending: Ending, oom: boolean, req: ExecutorCall): CallOutcome {
   if (ending === 'timeout') return { ...r, status: 'timeout', error: `timed out after ${timeoutSeconds(req)} s; the container was killed` };
   if (ending === 'cancelled') return { ...r, status: 'cancelled', error: 'the call was cancelled; the container was killed' };
-  if (ending === 'flood') return { ...r, status: 'error', error: `output limit exceeded: the function wrote more than ${r.output.length} bytes; the container was killed` };
+  if (ending === 'flood') return { ...r, status: 'error', error: `output limit exceeded: the function wrote more than ${r.result.length} bytes; the container was killed` };
   if (oom) return { ...r, status: 'error', error: oomMessage(req.route.memory) };
   if (r.exitCode !== 0) return { ...r, status: 'error', error: `exit code ${r.exitCode}` };
   return r;
 }
 
-function timeoutSeconds(req: CallRequest): number {
+function timeoutSeconds(req: ExecutorCall): number {
   return timeoutMs(req.route.timeout, Infinity) / 1000;
 }

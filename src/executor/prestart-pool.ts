@@ -5,7 +5,7 @@
 // route's resources) and in all (least recently called route gives way); idle ones retire
 // after the route's idle_timeout.
 import { randomBytes } from 'node:crypto';
-import type { CallRequest, CallResult, RouteScope, RunnableRoute } from '../domain/executor';
+import type { ExecutorCall, CallOutcome, RouteScope, RunnableRoute } from '../domain/executor';
 import { log } from '../log';
 import { callEnv, launcherHeader } from './env';
 import { OneShot } from './one-shot';
@@ -34,7 +34,7 @@ export class PrestartPool {
   constructor(private readonly deps: RunDeps) {}
 
   /** A pre-started slot for the call's route, or undefined (the caller runs cold). Refills either way. */
-  take(req: CallRequest): Slot | undefined {
+  take(req: ExecutorCall): Slot | undefined {
     const { enabled } = this.deps.options.prestart;
     if (!enabled || this.stopped) return undefined;
     const entry = this.entry(req.route);
@@ -143,7 +143,7 @@ class PrestartedSlot implements Slot {
 
   constructor(private readonly shot: OneShot, private readonly done: () => void) {}
 
-  async exec(req: CallRequest): Promise<CallResult> {
+  async exec(req: ExecutorCall): Promise<CallOutcome> {
     try {
       const startedAt = new Date();
       req.onStart?.('prestarted');

@@ -1,6 +1,6 @@
 // What every way of running a call shares, and how a route's containers are described.
 import { randomBytes } from 'node:crypto';
-import type { RouteScope, RunnableRoute, RunKind } from '../domain/executor';
+import type { RouteScope, RunnableRoute, CallKind } from '../domain/executor';
 import type { ContainerSpec } from './docker/container-spec';
 import type { DockerDriver } from './docker/driver';
 import type { Admission } from './admission';
@@ -38,7 +38,7 @@ export function versionKey(route: RunnableRoute): string {
 
 /** A container spec for `route`; `launch` puts the launcher in front of the image's argv. */
 export function routeSpec(
-  o: ResolvedOptions, route: RunnableRoute, kind: RunKind, env: string[], launch?: { argv: string[]; binds?: string[] },
+  o: ResolvedOptions, route: RunnableRoute, kind: CallKind, env: string[], launch?: { argv: string[]; binds?: string[] },
 ): ContainerSpec {
   return {
     name: `fresco-${o.engineId}-${kind}-${randomBytes(6).toString('hex')}`,

@@ -1,12 +1,13 @@
 // fn's Slot: cold, pre-started and hot runs behind one interface, chosen in one place
 // (DockerExecutor.getSlot).
-import type { CallRequest, CallResult, RunKind, RunStatus } from '../domain/executor';
+import type { ExecutorCall, CallOutcome, CallKind, FinalStatus } from '../domain/executor';
+import { outcomeWithoutRun } from '../domain/call';
 
 /** A place where one call can run. exec() resolves with the call's result and never rejects
  *  for the function's misbehaviour (only for infrastructure failures, as FrescoError). */
 export interface Slot {
-  readonly kind: RunKind;
-  exec(req: CallRequest): Promise<CallResult>;
+  readonly kind: CallKind;
+  exec(req: ExecutorCall): Promise<CallOutcome>;
 }
 
 /** Settles background container removals so that stop() can wait for all of them. */
@@ -26,11 +27,8 @@ export class Reaper {
 }
 
 /** A result with nothing captured (a call that ended before its function ran). */
-export function emptyResult(kind: RunKind, status: RunStatus, error: string): CallResult {
-  return {
-    status, kind, exitCode: null, output: Buffer.alloc(0), outputTruncated: false, log: Buffer.alloc(0),
-    logTruncated: false, error, completedAt: new Date(),
-  };
+export function emptyResult(kind: CallKind, status: FinalStatus, error: string): CallOutcome {
+  return outcomeWithoutRun(status, error, kind);
 }
 
 /** Milliseconds of a route timeout, clamped to the engine's maximum. */

@@ -1,4 +1,4 @@
-import type { CallQueue } from '../domain/models';
+import type { CallQueue, QueueConsumer, QueuedCallRunner } from '../domain/queue';
 import type { AmqpConnection } from './amqp-connection';
 import { type CallQueueOptions, type CallQueueTopology, callQueueNames, declareCallQueue } from './call-topology';
 import type { ConsumeOptions, ConsumerHandle } from './consumer';
@@ -7,12 +7,14 @@ import { PoisonMessageError } from './errors';
 // The CallQueue port over RabbitMQ: the message is just the call id (the database holds the call),
 // sent persistent with publisher confirms to the durable queue `fresco.calls`, whose rejected
 // (poison) messages go through the fanout exchange `fresco.calls.dlx` to `fresco.calls.dlq`.
-// The topology is registered on the connection the first time it is needed (publish, consumeCalls
+// The topology is registered on the connection the first time it is needed (publish, consume
 // or declare) and re-declared on every reconnect.
 
 /** CallQueue on RabbitMQ; `publish` resolves once the broker confirmed, else throws FRESCO_QUEUE_UNAVAILABLE. */
 export class AmqpCallQueue implements CallQueue {
   readonly names: CallQueueTopology;
+  /** A publish the broker never confirmed (this process died first) is found by the sweeper after this long. */
+  readonly republishAfterMs = 30_000;
   private declared?: Promise<void>;
   /** Ids whose publish failed (broker away); published again as soon as the connection is back. */
   private readonly unsent = new Set<string>();
@@ -61,7 +63,16 @@ export class AmqpCallQueue implements CallQueue {
   }
 
   /**
-   * Hands each queued call id to `handler` (e.g. `id => engine.runById(id)`), up to `prefetch` at
+   * Hands each queued call to `runner.claimAndRun`, up to `prefetch` at once (the runner's
+   * concurrency): acked once the outcome is recorded; a call put back (process stopping, Docker
+   * down) is nacked and redelivered.
+   */
+  consume(runner: QueuedCallRunner, prefetch: number): Promise<QueueConsumer> {
+    return this.consumeCalls((id) => runner.claimAndRun(id).then(() => undefined), prefetch);
+  }
+
+  /**
+   * Hands each queued call id to `handler` (e.g. `id => runner.claimAndRun(id)`), up to `prefetch` at
    * once (set it to the engine's concurrency). The message is acked once `handler` resolves, i.e.
    * after the outcome is recorded; a throw requeues it after ~1 s (at least once: handlers must
    * tolerate a call id they already ran); a PoisonMessageError, or a body that is not an id,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Channel, ConsumeMessage } from 'amqplib';
+import type { QueueConsumer, QueueMessage } from '../domain/queue';
 import { log } from '../log';
 import type { AmqpConnection } from './amqp-connection';
 import { errSummary, isPoison } from './errors';
@@ -10,19 +11,7 @@ import { ChannelKeeper } from './channel-keeper';
 // (handler still running, or its ack lost) is redelivered by the broker, `redelivered` set, to this
 // or another consumer — handlers must be idempotent (de-duplicate on messageId or on their own key).
 
-/** A delivered message as a handler sees it. */
-export interface QueueMessage {
-  content: Buffer;
-  messageId?: string;
-  headers: Record<string, unknown>;
-  /** True when the broker delivered it before (possibly handled already). */
-  redelivered: boolean;
-  exchange: string;
-  routingKey: string;
-  /** AMQP content_encoding (oslo sends `utf-8`). */
-  contentEncoding?: string;
-  contentType?: string;
-}
+export type { QueueMessage };
 
 /**
  * Resolve = done (ack). Throw PoisonMessageError (or `poison: true`) = dead-letter. Other throws: retried
@@ -51,9 +40,7 @@ export interface ConsumeOptions {
 }
 
 /** A running consumer; `stop()` cancels it and returns its unacked messages to the queue. */
-export interface ConsumerHandle {
-  stop(): Promise<void>;
-}
+export type ConsumerHandle = QueueConsumer;
 
 /**
  * Consumes `queue` on its own channel (re-opened and re-registered after any reconnect) and calls
@@ -61,7 +48,7 @@ export interface ConsumerHandle {
  */
 export function consume(conn: AmqpConnection, queue: string, handler: MessageHandler,
   options: ConsumeOptions = {}): ConsumerHandle {
-  const consumer = new QueueConsumer(queue, handler, options);
+  const consumer = new MessageConsumer(queue, handler, options);
   const keeper = new ChannelKeeper<Channel>(conn, {
     name: `consumer ${queue}`,
     confirm: false,
@@ -76,7 +63,7 @@ export function consume(conn: AmqpConnection, queue: string, handler: MessageHan
   };
 }
 
-class QueueConsumer {
+class MessageConsumer {
   private stopping = false;
   private consumerTag?: string;
   private readonly timers = new Set<NodeJS.Timeout>();

@@ -6,5 +6,5 @@ export { type CallQueueOptions, type CallQueueTopology, callQueueNames, declareC
 export { ConfirmPublisher, type ConfirmPublisherOptions, type PublishOptions } from './confirm-publisher';
 export { type ConsumeOptions, type ConsumerHandle, consume, type MessageHandler, type QueueMessage } from './consumer';
 export { errSummary, isPoison, isTransientFailure, PoisonMessageError, QueueUnavailableError } from './errors';
-export { declareNotificationQueue, type NotificationMessage, NotificationQueue, type NotificationQueueOptions } from './notification-topology';
+export { declareNotificationQueue, NotificationQueue, type NotificationQueueOptions } from './notification-topology';
 export { parseTransportUrl, redactUrl } from './transport-url';

@@ -1,7 +1,7 @@
 import type { Channel } from 'amqplib';
 import { log } from '../log';
 import type { AmqpConnection, DeclareContext } from './amqp-connection';
-import type { ConsumeOptions, ConsumerHandle } from './consumer';
+import type { ConsumeOptions, ConsumerHandle, MessageHandler } from './consumer';
 import { errSummary, isTransientFailure } from './errors';
 import { declareDeadLetter } from './call-topology';
 
@@ -39,20 +39,6 @@ export interface NotificationQueueOptions {
   maxLength?: number;
   /** How often exchanges that were missing are tried again; default 2 000 ms (a non-durable exchange vanishes with a broker restart and comes back with its service's next publish). */
   retryMissingMs?: number;
-}
-
-/** One OpenStack notification as delivered to Fresco's queue (body not parsed: see src/events). */
-export interface NotificationMessage {
-  content: Buffer;
-  messageId?: string;
-  /** The service's control exchange, e.g. `swift`, `nova`. */
-  exchange: string;
-  /** `<topic>.<priority>`, e.g. `notifications.info`. */
-  routingKey: string;
-  redelivered: boolean;
-  /** oslo/kombu: `utf-8`. */
-  contentEncoding?: string;
-  contentType?: string;
 }
 
 function exchangeDurability(v: NotificationQueueOptions['exchangeDurable']): boolean | 'passive' {
@@ -113,12 +99,9 @@ export class NotificationQueue {
    * other error, and PoisonMessageError, sends it to `<queue>.dlq` at once. At least once:
    * de-duplicate on the oslo `message_id` inside the body (oslo sets no AMQP message_id).
    */
-  consumeNotifications(handler: (msg: NotificationMessage) => Promise<void>, prefetch = 10,
+  consumeNotifications(handler: MessageHandler, prefetch = 10,
     options: Omit<ConsumeOptions, 'prefetch'> = {}): ConsumerHandle {
-    return this.conn.consume(this.queue, (m) => handler({
-      content: m.content, messageId: m.messageId, exchange: m.exchange, routingKey: m.routingKey,
-      redelivered: m.redelivered, contentEncoding: m.contentEncoding, contentType: m.contentType,
-    }), { isTransient: isTransientFailure, maxRequeueDelayMs: 30_000, maxAttempts: 20, ...options, prefetch });
+    return this.conn.consume(this.queue, handler, { isTransient: isTransientFailure, maxRequeueDelayMs: 30_000, maxAttempts: 20, ...options, prefetch });
   }
 
   /** Stops retrying; bindings and the queue stay (they are durable). Idempotent. */

@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import { callNotFound } from '../errors';
+import { CALL_STATUSES } from '../domain/call';
 import type { Call, CallStore } from '../domain/models';
+import type { RunningCalls } from './running-calls';
 import { parseInput } from './validation';
 
 export const listSchema = z.strictObject({
   app: z.string().max(255).optional(),
   route: z.string().max(1024).optional(),
-  status: z.enum(['queued', 'running', 'success', 'error', 'timeout', 'cancelled']).optional(),
+  status: z.enum(CALL_STATUSES).optional(),
   since: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).optional(),
   marker: z.string().max(512).optional(),
   limit: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1')
@@ -15,7 +17,7 @@ export const listSchema = z.strictObject({
 
 /** Reads and cancels call records (docs/api.md, Calls). */
 export class CallService {
-  constructor(private readonly deps: { callStore: CallStore; onCancel?: (id: string) => void }) {}
+  constructor(private readonly deps: { callStore: CallStore; running: Pick<RunningCalls, 'cancel'> }) {}
 
   /** Filters from the query string; throws ValidationError naming the parameter. */
   list(projectId: string, query: unknown): Promise<{ calls: Call[]; next: string | null }> {
@@ -39,11 +41,11 @@ export class CallService {
     return log;
   }
 
-  /** A queued call never runs; a running one is killed by its engine. Finished calls are left as they are. */
+  /** A queued call never runs; a running one is killed by its process (at once if it runs here, else when its lease renewal fails). Finished calls are left as they are. */
   async cancel(projectId: string, id: string): Promise<Call> {
     const call = await this.deps.callStore.cancel(projectId, id);
     if (!call) throw callNotFound(id);
-    if (call.status === 'cancelled') this.deps.onCancel?.(id);
+    if (call.status === 'cancelled') this.deps.running.cancel(id);
     return call;
   }
 }

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { callDuplicate, requestInvalid, triggerNotFound } from '../errors';
 import type { Identity } from '../domain/identity';
+import { eventRequest } from '../domain/call';
 import type { Call, Trigger, TriggerStore } from '../domain/models';
 import {
   decodeNotification, dueFiring, FrescoEvent, matchTriggers, normalizeAlarm, normalizeNotification,
@@ -10,7 +11,7 @@ import {
 import type { Authorizer } from '../domain/identity';
 import { log } from '../log';
 import type { RouteResolver } from './route-resolver';
-import type { RunService } from './run-service';
+import type { InvokeService } from './invoke-service';
 
 export type NotificationOutcome = { ok: true; queued: number } | { ok: false; reason: string };
 
@@ -35,7 +36,7 @@ export class EventService {
   private readonly byProject: LRUCache<string, Trigger[]>;
 
   constructor(private readonly deps: {
-    triggerStore: TriggerStore; resolver: RouteResolver; runs: RunService; maxMessageBytes: number;
+    triggerStore: TriggerStore; resolver: RouteResolver; invoker: InvokeService; maxMessageBytes: number;
     /** Decides whether a token-authenticated alarm caller may run the trigger's route (as a run would). */
     authorizer: Authorizer;
   }) {
@@ -47,7 +48,7 @@ export class EventService {
     this.byProject.delete(projectId);
   }
 
-  /** Decodes one AMQP notification and queues a call per matching trigger; `ok:false` for poison input. */
+  /** Decodes one delivered notification (`props`: the delivery's facts) and queues a call per matching trigger; `ok:false` for poison input. */
   async handleNotification(content: Buffer, props: DeliveryProps): Promise<NotificationOutcome> {
     const decoded = decodeNotification(content, props, { maxBytes: this.deps.maxMessageBytes });
     if (!decoded.ok) return decoded;
@@ -115,10 +116,7 @@ export class EventService {
       return undefined;
     }
     try {
-      const answer = await this.deps.runs.accept(target, {
-        method: 'POST', url: `fresco-event://${t.type}/${t.id}`, requestPath: t.route, trigger: t.type, triggerId: t.id,
-        headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(event)), dedupeKey,
-      });
+      const answer = await this.deps.invoker.accept(target, { ...eventRequest(t, event), trigger: t.type, triggerId: t.id, dedupeKey });
       return answer.call;
     } catch (err) {
       if (callDuplicate.is(err)) return undefined;

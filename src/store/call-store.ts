@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { requestInvalid } from '../errors';
 import type {
-  Call, CallFilter, CallOutcome, CallStore, ClaimedCall, NewCall, StoredRequest,
+  Call, CallFilter, CallKind, CallOutcome, CallRequest, CallStore, ClaimedCall, NewCall,
 } from '../domain/models';
 import { completeMany, type Completion, insertFinishedMany, markStartedMany, type StartMark } from './call-batches';
 import { Db } from './db';
@@ -17,8 +17,14 @@ interface CallRow {
   status: Call['status']; kind: Call['kind'] | null; created_at: Date; started_at: Date | null;
   completed_at: Date | null; duration_ms: number | null; exit_code: number | null; error: string | null;
   result: Uint8Array | null; result_truncated: boolean; log_truncated: boolean; attempts: number;
-  request?: StoredRequest | null;
+  request?: RequestColumn | null;
 }
+
+/** The `request` column (JSON): a call's request with its body in base64. */
+type RequestColumn = Omit<CallRequest, 'body'> & { body: string };
+
+const requestColumn = (r: CallRequest): string => JSON.stringify({ ...r, body: r.body.toString('base64') });
+const fromRequestColumn = (c: RequestColumn): CallRequest => ({ ...c, body: Buffer.from(c.body, 'base64') });
 
 const SUMMARY = ['id', 'project_id', 'app', 'route', 'trigger', 'trigger_id', 'status', 'kind', 'created_at',
   'started_at', 'completed_at', 'duration_ms', 'exit_code', 'error', 'result', 'result_truncated', 'log_truncated',
@@ -100,7 +106,7 @@ export class KnexCallStore implements CallStore {
   /** With a `journal`, finished sync calls survive this process being killed before their write (see recover()). */
   constructor(private readonly db: Db, options: { journal?: RecordJournal } = {}) {
     const journal = this.journal = options.journal;
-    this.finished = new WriteBehind((rows) => this.insertFinished(rows.map((f) => f.row)), {
+    this.finished = new WriteBehind((rows) => insertFinishedMany(this.db, rows.map((f) => f.row)), {
       maxBatch: 200, delayMs: 2, maxPending: 100_000,
       onWritten: (rows) => journal?.committed(rows[rows.length - 1].seq),
       onDropped: () => journal?.keepEverything(),
@@ -123,7 +129,7 @@ export class KnexCallStore implements CallStore {
   async recover(): Promise<number> {
     if (!this.journal) return 0;
     const { files, rows } = this.journal.leftovers();
-    for (let i = 0; i < rows.length; i += 200) await this.insertFinished(rows.slice(i, i + 200));
+    for (let i = 0; i < rows.length; i += 200) await insertFinishedMany(this.db, rows.slice(i, i + 200));
     this.journal.forget(files);
     return rows.length;
   }
@@ -131,7 +137,7 @@ export class KnexCallStore implements CallStore {
   enqueue(call: NewCall): Promise<Call | undefined> {
     return this.inserts.submit({
       ...newCallColumns(randomUUID(), call), status: 'queued', created_at: new Date(),
-      request: call.request ? JSON.stringify(call.request) : null, dedupe_key: call.dedupeKey ?? null,
+      request: call.request ? requestColumn(call.request) : null, dedupe_key: call.dedupeKey ?? null,
     });
   }
 
@@ -196,7 +202,7 @@ export class KnexCallStore implements CallStore {
   }
 
   /** Resolves at once; written START_MARK_DELAY_MS later, unless the call was recorded finished first. */
-  async markStarted(id: string, kind: NonNullable<Call['kind']>, at: Date): Promise<void> {
+  async markStarted(id: string, kind: CallKind, at: Date): Promise<void> {
     this.startMarks.set(id, { id, kind, at, addedAt: Date.now() });
     this.startTimer ??= setTimeout(() => void this.writeStartMarks(), START_MARK_DELAY_MS).unref();
   }
@@ -207,7 +213,7 @@ export class KnexCallStore implements CallStore {
     return n.length > 0;
   }
 
-  async release(id: string, engineId: string): Promise<boolean> {
+  async requeue(id: string, engineId: string): Promise<boolean> {
     this.startMarks.delete(id);
     const n = await this.db('calls').where({ id, status: 'running', engine_id: engineId })
       .update({ status: 'queued', engine_id: null, lease_until: null, started_at: null, kind: null }).returning('id');
@@ -266,10 +272,6 @@ export class KnexCallStore implements CallStore {
       attempts: this.db.raw('attempts + 1') };
   }
 
-  private insertFinished(rows: Array<Record<string, unknown>>): Promise<void> {
-    return insertFinishedMany(this.db, rows);
-  }
-
   /** One INSERT for many new calls; a call whose dedupe_key was taken (before or in this batch) gets undefined. */
   private async insertQueued(rows: Array<Record<string, unknown>>): Promise<Array<Call | undefined>> {
     const inserted: CallRow[] = await this.db('calls').insert(rows).onConflict('dedupe_key').ignore().returning(SUMMARY);
@@ -314,10 +316,10 @@ export class KnexCallStore implements CallStore {
 
   private claimed(row: CallRow | undefined): ClaimedCall | undefined {
     if (!row?.request) return row ? { call: toCall(row), request: emptyRequest() } : undefined;
-    return { call: toCall(row), request: row.request };
+    return { call: toCall(row), request: fromRequestColumn(row.request) };
   }
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const isUuid = (s: string) => UUID.test(s);
-const emptyRequest = (): StoredRequest => ({ method: 'POST', url: '', requestPath: '', headers: {}, body: '' });
+const emptyRequest = (): CallRequest => ({ method: 'POST', url: '', requestPath: '', headers: {}, body: Buffer.alloc(0) });

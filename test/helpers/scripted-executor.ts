@@ -1,21 +1,21 @@
-import type { CallRequest, CallResult, Executor } from '../../src/domain/executor';
+import type { ExecutorCall, CallOutcome, Executor } from '../../src/domain/executor';
 import { engineUnavailable } from '../../src/errors';
 
 // An in-memory Executor for API and queue tests that are about Fresco's own behaviour (records,
 // statuses, answers), not Docker's; the Docker executor has its own tests on a real engine.
 // Each call's behaviour comes from the request body: "fail", "timeout", "hang", "unavailable-once"
-// (the container engine refuses the first attempt with a 503) or anything else (echoed back as
+// (Docker refuses the first attempt with a 503) or anything else (echoed back as
 // "echo:<body>").
 
 export class ScriptedExecutor implements Executor {
-  readonly seen: CallRequest[] = [];
+  readonly seen: ExecutorCall[] = [];
   started = false;
 
   async start(): Promise<void> { this.started = true; }
   async stop(): Promise<void> { this.started = false; }
   retireRoutes(): void {}
 
-  async run(req: CallRequest): Promise<CallResult> {
+  async run(req: ExecutorCall): Promise<CallOutcome> {
     this.seen.push(req);
     const startedAt = new Date();
     req.onStart?.('cold');
@@ -23,12 +23,12 @@ export class ScriptedExecutor implements Executor {
     if (body === 'unavailable-once' && this.seen.filter((s) => s.id === req.id).length === 1) {
       throw engineUnavailable('Docker is not answering');
     }
-    const base = { kind: 'cold' as const, startedAt, outputTruncated: false, logTruncated: false, log: Buffer.from(`log of ${req.id}\n`) };
+    const base = { kind: 'cold' as const, startedAt, resultTruncated: false, logTruncated: false, log: Buffer.from(`log of ${req.id}\n`) };
     if (body === 'hang') await this.untilAborted(req.signal);
-    if (req.signal?.aborted) return { ...base, status: 'cancelled', exitCode: null, output: Buffer.alloc(0), error: 'cancelled', completedAt: new Date() };
-    if (body === 'fail') return { ...base, status: 'error', exitCode: 3, output: Buffer.from('partial'), error: 'exit code 3', completedAt: new Date() };
-    if (body === 'timeout') return { ...base, status: 'timeout', exitCode: null, output: Buffer.alloc(0), error: 'timed out after 1 s', completedAt: new Date() };
-    return { ...base, status: 'success', exitCode: 0, output: Buffer.from(`echo:${body}`), completedAt: new Date() };
+    if (req.signal?.aborted) return { ...base, status: 'cancelled', exitCode: null, result: Buffer.alloc(0), error: 'cancelled', completedAt: new Date() };
+    if (body === 'fail') return { ...base, status: 'error', exitCode: 3, result: Buffer.from('partial'), error: 'exit code 3', completedAt: new Date() };
+    if (body === 'timeout') return { ...base, status: 'timeout', exitCode: null, result: Buffer.alloc(0), error: 'timed out after 1 s', completedAt: new Date() };
+    return { ...base, status: 'success', exitCode: 0, result: Buffer.from(`echo:${body}`), completedAt: new Date() };
   }
 
   private untilAborted(signal?: AbortSignal): Promise<void> {

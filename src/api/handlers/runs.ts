@@ -3,15 +3,15 @@ import type { Context } from 'koa';
 import type { FrescoError } from '../../errors';
 import type { Authorizer } from '../../domain/identity';
 import type { ResolvedRoute, RouteResolver } from '../../services/route-resolver';
-import type { RunAnswer, RunService } from '../../services/run-service';
+import type { InvokeAnswer, InvokeService } from '../../services/invoke-service';
 import { guard, type FrescoState } from '../context';
 import { answerError } from '../middleware/errors';
 import { readRequestBody } from '../request-body';
 import { Answer, asyncAnswer, failure, picassoAnswer, PRIVATE_RUN, PUBLIC_RUN, rawAnswer } from '../run-answers';
 
-export interface RunDeps {
+export interface InvokeDeps {
   resolver: RouteResolver;
-  runs: RunService;
+  invoker: InvokeService;
   authorizer: Authorizer;
   maxBodySize: number;
   publicUrl: string;
@@ -29,9 +29,9 @@ function callerGone(ctx: Context): AbortController {
   return ac;
 }
 
-async function start(ctx: Context, target: ResolvedRoute, deps: RunDeps): Promise<RunAnswer> {
+async function start(ctx: Context, target: ResolvedRoute, deps: InvokeDeps): Promise<InvokeAnswer> {
   const body = await readBody(ctx, deps.maxBodySize);
-  return deps.runs.run(target, {
+  return deps.invoker.invoke(target, {
     method: ctx.method, url: ctx.href, requestPath: ctx.originalUrl, headers: ctx.headers as Record<string, string>,
     body, trigger: 'http', abort: callerGone(ctx),
   });
@@ -51,23 +51,23 @@ function answerFailure(ctx: Context, callId: string, err: FrescoError): void {
 }
 
 /** POST /v1/r/{project}/{app}/{route} (token) and any method on /r/{app}/{route} (public). */
-export function runRoutes(router: Router<FrescoState>, deps: RunDeps): void {
+export function runRoutes(router: Router<FrescoState>, deps: InvokeDeps): void {
   const allow = guard(deps.authorizer);
   router.post(PRIVATE_RUN, async (ctx) => {
     allow(ctx, 'fresco:route:run');
     const target = await deps.resolver.private(ctx.params.project_id, ctx.params.app, `/${ctx.params.route}`);
     const answer = await start(ctx, target, deps);
     if (answer.mode === 'async') return reply(ctx, asyncAnswer(answer, deps.publicUrl));
-    const err = failure(answer.result);
+    const err = failure(answer.outcome);
     if (err) return answerFailure(ctx, answer.callId, err);
-    reply(ctx, picassoAnswer(answer.callId, answer.result));
+    reply(ctx, picassoAnswer(answer.callId, answer.outcome));
   });
   router.all(PUBLIC_RUN, async (ctx) => {
     const target = await deps.resolver.public(ctx.params.app, `/${ctx.params.route}`);
     const answer = await start(ctx, target, deps);
     if (answer.mode === 'async') return reply(ctx, asyncAnswer(answer, deps.publicUrl));
-    const err = failure(answer.result);
+    const err = failure(answer.outcome);
     if (err) return answerFailure(ctx, answer.callId, err);
-    reply(ctx, rawAnswer(target, answer.callId, answer.result));
+    reply(ctx, rawAnswer(target, answer.callId, answer.outcome));
   });
 }

@@ -3,7 +3,7 @@
 // caller's real method and path, and the function's status and headers reach the caller; the
 // IronFunctions per-call headers are still sent so images written for it keep working, but
 // config is not (it is env, and may hold secrets).
-import type { CallRequest } from '../../domain/executor';
+import type { ExecutorCall } from '../../domain/executor';
 import { ChunkedDecoder } from './chunked';
 import { findHeadEnd, MAX_HEAD, parseResponseHead, resumeAt, type ResponseHead } from './http-head';
 import type { HotProtocol, HotResponse, ResponseReader } from './protocol';
@@ -18,7 +18,7 @@ function clean(v: string): string {
 }
 
 /** The request bytes for `req`: line, caller headers, IronFunctions headers, body. */
-export function encodeHttpRequest(req: CallRequest): Buffer {
+export function encodeHttpRequest(req: ExecutorCall): Buffer {
   let head = `${req.method} ${clean(req.requestPath) || '/'} HTTP/1.1\r\n`;
   let compat = `Method: ${req.method}\r\nRoute: ${req.route.path}\r\nRequest_url: ${clean(req.url)}\r\n`;
   for (const name in req.headers) {

@@ -2,12 +2,12 @@
 // fields (body, headers, call_id, method, request_url) and, for images written for Fn's json
 // format, the same under `protocol`; the answer may be flat ({body, status, headers}) or Fn's
 // ({body, content_type, protocol: {status_code, headers}}). Bodies are UTF-8 strings.
-import type { CallRequest } from '../../domain/executor';
+import type { ExecutorCall } from '../../domain/executor';
 import { checkAnswerHeaders, checkAnswerStatus } from './http-head';
 import type { HotProtocol, HotResponse, ResponseReader } from './protocol';
 
 /** The request line for `req`, newline-terminated. */
-export function encodeJsonRequest(req: CallRequest): Buffer {
+export function encodeJsonRequest(req: ExecutorCall): Buffer {
   const headers: Record<string, string[]> = {};
   for (const name in req.headers) {
     const v = req.headers[name];

@@ -1,5 +1,5 @@
 // A hot format: how one call is written to a container's stdin and its answer read back.
-import type { CallRequest } from '../../domain/executor';
+import type { ExecutorCall } from '../../domain/executor';
 
 /** A function's answer to one hot call. */
 export interface HotResponse {
@@ -18,6 +18,6 @@ export interface ResponseReader {
 
 /** One hot wire format (http or json). */
 export interface HotProtocol {
-  encode(req: CallRequest): Buffer;
+  encode(req: ExecutorCall): Buffer;
   reader(outputCap: number): ResponseReader;
 }

@@ -4,14 +4,20 @@ import { createTestDb, TestDb } from '../../helpers/db';
 import { buildTestApi, testConfig } from '../../helpers/api';
 import { ScriptedExecutor } from '../../helpers/scripted-executor';
 import { waitFor } from '../../helpers/wait';
-import { AsyncEngine } from '../../../src/services/async-engine';
-import { LocalCallQueue, PollingDispatcher, Sweeper } from '../../../src/services/dispatch';
+import { AsyncCallRunner } from '../../../src/services/async-call-runner';
+import { Sweeper } from '../../../src/services/sweeper';
+import { RunningCalls } from '../../../src/services/running-calls';
 
 describe('async calls: at least once, never lost (PostgreSQL, in-process queue)', () => {
   let t: TestDb;
   let app: ReturnType<typeof buildTestApi>;
   const api = () => request(app.callback());
   const executor = new ScriptedExecutor();
+  /** Another process's async call runner: its own engine id and lease. */
+  const runnerOf = (engineId: string) => new AsyncCallRunner({
+    calls: app.services.callStore, executor, resolver: app.services.resolver,
+    running: new RunningCalls({ calls: app.services.callStore }, { engineId, leaseMs: 5000, visibleAfterMs: 1000 }),
+  }, 1);
   before(async () => {
     t = await createTestDb();
     app = buildTestApi(t.db, testConfig({ FRESCO_ENGINE_ASYNC_PREFETCH: '8', FRESCO_ENGINE_CALL_LEASE: '5' }), { executor });
@@ -28,13 +34,12 @@ describe('async calls: at least once, never lost (PostgreSQL, in-process queue)'
         api().post('/v1/r/demo/q/work').type('text').send(`job-${i + j}`)));
       for (const r of batch) { assert.equal(r.status, 202); ids.push(r.body.call_id); }
     }
-    const dispatcher = new PollingDispatcher(app.services.engine!, app.services.queue as LocalCallQueue, 50);
-    dispatcher.start();
+    const consumer = await app.services.queue.consume(app.services.asyncRunner!, 8);
     try {
       await waitFor('all 1000 calls to finish', async () =>
         Number((await t.db('calls').whereIn('id', ids).where({ status: 'success' }).count({ n: '*' }))[0].n) === 1000, 100_000, 200);
     } finally {
-      dispatcher.stop();
+      await consumer.stop();
     }
     const rows = await t.db('calls').whereIn('id', ids).select('id', 'status', 'attempts', 'result');
     assert.equal(rows.length, 1000);
@@ -52,10 +57,9 @@ describe('async calls: at least once, never lost (PostgreSQL, in-process queue)'
     await t.db('calls').where({ id: res.body.call_id }).update({ lease_until: t.db.raw("now() - interval '1 second'") });
     const sweeper = new Sweeper({ calls: app.services.callStore, queue: app.services.queue },
       { intervalMs: 60_000, maxAttempts: 3, retentionMs: 3600_000 });
-    const survivor = new AsyncEngine({ calls: app.services.callStore, executor, resolver: app.services.resolver },
-      { engineId: 'survivor', leaseMs: 5000, concurrency: 1 });
+    const survivor = runnerOf('survivor');
     await sweeper.sweep();
-    assert.equal(await survivor.runById(res.body.call_id), true);
+    assert.equal(await survivor.claimAndRun(res.body.call_id), true);
     const call = (await api().get(`/v1/demo/calls/${res.body.call_id}`)).body.call;
     assert.equal(call.status, 'success');
     assert.equal(call.result, 'echo:survivor');
@@ -70,13 +74,12 @@ describe('async calls: at least once, never lost (PostgreSQL, in-process queue)'
     assert.match(failed.error, /stopped answering 3 times/);
   });
 
-  it('puts a call back in the queue when the container engine is unavailable, then runs it', async () => {
+  it('puts a call back in the queue when Docker is unavailable, then runs it', async () => {
     const res = await api().post('/v1/r/demo/q/work').type('text').send('unavailable-once');
-    const engine = new AsyncEngine({ calls: app.services.callStore, executor, resolver: app.services.resolver },
-      { engineId: 'e-retry', leaseMs: 5000, concurrency: 1 });
-    await assert.rejects(engine.runById(res.body.call_id), /put back in the queue/);
+    const engine = runnerOf('e-retry');
+    await assert.rejects(engine.claimAndRun(res.body.call_id), /put back in the queue/);
     assert.equal((await api().get(`/v1/demo/calls/${res.body.call_id}`)).body.call.status, 'queued');
-    assert.equal(await engine.runById(res.body.call_id), true);
+    assert.equal(await engine.claimAndRun(res.body.call_id), true);
     const call = (await api().get(`/v1/demo/calls/${res.body.call_id}`)).body.call;
     assert.equal(call.status, 'success');
     assert.equal(call.result, 'echo:unavailable-once');
@@ -86,9 +89,8 @@ describe('async calls: at least once, never lost (PostgreSQL, in-process queue)'
   it('a cancelled queued call never runs', async () => {
     const res = await api().post('/v1/r/demo/q/work').type('text').send('never');
     assert.equal((await api().delete(`/v1/demo/calls/${res.body.call_id}`)).body.call.status, 'cancelled');
-    const engine = new AsyncEngine({ calls: app.services.callStore, executor, resolver: app.services.resolver },
-      { engineId: 'e2', leaseMs: 5000, concurrency: 1 });
-    assert.equal(await engine.runById(res.body.call_id), false);
+    const engine = runnerOf('e2');
+    assert.equal(await engine.claimAndRun(res.body.call_id), false);
     assert.ok(!executor.seen.some((s) => s.id === res.body.call_id));
   });
 

@@ -3,12 +3,12 @@ import request from 'supertest';
 import { createTestDb, TestDb } from '../../helpers/db';
 import { buildTestApi, testConfig } from '../../helpers/api';
 import { ScriptedExecutor } from '../../helpers/scripted-executor';
-import type { CallRequest, CallResult } from '../../../src/domain/executor';
+import type { ExecutorCall, CallOutcome } from '../../../src/domain/executor';
 
 /** The scripted executor, answering with forged id headers while `forged` is set. */
 class ForgingExecutor extends ScriptedExecutor {
   forged = false;
-  override async run(req: CallRequest): Promise<CallResult> {
+  override async run(req: ExecutorCall): Promise<CallOutcome> {
     const result = await super.run(req);
     if (!this.forged) return result;
     return { ...result, httpStatus: 200, httpHeaders: { 'x-openstack-request-id': ['fn-forged'], 'x-fresco-call-id': ['fn-forged'] } };

@@ -107,7 +107,7 @@ describe('API: runs and call records (PostgreSQL, in-process queue)', () => {
       (await api().get(`/v1/demo/calls/${res.body.call_id}`)).body.call.status === 'running');
     const cancelled = await api().delete(`/v1/demo/calls/${res.body.call_id}`);
     assert.equal(cancelled.body.call.status, 'cancelled');
-    await waitFor('the engine to free its slot', () => app.services.engine!.free === app.services.engine!.options.concurrency);
+    await waitFor('the async runner to free its slot', () => app.services.asyncRunner!.free === app.services.asyncRunner!.concurrency);
     assert.equal((await api().get(`/v1/demo/calls/${res.body.call_id}`)).body.call.status, 'cancelled');
     const done = (await api().get('/v1/demo/calls?status=success&limit=1')).body.calls[0];
     assert.equal((await api().delete(`/v1/demo/calls/${done.id}`)).body.call.status, 'success');

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import axios, { AxiosInstance } from 'axios';
 import * as amqplib from 'amqplib';
-import { start, Running } from '../../../src/main';
+import { start, Started } from '../../../src/main';
 import { AmqpCallQueue } from '../../../src/queue';
 import { testConfig } from '../../helpers/api';
 import { createTestDb, TestDb } from '../../helpers/db';
@@ -30,7 +30,7 @@ describe('alarm callbacks and service notifications (real Keystone, real RabbitM
   const callQueue = uniq('alarm-calls');
   let env: OsEnv;
   let t: TestDb;
-  let fresco: Running;
+  let fresco: Started;
   let stateDir: string;
   let root: string;
   let publisher: amqplib.ChannelModel;

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import axios from 'axios';
-import { start, Running } from '../../../src/main';
+import { start, Started } from '../../../src/main';
 import { testConfig } from '../../helpers/api';
 import { createTestDb, TestDb } from '../../helpers/db';
 import { waitFor } from '../../helpers/wait';
@@ -24,7 +24,7 @@ const EXAMPLES: Array<{ image: string; format: string }> = [
 describe('examples/ (the quick start), through the API', function () {
   this.timeout(60_000);
   let t: TestDb;
-  let fresco: Running;
+  let fresco: Started;
   let base: string;
   let stateDir: string;
   const P = 'demo';

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import axios from 'axios';
-import { start, Running } from '../../../src/main';
+import { start, Started } from '../../../src/main';
 import { testConfig } from '../../helpers/api';
 import { createTestDb, TestDb } from '../../helpers/db';
 import { waitFor } from '../../helpers/wait';
@@ -18,7 +18,7 @@ import { buildImages, containersOf } from '../executor/fixtures';
 describe('functions through the API (role all, real Docker)', function () {
   this.timeout(60_000);
   let t: TestDb;
-  let fresco: Running;
+  let fresco: Started;
   let base: string;
   let stateDir: string;
   const engineId = `test-e2e-${randomUUID().slice(0, 8)}`;

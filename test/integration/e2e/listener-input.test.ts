@@ -1,21 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import axios from 'axios';
-import * as amqplib from 'amqplib';
 import { decodeNotification } from '../../../src/events';
 import { log } from '../../../src/log';
-import { start, Running } from '../../../src/main';
-import { AmqpCallQueue, AmqpConnection } from '../../../src/queue';
 import type { NotificationOutcome } from '../../../src/services/event-service';
-import { testConfig } from '../../helpers/api';
-import { createTestDb, TestDb } from '../../helpers/db';
-import { ScriptedExecutor } from '../../helpers/scripted-executor';
 import { waitFor } from '../../helpers/wait';
-import { Broker, BROKER_URL, uniq } from '../queue/broker';
-import { FIXTURES_DIR } from '../../helpers/openstack';
+import { fixtureInner, ListenerWorld, P, swiftPut } from './listener-world';
 
 // The listener role (in `all`) on the real RabbitMQ, fed raw bytes by the test: every poison
 // message ends in Fresco's dead-letter queue with a log line while the listener keeps consuming; a
@@ -23,82 +13,27 @@ import { FIXTURES_DIR } from '../../helpers/openstack';
 // one call; a burst of 1,000 notifications gives exactly 1,000 calls. The ScriptedExecutor stands
 // in for Docker: this file is about the listener, not the function contract.
 
-const P = '099c3fdaf8b249cdbb21adf7a417f68a'; // demo's project when the fixtures were captured
-const KEY = 'notifications.info';
-
-type Inner = Record<string, unknown> & { payload: Record<string, any> };
-
-/** The inner oslo message of a captured Swift notification. */
-function fixtureInner(name: string): Inner {
-  const f = JSON.parse(fs.readFileSync(path.join(FIXTURES_DIR, `swift-notification-${name}.json`), 'utf8'));
-  return JSON.parse(JSON.parse(f.notifications[0].content)['oslo.message']);
-}
-
-/** A v2-enveloped copy of the captured PUT of `fixtures/hello.txt`, for `object` with its own message_id. */
-function swiftPut(object: string, messageId: string, edit: (m: Inner) => void = () => undefined): Buffer {
-  const m = fixtureInner('put-object');
-  m.message_id = messageId;
-  m._unique_id = messageId.replace(/-/g, '');
-  m.payload.target.metadata.object = object;
-  m.payload.target.metadata.path = `v1/AUTH_${P}/fixtures/${object}`;
-  edit(m);
-  return Buffer.from(JSON.stringify({ 'oslo.version': '2.0', 'oslo.message': JSON.stringify(m) }));
-}
-
 describe('listener: bad input, redelivery and a burst (real RabbitMQ)', function () {
   this.timeout(60_000);
-  const broker = new Broker();
-  const exchange = uniq('input-exchange');
-  const queue = uniq('input-notifications');
-  const dlq = `${queue}.dlq`;
-  const callQueue = uniq('input-calls');
+  const world = new ListenerWorld();
   const http = axios.create({ validateStatus: () => true });
   /** What the listener decided for each delivery, by AMQP message-id and oslo message_id. */
   const outcomes: Array<{ ids: Array<string | undefined>; outcome: NotificationOutcome }> = [];
   const logged: Array<{ level: string; obj: Record<string, unknown>; msg: string }> = [];
   const origLog = { warn: log.warn, error: log.error };
-  let t: TestDb;
-  let amqp: AmqpConnection;
-  let fresco: Running;
-  let publisher: amqplib.ChannelModel;
-  let pub: amqplib.ConfirmChannel;
   let base: string;
-  let stateDir: string;
+  const { broker, queue, dlq } = world;
 
-  const publish = async (content: Buffer, props: Record<string, unknown> = {}) => {
-    pub.publish(exchange, KEY, content, { persistent: true, contentType: 'application/json', contentEncoding: 'utf-8', ...props });
-    await pub.waitForConfirms();
-  };
+  const publish = (content: Buffer, props: Record<string, unknown> = {}) => world.publish(content, props);
   const handled = (id: string) => outcomes.filter((o) => o.ids.includes(id));
-  const callsOf = (route: string) => t.db('calls').where({ project_id: P, route }).select('id', 'status', 'dedupe_key', 'request');
-  const consumers = async () => {
-    const ch = await broker.channel();
-    try {
-      return (await ch.checkQueue(queue)).consumerCount;
-    } finally {
-      await ch.close().catch(() => undefined);
-    }
-  };
+  const callsOf = (route: string) => world.t.db('calls').where({ project_id: P, route }).select('id', 'status', 'dedupe_key', 'request');
+  const consumers = () => world.consumers();
+  const provesAlive = (label: string) => world.provesAlive(label);
 
   before(async () => {
-    await broker.open();
-    broker.track('queue', queue, dlq, callQueue, `${callQueue}.dlq`);
-    broker.track('exchange', exchange, `${queue}.dlx`, `${callQueue}.dlx`);
-    const admin = await broker.channel();
-    await admin.assertExchange(exchange, 'topic', { durable: false }); // as an oslo publisher declares it
-    await admin.close();
-    t = await createTestDb();
-    stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fresco-listener-'));
-    // Our own call queue: `fresco.calls` may have consumers of other test runs on this broker.
-    amqp = broker.connect('listener-input-fresco');
-    await amqp.waitConnected(5000);
-    fresco = await start(testConfig({
-      FRESCO_DATABASE_CONNECTION: t.url, FRESCO_BIND_PORT: '0', FRESCO_STATE_PATH: stateDir, FRESCO_TRANSPORT_URL: BROKER_URL,
-      FRESCO_NOTIFICATIONS_QUEUE: queue, FRESCO_NOTIFICATIONS_EXCHANGES: exchange, FRESCO_NOTIFICATIONS_EXCHANGE_DURABLE: 'false',
-      FRESCO_ENGINE_ASYNC_PREFETCH: '32', FRESCO_ENGINE_ENGINE_ID: `test-listener-${randomUUID().slice(0, 8)}`,
-    }), 'all', { executor: new ScriptedExecutor(), amqp, queue: new AmqpCallQueue(amqp, { name: callQueue }) });
+    await world.start({ routes: ['dup', 'burst'], env: { FRESCO_ENGINE_ASYNC_PREFETCH: '32' } });
     // Observe (not change) what the listener decides for each message, and what it logs.
-    const events = fresco.services.events;
+    const events = world.fresco.services.events;
     const handle = events.handleNotification.bind(events);
     events.handleNotification = async (content, props) => {
       const outcome = await handle(content, props);
@@ -108,37 +43,12 @@ describe('listener: bad input, redelivery and a burst (real RabbitMQ)', function
     };
     const spy = (level: string) => ((obj: Record<string, unknown>, msg: string) => { logged.push({ level, obj, msg }); }) as unknown as typeof log.warn;
     Object.assign(log, { warn: spy('warn'), error: spy('error') });
-    publisher = await amqplib.connect(BROKER_URL, { clientProperties: { connection_name: uniq('listener-input-publisher') } });
-    pub = await publisher.createConfirmChannel();
-    base = `http://127.0.0.1:${fresco.address!.port}/v1/${P}`;
-    assert.equal((await http.post(`${base}/apps`, { app: { name: 'ev' } })).status, 200);
-    for (const name of ['alive', 'dup', 'burst']) {
-      const r = await http.post(`${base}/apps/ev/routes`, { route: { path: `/${name}`, image: 'x:1', type: 'async' } });
-      assert.equal(r.status, 200, JSON.stringify(r.data));
-      const tr = await http.post(`${base}/triggers`, { trigger: {
-        name, type: 'swift', app: 'ev', route: `/${name}`, filter: { container: 'fixtures', prefix: `${name}/`, methods: ['PUT'] } } });
-      assert.equal(tr.status, 201, JSON.stringify(tr.data));
-    }
-    await waitFor('the listener to consume its queue', async () => (await consumers()) === 1);
+    base = `http://127.0.0.1:${world.fresco.address!.port}/v1/${P}`;
   });
   after(async () => {
     Object.assign(log, origLog);
-    await publisher?.close().catch(() => undefined);
-    await fresco?.stop();
-    await broker.cleanup();
-    await t?.drop();
-    if (stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
+    await world.stop();
   });
-
-  /** Publishes a valid notification for prefix `alive/` and waits until its call succeeded. */
-  async function provesAlive(label: string): Promise<void> {
-    const id = `alive-${label}-${randomUUID()}`;
-    await publish(swiftPut(`alive/${label}.txt`, id));
-    const call = await waitFor(`the call of ${label}`, async () => (await callsOf('/alive'))
-      .find((c) => c.dedupe_key.startsWith(`event:${id}:`) && c.status === 'success'), 20_000);
-    const event = JSON.parse(Buffer.from(call.request.body, 'base64').toString());
-    assert.equal(event.data.object, `alive/${label}.txt`);
-  }
 
   it('dead-letters every poison message with a log line and keeps consuming', async () => {
     const valid = swiftPut('alive/poison.txt', randomUUID());
@@ -206,7 +116,7 @@ describe('listener: bad input, redelivery and a burst (real RabbitMQ)', function
     }
     await provesAlive('after-unmatched');
     assert.equal(await broker.depth(dlq), 0);
-    assert.equal(Number((await t.db('calls').whereNot({ project_id: P }).count({ n: '*' }))[0].n), 0);
+    assert.equal(Number((await world.t.db('calls').whereNot({ project_id: P }).count({ n: '*' }))[0].n), 0);
   });
 
   it('runs a redelivered notification (same oslo message_id) once', async () => {
@@ -231,12 +141,9 @@ describe('listener: bad input, redelivery and a burst (real RabbitMQ)', function
 
   it('turns a burst of 1,000 notifications into exactly 1,000 calls, none lost', async function () {
     const ids = Array.from({ length: 1000 }, (_, i) => `burst-${i}-${randomUUID()}`);
-    for (const [i, id] of ids.entries()) {
-      pub.publish(exchange, KEY, swiftPut(`burst/${i}.txt`, id), { persistent: true, contentType: 'application/json', contentEncoding: 'utf-8' });
-    }
-    await pub.waitForConfirms();
+    await world.publishAll(ids.map((id, i) => swiftPut(`burst/${i}.txt`, id)));
     await waitFor('1,000 burst calls to finish', async () => {
-      const n = await t.db('calls').where({ project_id: P, route: '/burst', status: 'success' }).count({ n: '*' });
+      const n = await world.t.db('calls').where({ project_id: P, route: '/burst', status: 'success' }).count({ n: '*' });
       return Number(n[0].n) === 1000;
     }, 45_000, 200);
     const calls = await callsOf('/burst');

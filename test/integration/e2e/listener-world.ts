@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import axios from 'axios';
 import * as amqplib from 'amqplib';
-import { start, Running } from '../../../src/main';
+import { start, Started } from '../../../src/main';
 import { AmqpCallQueue } from '../../../src/queue';
 import { testConfig } from '../../helpers/api';
 import { createTestDb, TestDb } from '../../helpers/db';
@@ -48,13 +48,17 @@ export class ListenerWorld {
   readonly dlq = `${this.queue}.dlq`;
   private readonly callQueue = uniq('hostile-calls');
   t!: TestDb;
-  fresco!: Running;
+  fresco!: Started;
   private publisher?: amqplib.ChannelModel;
   private pub!: amqplib.ConfirmChannel;
   private stateDir?: string;
 
-  /** Starts Fresco; `catchAll` adds route `/any` with triggers that take every Swift PUT/DELETE and every notification. */
-  async start(options: { catchAll?: boolean } = {}): Promise<void> {
+  /**
+   * Starts Fresco; `catchAll` adds route `/any` with triggers that take every Swift PUT/DELETE and
+   * every notification; each of `routes` adds an async route `/<name>` triggered by PUTs under
+   * `fixtures/<name>/`; `env` adds FRESCO_* settings.
+   */
+  async start(options: { catchAll?: boolean; routes?: string[]; env?: Record<string, string> } = {}): Promise<void> {
     await this.broker.open();
     this.broker.track('queue', this.queue, this.dlq, this.callQueue, `${this.callQueue}.dlq`);
     this.broker.track('exchange', this.exchange, `${this.queue}.dlx`, `${this.callQueue}.dlx`);
@@ -69,15 +73,19 @@ export class ListenerWorld {
       FRESCO_DATABASE_CONNECTION: this.t.url, FRESCO_BIND_PORT: '0', FRESCO_STATE_PATH: this.stateDir,
       FRESCO_TRANSPORT_URL: BROKER_URL, FRESCO_NOTIFICATIONS_QUEUE: this.queue, FRESCO_NOTIFICATIONS_EXCHANGES: this.exchange,
       FRESCO_NOTIFICATIONS_EXCHANGE_DURABLE: 'false', FRESCO_ENGINE_ENGINE_ID: `test-hostile-${randomUUID().slice(0, 8)}`,
+      ...options.env,
     }), 'all', { executor: new ScriptedExecutor(), amqp, queue: new AmqpCallQueue(amqp, { name: this.callQueue }) });
     this.publisher = await amqplib.connect(BROKER_URL, { clientProperties: { connection_name: uniq('hostile-publisher') } });
     this.pub = await this.publisher.createConfirmChannel();
     const http = axios.create({ validateStatus: () => true, baseURL: `http://127.0.0.1:${this.fresco.address!.port}/v1/${P}` });
     assert.equal((await http.post('/apps', { app: { name: 'ev' } })).status, 200);
-    assert.equal((await http.post('/apps/ev/routes', { route: { path: '/alive', image: 'x:1', type: 'async' } })).status, 200);
-    const tr = await http.post('/triggers', { trigger: {
-      name: 'alive', type: 'swift', app: 'ev', route: '/alive', filter: { container: 'fixtures', prefix: 'alive/', methods: ['PUT'] } } });
-    assert.equal(tr.status, 201, JSON.stringify(tr.data));
+    for (const name of ['alive', ...(options.routes ?? [])]) {
+      const r = await http.post('/apps/ev/routes', { route: { path: `/${name}`, image: 'x:1', type: 'async' } });
+      assert.equal(r.status, 200, JSON.stringify(r.data));
+      const tr = await http.post('/triggers', { trigger: {
+        name, type: 'swift', app: 'ev', route: `/${name}`, filter: { container: 'fixtures', prefix: `${name}/`, methods: ['PUT'] } } });
+      assert.equal(tr.status, 201, JSON.stringify(tr.data));
+    }
     if (options.catchAll) {
       assert.equal((await http.post('/apps/ev/routes', { route: { path: '/any', image: 'x:1', type: 'async' } })).status, 200);
       for (const [name, type] of [['any-swift', 'swift'], ['any-notification', 'notification']]) {
@@ -98,7 +106,14 @@ export class ListenerWorld {
 
   /** Publishes raw bytes to the listener's exchange as oslo does, and waits for the broker's confirm. */
   async publish(content: Buffer, props: amqplib.Options.Publish = {}): Promise<void> {
-    this.pub.publish(this.exchange, KEY, content, { persistent: true, contentType: 'application/json', contentEncoding: 'utf-8', ...props });
+    await this.publishAll([content], props);
+  }
+
+  /** Publishes each of `contents` back to back, then waits for the broker's confirms of all. */
+  async publishAll(contents: Buffer[], props: amqplib.Options.Publish = {}): Promise<void> {
+    for (const content of contents) {
+      this.pub.publish(this.exchange, KEY, content, { persistent: true, contentType: 'application/json', contentEncoding: 'utf-8', ...props });
+    }
     await this.pub.waitForConfirms();
   }
 

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import axios from 'axios';
 import { decodeNotification, normalizeNotification, type SwiftEventData } from '../../../src/events';
-import { start, Running } from '../../../src/main';
+import { start, Started } from '../../../src/main';
 import { AmqpCallQueue, AmqpConnection } from '../../../src/queue';
 import type { NotificationOutcome } from '../../../src/services/event-service';
 import { testConfig } from '../../helpers/api';
@@ -45,7 +45,7 @@ describe('swift trigger end to end (real Keystone, Swift, RabbitMQ and Docker)',
   let env: OsEnv;
   let t: TestDb;
   let amqp: AmqpConnection;
-  let fresco: Running;
+  let fresco: Started;
   let base: string;
   let stateDir: string;
   let project: { demo: string; alt: string };
@@ -152,7 +152,7 @@ describe('swift trigger end to end (real Keystone, Swift, RabbitMQ and Docker)',
   });
 
   /** Records (without changing it) what the listener decides for each Swift notification. */
-  function observeDecisions(running: Running): void {
+  function observeDecisions(running: Started): void {
     const events = running.services.events;
     const handle = events.handleNotification.bind(events);
     events.handleNotification = async (content, props) => {

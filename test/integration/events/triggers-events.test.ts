@@ -3,10 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import { createTestDb, TestDb } from '../../helpers/db';
-import { buildTestApi } from '../../helpers/api';
+import { buildTestApi, testConfig } from '../../helpers/api';
 import { ScriptedExecutor } from '../../helpers/scripted-executor';
-import { EventService } from '../../../src/services/event-service';
-import { KnexTriggerStore } from '../../../src/store/trigger-store';
+import { buildServices } from '../../../src/main';
 import { FIXTURES_DIR } from '../../helpers/openstack';
 
 // Triggers API and the event pipeline (fixtures → decode → match → durable queued calls) on a
@@ -85,7 +84,7 @@ describe('triggers and events (PostgreSQL)', () => {
     assert.equal(calls[0].trigger, 'swift');
     assert.deepEqual(await queuedCalls(OTHER), [], "the other project's trigger never fires");
     const claimed = await app.services.callStore.claim(calls[0].id, 'test-engine', 60_000);
-    const event = JSON.parse(Buffer.from(claimed!.request.body, 'base64').toString());
+    const event = JSON.parse(claimed!.request.body.toString());
     assert.equal(event.source, 'swift');
     assert.equal(event.project_id, DEMO);
     assert.equal(event.data.container, 'fixtures');
@@ -129,8 +128,8 @@ describe('triggers and events (PostgreSQL)', () => {
     assert.equal(res.status, 201);
     const createdAt = new Date(res.body.trigger.created_at);
     const later = new Date(createdAt.getTime() + 31 * 60_000);
-    const other = new EventService({ triggerStore: new KnexTriggerStore(t.db), resolver: app.services.resolver,
-      runs: app.services.runs, maxMessageBytes: 1 << 20 });
+    // A second listener process on the same database, wired as main.ts wires one.
+    const other = buildServices(t.db, testConfig()).events;
     const fired = await Promise.all([app.services.events.fireSchedules(later), other.fireSchedules(later)]);
     assert.equal(fired[0] + fired[1], 1, 'six missed slots replay as one call, once');
     assert.equal(await other.fireSchedules(later), 0);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { CallResult } from '../../../src/domain/executor';
+import type { CallOutcome } from '../../../src/domain/executor';
 import type { DockerExecutor } from '../../../src/executor';
 import { call, containersOf, engineOf, route, startExecutor } from './fixtures';
 
@@ -9,7 +9,7 @@ describe('executor: admission of cold runs', function () {
   const nap = (path: string) => route({ image: 'fresco-test/nap:1', path, config: { NAP_SECONDS: '2' } });
 
   /** Runs `calls` while counting the route's containers in Docker; returns the results and the most seen. */
-  async function watched(ex: DockerExecutor, path: string, calls: Promise<CallResult>[]) {
+  async function watched(ex: DockerExecutor, path: string, calls: Promise<CallOutcome>[]) {
     let most = 0;
     let done = false;
     const all = Promise.allSettled(calls).finally(() => { done = true; });

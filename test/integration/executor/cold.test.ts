@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { CallResult, RunnableRoute } from '../../../src/domain/executor';
+import type { CallOutcome, RunnableRoute } from '../../../src/domain/executor';
 import { DockerExecutor } from '../../../src/executor';
 import { waitFor } from '../../helpers/wait';
 import { call, containersOf, docker, engineOf, route, startExecutor } from './fixtures';
@@ -13,11 +13,11 @@ describe('executor: cold runs', function () {
   let engineId: string;
 
   // Every misbehaving call must leave the engine able to run hello-world at once.
-  async function runThenHello(r: RunnableRoute, exec = ex): Promise<CallResult> {
+  async function runThenHello(r: RunnableRoute, exec = ex): Promise<CallOutcome> {
     const res = await exec.run(call(r));
     const hello = await exec.run(call(route()));
     assert.equal(hello.status, 'success');
-    assert.equal(hello.output.toString(), 'Hello Bob\n');
+    assert.equal(hello.result.toString(), 'Hello Bob\n');
     return res;
   }
 
@@ -36,17 +36,17 @@ describe('executor: cold runs', function () {
     assert.equal(res.status, 'success');
     assert.equal(res.kind, 'cold');
     assert.equal(res.exitCode, 0);
-    assert.equal(res.output.toString(), 'Hello Bob\n');
+    assert.equal(res.result.toString(), 'Hello Bob\n');
     assert.deepEqual(kinds, ['cold']);
     assert.ok(res.startedAt && res.completedAt >= res.startedAt);
-    assert.equal((await ex.run(call(route(), { body: Buffer.alloc(0) }))).output.toString(), 'Hello World\n');
+    assert.equal((await ex.run(call(route(), { body: Buffer.alloc(0) }))).result.toString(), 'Hello World\n');
   });
 
   it('gives the function the contract environment, config last', async () => {
     const r = img('env', { config: { 'my-conf': 'x', HEADER_X_MY_HEADER: 'from-config' } });
     const req = call(r, { headers: { 'x-my-header': ['a', 'b'], 'x-other': 'o' }, body: Buffer.from('the-payload') });
     const res = await ex.run(req);
-    const [env, stdin] = res.output.toString().split('---\n');
+    const [env, stdin] = res.result.toString().split('---\n');
     const vars = new Map(env.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
     assert.equal(vars.get('APP_NAME'), 'myapp');
     assert.equal(vars.get('ROUTE'), '/env');
@@ -60,7 +60,7 @@ describe('executor: cold runs', function () {
     assert.equal(vars.get('HEADER_X_MY_HEADER'), 'from-config', 'config wins over headers');
     assert.equal(stdin, 'the-payload');
     const multi = await ex.run(call(img('env'), { headers: { 'x-my-header': ['a', 'b'] } }));
-    assert.match(multi.output.toString(), /^HEADER_X_MY_HEADER=a b$/m);
+    assert.match(multi.result.toString(), /^HEADER_X_MY_HEADER=a b$/m);
   });
 
   it('reports a non-zero exit as an error with the log', async () => {
@@ -68,7 +68,7 @@ describe('executor: cold runs', function () {
     assert.equal(res.status, 'error');
     assert.equal(res.exitCode, 3);
     assert.equal(res.error, 'exit code 3');
-    assert.equal(res.output.toString(), 'partial\n');
+    assert.equal(res.result.toString(), 'partial\n');
     assert.equal(res.log.toString(), 'about to fail\n');
   });
 
@@ -101,8 +101,8 @@ describe('executor: cold runs', function () {
     try {
       const res = await runThenHello(img('flood'), small);
       assert.equal(res.status, 'error');
-      assert.equal(res.outputTruncated, true);
-      assert.equal(res.output.length, 64 * 1024);
+      assert.equal(res.resultTruncated, true);
+      assert.equal(res.result.length, 64 * 1024);
       assert.match(res.error ?? '', /output limit exceeded/);
     } finally {
       await small.stop();
@@ -116,9 +116,9 @@ describe('executor: cold runs', function () {
 
   it('runs hardened: nobody, read-only root, writable /tmp, no network, limits, labels', async () => {
     const res = await ex.run(call(img('probe')));
-    assert.match(res.output.toString(), /uid=65534/);
-    assert.match(res.output.toString(), /Read-only file system/);
-    assert.match(res.output.toString(), /^tmp$/m);
+    assert.match(res.result.toString(), /uid=65534/);
+    assert.match(res.result.toString(), /Read-only file system/);
+    assert.match(res.result.toString(), /^tmp$/m);
     const ac = new AbortController();
     const req = call(img('sleep'), { signal: ac.signal });
     const running = ex.run(req);
@@ -149,7 +149,7 @@ describe('executor: cold runs', function () {
 
   it('runs as root and on a network only when the route opts in', async () => {
     const res = await ex.run(call(img('probe', { allowRoot: true, network: 'bridge' })));
-    assert.match(res.output.toString(), /uid=0/);
+    assert.match(res.result.toString(), /uid=0/);
   });
 
   it('removes orphans of an earlier run at start', async () => {

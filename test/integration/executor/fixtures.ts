@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import Docker from 'dockerode';
-import type { CallRequest, RunnableRoute } from '../../../src/domain/executor';
+import type { ExecutorCall, RunnableRoute } from '../../../src/domain/executor';
 import { DockerExecutor, DockerExecutorOptions } from '../../../src/executor';
 
 export const docker = new Docker({ socketPath: '/var/run/docker.sock' });
@@ -43,7 +43,7 @@ export function route(over: Partial<RunnableRoute> = {}): RunnableRoute {
 }
 
 /** A call of `r`. */
-export function call(r: RunnableRoute, over: Partial<CallRequest> = {}): CallRequest {
+export function call(r: RunnableRoute, over: Partial<ExecutorCall> = {}): ExecutorCall {
   return {
     id: randomUUID(), route: r, method: 'POST', url: `http://127.0.0.1:8080/r/${r.appName}${r.path}?q=1`,
     requestPath: `/r/${r.appName}${r.path}?q=1`, headers: { 'content-type': 'text/plain' }, body: Buffer.from('Bob'), ...over,

@@ -32,14 +32,14 @@ describe('executor: hot http answers as IronFunctions images write them', functi
     assert.equal(res.status, 'success', res.error);
     assert.ok(Date.now() - t < 2000, 'no wait for the route timeout');
     assert.equal(res.httpStatus, 200);
-    assert.equal(res.output.toString(), 'Hello LF ok\n');
+    assert.equal(res.result.toString(), 'Hello LF ok\n');
     assert.equal(await container(), before);
   });
 
   it('decodes a chunked answer, dropping extensions and trailers', async () => {
     const res = await run('/chunked');
     assert.equal(res.status, 'success', res.error);
-    assert.equal(res.output.toString(), 'Hello chunked\n');
+    assert.equal(res.result.toString(), 'Hello chunked\n');
     assert.deepEqual(res.httpHeaders?.['x-fn'], ['chunked']);
     assert.equal(res.httpHeaders?.['transfer-encoding'], undefined);
     assert.equal(res.httpHeaders?.['x-trailer'], undefined);
@@ -48,7 +48,7 @@ describe('executor: hot http answers as IronFunctions images write them', functi
   it('reads HTTP/1.0 without a reason phrase, with a folded header', async () => {
     const res = await run('/http10');
     assert.equal(res.status, 'success', res.error);
-    assert.equal(res.output.toString(), 'old ok\n');
+    assert.equal(res.result.toString(), 'old ok\n');
     assert.deepEqual(res.httpHeaders?.['x-folded'], ['a b']);
   });
 

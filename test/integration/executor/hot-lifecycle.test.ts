@@ -75,7 +75,7 @@ describe('executor: hot pools live only as long as their routes', function () {
     const { runnable } = await services.resolver.private(project, app, path);
     const res = await ex.run(call(runnable, { requestPath: path }));
     assert.equal(res.status, 'success', res.error);
-    assert.equal(res.output.toString(), 'ok');
+    assert.equal(res.result.toString(), 'ok');
   }
 
   it('creates, calls and deletes 1,000 hot routes and keeps no pool, timer nor container of them', async () => {

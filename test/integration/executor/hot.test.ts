@@ -9,7 +9,7 @@ describe('executor: hot functions', function () {
   let ex: DockerExecutor;
   let engineId: string;
   const hot = (over = {}) => route({ format: 'http', image: 'fresco-test/hot-http:1', path: '/hot', ...over });
-  const pidOf = async (r = hot()) => (await ex.run(call(r, { requestPath: '/pid' }))).output.toString();
+  const pidOf = async (r = hot()) => (await ex.run(call(r, { requestPath: '/pid' }))).result.toString();
   /** Ids of the containers of the route at `path` (Docker's view, any state). */
   const idsOf = async (path: string) =>
     (await containersOf(engineId)).filter((c) => c.Labels['io.fresco.route'] === path).map((c) => c.Id);
@@ -31,7 +31,7 @@ describe('executor: hot functions', function () {
     const res = await ex.run(req);
     assert.equal(res.status, 'success');
     assert.equal(res.kind, 'hot');
-    assert.equal(res.output.toString(), [
+    assert.equal(res.result.toString(), [
       'PUT /x/dump?q=1 HTTP/1.1', 'x-my-header: hi', 'x-my-header: there', 'Method: PUT', 'Route: /hot',
       `Request_url: ${req.url}`, 'Header_x_my_header: hi there', 'Header_content_length: 99', `Task-Id: ${req.id}`,
       'Content-Length: 3', '', 'Bob',
@@ -42,7 +42,7 @@ describe('executor: hot functions', function () {
     const res = await ex.run(call(hot(), { requestPath: '/status' }));
     assert.equal(res.httpStatus, 201);
     assert.deepEqual(res.httpHeaders?.['x-fn'], ['hot']);
-    assert.equal(res.output.toString(), 'created\n');
+    assert.equal(res.result.toString(), 'created\n');
   });
 
   it('reuses one container for sequential calls and keeps stderr with its call', async () => {
@@ -104,7 +104,7 @@ describe('executor: hot functions', function () {
     const crash = await ex.run(call(hot(), { requestPath: '/crash' }));
     assert.equal(crash.status, 'error');
     await gone(second);
-    assert.equal((await ex.run(call(hot()))).output.toString(), 'Hello Bob\n');
+    assert.equal((await ex.run(call(hot()))).result.toString(), 'Hello Bob\n');
     const [third] = await idsOf('/hot');
     assert.ok(third && third !== first && third !== second, 'a third container answers');
   });
@@ -116,9 +116,9 @@ describe('executor: hot functions', function () {
       const [first] = await idsOf('/twice');
       // The next call waits for the only container, so it is written to it as soon as it is free.
       const [twice, next] = await Promise.all([ex.run(call(r, { requestPath: '/twice' })), ex.run(call(r, { requestPath: '/next' }))]);
-      assert.notEqual(twice.output.toString(), 'stray\n');
+      assert.notEqual(twice.result.toString(), 'stray\n');
       assert.equal(next.status, 'success', `round ${round}: ${next.error}`);
-      assert.equal(next.output.toString(), 'Hello Bob\n', `round ${round}: the next call gets its own answer`);
+      assert.equal(next.result.toString(), 'Hello Bob\n', `round ${round}: the next call gets its own answer`);
       await gone(first);
       assert.ok(!(await idsOf('/twice')).includes(first), 'a new container answers');
     }
@@ -153,7 +153,7 @@ describe('executor: hot functions', function () {
     assert.equal(res.httpStatus, 202);
     assert.deepEqual(res.httpHeaders?.['x-call'], [req.id]);
     assert.deepEqual(res.httpHeaders?.['x-method'], ['GET']);
-    assert.equal(res.output.toString(), 'Hello Bob');
+    assert.equal(res.result.toString(), 'Hello Bob');
     const bad = await ex.run(call(r, { body: Buffer.from('garbage') }));
     assert.equal(bad.status, 'error');
     assert.match(bad.error ?? '', /not JSON/);
@@ -178,7 +178,7 @@ describe('executor: hot functions', function () {
     }
     const crash = await ex.run(call(route({ format: 'json', image: 'fresco-test/hot-json:1', path: '/json' }), { body: Buffer.from('crash') }));
     assert.equal(crash.status, 'error');
-    assert.equal((await ex.run(call(hot()))).output.toString(), 'Hello Bob\n');
+    assert.equal((await ex.run(call(hot()))).result.toString(), 'Hello Bob\n');
   });
 
   it('gives hot containers the route config as env, with FORMAT', async () => {

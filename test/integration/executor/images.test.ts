@@ -79,18 +79,18 @@ describe('executor: images', function () {
     it('pulls a missing image once for many waiting calls', async () => {
       const r = route({ image: publish(open, 'fresco-test/hello:1', 'pulled') });
       const results = await Promise.all([1, 2, 3, 4].map(() => ex.run(call(r))));
-      assert.deepEqual(results.map((x) => x.output.toString()), Array(4).fill('Hello Bob\n'));
+      assert.deepEqual(results.map((x) => x.result.toString()), Array(4).fill('Hello Bob\n'));
       assert.equal(ex.stats().pulls, 1);
     });
 
     it('pulls an image removed from the host again, once for many calls, and names it once the registry lost it too', async () => {
       const ref = publish(open, 'fresco-test/hello:1', 'removed');
       const r = route({ image: ref, path: '/removed' });
-      assert.equal((await ex.run(call(r))).output.toString(), 'Hello Bob\n');
+      assert.equal((await ex.run(call(r))).result.toString(), 'Hello Bob\n');
       const pulls = ex.stats().pulls;
       await rmi(ref);
       const again = await Promise.all([1, 2, 3].map(() => ex.run(call(r))));
-      assert.deepEqual(again.map((x) => x.output.toString()), Array(3).fill('Hello Bob\n'));
+      assert.deepEqual(again.map((x) => x.result.toString()), Array(3).fill('Hello Bob\n'));
       assert.equal(ex.stats().pulls, pulls + 1);
       assert.equal(await present(ref), true);
       await rmi(ref);
@@ -126,7 +126,7 @@ describe('executor: images', function () {
     it('pulls from a registry that needs auth with the configured credentials, and runs the image', async () => {
       const ex = await executor({ registryAuth: creds(PASSWORD) });
       const result = await ex.run(call(route({ image: ref })));
-      assert.equal(result.output.toString(), 'Hello Bob\n');
+      assert.equal(result.result.toString(), 'Hello Bob\n');
       assert.equal(ex.stats().pulls, 1);
     });
 
@@ -167,7 +167,7 @@ describe('executor: images', function () {
           });
         }
         assert.equal(strict.stats().pulls, 0);
-        assert.equal((await strict.run(call(route()))).output.toString(), 'Hello Bob\n');
+        assert.equal((await strict.run(call(route()))).result.toString(), 'Hello Bob\n');
         const star = await executor({ allowedRegistries: ['*'] });
         await assert.rejects(star.run(call(route({ image: `${snoop.host}/x:1` }))), { message: /allowed_registries/ });
         assert.equal(star.stats().pulls, 0);

@@ -28,7 +28,7 @@ describe('executor: pre-started containers', function () {
     assert.deepEqual(kinds, ['prestarted']);
     assert.equal(res.status, 'success');
     assert.equal(res.exitCode, 0);
-    assert.equal(res.output.toString(), 'Hello Ann\n');
+    assert.equal(res.result.toString(), 'Hello Ann\n');
   });
 
   it('delivers each call\'s own environment and body', async () => {
@@ -40,7 +40,7 @@ describe('executor: pre-started containers', function () {
     const req = call(r, { headers: { 'x-my-header': 'hi' }, body: Buffer.from('payload') });
     const res = await ex.run(req);
     assert.equal(res.kind, 'prestarted');
-    const out = res.output.toString();
+    const out = res.result.toString();
     assert.match(out, new RegExp(`^CALL_ID=${req.id}$`, 'm'));
     assert.match(out, /^HEADER_X_MY_HEADER=hi$/m);
     assert.match(out, /^MY_CONF=x$/m);
@@ -58,7 +58,7 @@ describe('executor: pre-started containers', function () {
     assert.equal(res.kind, 'prestarted');
     assert.equal(res.exitCode, 3);
     assert.equal(res.status, 'error');
-    assert.equal(res.output.toString(), 'partial\n');
+    assert.equal(res.result.toString(), 'partial\n');
     // Its stderr is whole (Docker may deliver it after the stdout report) and carries no trailer.
     assert.equal(res.log.toString(), 'about to fail\n');
     const s = route({ image: 'fresco-test/sleep:1', path: '/sleep', timeout: 1 });

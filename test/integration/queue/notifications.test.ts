@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { waitFor } from '../../helpers/wait';
-import { type ConsumerHandle, declareNotificationQueue, type NotificationMessage, type NotificationQueue } from '../../../src/queue';
+import { type ConsumerHandle, declareNotificationQueue, type NotificationQueue, type QueueMessage } from '../../../src/queue';
 import { Broker, topology, uniq } from './broker';
 
 // Fresco's own notification queue on exchanges declared the way oslo.messaging declares them
@@ -49,7 +49,7 @@ describe('queue: notification listener topology (RabbitMQ)', () => {
     nqs.push(nq);
     await conn.waitConnected(5000);
     assert.deepEqual(nq.missing, []);
-    const got: NotificationMessage[] = [];
+    const got: QueueMessage[] = [];
     handles.push(nq.consumeNotifications(async (m) => { got.push(m); }, 5));
     await oslo(swift, { event_type: 'objectstore.http.request', payload: {} });
     await waitFor('the notification', () => got.length === 1);

@@ -8,7 +8,7 @@ import { KnexCallStore } from '../../../src/store/call-store';
 // statement, yet each caller gets exactly its own answer.
 
 const NEW: NewCall = { projectId: 'p', app: 'a', route: '/r', trigger: 'async',
-  request: { method: 'POST', url: '', requestPath: '/r', headers: {}, body: '' } };
+  request: { method: 'POST', url: '', requestPath: '/r', headers: {}, body: Buffer.alloc(0) } };
 const outcome = (text: string): CallOutcome => ({ status: 'success', kind: 'hot', startedAt: new Date(Date.now() - 5),
   completedAt: new Date(), exitCode: 0, result: Buffer.from(text), resultTruncated: false, log: Buffer.from([0, 1]), logTruncated: false });
 

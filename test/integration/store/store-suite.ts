@@ -4,7 +4,7 @@ import { KnexAppStore } from '../../../src/store/app-store';
 import { KnexCallStore } from '../../../src/store/call-store';
 import { KnexRouteStore } from '../../../src/store/route-store';
 import { KnexTriggerStore } from '../../../src/store/trigger-store';
-import type { CallOutcome, NewCall, NewRoute, NewTrigger, StoredRequest } from '../../../src/domain/models';
+import type { CallOutcome, CallRequest, NewCall, NewRoute, NewTrigger } from '../../../src/domain/models';
 import { waitFor } from '../../helpers/wait';
 
 // One store suite — apps, routes, calls, triggers — run on real PostgreSQL and on the embedded PGlite.
@@ -14,7 +14,7 @@ const route = (over: Partial<NewRoute> = {}): NewRoute => ({
   timeout: 30, idleTimeout: 30, maxConcurrency: 1, headers: {}, config: {}, isPublic: false, ...over,
 });
 
-const request: StoredRequest = { method: 'POST', url: 'http://x/r/app/hello', requestPath: '/r/app/hello', headers: { a: 'b' }, body: 'Ym9keQ==' };
+const request: CallRequest = { method: 'POST', url: 'http://x/r/app/hello', requestPath: '/r/app/hello', headers: { a: 'b' }, body: Buffer.from('body') };
 const newCall = (over: Partial<NewCall> = {}): NewCall => ({
   projectId: 'p1', app: 'app', route: '/hello', trigger: 'async', request, ...over,
 });
@@ -93,6 +93,9 @@ export function storeSuite(name: string, open: () => Promise<{ db: Db; drop(): P
       assert.equal(await calls.enqueue(newCall({ dedupeKey: 'k1' })), undefined, 'the same dedupe key inserts nothing');
       const claimed = await calls.claim(queued!.id, 'e1', 60_000);
       assert.deepEqual([claimed?.call.status, claimed?.call.attempts, claimed?.request], ['running', 1, request]);
+      const column = (await handle.db('calls').where({ id: queued!.id }).first('request')).request;
+      assert.deepEqual(typeof column === 'string' ? JSON.parse(column) : column, { ...request, body: 'Ym9keQ==' },
+        'the request column keeps its JSON shape, the body in base64');
       assert.equal(await calls.claim(queued!.id, 'e2', 60_000), undefined, 'a running call is not taken twice');
       await calls.markStarted(queued!.id, 'hot', new Date());
       assert.equal(await calls.renewLease(queued!.id, 'e2', 60_000), false);
@@ -106,14 +109,14 @@ export function storeSuite(name: string, open: () => Promise<{ db: Db; drop(): P
       assert.equal(await calls.get('p1', 'not-a-uuid'), undefined);
     });
 
-    it('hands the oldest queued calls to engines one each, and puts released ones back', async () => {
+    it('hands the oldest queued calls to engines one each, and puts requeued ones back', async () => {
       const ids: string[] = [];
       for (let i = 0; i < 3; i++) ids.push((await calls.enqueue(newCall()))!.id);
       const [[a, ...moreA], [b, ...moreB]] = await Promise.all([calls.claimQueued('e1', 60_000, 1), calls.claimQueued('e2', 60_000, 1)]);
       assert.deepEqual([moreA.length, moreB.length], [0, 0], 'a limit of 1 claims at most one');
       assert.deepEqual([a?.call.id, b?.call.id].sort(), ids.slice(0, 2).sort());
-      assert.equal(await calls.release(a!.call.id, 'e2'), false);
-      assert.equal(await calls.release(a!.call.id, 'e1'), true);
+      assert.equal(await calls.requeue(a!.call.id, 'e2'), false);
+      assert.equal(await calls.requeue(a!.call.id, 'e1'), true);
       assert.equal((await calls.get('p1', a!.call.id))?.status, 'queued');
       assert.deepEqual((await calls.listStaleQueued(new Date(Date.now() + 1000), 10)).sort(), [a!.call.id, ids[2]].sort());
     });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { CREDENTIAL_HEADERS, TOKEN_HEADERS, tokenOf } from '../../../src/auth';
-import { functionHeaders } from '../../../src/services/run-service';
+import { functionHeaders } from '../../../src/services/invoke-service';
 
 describe('credential headers: one list for authentication and for what functions see', () => {
   it('every header the middleware takes a token from is a credential', () => {

@@ -6,7 +6,7 @@ import { encodeCall, HOP_PATH, SIGNATURE_HEADER, signAnswer, signRequest } from 
 import { HopServer } from '../../../src/cluster/hop-server';
 import { RemoteExecutor } from '../../../src/cluster/remote-executor';
 import type { EngineRecord, EngineStore } from '../../../src/cluster/types';
-import type { CallRequest, CallResult, Executor } from '../../../src/domain/executor';
+import type { ExecutorCall, CallOutcome, Executor } from '../../../src/domain/executor';
 import { engineBusy } from '../../../src/errors';
 import { ScriptedExecutor } from '../../helpers/scripted-executor';
 import { waitFor } from '../../helpers/wait';
@@ -22,7 +22,7 @@ const route = {
   idleTimeout: 30, maxConcurrency: 1, config: { K: 'v' }, version: '3',
 };
 let n = 0;
-const request = (body: string, over: Partial<CallRequest> = {}): CallRequest => ({
+const request = (body: string, over: Partial<ExecutorCall> = {}): ExecutorCall => ({
   id: `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`, route, method: 'PUT', url: 'http://x/r/a/hello?q=1',
   requestPath: '/r/a/hello?q=1', headers: { 'content-type': 'text/plain', 'x-multi': ['1', '2'] }, body: Buffer.from(body), ...over,
 });
@@ -119,7 +119,7 @@ describe('cluster call hop', () => {
       }
       assert.equal(ex.seen.length, 0);
       const r = await remote([`http://127.0.0.1:${port}`]);
-      assert.equal((await r.run(request('still'))).output.toString(), 'echo:still');
+      assert.equal((await r.run(request('still'))).result.toString(), 'echo:still');
     });
   });
 
@@ -131,7 +131,7 @@ describe('cluster call hop', () => {
       const req = request('payload');
       const res = await r.run(req);
       assert.equal(res.status, 'success');
-      assert.equal(res.output.toString(), 'echo:payload');
+      assert.equal(res.result.toString(), 'echo:payload');
       assert.equal(res.log.toString(), `log of ${req.id}\n`);
       assert.ok(res.completedAt instanceof Date && res.startedAt instanceof Date);
       const seen = ex.seen[0];
@@ -146,7 +146,7 @@ describe('cluster call hop', () => {
       const a = await engine(busy);
       const b = await engine(free);
       const r = await remote([a.url, b.url]);
-      for (let i = 0; i < 6; i++) assert.equal((await r.run(request(`c${i}`))).output.toString(), `echo:c${i}`);
+      for (let i = 0; i < 6; i++) assert.equal((await r.run(request(`c${i}`))).result.toString(), `echo:c${i}`);
       assert.equal(free.seen.length, 6);
       assert.ok(busy.seen.length > 0, 'the busy engine was asked first for some routes');
     });
@@ -235,7 +235,7 @@ describe('cluster call hop', () => {
       let release!: () => void;
       const gate = new Promise<void>((r) => { release = r; });
       const run = ex.run.bind(ex);
-      ex.run = async (req: CallRequest): Promise<CallResult> => { if (req.body.toString() === 'slow') await gate; return run(req); };
+      ex.run = async (req: ExecutorCall): Promise<CallOutcome> => { if (req.body.toString() === 'slow') await gate; return run(req); };
       const { server, url, port } = await engine(ex);
       const r = await remote([url]);
       const slow = r.run(request('slow'));

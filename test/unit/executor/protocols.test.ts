@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { waitFor } from '../../helpers/wait';
-import type { CallRequest } from '../../../src/domain/executor';
+import type { ExecutorCall } from '../../../src/domain/executor';
 import { demuxer } from '../../../src/executor/docker/demux';
 import { callEnv, launcherHeader } from '../../../src/executor/env';
 import { ImageDriver, ImageManager } from '../../../src/executor/images';
 import { encodeHttpRequest, HttpResponseReader } from '../../../src/executor/protocol/http';
 import { JsonResponseReader } from '../../../src/executor/protocol/json';
 
-const req: CallRequest = {
+const req: ExecutorCall = {
   id: 'c1', method: 'POST', url: 'http://h/r/a/p?q=1', requestPath: '/r/a/p?q=1', headers: { 'x-a': ['1', '2'], 'x-b': 'evil\r\nInjected: 1' },
   body: Buffer.from('hi'),
   route: { projectId: 'p', appName: 'a', path: '/p', image: 'i', format: 'http', memory: 128, timeout: 30, idleTimeout: 30,

@@ -1,14 +1,14 @@
-import type { CallRequest, CallResult, Executor, RouteScope } from '../domain/executor';
+import type { ExecutorCall, CallOutcome, Executor, RouteScope } from '../domain/executor';
 import { engineUnavailable } from '../errors';
 import { log } from '../log';
 
 /**
- * An Executor that does not stop the API from starting when its container engine is not usable
+ * An Executor that does not stop the API from starting when Docker is not usable
  * yet (Docker absent or down): calls answer 503 FRESCO_ENGINE_UNAVAILABLE meanwhile, and a fresh
  * executor from `make` is tried every `retryMs` until one starts. `make` runs once at construction,
  * so a bad option still stops start-up with its ConfigError.
  */
-export class EngineStartupGate implements Executor {
+export class ExecutorStartupGate implements Executor {
   private current?: Executor;
   private next?: Executor;
   private timer?: NodeJS.Timeout;
@@ -24,7 +24,7 @@ export class EngineStartupGate implements Executor {
     await this.attempt();
   }
 
-  run(req: CallRequest): Promise<CallResult> {
+  run(req: ExecutorCall): Promise<CallOutcome> {
     if (!this.current) {
       return Promise.reject(engineUnavailable(this.lastError));
     }
@@ -49,11 +49,11 @@ export class EngineStartupGate implements Executor {
       await candidate.start();
       if (this.stopped) return void (await candidate.stop());
       this.current = candidate;
-      log.info('container engine ready: calls run');
+      log.info('Docker ready: calls run');
     } catch (err) {
       await candidate.stop().catch(() => undefined);
       this.lastError = (err as Error).message;
-      log.error({ err }, `container engine not usable; calls answer 503 until it is (retry in ${this.retryMs / 1000} s)`);
+      log.error({ err }, `Docker not usable; calls answer 503 until it is (retry in ${this.retryMs / 1000} s)`);
       this.timer = setTimeout(() => void this.attempt(), this.retryMs);
       this.timer.unref();
     }

@@ -1,0 +1,47 @@
+// The queue port: how accepted async calls reach the processes that run them, and the shape of
+// a delivered message. Implemented in src/services/local-call-queue.ts (the database is the queue)
+// and src/queue (RabbitMQ). No I/O here.
+
+/** A message as the broker delivered it: src/queue makes it from AMQP frames, src/events decodes its content. */
+export interface QueueMessage {
+  content: Buffer;
+  messageId?: string;
+  headers: Record<string, unknown>;
+  /** True when the broker delivered it before (possibly handled already). */
+  redelivered: boolean;
+  /** The exchange it was published to (for a notification, its service's control exchange, e.g. `swift`). */
+  exchange: string;
+  /** For a notification `<topic>.<priority>`, e.g. `notifications.info`. */
+  routingKey: string;
+  /** AMQP content_encoding (oslo sends `utf-8`). */
+  contentEncoding?: string;
+  contentType?: string;
+}
+
+/** What a queue hands calls to: it claims them (the database decides who runs a call) and runs them. */
+export interface QueuedCallRunner {
+  /** Free slots for more calls. */
+  readonly free: number;
+  /** Takes call `id` if it is queued and runs it to a final status; false when it was not ours to take.
+   *  Throws when the call was put back in the queue instead (process stopping, Docker unusable). */
+  claimAndRun(id: string): Promise<boolean>;
+  /** Takes as many of the oldest queued calls as there are free slots (one statement) and runs them
+   *  in the background, `onDone` after each; returns how many it took. */
+  claimQueued(onDone: () => void): Promise<number>;
+}
+
+/** A running consumer of a queue; `stop()` lets the calls it handed out finish or go back. */
+export interface QueueConsumer {
+  stop(): Promise<void>;
+}
+
+/** Hands queued call ids to engines. The call's record is written before `publish`. */
+export interface CallQueue {
+  /** Resolves once the id is durably queued; throws FrescoError FRESCO_QUEUE_UNAVAILABLE otherwise. */
+  publish(callId: string): Promise<void>;
+  /** Hands this queue's calls to `runner`, up to `prefetch` at once, until the consumer is stopped. */
+  consume(runner: QueuedCallRunner, prefetch: number): Promise<QueueConsumer>;
+  /** Queued calls older than this are published again (the broker may have lost them while away);
+   *  undefined when the database itself is the queue. */
+  readonly republishAfterMs?: number;
+}

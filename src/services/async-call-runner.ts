@@ -1,0 +1,89 @@
+import type { Executor } from '../domain/executor';
+import { outcomeWithoutRun } from '../domain/call';
+import type { CallOutcome, CallStore, ClaimedCall } from '../domain/models';
+import type { QueuedCallRunner } from '../domain/queue';
+import { isRetryable } from '../errors';
+import { log } from '../log';
+import type { RouteResolver } from './route-resolver';
+import type { RunningCalls } from './running-calls';
+
+/** Pause after putting back a call Docker could not take. */
+const RETRY_PAUSE_MS = 1000;
+
+/** Runs claimed async calls to a final status; their leases, cancels and drain are `running`'s. */
+export class AsyncCallRunner implements QueuedCallRunner {
+  constructor(
+    private readonly deps: { calls: CallStore; executor: Executor; resolver: RouteResolver; running: RunningCalls },
+    /** How many async calls this process runs at once. */
+    readonly concurrency: number,
+  ) {}
+
+  /** Free slots for more calls (sync calls of this process do not take them). */
+  get free(): number {
+    return this.concurrency - this.deps.running.claimed;
+  }
+
+  async claimAndRun(id: string): Promise<boolean> {
+    const { engineId, leaseMs } = this.deps.running.options;
+    const claimed = await this.deps.calls.claim(id, engineId, leaseMs);
+    if (!claimed) return false;
+    if (!(await this.execute(claimed))) {
+      throw new Error(`call ${id} was put back in the queue (engine stopping or Docker unusable)`);
+    }
+    return true;
+  }
+
+  async claimQueued(onDone: () => void): Promise<number> {
+    if (this.free <= 0) return 0;
+    const { engineId, leaseMs } = this.deps.running.options;
+    const claimed = await this.deps.calls.claimQueued(engineId, leaseMs, this.free);
+    for (const c of claimed) {
+      void this.execute(c).catch((err) => log.error({ err, callId: c.call.id }, 'recording a call failed')).finally(onDone);
+    }
+    return claimed.length;
+  }
+
+  /** Runs a claimed call; false when it was put back in the queue instead of getting a final status. */
+  private async execute({ call, request }: ClaimedCall): Promise<boolean> {
+    const running = this.deps.running;
+    const signal = running.addClaimed(call.id);
+    try {
+      // Claimed while this process stops (a delivery still on its way): straight back to the queue.
+      const outcome = running.draining ? 'retry' : await this.outcome({ call, request }, signal);
+      if (running.draining) {
+        await running.requeue(call.id);
+        return false;
+      }
+      if (outcome === 'retry') {
+        // Docker could not take the call (down, busy, stopping): not the function's fault, so the
+        // call goes back to the queue; the pause keeps a dead Docker from spinning us.
+        await running.requeue(call.id);
+        await new Promise((r) => setTimeout(r, RETRY_PAUSE_MS));
+        return false;
+      }
+      if (!(await running.finish(call.id, outcome))) log.info({ callId: call.id }, 'call was cancelled or taken over; outcome not recorded');
+      return true;
+    } finally {
+      running.forget(call.id);
+    }
+  }
+
+  private async outcome({ call, request }: ClaimedCall, signal: AbortSignal): Promise<CallOutcome | 'retry'> {
+    let target;
+    try {
+      target = await this.deps.resolver.private(call.projectId, call.app, call.route);
+    } catch (err) {
+      return outcomeWithoutRun('error', `route ${call.route} of app "${call.app}" cannot be run: ${(err as Error).message}`);
+    }
+    try {
+      return await this.deps.executor.run({
+        ...request, id: call.id, route: target.runnable, signal,
+        onStart: (kind) => void this.deps.calls.markStarted(call.id, kind, new Date()).catch(() => undefined),
+      });
+    } catch (err) {
+      log.warn({ err, callId: call.id }, 'async call could not run');
+      if (isRetryable(err)) return 'retry';
+      return outcomeWithoutRun('error', (err as Error).message);
+    }
+  }
+}

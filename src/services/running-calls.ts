@@ -1,0 +1,193 @@
+import type { CallOutcome, CallStore, NewCall } from '../domain/models';
+import { log } from '../log';
+
+/** How calls running in this process hold their records. */
+export interface RunningCallsOptions {
+  /** This process's id as the holder of call leases. */
+  engineId: string;
+  /** How long a call's record is ours before another process may take it (renewed while it runs). */
+  leaseMs: number;
+  /** A sync call still running after this long gets a `running` record others can list and cancel. */
+  visibleAfterMs: number;
+}
+
+/** One call running here. */
+interface Entry {
+  ac: AbortController;
+  /** A sync call's record-to-be (nothing is written before it ends or becomes slow). */
+  call?: NewCall;
+  startedAt: number;
+  /** Resolves true while a `running` record leased to us exists: at once for a claimed call, once recorded for a slow sync one. */
+  leased?: Promise<boolean>;
+  renewedAt: number;
+}
+
+/**
+ * The calls running in this process, sync and async alike: one place for their leases (renewed
+ * while they run; a lost lease, e.g. a cancel from another process, aborts the call), for a cancel
+ * seen here, for making a slow sync call visible as `running`, and for draining on stop.
+ */
+export class RunningCalls {
+  private readonly entries = new Map<string, Entry>();
+  private timer?: NodeJS.Timeout;
+  private drainingFlag = false;
+  /** Claimed (async) calls here, until their outcome is written or they went back to the queue. */
+  private claimedCount = 0;
+  /** Outcomes being written of calls no longer in `entries`. */
+  private writing = 0;
+  /** Resolves drain()'s wait once the last call left and its record is written. */
+  private emptied?: () => void;
+  private drained?: Promise<void>;
+
+  constructor(private readonly deps: { calls: CallStore }, readonly options: RunningCallsOptions) {}
+
+  /** How many calls run here now (sync and claimed), or still write their outcome. */
+  get size(): number {
+    return this.entries.size + this.writing;
+  }
+
+  /** How many claimed (async) calls run here now, or still write their outcome. */
+  get claimed(): number {
+    return this.claimedCount;
+  }
+
+  /** True once drain() began: a claimed call's outcome is no longer recorded (it went back to the queue). */
+  get draining(): boolean {
+    return this.drainingFlag;
+  }
+
+  /** Registers sync call `id`, which has no record yet; aborting `ac` (or a cancel) ends it. Returns its signal. */
+  addSync(id: string, call: NewCall, ac = new AbortController()): AbortSignal {
+    return this.add(id, ac, call, undefined);
+  }
+
+  /** Registers call `id` whose `running` record this process claimed (leased to our engine id). Returns its signal. */
+  addClaimed(id: string): AbortSignal {
+    this.claimedCount++;
+    return this.add(id, new AbortController(), undefined, Promise.resolve(true));
+  }
+
+  /**
+   * Records call `id`'s outcome and forgets the call: completes its leased record, or writes a sync
+   * call's record in one go. False when the record was no longer ours (cancelled or taken over).
+   */
+  async finish(id: string, outcome: CallOutcome): Promise<boolean> {
+    const e = this.entries.get(id);
+    if (!e) return false;
+    // No longer cancellable, and the watcher must not record it as running while we record it.
+    this.entries.delete(id);
+    this.writing++;
+    try {
+      if (e.leased && await e.leased) return await this.deps.calls.complete(id, this.options.engineId, outcome);
+      if (!e.call) return false;
+      await this.deps.calls.recordFinished(id, e.call, outcome);
+      return true;
+    } finally {
+      this.writing--;
+      this.left(e);
+    }
+  }
+
+  /** Puts claimed call `id` back in the queue (for another engine, or our next start) and forgets it. */
+  async requeue(id: string): Promise<void> {
+    this.forget(id);
+    await this.deps.calls.requeue(id, this.options.engineId).catch(() => false);
+  }
+
+  /** Forgets call `id` without recording anything. */
+  forget(id: string): void {
+    const e = this.entries.get(id);
+    if (!e) return;
+    this.entries.delete(id);
+    this.left(e);
+  }
+
+  /** Aborts call `id` if it runs here (a cancel seen in this process). */
+  cancel(id: string): void {
+    this.entries.get(id)?.ac.abort();
+  }
+
+  /**
+   * On stop: claimed calls go back to the queue and are aborted; then waits (up to `timeoutMs`,
+   * default 10 s) for every call to leave, sync ones included. Safe to call twice.
+   */
+  drain(timeoutMs = 10_000): Promise<void> {
+    this.drained ??= this.drainOnce(timeoutMs);
+    return this.drained;
+  }
+
+  private async drainOnce(timeoutMs: number): Promise<void> {
+    this.drainingFlag = true;
+    const claimed = [...this.entries].filter(([, e]) => !e.call);
+    for (const [id] of claimed) await this.deps.calls.requeue(id, this.options.engineId).catch(() => false);
+    for (const [, e] of claimed) e.ac.abort();
+    if (this.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.emptied = resolve;
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    clearTimeout(timer);
+  }
+
+  /** Bookkeeping once call `e` left for good. */
+  private left(e: Entry): void {
+    if (!e.call) this.claimedCount--;
+    if (this.size === 0) this.emptied?.();
+  }
+
+  private add(id: string, ac: AbortController, call: NewCall | undefined, leased: Promise<boolean> | undefined): AbortSignal {
+    const now = Date.now();
+    this.entries.set(id, { ac, call, leased, startedAt: now, renewedAt: now });
+    this.timer ??= setInterval(() => this.watch(), this.tickMs).unref();
+    return ac.signal;
+  }
+
+  /** How often a lease is renewed: a third of it, at least every 200 ms. */
+  private get renewEveryMs(): number {
+    return Math.max(200, this.options.leaseMs / 3);
+  }
+
+  private get tickMs(): number {
+    return Math.min(this.options.visibleAfterMs / 4, this.renewEveryMs);
+  }
+
+  /**
+   * Most sync calls end in milliseconds and are recorded once, finished. One still running after
+   * `visibleAfterMs` gets a `running` record (listable, cancellable from any API process); every
+   * leased call's lease is renewed, and a call whose lease is lost is aborted.
+   */
+  private watch(): void {
+    // Stopped here, once idle, rather than after each call: back-to-back calls share one timer.
+    if (this.entries.size === 0) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+      return;
+    }
+    const now = Date.now();
+    for (const [id, e] of this.entries) {
+      if (!e.leased) {
+        if (e.call && now - e.startedAt >= this.options.visibleAfterMs) this.recordRunning(id, e, now);
+      } else if (now - e.renewedAt >= this.renewEveryMs - this.tickMs / 2) {
+        e.renewedAt = now;
+        void this.renew(id, e);
+      }
+    }
+  }
+
+  private recordRunning(id: string, e: Entry, now: number): void {
+    const o = this.options;
+    e.renewedAt = now;
+    e.leased = this.deps.calls.recordRunning(id, e.call!, o.engineId, new Date(e.startedAt), o.leaseMs).then(() => true,
+      (err) => { log.warn({ err, callId: id }, 'could not record a slow sync call as running'); return false; });
+  }
+
+  private async renew(id: string, e: Entry): Promise<void> {
+    try {
+      if (!(await e.leased) || !this.entries.has(id)) return;
+      if (!(await this.deps.calls.renewLease(id, this.options.engineId, this.options.leaseMs))) e.ac.abort();
+    } catch (err) {
+      log.warn({ err, callId: id }, 'lease renewal failed; will retry');
+    }
+  }
+}
