@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import axios from 'axios';
 import type { Page } from 'playwright-core';
-import { start, Running } from '../../../src/main';
+import { start, Started } from '../../../src/main';
 import { testConfig } from '../../helpers/api';
 import { createTestDb, TestDb } from '../../helpers/db';
 import { buildImages } from '../executor/fixtures';
@@ -25,7 +25,7 @@ describe('web console in Chromium (real Fresco, Keystone, Docker)', function () 
   this.timeout(120_000);
   let env: OsEnv;
   let t: TestDb;
-  let fresco: Running;
+  let fresco: Started;
   let base: string;
   let stateDir: string;
   let browser: Browser;

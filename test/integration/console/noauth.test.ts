@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import axios from 'axios';
 import type { Page } from 'playwright-core';
-import { start, Running } from '../../../src/main';
+import { start, Started } from '../../../src/main';
 import { testConfig } from '../../helpers/api';
 import { createTestDb, TestDb } from '../../helpers/db';
 import { Browser, buildConsole } from './browser';
@@ -16,7 +16,7 @@ import { Browser, buildConsole } from './browser';
 describe('web console without Keystone (noauth, Chromium)', function () {
   this.timeout(120_000);
   let t: TestDb;
-  let fresco: Running;
+  let fresco: Started;
   let base: string;
   let stateDir: string;
   let browser: Browser;
