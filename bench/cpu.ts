@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import inspector from 'node:inspector';
 import { log } from '../src/log';
+import { openDb } from '../src/store/db';
 import { APP, createRoutes, openBenchDb, PROJECT, publicUrl, runUrl, startFresco, stateDirName } from './fresco';
 import { quantile, removeScript, requireWrk, wrk } from './measure';
 import { executorHandler, startTarget } from './server';
@@ -37,6 +38,18 @@ async function main(): Promise<void> {
     ];
     for (const [, url] of rows) await wrk('', url, { connections: 1, seconds: 1 });
     const got = rows.map(() => ({ us: [] as number[], p50: [] as number[], rps: [] as number[] }));
+    // Database commits per call: deterministic where CPU time is not (each statement costs this
+    // process a socket write and read, and the database server its own CPU).
+    const url = db.env.FRESCO_DATABASE_CONNECTION;
+    const stats = url ? openDb({ connection: url, maxPoolSize: 1 }) : undefined;
+    const commits = async (): Promise<number> => {
+      if (!stats) return NaN;
+      await new Promise((r) => setTimeout(r, 1200)); // backends report their counts within a second of going idle
+      await stats.raw('SELECT pg_stat_clear_snapshot()');
+      const r = await stats.raw('SELECT xact_commit::int AS n FROM pg_stat_database WHERE datname = current_database()');
+      return r.rows[0].n as number;
+    };
+    const commitsPerCall = rows.map(() => [] as number[]);
     const session = new inspector.Session();
     if (PROFILE) {
       session.connect();
@@ -50,6 +63,7 @@ async function main(): Promise<void> {
         const strace = process.env.BENCH_STRACE && i === 0
           ? spawn('strace', ['-c', '-f', '-p', String(process.pid), '-o', `/tmp/strace-${j}.txt`], { stdio: 'ignore' }) : undefined;
         if (strace) await new Promise((r) => setTimeout(r, 500));
+        const c0 = i === 0 ? await commits() : NaN;
         const before = process.cpuUsage();
         const fig = await wrk('', url, { connections: 1, seconds: SECONDS });
         if (strace) {
@@ -62,16 +76,18 @@ async function main(): Promise<void> {
           const { profile } = await post(session, 'Profiler.stop') as { profile: object };
           fs.writeFileSync(`/tmp/fresco-cpu-${j}-${i}-${fig.count}.cpuprofile`, JSON.stringify(profile));
         }
+        if (i === 0) commitsPerCall[j].push(((await commits()) - c0 - 2) / (fig.count ?? NaN));
         got[j].us.push((used.user + used.system) / (fig.count ?? NaN));
         got[j].p50.push(fig.p50);
         got[j].rps.push(fig.rps);
       }
     }
     await server.close();
+    await stats?.destroy();
     for (const [j, [name]] of rows.entries()) {
       const g = got[j];
       console.log(`${name.padEnd(20)} CPU µs/call min ${Math.min(...g.us).toFixed(1).padStart(6)} median ${quantile(g.us, 0.5).toFixed(1).padStart(6)}`
-        + `  p50 ms min ${Math.min(...g.p50).toFixed(3)} median ${quantile(g.p50, 0.5).toFixed(3)}  calls/s max ${Math.max(...g.rps).toFixed(0)}`);
+        + `  commits/call ${commitsPerCall[j][0]?.toFixed(3)}  p50 ms min ${Math.min(...g.p50).toFixed(3)} median ${quantile(g.p50, 0.5).toFixed(3)}  calls/s max ${Math.max(...g.rps).toFixed(0)}`);
     }
   } finally {
     await f.stop();
