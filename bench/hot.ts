@@ -18,14 +18,29 @@ interface Scenario {
   run: () => Promise<Figure>;
 }
 
-function combine(name: string, figs: Figure[]): Figure {
+/** A round's figure and this process's CPU time per call in it (µs, user + system). */
+type Round = Figure & { cpuUs: number };
+
+/** `external`: the calls ran in another process (IronFunctions), whose CPU this one does not see. */
+function combine(name: string, figs: Round[], external = false): Figure & { cpuUs: number } {
   const median = (xs: number[]) => quantile(xs, 0.5);
   const rps = figs.reduce((s, f) => s + f.rps, 0) / figs.length;
   const notes = [...new Set(figs.map((f) => f.note?.replace(/\d+ calls/, 'n calls')))].join('; ');
+  // The least CPU per call of the rounds: the machine's noise (steal, contention) only adds to it.
+  const cpuUs = Math.min(...figs.map((f) => f.cpuUs));
   return {
-    name, p50: median(figs.map((f) => f.p50)), p99: median(figs.map((f) => f.p99)), rps,
-    note: `${figs.length} rounds, ${figs.map((f) => f.rps.toFixed(0)).join('/')} calls/s; ${notes}`,
+    name, p50: median(figs.map((f) => f.p50)), p99: median(figs.map((f) => f.p99)), rps, cpuUs,
+    note: `${figs.length} rounds, ${figs.map((f) => f.rps.toFixed(0)).join('/')} calls/s; ${notes}`
+      + (external ? '' : `; this process's CPU ${cpuUs.toFixed(0)} µs/call (least of the rounds)`),
   };
+}
+
+/** Runs `s` once, with the CPU this process (Fresco, the minimal server, the executor) spent per call. */
+async function measured(s: Scenario): Promise<Round> {
+  const before = process.cpuUsage();
+  const fig = await s.run();
+  const used = process.cpuUsage(before);
+  return { ...fig, cpuUs: (used.user + used.system) / (fig.count ?? NaN) };
 }
 
 async function sameImageRoutes(f: BenchFresco, ifn: IronFunctions): Promise<void> {
@@ -41,7 +56,7 @@ async function warm(url: string, connections: number): Promise<void> {
 }
 
 /** Runs the hot scenarios `rounds` times, interleaved; `seconds` per scenario per round. */
-export async function hotInterleaved(f: BenchFresco, seconds: number, rounds: number, ifn?: IronFunctions): Promise<Partial<Record<HotKey, Figure>>> {
+export async function hotInterleaved(f: BenchFresco, seconds: number, rounds: number, ifn?: IronFunctions): Promise<Partial<Record<HotKey, Figure & { cpuUs: number }>>> {
   const url = publicUrl(f, '/hot');
   const v1 = runUrl(f, '/hot');
   const { runnable } = await f.running.services.resolver.private(PROJECT, APP, '/hot');
@@ -74,15 +89,15 @@ export async function hotInterleaved(f: BenchFresco, seconds: number, rounds: nu
   try {
     for (const [u, c] of [[url, 4], [v1, 4], [`${server.url}/hot`, 4]] as const) await warm(u, c);
     if (ifn) for (const [u, c] of [[publicUrl(f, '/ifn4'), 4], [ifn.hot1, 1], [ifn.hot4, 4]] as const) await warm(u, c);
-    const got = new Map<HotKey, Figure[]>();
+    const got = new Map<HotKey, Round[]>();
     for (let i = 0; i < rounds; i++) {
       for (const s of scenarios) {
-        const fig = await s.run();
+        const fig = await measured(s);
         got.set(s.key, [...(got.get(s.key) ?? []), fig]);
       }
     }
-    const out: Partial<Record<HotKey, Figure>> = {};
-    for (const s of scenarios) out[s.key] = combine(s.name, got.get(s.key)!);
+    const out: Partial<Record<HotKey, Figure & { cpuUs: number }>> = {};
+    for (const s of scenarios) out[s.key] = combine(s.name, got.get(s.key)!, s.key === 'ifn1' || s.key === 'ifn4');
     return out;
   } finally {
     await server.close();

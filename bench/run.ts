@@ -177,9 +177,28 @@ function hotTargets(r: Results): Figure[] {
       `≤ 0.1 ms: ${verdict((r.hotV1.p50 - r.direct.p50) <= 0.1)}`)] : []),
     ...(r.minimal && r.direct ? [added('  of which: minimal node server − executor direct', r.minimal, r.direct, 'any HTTP server + wrk client')] : []),
     ...(r.hot1 && r.minimal ? [added('  of which: API /r − minimal node server', r.hot1, r.minimal, 'fast path: auth, resolver, call record, metrics')] : []),
+    ...(r.hot1 && r.minimal && r.direct ? [cpuRow(r)] : []),
     ...target('ratio Fresco / IronFunctions, hot c=1 (same image)', r.fifn1, r.ifn1, 1.5),
     ...target('ratio Fresco / IronFunctions, hot c=4 (same image, mc=4)', r.fifn4, r.ifn4, 1.5),
   ];
+}
+
+/** This process's CPU per hot call (least of the rounds) on each path, and what the API adds over the minimal server. */
+function cpuRow(r: Results): Figure {
+  const us = (f?: Figure) => (f as { cpuUs?: number } | undefined)?.cpuUs ?? NaN;
+  return {
+    name: 'CPU per hot call (µs, c=1): API /r − minimal server', p50: NaN, p99: NaN, rps: NaN,
+    note: `${(us(r.hot1) - us(r.minimal)).toFixed(0)} µs added; /r ${us(r.hot1).toFixed(0)}, /v1/r ${us(r.hotV1).toFixed(0)}, `
+      + `minimal server ${us(r.minimal).toFixed(0)}, executor direct ${us(r.direct).toFixed(0)}`,
+  };
+}
+
+/** Async throughput, accept → final, against its target. */
+function asyncTargets(r: Results): Figure[] {
+  return ([['in-process queue', r.local], ['RabbitMQ', r.rabbit]] as const).flatMap(([q, f]) => (f ? [{
+    name: `async throughput, ${q} (accept → final)`, p50: NaN, p99: NaN, rps: f.rps,
+    note: `≥ 2000 calls/s: ${verdict(f.rps >= 2000)}`,
+  }] : []));
 }
 
 /** Every figure, then the ratios and Fresco's added latency, as rows of one table. */
@@ -193,6 +212,7 @@ function table(r: Results): Figure[] {
     ...(r.hot4 && r.cold4 ? [ratio('ratio hot/cold (c=4)', r.hot4, r.cold4, '')] : []),
     ...(r.pre && r.bare ? [ratio('ratio pre-started/bare docker run', r.pre, r.bare, `pre-started p50 ≤ 25 ms: ${verdict((r.pre?.p50 ?? Infinity) <= 25)}`)] : []),
     ...hotTargets(r),
+    ...asyncTargets(r),
   ];
 }
 

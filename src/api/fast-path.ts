@@ -33,30 +33,35 @@ const ODD_URL = /[\s#\u00a0\ufeff]/;
 const EMPTY_STATUS = new Set([204, 205, 304]);
 const noop = async () => undefined;
 
-/** Which run layer, if any, Koa's router hands `path` to (memoised: the router's answer never changes). */
+interface Hit {
+  layer: Layer;
+  /** The layer's path parameters for this path (decoded once: the same path always gives the same ones). */
+  params: Params;
+}
+
+/** Which run layer, if any, Koa's router hands `path` to, and its parameters (memoised: the router's answer never changes). */
 function layerFinder(router: Router<FrescoState>) {
-  const seen = new Map<string, Layer | null>();
-  return (method: string, path: string): Layer | undefined => {
+  const seen = new Map<string, Hit | null>();
+  return (method: string, path: string): Hit | undefined => {
     const key = `${method} ${path}`;
-    let layer = seen.get(key);
-    if (layer === undefined) {
+    let hit = seen.get(key);
+    if (hit === undefined) {
       const first = router.match(path, method).pathAndMethod.find((l) => l.methods.length > 0);
-      layer = first && (first.path === PUBLIC_RUN || first.path === PRIVATE_RUN) ? first : null;
+      hit = first && (first.path === PUBLIC_RUN || first.path === PRIVATE_RUN)
+        ? { layer: first, params: first.params(path, first.captures(path)) as Params } : null;
       if (seen.size >= 10_000) seen.clear();
-      seen.set(key, layer);
+      seen.set(key, hit);
     }
-    return layer ?? undefined;
+    return hit ?? undefined;
   };
 }
 
-/** The run layer and path for `url`; undefined: leave the request to Koa. */
-function runLayer(find: ReturnType<typeof layerFinder>, method: string, url: string): { layer: Layer; path: string } | undefined {
+/** The run layer and parameters for `url`; undefined: leave the request to Koa. */
+function runLayer(find: ReturnType<typeof layerFinder>, method: string, url: string): Hit | undefined {
   // Koa's /v1 body parser skips only the exact-case '/v1/r/' prefix; other spellings go to Koa.
   if (!(url.startsWith('/r/') || url.startsWith('/v1/r/')) || ODD_URL.test(url) || isUnimplementedMethod(method)) return undefined;
   const q = url.indexOf('?');
-  const path = q < 0 ? url : url.slice(0, q);
-  const layer = find(method, path);
-  return layer && { layer, path };
+  return find(method, q < 0 ? url : url.slice(0, q));
 }
 
 /** Koa's ctx.href (proxy off). */
@@ -142,14 +147,15 @@ export function withFastPath(app: Koa<FrescoState>, router: Router<FrescoState>,
     return layer.path === PRIVATE_RUN ? picassoAnswer(answer.callId, answer.outcome) : rawAnswer(target, answer.callId, answer.outcome);
   };
 
-  const serve = async (req: IncomingMessage, res: ServerResponse, layer: Layer, path: string): Promise<void> => {
+  const serve = async (req: IncomingMessage, res: ServerResponse, { layer, params }: Hit): Promise<void> => {
     const began = process.hrtime.bigint();
     const requestId = `req-${randomUUID()}`;
     res.statusCode = 404;
     res.setHeader('X-Openstack-Request-Id', requestId);
     let status: number;
     try {
-      const answer = await run(req, res, layer, layer.params(path, layer.captures(path)) as Params, requestId);
+      // A copy: the parameters are the memo's, and nothing of one request may reach another.
+      const answer = await run(req, res, layer, { ...params }, requestId);
       status = answer.status;
       send(req, res, answer);
     } catch (err) {
@@ -169,6 +175,6 @@ export function withFastPath(app: Koa<FrescoState>, router: Router<FrescoState>,
   return (req, res) => {
     const hit = runLayer(find, req.method ?? 'GET', req.url ?? '');
     if (!hit) return slow(req, res);
-    void serve(req, res, hit.layer, hit.path);
+    void serve(req, res, hit);
   };
 }

@@ -1,5 +1,6 @@
 // What a run answers, as data: shared by the Koa handlers (handlers/runs.ts) and the fast path
 // (fast-path.ts) so that both give the same statuses, headers and bodies.
+import { isUtf8 } from 'node:buffer';
 import { callCancelled, callFailed, callTimeout, type FrescoError } from '../errors';
 import type { CallOutcome } from '../domain/executor';
 import type { ResolvedRoute } from '../services/route-resolver';
@@ -43,8 +44,9 @@ export function picassoAnswer(callId: string, result: CallOutcome): Answer {
   };
 }
 
+// Valid UTF-8 without NUL; isUtf8 checks in place where a decode and re-encode copied the output twice.
 function looksLikeText(buf: Buffer): boolean {
-  return !buf.includes(0) && Buffer.from(buf.toString('utf8'), 'utf8').equals(buf);
+  return !buf.includes(0) && isUtf8(buf);
 }
 
 // Framing is Node's to write; the request and call ids are Fresco's: neither a route's headers nor

@@ -31,9 +31,18 @@ export function inScope(id: string, scope: RouteScope): boolean {
   return scope.path === undefined ? id.startsWith(app) : id === `${app}${scope.path}`;
 }
 
+// Per route object: the route resolver hands every call of a route the same cached object, so the
+// key is built once per route version, not serialised on every call.
+const versionKeys = new WeakMap<RunnableRoute, string>();
+
 /** Everything that, when changed, makes existing containers of the route stale. */
 export function versionKey(route: RunnableRoute): string {
-  return JSON.stringify([route.version, route.image, route.format, route.memory, route.allowRoot, route.network, route.config]);
+  let key = versionKeys.get(route);
+  if (key === undefined) {
+    key = JSON.stringify([route.version, route.image, route.format, route.memory, route.allowRoot, route.network, route.config]);
+    versionKeys.set(route, key);
+  }
+  return key;
 }
 
 /** A container spec for `route`; `launch` puts the launcher in front of the image's argv. */

@@ -43,6 +43,22 @@ describe('RecordJournal', () => {
     assert.deepEqual(fs.readdirSync(dir), [], 'an empty journal leaves no file at close');
   });
 
+  it('writes each row as the JSON of the row with buffers as {$base64}: strings with quotes and newlines, numbers, dates, nulls, nested JSON', () => {
+    const row = {
+      id: 'q"\n\u2028', n: 42, f: 1.5, nan: NaN, t: true, at: new Date('2026-01-02T03:04:05.678Z'), bad: new Date('x'),
+      none: null, gone: undefined, result: Buffer.from([0, 255, 10]), log: Buffer.alloc(0), obj: { a: [1, 'b'] },
+    };
+    const j = new RecordJournal({ dir, name: 'e1' });
+    j.append(row);
+    j.close();
+    const [file] = fs.readdirSync(dir);
+    const copy = { ...row, result: { $base64: row.result.toString('base64') }, log: { $base64: '' } };
+    assert.equal(fs.readFileSync(path.join(dir, file), 'utf8'), `${JSON.stringify(copy)}\n`);
+    const [back] = new RecordJournal({ dir, name: 'e1' }).leftovers().rows;
+    assert.deepEqual(back.result, row.result);
+    assert.equal(back.id, row.id);
+  });
+
   it('keeps everything once rows were given up in memory', () => {
     const j = new RecordJournal({ dir, name: 'e1' });
     const s = j.append({ id: 'kept' });
