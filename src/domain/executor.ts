@@ -27,6 +27,21 @@ export interface RunnableRoute {
   network?: string;
   /** Changes whenever the route is updated, so hot containers of an old version are retired. */
   version?: string;
+  /** A code route (docs/runtimes.md): `image` is its runtime's; the package is mounted read-only. */
+  code?: RunnableCode;
+}
+
+/** A code route's package and how the runtime calls it. */
+export interface RunnableCode {
+  /** sha256 of the package, hex. */
+  digest: string;
+  /** A single file's name, or undefined for a zip. */
+  file?: string;
+  /** `module.function`. */
+  entry: string;
+  calling: 'lambda' | 'qinling';
+  /** The engine's unpacked copy (set by the package cache before the call reaches Docker). */
+  hostDir?: string;
 }
 
 /** One invocation of a route. */
