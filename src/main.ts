@@ -34,6 +34,14 @@ import { Db, migrate, openDb } from './store/db';
 import { isDatabaseUnavailable } from './store/pg-errors';
 import { RecordJournal } from './store/record-journal';
 import { KnexRouteStore } from './store/route-store';
+import { KnexRuntimeStore } from './store/runtime-store';
+import { KnexPackageStore } from './store/package-store';
+import { runtimeRoutes } from './api/handlers/runtimes';
+import { PackageLimits } from './runtimes/archive';
+import { CodeExecutor } from './runtimes/code-executor';
+import { CodeRoutes } from './runtimes/code-routes';
+import { PackageCache } from './runtimes/package-cache';
+import { RuntimeService } from './runtimes/runtime-service';
 import { KnexTriggerStore } from './store/trigger-store';
 
 // The composition root: config → adapters → services → roles. Only this file wires implementations.
@@ -75,6 +83,12 @@ function registryList(config: Config): string[] {
   return d.allowed_registries.length ? d.allowed_registries : ['docker.io', ...(d.registry_server ? [d.registry_server] : [])];
 }
 
+/** What a code package may be, from [runtimes]. */
+function packageLimits(config: Config): PackageLimits {
+  const r = config.runtimes;
+  return { maxSize: r.package_max_size, maxUnpacked: r.package_max_unpacked, maxRatio: r.package_max_ratio, maxEntries: 10_000 };
+}
+
 /** The Docker executor's options from [docker] and [engine]. */
 export function executorOptions(config: Config, engineId: string): DockerExecutorOptions {
   const d = config.docker;
@@ -96,7 +110,15 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
   const appStore = new KnexAppStore(db);
   const routeStore = new KnexRouteStore(db);
   const callStore = new KnexCallStore(db, { journal: adapters.journal });
-  const resolver = new RouteResolver({ routeStore, appStore });
+  const runtimeStore = new KnexRuntimeStore(db);
+  const packages = new KnexPackageStore(db);
+  const resolver = new RouteResolver({ routeStore, appStore, runtimes: runtimeStore });
+  const limits = packageLimits(config);
+  // Code routes' packages are unpacked on this engine's disk before their calls reach Docker.
+  adapters = adapters.executor ? { ...adapters, executor: new CodeExecutor(adapters.executor, new PackageCache({
+    packages, limits, budgetBytes: config.runtimes.package_cache_size * 1024 * 1024,
+    dir: config.runtimes.package_cache_dir ?? path.resolve(config.DEFAULT.state_path, 'packages', engineId),
+  })) } : adapters;
   const queue = adapters.queue ?? new LocalCallQueue();
   const leaseMs = config.engine.call_lease * 1000;
   const engine = adapters.executor && new AsyncEngine({ calls: callStore, executor: adapters.executor, resolver }, {
@@ -122,7 +144,9 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
     apps: new AppService({ appStore, onChange }),
     routes: new RouteService({
       routeStore, appStore, onChange, registries: new RegistryPolicy(registryList(config)), limits: { maxTimeout: config.DEFAULT.max_timeout, maxMemory: config.DEFAULT.max_memory },
+      code: new CodeRoutes({ packages, runtimes: runtimeStore, limits }), packages,
     }),
+    runtimes: new RuntimeService({ store: runtimeStore, onChange: () => resolver.invalidate() }),
     calls, callStore, resolver, queue, engine, runs, authorizer,
     triggers: new TriggerService({ triggerStore, routeStore, rules: triggerRules, onChange: (p) => events.invalidate(p) }),
     events,
@@ -139,9 +163,11 @@ export function buildApi(config: Config, services: Services, checkHealth: () => 
   const publicUrl = config.DEFAULT.public_url ?? `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
   return createApi({
     ...auth, ...services, maxBodySize, publicUrl, version: VERSION, metrics: createMetrics(), checkHealth,
+    maxPackageSize: config.runtimes.package_max_size,
     run: { resolver: services.resolver, runs: services.runs, authorizer: services.authorizer, maxBodySize, publicUrl },
     extraRoutes: [
       (r) => callRoutes(r, { calls: services.calls, authorizer: services.authorizer }),
+      (r) => runtimeRoutes(r, { runtimes: services.runtimes, authorizer: services.authorizer }),
       (r) => triggerRoutes(r, { triggers: services.triggers, authorizer: services.authorizer, publicUrl }),
       (r) => alarmRoutes(r, { events: services.events, authenticate: auth.authenticate, maxBodySize }),
     ],

@@ -31,6 +31,10 @@ export interface Config {
     engine_id?: string; output_cap: number; log_cap: number; prestart_per_route: number;
     prestart_total: number; max_containers: number; max_memory: number; max_wait: number; cpu_quota: number; pids_limit: number; async_prefetch: number; call_lease: number;
   };
+  runtimes: {
+    package_max_size: number; package_max_unpacked: number; package_max_ratio: number;
+    package_cache_dir?: string; package_cache_size: number;
+  };
   notifications: {
     exchanges: string[]; queue: string; routing_key: string; exchange_durable: 'passive' | 'true' | 'false';
     max_message_size: number;

@@ -33,7 +33,8 @@ export function inScope(id: string, scope: RouteScope): boolean {
 
 /** Everything that, when changed, makes existing containers of the route stale. */
 export function versionKey(route: RunnableRoute): string {
-  return JSON.stringify([route.version, route.image, route.format, route.memory, route.allowRoot, route.network, route.config]);
+  return JSON.stringify([route.version, route.image, route.format, route.memory, route.allowRoot, route.network, route.config,
+    route.code && [route.code.digest, route.code.entry, route.code.calling, route.code.hostDir]]);
 }
 
 /** A container spec for `route`; `launch` puts the launcher in front of the image's argv. */
@@ -51,7 +52,15 @@ export function routeSpec(
     memoryMb: route.memory,
     allowRoot: route.allowRoot,
     network: route.network,
-    binds: launch ? [`${o.launcherPath}:${LAUNCHER_IN_CONTAINER}:ro`, ...(launch.binds ?? [])] : undefined,
+    binds: launch ? [`${o.launcherPath}:${LAUNCHER_IN_CONTAINER}:ro`, ...(launch.binds ?? []), ...codeBind(route)] : undefined,
     stdin: kind !== 'hot',
   };
+}
+
+/** Where a code route's package is mounted (docs/runtimes.md). */
+export const CODE_IN_CONTAINER = '/code';
+
+// A code route's unpacked package, read-only.
+function codeBind(route: RunnableRoute): string[] {
+  return route.code?.hostDir ? [`${route.code.hostDir}:${CODE_IN_CONTAINER}:ro`] : [];
 }

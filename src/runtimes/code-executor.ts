@@ -1,0 +1,30 @@
+// Puts a code route's package on this engine's disk before its call reaches the executor, which
+// mounts it read-only at /code in the runtime container (docs/runtimes.md). Image routes pass
+// straight through.
+import type { CallRequest, CallResult, Executor, RouteScope } from '../domain/executor';
+import type { PackageCache } from './package-cache';
+
+/** An Executor that unpacks code packages first, then delegates. */
+export class CodeExecutor implements Executor {
+  constructor(private readonly inner: Executor, private readonly cache: Pick<PackageCache, 'dirFor'>) {}
+
+  start(): Promise<void> {
+    return this.inner.start();
+  }
+
+  /** See the Executor port; throws FRESCO_PACKAGE_CORRUPT when the package cannot be had intact. */
+  async run(req: CallRequest): Promise<CallResult> {
+    const code = req.route.code;
+    if (!code || code.hostDir) return this.inner.run(req);
+    const hostDir = await this.cache.dirFor(code);
+    return this.inner.run({ ...req, route: { ...req.route, code: { ...code, hostDir } } });
+  }
+
+  retireRoutes(scope: RouteScope): void {
+    this.inner.retireRoutes(scope);
+  }
+
+  stop(): Promise<void> {
+    return this.inner.stop();
+  }
+}
