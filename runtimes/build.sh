@@ -43,6 +43,8 @@ start=$(date +%s)
 sources=("deb $mirror $suite main")
 [[ -n "${FRESCO_RUNTIME_MIRROR:-}" ]] || sources+=("deb http://deb.debian.org/debian-security $suite-security main")
 # The rootfs: no documentation, manuals or locales; apt's lists and caches are cleaned by mmdebstrap.
+# The hooks' "$1" is the rootfs, expanded by mmdebstrap, not here.
+# shellcheck disable=SC2016
 "${sudo[@]}" mmdebstrap --variant=essential --include="$packages" --quiet \
   --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
   --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*' \

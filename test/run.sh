@@ -16,5 +16,5 @@ npx mocha 'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts'
 # The DevStack plugin, for real on this machine (needs dist/: npm run build), and its shell lint.
 command -v shellcheck >/dev/null || apt-get install -y -qq shellcheck >/dev/null
 shellcheck -x devstack/plugin.sh devstack/lib/fresco devstack/settings test/devstack/*.sh test/setup.d/*.sh \
-  test/images/build.sh examples/build.sh test/run.sh .ci/run test/services/*.sh test/services/openstack/*.sh
+  test/images/build.sh examples/build.sh runtimes/build.sh test/run.sh .ci/run test/services/*.sh test/services/openstack/*.sh
 bash test/devstack/run.sh

@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { Command, CommanderError, Help } from 'commander';
 import { loadConfig, Config } from '../config/config';
 import { ConfigError } from '../errors';
@@ -44,6 +46,16 @@ async function dbSync(file?: string): Promise<void> {
   }
 }
 
+// runtimes/build.sh from the package's root (src/cli or dist/src/cli): it needs nothing but
+// Debian's packages and Docker (docs/runtimes.md).
+function buildRuntime(name: string): void {
+  const script = [path.resolve(__dirname, '../../runtimes/build.sh'), path.resolve(__dirname, '../../../runtimes/build.sh')]
+    .find((p) => fs.existsSync(p));
+  if (!script) throw new Error('runtimes/build.sh is missing from this installation');
+  const r = spawnSync('bash', [script, name], { stdio: 'inherit' });
+  if (r.status !== 0) process.exitCode = r.status ?? 1;
+}
+
 // `fresco --help` lists `db sync` itself, so that every command fits on one line of the list.
 const base = new Help();
 const helpLayout = {
@@ -76,6 +88,9 @@ export function program(): Command {
   for (const [role, help] of roles) cmd.command(role).description(help).action(() => runRole(role, file()));
   cmd.command('db').description('database commands')
     .command('sync').description('create or migrate the database schema').action(() => dbSync(file()));
+  cmd.command('runtime').description('runtimes of functions from code')
+    .command('build').description('build a runtime image from Debian packages')
+    .argument('<runtime>', 'python3 or nodejs').action((name: string) => buildRuntime(name));
   return cmd;
 }
 
