@@ -87,6 +87,10 @@ describe('functions from code (role all, real Docker and PostgreSQL)', function 
       await upload({ path: '/js', runtime: 'nodejs', entry: 'hello.main' }, 'file', 'hello.js', jsHello),
       await upload({ path: '/js-fail', runtime: 'nodejs', entry: 'hello.fail' }, 'file', 'hello.js', jsHello),
       await upload({ path: '/js-zip', runtime: 'nodejs', entry: 'index.handler' }, 'package', 'code.zip', jsZip),
+      await createJson({ path: '/py-hang', runtime: 'python3', entry: 'hang.main', timeout: 2,
+        code: { name: 'hang.py', data: b64('import time\n\ndef main(event, context):\n    time.sleep(60)\n') } }),
+      await createJson({ path: '/py-qinling', runtime: 'python3', entry: 'q.main', calling: 'qinling',
+        code: { name: 'q.py', data: b64('def main(name="nobody", **kwargs):\n    return [name, sorted(kwargs), kwargs["context"].call_id is not None]\n') } }),
       await createJson({ path: '/py-later', runtime: 'python3', entry: 'hello.main', type: 'async', code: { name: 'hello.py', data: b64(pyHello) } }),
     ];
     for (const res of created) assert.equal(res.status, 200, res.data);
@@ -146,6 +150,23 @@ describe('functions from code (role all, real Docker and PostgreSQL)', function 
       assert.equal((await call(json(again.data).call_id)).kind, 'hot');
     });
   }
+
+  it('ends a function that hangs at the route timeout, and the next call gets a new container', async () => {
+    const res = await run('/py-hang', '{}');
+    assert.equal(res.status, 504, res.data);
+    assert.equal(json(res.data).error.code, 'FRESCO_CALL_TIMEOUT');
+    assert.equal((await call(json(res.data).call_id)).status, 'timeout');
+  });
+
+  it('calls a Qinling-style function with the input\'s keys as keyword arguments plus context', async () => {
+    const named = await run('/py-qinling', '{"name": "Ann", "extra": 1}');
+    assert.equal(named.status, 200, named.data);
+    assert.deepEqual(json(json(named.data).result), ['Ann', ['context', 'extra'], true]);
+    const positional = await run('/py-qinling', 'Bob', 'text/plain');
+    assert.deepEqual(json(json(positional.data).result), ['Bob', ['context'], true], 'input that is not an object is the one positional argument');
+    const empty = await run('/py-qinling', '', 'text/plain');
+    assert.deepEqual(json(json(empty.data).result), ['nobody', ['context'], true]);
+  });
 
   for (const [lang, p] of [['Python', '/py-zip'], ['Node', '/js-zip']]) {
     it(`runs a ${lang} function from a zip of several modules`, async () => {
