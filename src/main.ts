@@ -117,7 +117,8 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
   // Code routes' packages are unpacked on this engine's disk before their calls reach Docker.
   adapters = adapters.executor ? { ...adapters, executor: new CodeExecutor(adapters.executor, new PackageCache({
     packages, limits, budgetBytes: config.runtimes.package_cache_size * 1024 * 1024,
-    dir: config.runtimes.package_cache_dir ?? path.resolve(config.DEFAULT.state_path, 'packages', engineId),
+    // Per engine id: each engine empties its own directory at start.
+    dir: path.resolve(config.runtimes.package_cache_dir ?? path.join(config.DEFAULT.state_path, 'packages'), engineId),
   })) } : adapters;
   const queue = adapters.queue ?? new LocalCallQueue();
   const leaseMs = config.engine.call_lease * 1000;

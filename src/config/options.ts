@@ -91,7 +91,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   o('runtimes', 'package_max_ratio', 'int', 200,
     'Most times one zip entry may expand (unpacked / compressed bytes) when it unpacks to more than 1 MiB.', { min: 2 }),
   o('runtimes', 'package_cache_dir', 'string', undefined,
-    "Where an engine keeps unpacked code packages, by digest; default state_path/packages."),
+    'Where engines keep unpacked code packages, in a directory per engine id (emptied when that engine starts); default state_path/packages.'),
   o('runtimes', 'package_cache_size', 'int', 1024,
     'MiB of unpacked code packages an engine keeps; the least recently used are removed past it.', { min: 1 }),
   o('notifications', 'exchanges', 'list', ['swift', 'nova', 'openstack'], 'Exchanges whose notifications.info Fresco reads.'),
