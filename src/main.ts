@@ -134,6 +134,15 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
   const onChange = (routes: RouteScope) => {
     resolver.invalidate();
     adapters.executor?.retireRoutes(routes);
+    prewarm(routes);
+  };
+  // A function from code just written gets its container now, so its first call skips the start.
+  const prewarm = (scope: RouteScope) => {
+    const executor = adapters.executor;
+    if (!executor?.prewarm || scope.path === undefined) return;
+    void resolver.private(scope.projectId, scope.appName, scope.path)
+      .then((r) => (r.runnable.code ? executor.prewarm!(r.runnable) : undefined))
+      .catch(() => undefined);
   };
   const triggerStore = new KnexTriggerStore(db);
   // One authorizer for the API and the use cases that check policy themselves (alarm callbacks).

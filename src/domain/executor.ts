@@ -100,5 +100,8 @@ export interface Executor {
    *  pre-started) take no more calls and are removed, idle ones at once, busy ones after their
    *  call. Never throws. */
   retireRoutes(scope: RouteScope): void;
+  /** Starts one hot container of `route` ahead of any call when it has none (a function from code
+   *  just created), so that its first call skips the start. Optional; never throws. */
+  prewarm?(route: RunnableRoute): Promise<void>;
   stop(): Promise<void>;
 }

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { CallRequest, CallResult, Executor, RouteScope } from '../domain/executor';
+import type { CallRequest, CallResult, Executor, RouteScope, RunnableRoute } from '../domain/executor';
 import { log } from '../log';
 import { Admission } from './admission';
 import { ColdSlot } from './cold-slot';
@@ -58,6 +58,12 @@ export class DockerExecutor implements Executor {
     this.prestart.retireRoutes(scope);
   }
 
+  /** See the Executor port: a hot route's pool starts a container when it has none. */
+  async prewarm(route: RunnableRoute): Promise<void> {
+    if (this.state !== 'running' || route.format === 'default') return;
+    this.hotPool(route).prewarm();
+  }
+
   /** Removes every container this engine made and waits for it; safe to call twice. */
   async stop(): Promise<void> {
     if (this.state === 'stopped') return this.deps.reaper.drain();
@@ -84,8 +90,16 @@ export class DockerExecutor implements Executor {
   }
 
   private hotSlot(req: CallRequest): Slot {
-    const id = routeId(req.route);
-    const version = versionKey(req.route);
+    return this.hotEntry(req.route).slot;
+  }
+
+  private hotPool(route: RunnableRoute): HotPool {
+    return this.hotEntry(route).pool;
+  }
+
+  private hotEntry(route: RunnableRoute): { pool: HotPool; slot: Slot } {
+    const id = routeId(route);
+    const version = versionKey(route);
     let entry = this.pools.get(id);
     if (entry && entry.version !== version) {
       // The route changed: its old containers must not serve the new version.
@@ -93,13 +107,13 @@ export class DockerExecutor implements Executor {
       entry = undefined;
     }
     if (!entry) {
-      const pool = new HotPool(this.deps, req.route, (p) => {
+      const pool = new HotPool(this.deps, route, (p) => {
         if (this.pools.get(id)?.pool === p) this.pools.delete(id);
       });
       entry = { version, pool, slot: { kind: 'hot', exec: (r) => pool.run(r) } };
       this.pools.set(id, entry);
     }
-    return entry.slot;
+    return entry;
   }
 
   private async doStart(): Promise<void> {

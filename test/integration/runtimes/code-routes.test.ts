@@ -151,6 +151,19 @@ describe('functions from code (role all, real Docker and PostgreSQL)', function 
     });
   }
 
+  it('starts a new function\'s container when its route is created, so that its first call starts none', async () => {
+    const res = await upload({ path: '/py-warm', runtime: 'python3', entry: 'hello.main' }, 'file', 'hello.py', pyHello);
+    assert.equal(res.status, 200, res.data);
+    const started = await waitFor('the route\'s container', async () => {
+      const cs = await containersFor('/py-warm');
+      return cs.length === 1 && cs[0].State === 'running' ? cs.map((c) => c.Id) : undefined;
+    }, 30_000);
+    const first = await run('/py-warm', '{"name": "Early"}');
+    assert.equal(first.status, 200, first.data);
+    assert.deepEqual(json(json(first.data).result), { greeting: 'Hello Early' });
+    assert.deepEqual((await containersFor('/py-warm')).map((c) => c.Id), started, 'the first call ran in the container started at creation');
+  });
+
   it('ends a function that hangs at the route timeout, and the next call gets a new container', async () => {
     const res = await run('/py-hang', '{}');
     assert.equal(res.status, 504, res.data);
