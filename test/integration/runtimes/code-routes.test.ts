@@ -91,6 +91,8 @@ describe('functions from code (role all, real Docker and PostgreSQL)', function 
         code: { name: 'hang.py', data: b64('import time\n\ndef main(event, context):\n    time.sleep(60)\n') } }),
       await createJson({ path: '/py-qinling', runtime: 'python3', entry: 'q.main', calling: 'qinling',
         code: { name: 'q.py', data: b64('def main(name="nobody", **kwargs):\n    return [name, sorted(kwargs), kwargs["context"].call_id is not None]\n') } }),
+      await createJson({ path: '/js-qinling', runtime: 'nodejs', entry: 'q.main', calling: 'qinling',
+        code: { name: 'q.js', data: b64('exports.main = (args) => [args.name, Object.keys(args).sort(), Boolean(args.context.call_id)];\n') } }),
       await createJson({ path: '/py-later', runtime: 'python3', entry: 'hello.main', type: 'async', code: { name: 'hello.py', data: b64(pyHello) } }),
     ];
     for (const res of created) assert.equal(res.status, 200, res.data);
@@ -179,6 +181,12 @@ describe('functions from code (role all, real Docker and PostgreSQL)', function 
     assert.deepEqual(json(json(positional.data).result), ['Bob', ['context'], true], 'input that is not an object is the one positional argument');
     const empty = await run('/py-qinling', '', 'text/plain');
     assert.deepEqual(json(json(empty.data).result), ['nobody', ['context'], true]);
+  });
+
+  it('calls a Qinling-style Node function with the input object merged with context', async () => {
+    const res = await run('/js-qinling', '{"name": "Ann"}');
+    assert.equal(res.status, 200, res.data);
+    assert.deepEqual(json(json(res.data).result), ['Ann', ['context', 'name'], true]);
   });
 
   for (const [lang, p] of [['Python', '/py-zip'], ['Node', '/js-zip']]) {
