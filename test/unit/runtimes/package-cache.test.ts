@@ -63,7 +63,9 @@ describe('PackageCache', () => {
     await waitGone(db);
     assert.ok(await exists(path.join(da, 'a.py')), 'a stays');
     assert.ok(await exists(path.join(dc, 'c.py')), 'c is there');
-    assert.equal(await fs.readFile(path.join(await cache.dirFor(code[1]), 'b.py'), 'utf8'), 'b'.repeat(100), 'b comes back on demand');
+    const again = await cache.dirFor(code[1]);
+    assert.equal(await fs.readFile(path.join(again, 'b.py'), 'utf8'), 'b'.repeat(100), 'b comes back on demand');
+    assert.notEqual(again, db, 'in a new directory: containers that mounted the old one are retired, not left on removed files');
   });
 
   it('fails with FRESCO_PACKAGE_CORRUPT when the store has no such package', async () => {
