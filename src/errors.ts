@@ -142,6 +142,24 @@ export const routePublicUrlTaken = define('FRESCO_ROUTE_PUBLIC_URL_TAKEN', 409,
   'Another project already exposes `/r/{app}{path}` publicly.',
   (app: string, path: string) => `The public URL /r/${app}${path} is already taken by another project`);
 
+// --- Functions from code: runtimes and code packages (docs/runtimes.md) ----------------------------
+
+export const runtimeNotFound = define('FRESCO_RUNTIME_NOT_FOUND', 404, 'No runtime of that name is registered.',
+  (name: string, field?: string) => `${field ? `${field}: ` : ''}runtime "${name}" not found`);
+export const runtimeExists = define('FRESCO_RUNTIME_EXISTS', 409, 'A runtime of that name is already registered.',
+  (name: string) => `Runtime "${name}" already exists`);
+export const runtimeInUse = define('FRESCO_RUNTIME_IN_USE', 409, 'A runtime is deleted only once no route uses it.',
+  (name: string, routes: number) => `Runtime "${name}" is used by ${routes} route(s); change or delete them first`);
+/** An uploaded package was refused; `problem` names what is wrong with it (zip-slip path, zip bomb, ...). */
+export const packageInvalid = define('FRESCO_PACKAGE_INVALID', 400,
+  'A code package was refused (not a zip, a path escaping the tree, a symlink out of it, a zip bomb, over the size limit); nothing was stored.',
+  (problem: string) => `code: ${problem}`);
+export const packageCorrupt = define('FRESCO_PACKAGE_CORRUPT', 500,
+  'A stored code package no longer matches its digest (storage corruption); the call did not run.',
+  (digest: string) => `The code package ${digest.slice(0, 12)} does not match its digest`, { expose: true });
+export const packageNotFound = define('FRESCO_PACKAGE_NOT_FOUND', 404, 'The route has no code package (an image route).',
+  (path: string) => `Route ${path} runs an image; it has no code package to download`);
+
 // --- Authentication and authorisation -----------------------------------------------------------
 
 /** `wwwAuthenticate` becomes the WWW-Authenticate header (Keystone's challenge). */

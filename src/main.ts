@@ -42,6 +42,14 @@ import { Db, migrate, openDb } from './store/db';
 import { isDatabaseUnavailable } from './store/pg-errors';
 import { RecordJournal } from './store/record-journal';
 import { KnexRouteStore } from './store/route-store';
+import { KnexRuntimeStore } from './store/runtime-store';
+import { KnexPackageStore } from './store/package-store';
+import { runtimeRoutes } from './api/handlers/runtimes';
+import { PackageLimits } from './runtimes/archive';
+import { CodeExecutor } from './runtimes/code-executor';
+import { CodeRoutes } from './runtimes/code-routes';
+import { PackageCache } from './runtimes/package-cache';
+import { RuntimeService } from './runtimes/runtime-service';
 import { KnexTriggerStore } from './store/trigger-store';
 
 // The composition root: config → adapters → services → roles. Only this file wires implementations.
@@ -83,6 +91,12 @@ function registryList(config: Config): string[] {
   return d.allowed_registries.length ? d.allowed_registries : ['docker.io', ...(d.registry_server ? [d.registry_server] : [])];
 }
 
+/** What a code package may be, from [runtimes]. */
+function packageLimits(config: Config): PackageLimits {
+  const r = config.runtimes;
+  return { maxSize: r.package_max_size, maxUnpacked: r.package_max_unpacked, maxRatio: r.package_max_ratio, maxEntries: 10_000 };
+}
+
 /** The Docker executor's options from [docker] and [engine]. */
 export function executorOptions(config: Config, engineId: string): DockerExecutorOptions {
   const d = config.docker;
@@ -110,7 +124,16 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
   const appStore = new KnexAppStore(db);
   const routeStore = new KnexRouteStore(db);
   const callStore = new KnexCallStore(db, { journal: adapters.journal });
-  const resolver = new RouteResolver({ routeStore, appStore });
+  const runtimeStore = new KnexRuntimeStore(db);
+  const packages = new KnexPackageStore(db);
+  const resolver = new RouteResolver({ routeStore, appStore, runtimes: runtimeStore });
+  const limits = packageLimits(config);
+  // Code routes' packages are unpacked on this engine's disk before their calls reach Docker.
+  adapters = adapters.executor ? { ...adapters, executor: new CodeExecutor(adapters.executor, new PackageCache({
+    packages, limits, budgetBytes: config.runtimes.package_cache_size * 1024 * 1024,
+    // Per engine id: each engine empties its own directory at start.
+    dir: path.resolve(config.runtimes.package_cache_dir ?? path.join(config.DEFAULT.state_path, 'packages'), engineId),
+  })) } : adapters;
   const queue = adapters.queue ?? new LocalCallQueue();
   // The calls running in this process, sync and async: their leases, cancels and drain.
   const running = new RunningCalls({ calls: callStore }, {
@@ -127,6 +150,15 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
   const onChange = (routes: RouteScope) => {
     resolver.invalidate();
     adapters.executor?.retireRoutes(routes);
+    prewarm(routes);
+  };
+  // A function from code just written gets its container now, so its first call skips the start.
+  const prewarm = (scope: RouteScope) => {
+    const executor = adapters.executor;
+    if (!executor?.prewarm || scope.path === undefined) return;
+    void resolver.private(scope.projectId, scope.appName, scope.path)
+      .then((r) => (r.runnable.code ? executor.prewarm!(r.runnable) : undefined))
+      .catch(() => undefined);
   };
   const triggerStore = new KnexTriggerStore(db);
   // One authorizer for the API and the use cases that check policy themselves (alarm callbacks).
@@ -138,7 +170,9 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
     apps: new AppService({ appStore, onChange }),
     routes: new RouteService({
       routeStore, appStore, onChange, registries: new RegistryPolicy(registryList(config)), limits: { maxTimeout: config.DEFAULT.max_timeout, maxMemory: config.DEFAULT.max_memory },
+      code: new CodeRoutes({ packages, runtimes: runtimeStore, limits }), packages,
     }),
+    runtimes: new RuntimeService({ store: runtimeStore, onChange: () => resolver.invalidate() }),
     calls, callStore, resolver, queue, running, asyncRunner, invoker, authorizer,
     triggers: new TriggerService({ triggerStore, routeStore, rules: triggerRules, onChange: (p) => events.invalidate(p) }),
     events,
@@ -157,9 +191,11 @@ export function buildApi(config: Config, services: Services, checkHealth: () => 
   const publicUrl = config.DEFAULT.public_url ?? `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
   return createApi({
     ...services, ...auth, maxBodySize, publicUrl, version: VERSION, metrics: createMetrics(), checkHealth,
+    maxPackageSize: config.runtimes.package_max_size,
     invoke: { resolver: services.resolver, invoker: services.invoker, authorizer: auth.authorizer, maxBodySize, publicUrl },
     extraRoutes: [
       (r) => callRoutes(r, { calls: services.calls, authorizer: auth.authorizer }),
+      (r) => runtimeRoutes(r, { runtimes: services.runtimes, authorizer: auth.authorizer }),
       (r) => triggerRoutes(r, { triggers: services.triggers, authorizer: auth.authorizer, publicUrl }),
       (r) => alarmRoutes(r, { events: services.events, authenticate: auth.authenticate, maxBodySize }),
       (r) => engineRoutes(r, { cluster: services.cluster, authorizer: auth.authorizer }),

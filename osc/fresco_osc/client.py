@@ -85,6 +85,17 @@ class Client(object):
             raise _error_from(resp)
         return resp
 
+    def root_url(self, *parts):
+        """/v1/<parts...> for resources of no project (runtimes)."""
+        return '%s/v1/%s' % (self.endpoint, '/'.join(parts))
+
+    def post_form(self, fields, files, *parts):
+        """POST a multipart form (route fields and a code file) under the project."""
+        return self.request('POST', self.url(*parts), data=fields, files=files).json()
+
+    def put_form(self, fields, files, *parts):
+        return self.request('PUT', self.url(*parts), data=fields, files=files).json()
+
     def get(self, *parts, **kwargs):
         return self.request('GET', self.url(*parts), **kwargs).json()
 

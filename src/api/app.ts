@@ -24,6 +24,8 @@ export interface ApiDeps extends MetaDeps {
   authenticate: Middleware;
   authorizer: Authorizer;
   maxBodySize: number;
+  /** Largest code package a route form may carry ([runtimes] package_max_size). */
+  maxPackageSize?: number;
   /** The runs (/v1/r, /r): registered before the extra routes and served ahead of Koa (fast-path.ts). */
   invoke?: InvokeDeps;
   /** Serve runs on the fast path (default true); false leaves them to the Koa handlers. */

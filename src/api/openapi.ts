@@ -5,6 +5,7 @@ import { createSchema as appCreate, updateSchema as appUpdate } from '../service
 import { listSchema as callQuery } from '../services/call-service';
 import type { RouteService } from '../services/route-service';
 import { createSchema as triggerCreate, updateSchema as triggerUpdate } from '../services/trigger-service';
+import { runtimeCreateSchema } from '../runtimes/runtime-service';
 import type { FrescoState } from './context';
 import { answers, errorWire } from './wire-schemas';
 
@@ -46,6 +47,7 @@ const PARAMS: Record<string, string> = {
   trigger_id: 'alarm trigger id',
   secret: 'the secret in the trigger\'s callback_url',
   file: 'a file of the built web console',
+  name: 'runtime name',
 };
 
 function operations(routes: Pick<RouteService, 'createSchema' | 'updateSchema'>): Operation[] {
@@ -64,10 +66,14 @@ function operations(routes: Pick<RouteService, 'createSchema' | 'updateSchema'>)
     { methods: ['put'], path: `${P}/apps/{app}`, tag: 'apps', auth: true, summary: 'Update an app (the name cannot change)', body: wrappedOrFlat('app', appUpdate), ok: { status: 200, schema: answers.app, description: 'updated' } },
     { methods: ['delete'], path: `${P}/apps/{app}`, tag: 'apps', auth: true, summary: 'Delete an app (409 while it has routes)', ok: { status: 200, schema: answers.message, description: 'deleted' } },
     { methods: ['get'], path: `${P}/apps/{app}/routes`, tag: 'routes', auth: true, summary: 'List an app\'s routes', ok: { status: 200, schema: answers.routes, description: 'the routes' } },
-    { methods: ['post'], path: `${P}/apps/{app}/routes`, tag: 'routes', auth: true, summary: 'Create a route', body: wrapped('route', routes.createSchema), ok: { status: 200, schema: answers.route, description: 'created' } },
-    { methods: ['get'], path: `${P}/apps/{app}/routes/{route}`, tag: 'routes', auth: true, summary: 'Show a route', ok: { status: 200, schema: answers.route, description: 'the route' } },
+    { methods: ['post'], path: `${P}/apps/{app}/routes`, tag: 'routes', auth: true, summary: 'Create a route: an image, or runtime, entry and code (base64 in JSON, or multipart/form-data with a route field and a file or package part; docs/runtimes.md)', body: wrapped('route', routes.createSchema), ok: { status: 200, schema: answers.route, description: 'created' } },
+    { methods: ['get'], path: `${P}/apps/{app}/routes/{route}`, tag: 'routes', auth: true, summary: 'Show a route; with ?download=true, a function from code\'s package (its raw bytes, docs/runtimes.md)', ok: { status: 200, schema: answers.route, description: 'the route' } },
     { methods: ['put'], path: `${P}/apps/{app}/routes/{route}`, tag: 'routes', auth: true, summary: 'Update a route (the path cannot change)', body: wrappedOrFlat('route', routes.updateSchema), ok: { status: 200, schema: answers.route, description: 'updated' } },
     { methods: ['delete'], path: `${P}/apps/{app}/routes/{route}`, tag: 'routes', auth: true, summary: 'Delete a route', ok: { status: 200, schema: answers.message, description: 'deleted' } },
+    { methods: ['get'], path: '/v1/runtimes', tag: 'runtimes', auth: true, summary: 'List the runtimes functions from code may name (docs/runtimes.md)', ok: { status: 200, schema: answers.runtimes, description: 'the runtimes' } },
+    { methods: ['post'], path: '/v1/runtimes', tag: 'runtimes', auth: true, summary: 'Register a runtime (admin; 409 if the name exists)', body: wrapped('runtime', runtimeCreateSchema), ok: { status: 201, schema: answers.runtime, description: 'created' } },
+    { methods: ['get'], path: '/v1/runtimes/{name}', tag: 'runtimes', auth: true, summary: 'Show a runtime', ok: { status: 200, schema: answers.runtime, description: 'the runtime' } },
+    { methods: ['delete'], path: '/v1/runtimes/{name}', tag: 'runtimes', auth: true, summary: 'Remove a runtime (admin; 409 while routes use it)', ok: { status: 200, schema: answers.message, description: 'deleted' } },
     { methods: ['post'], path: '/v1/r/{project_id}/{app}/{route}', tag: 'runs', auth: true, summary: 'Run a route (private or public); the body goes to the function. Async routes answer 202 with a Location header', body: { description: 'any bytes' }, ok: { status: 200, schema: answers.result, description: 'sync: the output; async: 202 {call_id, message}' } },
     { methods: ['get', 'put', 'post', 'delete', 'patch', 'options', 'trace'], path: '/r/{app}/{route}', tag: 'runs', summary: 'Run a public route without a token (403 for a private one): the answer is the function\'s own (status, headers and body for http and json formats; stdout for default)', body: { description: 'any bytes' }, ok: { status: 200, type: '*/*', description: 'the function\'s answer; async routes: 202 {call_id, message}' } },
     { methods: ['get'], path: `${P}/calls`, tag: 'calls', auth: true, summary: 'List calls, newest first; pass next as marker for the next page', query: callQuery, ok: { status: 200, schema: answers.calls, description: 'a page of calls' } },

@@ -22,6 +22,17 @@ export const routeWire = z.object({
   memory: z.int().describe('MiB'), timeout: z.int().describe('seconds'), idle_timeout: z.int().describe('seconds'),
   max_concurrency: z.int(), headers: z.record(z.string(), z.array(z.string())).describe('added to /r answers'),
   config: stringMap.describe('environment; wins over the app config'), is_public: z.boolean(),
+  runtime: z.string().optional().describe('functions from code only (docs/runtimes.md): the runtime\'s name'),
+  entry: z.string().optional().describe('functions from code only: "module.function"'),
+  calling: z.enum(['lambda', 'qinling']).optional().describe('functions from code only: how the function is called'),
+  code: z.object({ digest: z.string().describe('sha256 of the package'), file: z.string().nullable().describe('a single file\'s name; null for a zip') })
+    .optional().describe('functions from code only; GET ...?download=true returns the package'),
+  created_at: time, updated_at: time,
+});
+
+/** A runtime (docs/runtimes.md). */
+export const runtimeWire = z.object({
+  id: z.string(), name: z.string(), image: z.string(), description: z.string(), status: z.enum(['available']),
   created_at: time, updated_at: time,
 });
 
@@ -74,6 +85,8 @@ export const answers = {
   apps: z.object({ apps: z.array(appWire), message }),
   route: z.object({ route: routeWire, message }),
   routes: z.object({ routes: z.array(routeWire), message }),
+  runtime: z.object({ runtime: runtimeWire, message: message.optional() }),
+  runtimes: z.object({ runtimes: z.array(runtimeWire) }),
   call: z.object({ call: callWire, message: message.optional() }),
   calls: z.object({ calls: z.array(callWire), next: z.string().nullable().describe('marker of the next page') }),
   trigger: z.object({ trigger: triggerWire, message: message.optional() }),

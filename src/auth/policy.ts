@@ -18,6 +18,7 @@ const WRITES = ['create', 'update', 'delete'];
 export const ACTIONS: readonly string[] = [
   ...RESOURCES.flatMap((r) => [...READS, ...WRITES].map((v) => `fresco:${r}:${v}`)),
   'fresco:route:run', 'fresco:call:cancel', 'fresco:engine:list',
+  'fresco:runtime:list', 'fresco:runtime:get', 'fresco:runtime:create', 'fresco:runtime:delete',
 ];
 
 function builtInRules(): Record<string, string> {
@@ -37,6 +38,11 @@ function builtInRules(): Record<string, string> {
   rules['fresco:call:cancel'] = 'rule:admin_or_member';
   // The cluster's engines (hosts, load): operators only.
   rules['fresco:engine:list'] = 'rule:admin_required';
+  // Runtimes are the deployment's (docs/runtimes.md): every project reads them, admins change them.
+  rules['fresco:runtime:list'] = 'rule:admin_or_reader';
+  rules['fresco:runtime:get'] = 'rule:admin_or_reader';
+  rules['fresco:runtime:create'] = 'rule:admin_required';
+  rules['fresco:runtime:delete'] = 'rule:admin_required';
   return rules;
 }
 

@@ -1,9 +1,12 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { Command, CommanderError, Help } from 'commander';
 import { loadConfig, Config } from '../config/config';
 import { ConfigError } from '../errors';
 import { log } from '../log';
 import { migrate } from '../store/db';
+import { KnexRuntimeStore } from '../store/runtime-store';
 import { openConfiguredDb, Role, start } from '../main';
 import { nextSteps } from './next-steps';
 
@@ -44,6 +47,33 @@ async function dbSync(file?: string): Promise<void> {
   }
 }
 
+// runtimes/build.sh from the package's root (src/cli or dist/src/cli): it needs nothing but
+// Debian's packages and Docker (docs/runtimes.md).
+function buildRuntime(name: string): void {
+  const script = [path.resolve(__dirname, '../../runtimes/build.sh'), path.resolve(__dirname, '../../../runtimes/build.sh')]
+    .find((p) => fs.existsSync(p));
+  if (!script) throw new Error('runtimes/build.sh is missing from this installation');
+  const r = spawnSync('bash', [script, name], { stdio: 'inherit' });
+  if (r.status !== 0) process.exitCode = r.status ?? 1;
+}
+
+// Straight into the database, as `db sync`: what the DevStack plugin runs before any token exists.
+async function registerRuntime(name: string, image: string, file?: string): Promise<void> {
+  const db = openConfiguredDb(configFrom(file));
+  try {
+    const store = new KnexRuntimeStore(db);
+    const existing = await store.get(name);
+    if (existing) {
+      process.stdout.write(`runtime ${name} is registered (image ${existing.image})\n`);
+      return;
+    }
+    await store.create({ name, image, description: `registered by fresco runtime register` });
+    process.stdout.write(`runtime ${name} registered: ${image}\n`);
+  } finally {
+    await db.destroy();
+  }
+}
+
 // `fresco --help` lists `db sync` itself, so that every command fits on one line of the list.
 const base = new Help();
 const helpLayout = {
@@ -76,6 +106,13 @@ export function program(): Command {
   for (const [role, help] of roles) cmd.command(role).description(help).action(() => runRole(role, file()));
   cmd.command('db').description('database commands')
     .command('sync').description('create or migrate the database schema').action(() => dbSync(file()));
+  cmd.command('runtime').description('runtimes of functions from code')
+    .command('build').description('build a runtime image from Debian packages')
+    .argument('<runtime>', 'python3 or nodejs').action((name: string) => buildRuntime(name));
+  cmd.commands.find((c) => c.name() === 'runtime')!
+    .command('register').description('register a runtime in the database (idempotent)')
+    .argument('<name>', 'e.g. python3').argument('<image>', 'e.g. fresco/runtime-python3:latest')
+    .action((name: string, image: string) => registerRuntime(name, image, file()));
   return cmd;
 }
 

@@ -35,6 +35,10 @@ export interface Config {
     secret?: string; bind_host: string; bind_port: number; advertise_url?: string; heartbeat_interval: number;
     engine_timeout: number; placement_wait: number; call_slots: number;
   };
+  runtimes: {
+    package_max_size: number; package_max_unpacked: number; package_max_ratio: number;
+    package_cache_dir?: string; package_cache_size: number;
+  };
   notifications: {
     exchanges: string[]; queue: string; routing_key: string; exchange_durable: 'passive' | 'true' | 'false';
     max_message_size: number;

@@ -30,6 +30,21 @@ export interface RunnableRoute {
   network?: string;
   /** Changes whenever the route is updated, so hot containers of an old version are retired. */
   version?: string;
+  /** A code route (docs/runtimes.md): `image` is its runtime's; the package is mounted read-only. */
+  code?: RunnableCode;
+}
+
+/** A code route's package and how the runtime calls it. */
+export interface RunnableCode {
+  /** sha256 of the package, hex. */
+  digest: string;
+  /** A single file's name, or undefined for a zip. */
+  file?: string;
+  /** `module.function`. */
+  entry: string;
+  calling: 'lambda' | 'qinling';
+  /** The engine's unpacked copy (set by the package cache before the call reaches Docker). */
+  hostDir?: string;
 }
 
 /** One call handed to the executor: its id and request, the route it runs on. */
@@ -61,5 +76,8 @@ export interface Executor {
    *  pre-started) take no more calls and are removed, idle ones at once, busy ones after their
    *  call. Never throws. */
   retireRoutes(scope: RouteScope): void;
+  /** Starts one hot container of `route` ahead of any call when it has none (a function from code
+   *  just created), so that its first call skips the start. Optional; never throws. */
+  prewarm?(route: RunnableRoute): Promise<void>;
   stop(): Promise<void>;
 }

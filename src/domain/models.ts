@@ -35,6 +35,14 @@ export interface Route {
   headers: Record<string, string[]>;
   config: StringMap;
   isPublic: boolean;
+  /** A code route (docs/runtimes.md) names its runtime, entry (`module.function`), calling
+   *  convention and package digest; its `image` is empty (the runtime's image runs). */
+  runtime?: string | null;
+  entry?: string | null;
+  calling?: 'lambda' | 'qinling' | null;
+  codeDigest?: string | null;
+  /** A single-file package's file name (its module); null for a zip. */
+  codeFile?: string | null;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -58,6 +58,12 @@ export class DockerExecutor implements Executor {
     this.prestart.retireRoutes(scope);
   }
 
+  /** See the Executor port: a hot route's pool starts a container when it has none. */
+  async prewarm(route: RunnableRoute): Promise<void> {
+    if (this.state !== 'running' || route.format === 'default') return;
+    this.hotPool(route).prewarm();
+  }
+
   /** Removes every container this engine made and waits for it; safe to call twice. */
   async stop(): Promise<void> {
     if (this.state === 'stopped') return this.deps.reaper.drain();
@@ -100,8 +106,16 @@ export class DockerExecutor implements Executor {
   }
 
   private hotSlot(req: ExecutorCall): Slot {
-    const id = routeId(req.route);
-    const version = versionKey(req.route);
+    return this.hotEntry(req.route).slot;
+  }
+
+  private hotPool(route: RunnableRoute): HotPool {
+    return this.hotEntry(route).pool;
+  }
+
+  private hotEntry(route: RunnableRoute): { pool: HotPool; slot: Slot } {
+    const id = routeId(route);
+    const version = versionKey(route);
     let entry = this.pools.get(id);
     if (entry && entry.version !== version) {
       // The route changed: its old containers must not serve the new version.
@@ -109,13 +123,13 @@ export class DockerExecutor implements Executor {
       entry = undefined;
     }
     if (!entry) {
-      const pool = new HotPool(this.deps, req.route, (p) => {
+      const pool = new HotPool(this.deps, route, (p) => {
         if (this.pools.get(id)?.pool === p) this.pools.delete(id);
       });
-      entry = { version, pool, slot: { kind: 'hot', exec: (r) => pool.run(r) }, route: req.route };
+      entry = { version, pool, slot: { kind: 'hot', exec: (r) => pool.run(r) }, route };
       this.pools.set(id, entry);
     }
-    return entry.slot;
+    return entry;
   }
 
   private async doStart(): Promise<void> {

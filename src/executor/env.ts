@@ -15,6 +15,8 @@ export function routeEnv(route: RunnableRoute): string[] {
     `ROUTE=${route.path}`,
     `FORMAT=${route.format}`,
     `MEMORY_MB=${route.memory}`,
+    // A code route's runtime learns what to call and how (docs/runtimes.md).
+    ...(route.code ? [`FRESCO_ENTRY=${route.code.entry}`, `FRESCO_CALLING=${route.code.calling}`] : []),
   ];
 }
 

@@ -146,7 +146,7 @@ export class HotContainer {
     cur.answered = true;
     // Stderr written before the answer is already readable; let it land in this call's log.
     setImmediate(() => {
-      this.finish(cur, { status: 'success' }, r);
+      this.finish(cur, r.failure === undefined ? { status: 'success' } : { status: 'error', error: r.failure }, r);
       setImmediate(() => this.free(cur));
     });
   }

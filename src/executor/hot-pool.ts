@@ -60,6 +60,13 @@ export class HotPool {
     return this.waiters.length >= this.starting + this.settling + room;
   }
 
+  /** Starts one container ahead of any call when the pool has none; a failure is only logged. */
+  prewarm(): void {
+    if (this.retired || this.all.size + this.starting > 0) return;
+    this.starting++;
+    this.deps.reaper.add(this.launch());
+  }
+
   /** Containers alive or starting (for tests and metrics). */
   size(): number {
     return this.all.size + this.starting;

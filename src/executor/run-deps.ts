@@ -39,7 +39,8 @@ const versionKeys = new WeakMap<RunnableRoute, string>();
 export function versionKey(route: RunnableRoute): string {
   let key = versionKeys.get(route);
   if (key === undefined) {
-    key = JSON.stringify([route.version, route.image, route.format, route.memory, route.allowRoot, route.network, route.config]);
+    key = JSON.stringify([route.version, route.image, route.format, route.memory, route.allowRoot, route.network, route.config,
+      route.code && [route.code.digest, route.code.entry, route.code.calling, route.code.hostDir]]);
     versionKeys.set(route, key);
   }
   return key;
@@ -60,7 +61,15 @@ export function routeSpec(
     memoryMb: route.memory,
     allowRoot: route.allowRoot,
     network: route.network,
-    binds: launch ? [`${o.launcherPath}:${LAUNCHER_IN_CONTAINER}:ro`, ...(launch.binds ?? [])] : undefined,
+    binds: launch ? [`${o.launcherPath}:${LAUNCHER_IN_CONTAINER}:ro`, ...(launch.binds ?? []), ...codeBind(route)] : undefined,
     stdin: kind !== 'hot',
   };
+}
+
+/** Where a code route's package is mounted (docs/runtimes.md). */
+export const CODE_IN_CONTAINER = '/code';
+
+// A code route's unpacked package, read-only.
+function codeBind(route: RunnableRoute): string[] {
+  return route.code?.hostDir ? [`${route.code.hostDir}:${CODE_IN_CONTAINER}:ro`] : [];
 }

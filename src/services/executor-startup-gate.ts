@@ -1,4 +1,4 @@
-import type { ExecutorCall, CallOutcome, Executor, RouteScope } from '../domain/executor';
+import type { ExecutorCall, CallOutcome, Executor, RouteScope, RunnableRoute } from '../domain/executor';
 import { engineUnavailable } from '../errors';
 import { log } from '../log';
 
@@ -33,6 +33,10 @@ export class ExecutorStartupGate implements Executor {
 
   retireRoutes(scope: RouteScope): void {
     this.current?.retireRoutes(scope);
+  }
+
+  async prewarm(route: RunnableRoute): Promise<void> {
+    await this.current?.prewarm?.(route);
   }
 
   async stop(): Promise<void> {

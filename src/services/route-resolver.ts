@@ -1,7 +1,8 @@
 import { LRUCache } from 'lru-cache';
-import { routeNotFound, routePrivate } from '../errors';
+import { routeNotFound, routePrivate, runtimeNotFound } from '../errors';
 import type { RunnableRoute } from '../domain/executor';
 import type { AppStore, Route, RouteStore } from '../domain/models';
+import type { RuntimeStore } from '../runtimes/model';
 
 /** A route ready to run: the stored route and its executor view (app config merged in). */
 export interface ResolvedRoute {
@@ -18,7 +19,11 @@ const NOT_FOUND = Symbol('not found');
 export class RouteResolver {
   private readonly cache: LRUCache<string, ResolvedRoute | typeof NOT_FOUND>;
 
-  constructor(private readonly deps: { routeStore: RouteStore; appStore: AppStore; ttlMs?: number }) {
+  constructor(private readonly deps: {
+    routeStore: RouteStore; appStore: AppStore; ttlMs?: number;
+    /** Code routes run their runtime's image (docs/runtimes.md). */
+    runtimes?: Pick<RuntimeStore, 'get'>;
+  }) {
     this.cache = new LRUCache({ max: 10_000, ttl: deps.ttlMs ?? 1000 });
   }
 
@@ -55,6 +60,7 @@ export class RouteResolver {
 
   private async resolve(route: Route): Promise<ResolvedRoute> {
     const app = await this.deps.appStore.get(route.projectId, route.appName);
+    const code = await this.codeOf(route);
     return {
       route,
       runnable: {
@@ -62,7 +68,19 @@ export class RouteResolver {
         format: route.format, memory: route.memory, timeout: route.timeout, idleTimeout: route.idleTimeout,
         maxConcurrency: route.maxConcurrency, config: { ...(app?.config ?? {}), ...route.config },
         version: `${route.id}:${route.updatedAt.getTime()}:${app?.updatedAt.getTime() ?? 0}`,
+        ...code,
       },
+    };
+  }
+
+  // A code route runs its runtime's image in the json format, with its package (docs/runtimes.md).
+  private async codeOf(route: Route): Promise<Partial<RunnableRoute>> {
+    if (!route.runtime || !route.codeDigest) return {};
+    const runtime = await this.deps.runtimes?.get(route.runtime);
+    if (!runtime) throw runtimeNotFound(route.runtime);
+    return {
+      image: runtime.image, format: 'json',
+      code: { digest: route.codeDigest, file: route.codeFile ?? undefined, entry: route.entry ?? 'main.main', calling: route.calling ?? 'lambda' },
     };
   }
 }

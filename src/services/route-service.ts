@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { appNotFound, requestInvalid, routeNotFound } from '../errors';
+import { appNotFound, packageCorrupt, packageNotFound, requestInvalid, routeNotFound } from '../errors';
 import type { RouteScope } from '../domain/executor';
 import { AppStore, Route, RouteStore } from '../domain/models';
 import type { RegistryPolicy } from '../domain/registry-policy';
+import { codeFields, type CodeFields, type CodeInput, type CodeRoutes, type Upload } from '../runtimes/code-routes';
 import { booleanish, configSchema, enveloped, intIn, parseInput, routePathSchema, unwrap } from './validation';
 
 // Route rules: the fields and defaults of docs/api.md (Routes), limits from the deployment's configuration.
@@ -31,10 +32,11 @@ function fieldSchemas(limits: RouteLimits) {
     headers: headersSchema,
     config: configSchema,
     is_public: booleanish,
+    ...codeFields,
   };
 }
 
-type Input = Partial<z.output<z.ZodObject<ReturnType<typeof fieldSchemas>>>>;
+type Input = Partial<z.output<z.ZodObject<ReturnType<typeof fieldSchemas>>>> & CodeInput;
 
 function toPatch(input: Input) {
   return {
@@ -43,6 +45,9 @@ function toPatch(input: Input) {
     config: input.config, isPublic: input.is_public,
   };
 }
+
+// What turns a code route back into an image route.
+const NO_CODE = { runtime: null, entry: null, calling: null, codeDigest: null, codeFile: null };
 
 /** Use cases on routes; storage through RouteStore. */
 export class RouteService {
@@ -55,13 +60,15 @@ export class RouteService {
     routeStore: RouteStore; appStore: Pick<AppStore, 'get'>; limits: RouteLimits; onChange?: (route: RouteScope) => void;
     /** Registries images may name; default: any. */
     registries?: Pick<RegistryPolicy, 'refusal'>;
+    /** Functions from code (docs/runtimes.md); without it, routes must name an image. */
+    code?: CodeRoutes;
+    packages?: { get(digest: string): Promise<Buffer | undefined> };
   }) {
     const fields = fieldSchemas(deps.limits);
     this.createSchema = z.strictObject({
       ...Object.fromEntries(Object.entries(fields).map(([k, s]) => [k, s.optional()])),
       path: routePathSchema,
-      image: fields.image,
-    }) as unknown as z.ZodType<Input & { path: string; image: string }>;
+    }) as unknown as z.ZodType<Input & { path: string }>;
     this.updateSchema = z.strictObject({
       ...Object.fromEntries(Object.entries(fields).map(([k, s]) => [k, s.optional()])),
       path: z.string().optional(),
@@ -81,46 +88,97 @@ export class RouteService {
     return route;
   }
 
-  /** Body `{"route": {path, image, ...}}`; defaults of docs/api.md (Routes) fill the rest. */
-  async create(projectId: string, appName: string, body: unknown): Promise<Route> {
+  /** Body `{"route": {path, image, ...}}`, or `{path, runtime, entry, code}` for a function from
+   *  code (the package may come as `upload` instead); defaults of docs/api.md (Routes) fill the rest. */
+  async create(projectId: string, appName: string, body: unknown, upload?: Upload): Promise<Route> {
     // FRESCO_APP_NOT_FOUND comes before any complaint about the body.
     await this.requireApp(projectId, appName);
     const example = '{"route": {"path": "/hello", "image": "hello:latest"}}';
     const input = parseInput(this.createSchema, enveloped(body, 'route', example), 'route');
-    this.checkRegistry(input.image, 'route.');
+    const code = await this.codeSide(input, upload, 'route.');
+    if (!code && input.image === undefined) {
+      throw requestInvalid('route.image: required (or runtime, entry and code for a function from code, docs/runtimes.md)');
+    }
+    if (input.image !== undefined) this.checkRegistry(input.image, 'route.');
     const p = toPatch(input);
-    const route = await this.deps.routeStore.create({
-      projectId, appName, path: input.path, image: input.image, type: p.type ?? 'sync', format: p.format ?? 'default',
+    let route: Route | undefined;
+    try {
+      route = await this.deps.routeStore.create({
+      projectId, appName, path: input.path, image: code ? '' : input.image!, ...code, type: p.type ?? 'sync', format: code ? 'json' : p.format ?? 'default',
       memory: p.memory ?? 128, timeout: p.timeout ?? Math.min(30, this.deps.limits.maxTimeout),
       idleTimeout: p.idleTimeout ?? 30, maxConcurrency: p.maxConcurrency ?? 1, headers: p.headers ?? {},
       config: p.config ?? {}, isPublic: p.isPublic ?? false,
-    });
+      });
+    } finally {
+      if (!route && code) await this.deps.code?.release(code.codeDigest);
+    }
     // The app was deleted since requireApp.
     if (!route) throw appNotFound(appName);
     this.deps.onChange?.({ projectId, appName, path: route.path });
     return route;
   }
 
-  /** Body: flat fields or `{"route": {...}}`; the path cannot change. */
-  async update(projectId: string, appName: string, path: string, body: unknown): Promise<Route> {
+  /** Body: flat fields or `{"route": {...}}`; the path cannot change. Setting `image` turns a code
+   *  route into an image route; code fields (or `upload`) turn an image route into a code route. */
+  async update(projectId: string, appName: string, path: string, body: unknown, upload?: Upload): Promise<Route> {
     const { value, root } = unwrap(body, 'route');
+    const prefix = root ? 'route.' : '';
     const input = parseInput(this.updateSchema, value, root);
     if (input.path !== undefined && input.path !== path) {
-      throw requestInvalid(`${root ? 'route.' : ''}path: a route's path cannot change`);
+      throw requestInvalid(`${prefix}path: a route's path cannot change`);
     }
-    if (input.image !== undefined) this.checkRegistry(input.image, root ? 'route.' : '');
-    const route = await this.deps.routeStore.update(projectId, appName, path, toPatch(input));
+    if (input.image !== undefined) this.checkRegistry(input.image, prefix);
+    const wantsCode = Boolean(this.deps.code?.wants(input, upload)) || Boolean(upload);
+    const current = wantsCode || input.image !== undefined || input.format !== undefined
+      ? await this.get(projectId, appName, path) : undefined;
+    const code = current && (wantsCode || (current.runtime && input.image === undefined))
+      ? await this.codeSide(input, upload, prefix, current) : undefined;
+    const imagePatch = current?.runtime && !code ? NO_CODE : {};
+    let route: Route | undefined;
+    try {
+      route = await this.deps.routeStore.update(projectId, appName, path,
+        { ...toPatch(input), ...imagePatch, ...(code ? { ...code, image: '', format: 'json' as const } : {}) });
+    } finally {
+      if (code && code.codeDigest !== current?.codeDigest) await this.deps.code?.release(route ? current?.codeDigest : code.codeDigest);
+    }
+    if (current?.codeDigest && !code) await this.deps.code?.release(current.codeDigest);
     this.deps.onChange?.({ projectId, appName, path });
     if (!route) throw routeNotFound(appName, path);
     return route;
   }
 
   async delete(projectId: string, appName: string, path: string): Promise<void> {
+    const current = this.deps.code ? await this.deps.routeStore.get(projectId, appName, path) : undefined;
     const deleted = await this.deps.routeStore.delete(projectId, appName, path);
     this.deps.onChange?.({ projectId, appName, path });
     if (!deleted) {
       throw routeNotFound(appName, path);
     }
+    if (current?.codeDigest) await this.deps.code?.release(current.codeDigest);
+  }
+
+  /** A code route's package as uploaded; FRESCO_ROUTE_NOT_FOUND, FRESCO_PACKAGE_NOT_FOUND for an image route. */
+  async download(projectId: string, appName: string, path: string): Promise<{ name: string; content: Buffer }> {
+    const route = await this.get(projectId, appName, path);
+    if (!route.codeDigest || !this.deps.packages) throw packageNotFound(path);
+    const content = await this.deps.packages.get(route.codeDigest);
+    if (!content) throw packageCorrupt(route.codeDigest);
+    return { name: route.codeFile ?? `${path.split('/').pop() || 'code'}.zip`, content };
+  }
+
+  // The code fields of a function from code, its package checked and stored; undefined for an image route.
+  private async codeSide(input: Input, upload: Upload | undefined, prefix: string, current?: Route): Promise<CodeFields | undefined> {
+    const wants = upload !== undefined || input.runtime !== undefined || input.entry !== undefined
+      || input.calling !== undefined || input.code !== undefined || Boolean(current?.runtime);
+    if (!wants) return undefined;
+    if (!this.deps.code) throw requestInvalid(`${prefix}runtime: functions from code are not enabled on this deployment`);
+    if (input.image !== undefined && (!current || input.runtime !== undefined || input.code !== undefined || upload)) {
+      throw requestInvalid(`${prefix}image: a route runs either an image or code (runtime, entry, code), not both`);
+    }
+    if (input.format !== undefined && input.format !== 'json') {
+      throw requestInvalid(`${prefix}format: a function from code speaks its runtime's format ("json")`);
+    }
+    return this.deps.code.prepare(input, upload, prefix, current);
   }
 
   // FRESCO_REQUEST_INVALID naming the option when the image's registry is not allowed.

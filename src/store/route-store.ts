@@ -8,6 +8,7 @@ interface RouteRow {
   id: string; app_id: string; project_id: string; app_name: string; path: string; image: string;
   type: Route['type']; format: Route['format']; memory: number; timeout: number; idle_timeout: number;
   max_concurrency: number; headers: Route['headers']; config: Route['config']; is_public: boolean;
+  runtime: string | null; entry: string | null; calling: Route['calling']; code_digest: string | null; code_file: string | null;
   created_at: Date; updated_at: Date;
 }
 
@@ -15,13 +16,14 @@ const toRoute = (r: RouteRow): Route => ({
   id: r.id, appId: r.app_id, projectId: r.project_id, appName: r.app_name, path: r.path, image: r.image,
   type: r.type, format: r.format, memory: r.memory, timeout: r.timeout, idleTimeout: r.idle_timeout,
   maxConcurrency: r.max_concurrency, headers: r.headers ?? {}, config: r.config ?? {}, isPublic: r.is_public,
+  runtime: r.runtime, entry: r.entry, calling: r.calling, codeDigest: r.code_digest, codeFile: r.code_file,
   createdAt: new Date(r.created_at), updatedAt: new Date(r.updated_at),
 });
 
 const COLUMNS: Record<keyof RoutePatch, string> = {
   image: 'image', type: 'type', format: 'format', memory: 'memory', timeout: 'timeout',
   idleTimeout: 'idle_timeout', maxConcurrency: 'max_concurrency', headers: 'headers', config: 'config',
-  isPublic: 'is_public',
+  isPublic: 'is_public', runtime: 'runtime', entry: 'entry', calling: 'calling', codeDigest: 'code_digest', codeFile: 'code_file',
 };
 
 function toColumns(patch: RoutePatch): Record<string, unknown> {
@@ -29,7 +31,7 @@ function toColumns(patch: RoutePatch): Record<string, unknown> {
   for (const [key, column] of Object.entries(COLUMNS)) {
     const value = patch[key as keyof RoutePatch];
     if (value === undefined) continue;
-    out[column] = typeof value === 'object' ? JSON.stringify(value) : value;
+    out[column] = typeof value === 'object' && value !== null ? JSON.stringify(value) : value;
   }
   return out;
 }

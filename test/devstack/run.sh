@@ -168,6 +168,13 @@ function osc_run_async {
     return 1
 }
 
+# A function from code: the python3 runtime the plugin built (install) and registered (init).
+function osc_run_code {
+    osc_demo fn route create devstack-hello /py --runtime python3 --entry hello.main \
+        --file "$FRESCO_DIR/examples/python-hello/hello.py" -f value -c path >/dev/null &&
+    [[ "$(osc_demo fn run devstack-hello /py --data '{"name": "DevStack"}' -f value -c result)" == '{"greeting": "Hello DevStack"}' ]]
+}
+
 function check_stacked {
     check "fresco.conf: auth_strategy keystone" conf_has DEFAULT auth_strategy keystone
     check "fresco.conf: database connection" conf_has database connection \
@@ -194,6 +201,7 @@ function check_stacked {
     check "fresco-engine is in the membership with its hop URL" engine_in_membership
     check "openstack fn run returns the function's output (sync, fresco-api → fresco-engine)" osc_run_sync
     check "openstack fn run of an async route ends in success (RabbitMQ, fresco-engine)" osc_run_async
+    check "openstack fn run of a Python function from code (runtime built and registered)" osc_run_code
 }
 function endpoint_count {
     _os_admin endpoint list --service "$FRESCO_SERVICE_TYPE" --region "$REGION_NAME" -f value -c ID | wc -l

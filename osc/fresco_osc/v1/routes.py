@@ -1,6 +1,11 @@
-"""openstack fn route create|list|show|set|delete (Picasso v1 routes)."""
+"""openstack fn route create|list|show|set|delete|download (Picasso v1 routes, and functions
+from code: --runtime, --entry and --file or --package, docs/runtimes.md)."""
+
+import json
+import os
 
 from osc_lib.command import command
+from osc_lib import exceptions
 
 from fresco_osc import client as fc
 from fresco_osc.v1 import common
@@ -14,8 +19,17 @@ SCALARS = (('image', 'image'), ('type', 'type'), ('route_format', 'format'), ('m
 def _route_args(parser, creating):
     parser.add_argument('app', metavar='<app>', help='App name')
     parser.add_argument('path', metavar='<path>', help='Route path, e.g. /hello')
-    parser.add_argument('--image', metavar='<image>', required=creating,
-                        help='Docker image of the function')
+    parser.add_argument('--image', metavar='<image>',
+                        help='Docker image of the function (or --runtime and code)')
+    parser.add_argument('--runtime', metavar='<runtime>',
+                        help='Runtime of a function from code, e.g. python3 (openstack fn runtime list)')
+    parser.add_argument('--entry', metavar='<module.function>',
+                        help='Function to call in the code, e.g. hello.main')
+    parser.add_argument('--calling', choices=['lambda', 'qinling'],
+                        help='lambda: (event, context) (default); qinling: input keys as arguments')
+    code = parser.add_mutually_exclusive_group()
+    code.add_argument('--file', metavar='<file>', help='The code: one source file, e.g. hello.py')
+    code.add_argument('--package', metavar='<zip>', help='The code: a zip of several files')
     parser.add_argument('--type', choices=['sync', 'async'], help='sync (default) or async')
     # Not --format: that is OSC's output format (-f).
     parser.add_argument('--route-format', choices=['default', 'http', 'json'],
@@ -49,9 +63,34 @@ def _headers(pairs, current=None):
 
 def _fields(args):
     route = {api: getattr(args, opt) for opt, api in SCALARS if getattr(args, opt) is not None}
+    for opt in ('runtime', 'entry', 'calling'):
+        if getattr(args, opt) is not None:
+            route[opt] = getattr(args, opt)
     if args.is_public is not None:
         route['is_public'] = args.is_public
     return route
+
+
+def _code_file(args):
+    """(form part name, (file name, bytes)) of --file/--package, or None."""
+    name = args.file or args.package
+    if not name:
+        return None
+    try:
+        with open(name, 'rb') as f:
+            content = f.read()
+    except OSError as err:
+        raise exceptions.CommandError('%s: %s' % (name, err.strerror))
+    return ('file' if args.file else 'package'), (os.path.basename(name), content)
+
+
+def _send(fn, method, route, code, *parts):
+    """The route as JSON, or as a form with the code file when there is one."""
+    if code is None:
+        return (fn.post if method == 'POST' else fn.put)({'route': route}, *parts)
+    part, value = code
+    send = fn.post_form if method == 'POST' else fn.put_form
+    return send({'route': json.dumps(route)}, {part: value}, *parts)
 
 
 def _route_url(args):
@@ -65,13 +104,15 @@ class CreateRoute(command.ShowOne):
         return _route_args(super().get_parser(prog_name), creating=True)
 
     def take_action(self, args):
+        if not args.image and not args.runtime:
+            raise exceptions.CommandError('give --image, or --runtime, --entry and --file or --package')
         route = dict(_fields(args), path=fc.route_path(args.path))
         if args.config:
             route['config'] = dict(args.config)
         if args.headers:
             route['headers'] = _headers(args.headers)
         fn = self.app.client_manager.fresco
-        body = fn.post({'route': route}, 'apps', fc.quote(args.app), 'routes')
+        body = _send(fn, 'POST', route, _code_file(args), 'apps', fc.quote(args.app), 'routes')
         return common.show(body['route'])
 
 
@@ -122,7 +163,7 @@ class SetRoute(command.ShowOne):
                 change['config'] = common.merged(current.get('config'), args.config, args.unset_config)
             if args.headers:
                 change['headers'] = _headers(args.headers, current.get('headers'))
-        return common.show(fn.put({'route': change}, *_route_url(args))['route'])
+        return common.show(_send(fn, 'PUT', change, _code_file(args), *_route_url(args))['route'])
 
 
 class DeleteRoute(command.Command):
@@ -138,3 +179,27 @@ class DeleteRoute(command.Command):
         fn = self.app.client_manager.fresco
         for path in args.paths:
             fn.delete('apps', fc.quote(args.app), 'routes' + fc.quote_path(path))
+
+
+class DownloadRoute(command.Command):
+    """Download the code package of a function from code."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('app', metavar='<app>', help='App name')
+        parser.add_argument('path', metavar='<path>', help='Route path, e.g. /hello')
+        parser.add_argument('-o', '--output', metavar='<file>',
+                            help='Where to write it (default: the uploaded file\'s name)')
+        return parser
+
+    def take_action(self, args):
+        fn = self.app.client_manager.fresco
+        resp = fn.request('GET', fn.url(*_route_url(args)), params={'download': 'true'})
+        name = args.output
+        if not name:
+            disposition = resp.headers.get('Content-Disposition', '')
+            name = disposition.split('filename=')[-1].strip('"') if 'filename=' in disposition else 'code.zip'
+            name = os.path.basename(name)
+        with open(name, 'wb') as f:
+            f.write(resp.content)
+        self.app.stdout.write('%s\n' % name)

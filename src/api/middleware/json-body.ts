@@ -29,6 +29,8 @@ export function jsonBody(limit: number): Middleware {
     // Runs take any body as the function's input; they read it themselves.
     if (ctx.path.startsWith('/v1/r/')) return next();
     if (!PARSED_METHODS.includes(ctx.method)) return next();
+    // A route with its code may come as a form (docs/runtimes.md); its handler reads it.
+    if (ctx.is('multipart') && /^\/v1\/[^/]+\/apps\/[^/]+\/routes(\/|$)/.test(ctx.path)) return next();
     const hasBody = ctx.request.length > 0 || ctx.get('Transfer-Encoding') !== '';
     if (hasBody && !ctx.is('json')) throw unsupportedMediaType(ctx.get('Content-Type'));
     if (ctx.is(JSON_TYPES)) {

@@ -62,7 +62,8 @@ function decode(line: string): HotResponse | Error {
   if (refused) return refused;
   if (typeof o.content_type === 'string' && !headers['content-type']) headers['content-type'] = [o.content_type];
   const body = o.body === undefined || o.body === null ? '' : typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
-  return { status, headers, body: Buffer.from(body, 'utf8') };
+  const failure = typeof o.fresco_error === 'string' ? o.fresco_error.slice(0, 1024) || 'the function failed' : undefined;
+  return { status, headers, body: Buffer.from(body, 'utf8'), ...(failure !== undefined ? { failure } : {}) };
 }
 
 function headerMap(raw: unknown): Record<string, string[]> {

@@ -6,6 +6,8 @@ export interface HotResponse {
   status: number;
   headers: Record<string, string[]>;
   body: Buffer;
+  /** Set when a runtime reports that the function failed (json `fresco_error`): the call ends `error`. */
+  failure?: string;
 }
 
 /** Incremental reader of one response; reset() before each call. */

@@ -45,13 +45,13 @@ describe('web console without Keystone (noauth, Chromium)', function () {
 
   it('serves the built files with a content security policy, and nothing outside them', async () => {
     const index = await axios.get(`${base}/console/`);
-    assert.match(index.headers['content-type'], /text\/html/);
+    assert.match(String(index.headers['content-type']), /text\/html/);
     assert.match(index.headers['content-security-policy'], /default-src 'self'/);
     const script = /src="(app-[A-Z0-9]{8}\.js)"/.exec(index.data)?.[1];
     assert.ok(script, index.data);
     const js = await axios.get(`${base}/console/${script}`);
-    assert.match(js.headers['content-type'], /javascript/);
-    assert.match(js.headers['cache-control'], /immutable/);
+    assert.match(String(js.headers['content-type']), /javascript/);
+    assert.match(String(js.headers['cache-control']), /immutable/);
     for (const p of ['/console/..%2Fpackage.json', '/console/.hidden', '/console/nope.js']) {
       const res = await axios.get(`${base}${p}`, { validateStatus: () => true });
       assert.equal(res.status, 404, p);

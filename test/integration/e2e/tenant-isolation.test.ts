@@ -8,6 +8,12 @@ import { createTestDb, TestDb } from '../../helpers/db';
 import { buildImages } from '../executor/fixtures';
 import { issueToken, keystone, OsEnv } from '../auth/keystone-env';
 
+/** "METHOD /path" of the request a supertest response answers (supertest does not type `req`). */
+function requestLine(res: unknown): string {
+  const { req } = res as { req: { method: string; path: string } };
+  return `${req.method} ${req.path}`;
+}
+
 // Fresco's whole API with auth_strategy = keystone against the real Keystone and real Docker:
 // project other (alt) can neither see, change nor run anything of project demo, on any verb of
 // any resource; the reader of demo reads only; admin reaches every project.
@@ -93,7 +99,7 @@ describe('tenant isolation through the API (real Keystone, real Docker)', functi
     ];
     for (const req of attempts) {
       const res = await req;
-      assert.equal(res.status, 403, `${res.req.method} ${res.req.path}: ${res.status} ${JSON.stringify(res.body)}`);
+      assert.equal(res.status, 403, `${requestLine(res)}: ${res.status} ${JSON.stringify(res.body)}`);
       assert.equal(res.body.error.code, 'FRESCO_PROJECT_FORBIDDEN');
     }
     const after = await as('DEMO').get(`/v1/${demo}/apps/${a}/routes`);
@@ -146,7 +152,7 @@ describe('tenant isolation through the API (real Keystone, real Docker)', functi
     ];
     for (const req of denied) {
       const res = await req;
-      assert.equal(res.status, 403, `${res.req.method} ${res.req.path}`);
+      assert.equal(res.status, 403, `${requestLine(res)}`);
       assert.equal(res.body.error.code, 'FRESCO_POLICY_FORBIDDEN');
     }
   });

@@ -53,7 +53,7 @@ describe('OpenAPI document (GET /api)', () => {
   });
 
   it('documents exactly the paths and methods the router serves', () => {
-    const routes = served(api.router.stack as never);
+    const routes = served((api as unknown as { router: { stack: unknown } }).router.stack as never);
     assert.ok(routes.length > 20, `router layers read: ${routes.length}`);
     assert.deepEqual(documented(doc), routes);
   });
@@ -61,7 +61,9 @@ describe('OpenAPI document (GET /api)', () => {
   it('takes request bodies and query parameters from the zod schemas, with the configured limits', () => {
     const create = doc.paths['/v1/{project_id}/apps/{app}/routes'].post.requestBody.content['application/json'].schema;
     const route = create.properties.route;
-    assert.deepEqual(route.required.sort(), ['image', 'path']);
+    // image, or runtime + entry + code for a function from code (docs/runtimes.md): neither is required alone.
+    assert.deepEqual(route.required.sort(), ['path']);
+    assert.ok(route.properties.image && route.properties.runtime && route.properties.code);
     assert.equal(route.additionalProperties, false, 'unknown fields are rejected');
     assert.equal(route.properties.timeout.maximum, 120);
     assert.deepEqual(route.properties.format.enum, ['default', 'http', 'json']);
@@ -77,7 +79,11 @@ describe('OpenAPI document (GET /api)', () => {
     assert.deepEqual(keys(presentApp(app)), shape(appWire));
     const route = { id: 'i', projectId: 'p', appName: 'a', path: '/x', image: 'i', type: 'sync', format: 'default', memory: 128,
       timeout: 30, idleTimeout: 30, maxConcurrency: 1, headers: {}, config: {}, isPublic: false, createdAt: t, updatedAt: t };
-    assert.deepEqual(keys(presentRoute(route as unknown as Route)), shape(routeWire));
+    const required = (s: { shape: Record<string, { safeParse(v: unknown): { success: boolean } }> }) =>
+      Object.keys(s.shape).filter((k) => !s.shape[k].safeParse(undefined).success).sort();
+    assert.deepEqual(keys(presentRoute(route as unknown as Route)), required(routeWire as never));
+    const codeRoute = { ...route, image: '', format: 'json', runtime: 'python3', entry: 'hello.main', calling: 'lambda', codeDigest: 'd', codeFile: 'hello.py' };
+    assert.deepEqual(keys(presentRoute(codeRoute as unknown as Route)), shape(routeWire));
     const call = { id: 'c', projectId: 'p', app: 'a', route: '/x', status: 'queued', trigger: 'http', createdAt: t,
       resultTruncated: false, logTruncated: false, attempts: 0 };
     assert.deepEqual(keys(presentCall(call as unknown as Call)), shape(callWire));

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { CallResult } from '../../../src/domain/executor';
+import type { CallOutcome } from '../../../src/domain/executor';
 import { rawAnswer } from '../../../src/api/run-answers';
 import type { ResolvedRoute } from '../../../src/services/route-resolver';
 
@@ -9,8 +9,8 @@ import type { ResolvedRoute } from '../../../src/services/route-resolver';
 const target = { route: { headers: {} } } as unknown as ResolvedRoute;
 
 function typeOf(output: Buffer): string | string[] | undefined {
-  const result = { status: 'success', output } as unknown as CallResult;
-  return rawAnswer(target, 'id', result).headers.find(([n]) => n === 'Content-Type')?.[1];
+  const outcome = { status: 'success', result: output } as unknown as CallOutcome;
+  return rawAnswer(target, 'id', outcome).headers.find(([n]) => n === 'Content-Type')?.[1];
 }
 
 describe('rawAnswer Content-Type', () => {

@@ -42,13 +42,16 @@ describe('policy rules (parse)', () => {
   }
 });
 
+// Runtimes belong to the deployment: only admins register or remove them (docs/runtimes.md).
+const ADMIN_ONLY = ['fresco:runtime:create', 'fresco:runtime:delete'];
+
 describe('policy (built-in rules)', () => {
   const policy = createPolicy();
   const run = (who: Identity, action: string, project = DEMO) => codeOf(() => policy.authorize(who, action, project));
 
   it('defines every action the API enforces', () => {
     for (const action of ACTIONS) assert.ok(policy.rules[action], action);
-    assert.equal(ACTIONS.length, 23);
+    assert.equal(ACTIONS.length, 27);
   });
 
   it('lets a reader read its project but not write, run or cancel (FRESCO_POLICY_FORBIDDEN)', () => {
@@ -60,7 +63,7 @@ describe('policy (built-in rules)', () => {
   });
 
   it('lets a member do everything in its own project and nothing in another', () => {
-    for (const action of ACTIONS.filter((a) => a !== 'fresco:engine:list')) assert.equal(run(member, action), undefined, action);
+    for (const action of ACTIONS.filter((a) => a !== 'fresco:engine:list' && !ADMIN_ONLY.includes(a))) assert.equal(run(member, action), undefined, action);
     assert.equal(run(alt, 'fresco:app:list'), 'FRESCO_PROJECT_FORBIDDEN');
     assert.equal(run(alt, 'fresco:route:run'), 'FRESCO_PROJECT_FORBIDDEN');
   });
@@ -68,6 +71,15 @@ describe('policy (built-in rules)', () => {
   it('shows the cluster\'s engines to admins only', () => {
     for (const who of [reader, member]) assert.equal(run(who, 'fresco:engine:list', who.projectId), 'FRESCO_POLICY_FORBIDDEN');
     assert.equal(run(admin, 'fresco:engine:list', admin.projectId), undefined);
+  });
+
+  it('lets every project read runtimes and only admins register or remove them', () => {
+    assert.equal(run(reader, 'fresco:runtime:list'), undefined);
+    assert.equal(run(member, 'fresco:runtime:get'), undefined);
+    for (const action of ADMIN_ONLY) {
+      assert.equal(run(member, action), 'FRESCO_POLICY_FORBIDDEN', action);
+      assert.equal(run(admin, action), undefined, action);
+    }
   });
 
   it('lets admin and noauth do everything in any project', () => {

@@ -52,6 +52,15 @@ describe('executor units', () => {
     assert.match(refused('{"headers":{"Bad Name":"v"}}'), /invalid header name/);
   });
 
+  it('reads a runtime\'s fresco_error as a failure of the call, and nothing else as one', () => {
+    const failed = new JsonResponseReader(1000).push(Buffer.from('{"status":500,"body":"E","fresco_error":"ValueError: no"}\n'));
+    assert.ok(failed && !(failed instanceof Error));
+    assert.equal(failed.failure, 'ValueError: no');
+    const ok = new JsonResponseReader(1000).push(Buffer.from('{"status":500,"body":"E"}\n'));
+    assert.ok(ok && !(ok instanceof Error));
+    assert.equal(ok.failure, undefined, 'a 500 answer alone is still an answer');
+  });
+
   it('demuxes Docker frames split across chunks', () => {
     const got: string[] = [];
     const push = demuxer((s, c) => got.push(`${s}:${c}`));
