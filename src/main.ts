@@ -128,8 +128,9 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
   const packages = new KnexPackageStore(db);
   const resolver = new RouteResolver({ routeStore, appStore, runtimes: runtimeStore });
   const limits = packageLimits(config);
-  // Code routes' packages are unpacked on this engine's disk before their calls reach Docker.
-  adapters = adapters.executor ? { ...adapters, executor: new CodeExecutor(adapters.executor, new PackageCache({
+  // Code routes' packages are unpacked on this engine's disk before their calls reach Docker (on
+  // the engine's, when the executor only hands calls to engines).
+  adapters = adapters.executor && !adapters.executor.remote ? { ...adapters, executor: new CodeExecutor(adapters.executor, new PackageCache({
     packages, limits, budgetBytes: config.runtimes.package_cache_size * 1024 * 1024,
     // Per engine id: each engine empties its own directory at start.
     dir: path.resolve(config.runtimes.package_cache_dir ?? path.join(config.DEFAULT.state_path, 'packages'), engineId),
@@ -167,6 +168,8 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
     triggerStore, resolver, invoker, maxMessageBytes: config.notifications.max_message_size, authorizer,
   });
   return {
+    /** The executor calls run on here (code packages unpacked first), when this process runs any. */
+    executor: adapters.executor,
     apps: new AppService({ appStore, onChange }),
     routes: new RouteService({
       routeStore, appStore, onChange, registries: new RegistryPolicy(registryList(config)), limits: { maxTimeout: config.DEFAULT.max_timeout, maxMemory: config.DEFAULT.max_memory },
@@ -315,7 +318,7 @@ export async function start(config: Config, role: Role, adapters: Adapters = {})
     let address: Started['address'];
     if (role === 'engine' || role === 'all') startEngine(config, services, life);
     if (role === 'engine' && config.cluster.secret && executor) {
-      await joinCluster({ config, executor, store: new KnexEngineStore(db), engineId, life });
+      await joinCluster({ config, executor: services.executor!, store: new KnexEngineStore(db), engineId, life });
     } else if (role === 'engine') {
       log.info('no [cluster] secret: this engine takes async calls only, and API processes run sync calls themselves');
     }

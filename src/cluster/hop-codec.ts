@@ -96,6 +96,13 @@ function checkRoute(r: unknown): RunnableRoute {
   need(x.version === undefined || isStr(x.version), 'route.version');
   need(x.network === undefined || isStr(x.network), 'route.network');
   need(x.allowRoot === undefined || typeof x.allowRoot === 'boolean', 'route.allowRoot');
+  if (x.code !== undefined) {
+    const c = x.code as Record<string, unknown>;
+    need(!!c && typeof c === 'object' && isStr(c.digest) && /^[0-9a-f]{64}$/.test(c.digest) && isStr(c.entry)
+      && (c.file === undefined || isStr(c.file)) && (c.calling === 'lambda' || c.calling === 'qinling'), 'route.code');
+    // The engine unpacks the package itself: a directory named by the sender is never mounted.
+    x.code = { digest: c.digest, entry: c.entry, file: c.file, calling: c.calling };
+  }
   return x as unknown as RunnableRoute;
 }
 

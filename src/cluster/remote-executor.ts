@@ -46,6 +46,8 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /** Runs calls on the cluster's engines. */
 export class RemoteExecutor implements Executor {
+  /** Code packages are unpacked by the engine that runs the call, not here. */
+  readonly remote = true;
   private readonly agent = new http.Agent({ keepAlive: true, scheduling: 'lifo' });
 
   constructor(private readonly directory: EngineDirectory, private readonly o: RemoteExecutorOptions) {}

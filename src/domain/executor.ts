@@ -79,5 +79,8 @@ export interface Executor {
   /** Starts one hot container of `route` ahead of any call when it has none (a function from code
    *  just created), so that its first call skips the start. Optional; never throws. */
   prewarm?(route: RunnableRoute): Promise<void>;
+  /** True when calls run in other processes (the API's RemoteExecutor): nothing of a call, such as
+   *  a code package, is prepared on this host. */
+  readonly remote?: boolean;
   stop(): Promise<void>;
 }
