@@ -106,6 +106,14 @@ export async function clusterHot(db: BenchDb, seconds: number, rounds: number): 
 
 // --- the hop alone: both ends in this process, an executor that answers at once -----------
 
+/** `loop`'s figure with the process's CPU time per call (user + system, both ends) in its note. */
+async function withCpu(loop: () => Promise<Figure>): Promise<Figure> {
+  const c0 = process.cpuUsage();
+  const f = await loop();
+  const c = process.cpuUsage(c0);
+  return { ...f, note: `${f.note ?? ''}; CPU ${((c.user + c.system) / (f.count ?? 1)).toFixed(0)} µs/call` };
+}
+
 const INSTANT: Executor = {
   start: async () => undefined, stop: async () => undefined, retireRoutes: () => undefined,
   run: async (): Promise<CallResult> => ({
@@ -144,8 +152,17 @@ export async function hopRoundTrip(seconds: number): Promise<Figure[]> {
     });
     await timedLoop('warm', 1, hopCall);
     await timedLoop('warm', 1, bareCall);
-    const hop = await timedLoop('hop alone: RemoteExecutor → HopServer (1 process)', seconds, hopCall);
-    const plain = await timedLoop('  bare node http round trip (1 process)', seconds, bareCall);
+    // Interleaved rounds (the machine is shared): the median of each, with CPU time per call.
+    const hops: Figure[] = [];
+    const plains: Figure[] = [];
+    const per = Math.max(1, seconds / 3);
+    for (let k = 0; k < 3; k++) {
+      hops.push(await withCpu(() => timedLoop('hop alone: RemoteExecutor → HopServer (1 process)', per, hopCall)));
+      plains.push(await withCpu(() => timedLoop('  bare node http round trip (1 process)', per, bareCall)));
+    }
+    const cpu = (fs: Figure[]) => fs.map((f) => /CPU (\d+)/.exec(f.note ?? '')?.[1]).join('/');
+    const hop = { ...summary('hop alone: RemoteExecutor → HopServer (1 process)', hops), note: `median of 3 rounds; CPU µs/call ${cpu(hops)}` };
+    const plain = { ...summary('  bare node http round trip (1 process)', plains), note: `median of 3 rounds; CPU µs/call ${cpu(plains)}` };
     return [hop, plain, {
       name: '  hop code over a bare http round trip', p50: hop.p50 - plain.p50, p99: hop.p99 - plain.p99, rps: NaN,
       note: 'framing, HMAC both ways, placement, the engine server',
@@ -233,8 +250,8 @@ export async function clusterFigures(db: BenchDb, seconds: number, rounds: numbe
 }
 
 if (require.main === module) {
-  void hopRoundTrip(3).then((f) => console.log(f));
-  for (const f of [100, 1000].flatMap((n) => [...placementSimulation(n, 100_000), ...placementSimulation(n, 100_000, 1.25)])) {
+  void hopRoundTrip(Number(process.env.HOP_SECONDS ?? 3)).then((f) => console.log(f));
+  if (!process.env.HOP_ONLY) for (const f of [100, 1000].flatMap((n) => [...placementSimulation(n, 100_000), ...placementSimulation(n, 100_000, 1.25)])) {
     console.log(`${f.name.padEnd(72)} ${f.p50.toFixed(4)}  ${f.note ?? ''}`);
   }
 }

@@ -5,9 +5,11 @@
 // answers carry `s=<hex HMAC-SHA256(secret, "<request signature>\n" + body)>`, so a reply is
 // trusted only by the request it answers. Pure: no I/O.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { CallRequest, CallResult, RouteFormat, RunnableRoute } from '../domain/executor';
+import type { CallRequest, CallResult, RouteFormat, RouteScope, RunnableRoute } from '../domain/executor';
 
 export const HOP_PATH = '/fresco-hop/v1/call';
+/** Where an API process tells engines that routes changed or were deleted (signed like calls). */
+export const RETIRE_PATH = '/fresco-hop/v1/retire';
 export const SIGNATURE_HEADER = 'x-fresco-hop-signature';
 /** Requests older or newer than this (clock skew included) are refused. */
 export const SIGNATURE_WINDOW_MS = 60_000;
@@ -133,4 +135,33 @@ export function decodeResult(buf: Buffer): CallResult {
     output: rest.subarray(0, n as number), log: rest.subarray(n as number),
     startedAt: isStr(startedAt) ? new Date(startedAt) : undefined, completedAt: new Date(completedAt as string),
   };
+}
+
+/** A retire request: routes in `scope` changed or were deleted; `id` is unique (replays are refused). */
+export interface HopRetire {
+  id: string;
+  scope: RouteScope;
+}
+
+/** The retire request's body (JSON). */
+export function encodeRetire(r: HopRetire): Buffer {
+  return Buffer.from(JSON.stringify({ id: r.id, scope: { projectId: r.scope.projectId, appName: r.scope.appName, path: r.scope.path } }));
+}
+
+/** Reads a retire request; throws HopFrameError naming the first bad field. */
+export function decodeRetire(buf: Buffer): HopRetire {
+  let v: unknown;
+  try {
+    v = JSON.parse(buf.toString('utf8'));
+  } catch {
+    throw new HopFrameError('retire request is not JSON');
+  }
+  need(!!v && typeof v === 'object', 'retire request');
+  const x = v as { id?: unknown; scope?: Record<string, unknown> };
+  need(isStr(x.id), 'id');
+  need(!!x.scope && typeof x.scope === 'object', 'scope');
+  const s = x.scope!;
+  need(isStr(s.projectId) && isStr(s.appName), 'scope.projectId or scope.appName');
+  need(s.path === undefined || isStr(s.path), 'scope.path');
+  return { id: x.id as string, scope: { projectId: s.projectId as string, appName: s.appName as string, ...(isStr(s.path) ? { path: s.path } : {}) } };
 }

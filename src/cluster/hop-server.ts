@@ -9,7 +9,7 @@ import type { Executor } from '../domain/executor';
 import { engineBusy, engineStopped, FrescoError, hopMalformed, hopUnauthorized, internalError, requestTooLarge } from '../errors';
 import { log } from '../log';
 import {
-  decodeCall, encodeResult, HOP_PATH, HopCall, HopFrameError, SIGNATURE_HEADER, SIGNATURE_WINDOW_MS, signAnswer, verifyRequest,
+  decodeCall, decodeRetire, encodeResult, HOP_PATH, HopCall, HopFrameError, RETIRE_PATH, SIGNATURE_HEADER, SIGNATURE_WINDOW_MS, signAnswer, verifyRequest,
 } from './hop-codec';
 
 /** The hop server's settings; see [cluster] in docs/configuration.md. */
@@ -87,7 +87,7 @@ export class HopServer {
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    if (req.method !== 'POST' || req.url !== HOP_PATH) {
+    if (req.method !== 'POST' || (req.url !== HOP_PATH && req.url !== RETIRE_PATH)) {
       res.writeHead(404).end();
       return;
     }
@@ -103,7 +103,10 @@ export class HopServer {
       chunks.push(c);
     });
     req.on('end', () => {
-      if (size <= this.o.maxFrameBytes) this.onFrame(req, res, Buffer.concat(chunks, size));
+      if (size > this.o.maxFrameBytes) return;
+      const body = Buffer.concat(chunks, size);
+      if (req.url === RETIRE_PATH) this.onRetire(req, res, body);
+      else this.onFrame(req, res, body);
     });
     req.on('error', () => undefined);
   }
@@ -131,6 +134,32 @@ export class HopServer {
     }
     const p = this.runCall(call, signature!, res).finally(() => this.running.delete(p));
     this.running.add(p);
+  }
+
+  // Routes changed or were deleted through an API process: drop their containers here now.
+  private onRetire(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): void {
+    const signature = req.headers[SIGNATURE_HEADER] as string | undefined;
+    const bad = verifyRequest(this.o.secret, signature, body);
+    if (bad) {
+      log.warn({ peer: req.socket.remoteAddress, reason: bad }, 'call hop: retire request refused');
+      return this.fail(res, '', hopUnauthorized(bad));
+    }
+    let retire;
+    try {
+      retire = decodeRetire(body);
+    } catch (err) {
+      const reason = err instanceof HopFrameError ? err.message : String(err);
+      log.warn({ peer: req.socket.remoteAddress, reason }, 'call hop: unreadable retire request dropped');
+      return this.fail(res, signature!, hopMalformed(reason));
+    }
+    if (!this.replays.admit(retire.id)) {
+      log.warn({ peer: req.socket.remoteAddress }, 'call hop: replayed retire request refused');
+      return this.fail(res, '', hopUnauthorized('replayed request'));
+    }
+    this.executor.retireRoutes(retire.scope);
+    log.debug({ scope: retire.scope }, 'call hop: routes retired at an API\'s request');
+    const answer = Buffer.alloc(0);
+    res.writeHead(204, { [SIGNATURE_HEADER]: signAnswer(this.o.secret, signature!, answer) }).end();
   }
 
   private async runCall(call: HopCall, signature: string, res: http.ServerResponse): Promise<void> {

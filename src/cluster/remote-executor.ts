@@ -3,12 +3,13 @@
 // route's rendezvous order when an engine refuses for want of room), waiting with a short
 // backoff up to [cluster] placement_wait when all refuse. An engine lost mid-call ends the call
 // with 502 FRESCO_ENGINE_LOST at once; an engine that refuses connections is skipped (nothing ran there).
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { CallRequest, CallResult, Executor, RouteScope } from '../domain/executor';
 import { clusterFull, clusterNoEngine, engineBusy, engineLost, engineStopped, ERROR_REGISTRY, FrescoError } from '../errors';
 import { log } from '../log';
 import type { EngineDirectory, EngineView } from './engine-directory';
-import { decodeResult, encodeCall, HOP_PATH, SIGNATURE_HEADER, signRequest, verifyAnswer } from './hop-codec';
+import { decodeResult, encodeCall, encodeRetire, HOP_PATH, RETIRE_PATH, SIGNATURE_HEADER, signRequest, verifyAnswer } from './hop-codec';
 import { rank, routeKey } from './placement';
 
 /** The remote executor's settings; see [cluster]. */
@@ -84,9 +85,43 @@ export class RemoteExecutor implements Executor {
     }
   }
 
-  /** Routes changed: engines retire their containers by the route's version on the next call,
-   *  and idle ones by idle_timeout; nothing is kept here. */
-  retireRoutes(_scope: RouteScope): void {}
+  /** Routes changed or were deleted: every live engine is told to remove their containers now
+   *  (a signed retire request; best effort: an engine that misses it still retires a changed
+   *  route by its version on the next call, and idle containers by idle_timeout). */
+  retireRoutes(scope: RouteScope): void {
+    for (const e of this.directory.members()) {
+      void this.retireOn(e, scope).catch((err: Error) => log.warn({ engine: e.id, err: err.message }, 'engine did not take a retire request'));
+    }
+  }
+
+  /** Sends one retire request to `e`; resolves once it answered with a valid signature. */
+  retireOn(e: EngineView, scope: RouteScope): Promise<void> {
+    const body = encodeRetire({ id: randomUUID(), scope });
+    const signature = signRequest(this.o.secret, body);
+    return new Promise<void>((resolve, reject) => {
+      const r = http.request({
+        hostname: e.hostname, port: e.port, path: RETIRE_PATH, method: 'POST', agent: this.agent, timeout: 10_000,
+        headers: { 'content-type': 'application/json', 'content-length': body.length, [SIGNATURE_HEADER]: signature },
+      }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const answer = Buffer.concat(chunks);
+          if (!verifyAnswer(this.o.secret, signature, res.headers[SIGNATURE_HEADER] as string | undefined, answer)) {
+            reject(new Error(`answer ${res.statusCode} without a valid signature`));
+          } else if (res.statusCode !== 204) {
+            reject(new Error(`answered ${res.statusCode}: ${answer.toString('utf8').slice(0, 200)}`));
+          } else {
+            resolve();
+          }
+        });
+        res.on('error', reject);
+      });
+      r.on('timeout', () => r.destroy(new Error('no answer within 10 s')));
+      r.on('error', reject);
+      r.end(body);
+    });
+  }
 
   async stop(): Promise<void> {
     this.directory.stop();

@@ -33,7 +33,7 @@ export interface Config {
   };
   cluster: {
     secret?: string; bind_host: string; bind_port: number; advertise_url?: string; heartbeat_interval: number;
-    engine_timeout: number; placement_wait: number; call_slots: number;
+    engine_timeout: number; forget_after: number; placement_wait: number; call_slots: number;
   };
   notifications: {
     exchanges: string[]; queue: string; routing_key: string; exchange_durable: 'passive' | 'true' | 'false';

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EngineDirectory } from '../../../src/cluster/engine-directory';
-import { encodeCall, HOP_PATH, SIGNATURE_HEADER, signAnswer, signRequest } from '../../../src/cluster/hop-codec';
+import { encodeCall, encodeRetire, HOP_PATH, RETIRE_PATH, SIGNATURE_HEADER, signAnswer, signRequest } from '../../../src/cluster/hop-codec';
 import { HopServer } from '../../../src/cluster/hop-server';
 import { RemoteExecutor } from '../../../src/cluster/remote-executor';
 import type { EngineRecord, EngineStore } from '../../../src/cluster/types';
-import type { CallRequest, CallResult, Executor } from '../../../src/domain/executor';
+import type { CallRequest, CallResult, Executor, RouteScope } from '../../../src/domain/executor';
 import { engineBusy } from '../../../src/errors';
 import { ScriptedExecutor } from '../../helpers/scripted-executor';
 import { waitFor } from '../../helpers/wait';
@@ -34,11 +34,12 @@ class FixedStore implements EngineStore {
   async live(): Promise<EngineRecord[]> { return this.rows.map((r) => ({ state: 'up', ...r }) as EngineRecord); }
   async list(): Promise<EngineRecord[]> { return this.live(); }
   async remove(): Promise<void> {}
+  async prune(): Promise<string[]> { return []; }
 }
 
-function post(port: number, body: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+function post(port: number, body: Buffer, headers: Record<string, string> = {}, path = HOP_PATH): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const r = http.request({ port, host: '127.0.0.1', path: HOP_PATH, method: 'POST', headers }, (res) => {
+    const r = http.request({ port, host: '127.0.0.1', path, method: 'POST', headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString() }));
@@ -226,6 +227,45 @@ describe('cluster call hop', () => {
         fake.closeAllConnections();
         await new Promise((res) => fake.close(res));
       }
+    });
+  });
+
+  describe('retire', () => {
+    /** An executor that records the scopes it was told to retire. */
+    const retiring = () => {
+      const ex = new ScriptedExecutor();
+      const scopes: RouteScope[] = [];
+      ex.retireRoutes = (scope: RouteScope) => { scopes.push(scope); };
+      return { ex, scopes };
+    };
+
+    it('a route changed or deleted through the API reaches every live engine\'s executor', async () => {
+      const a = retiring();
+      const b = retiring();
+      const r = await remote([(await engine(a.ex)).url, (await engine(b.ex)).url]);
+      r.retireRoutes({ projectId: 'p', appName: 'a', path: '/hello' });
+      r.retireRoutes({ projectId: 'p', appName: 'gone' });
+      await waitFor('both engines told', async () => a.scopes.length === 2 && b.scopes.length === 2);
+      for (const s of [a.scopes, b.scopes]) {
+        assert.deepEqual(s, [{ projectId: 'p', appName: 'a', path: '/hello' }, { projectId: 'p', appName: 'gone' }]);
+      }
+    });
+
+    it('refuses an unsigned, a forged, a replayed and an unreadable retire request; retires nothing', async () => {
+      const a = retiring();
+      const { port } = await engine(a.ex);
+      const body = encodeRetire({ id: 'r-1', scope: { projectId: 'p', appName: 'a' } });
+      assert.equal((await post(port, body, {}, RETIRE_PATH)).status, 401);
+      assert.equal((await post(port, body, { [SIGNATURE_HEADER]: signRequest('another-secret', body) }, RETIRE_PATH)).status, 401);
+      const junk = Buffer.from('{"id":"r-2","scope":{"projectId":1}}');
+      const bad = await post(port, junk, { [SIGNATURE_HEADER]: signRequest(SECRET, junk) }, RETIRE_PATH);
+      assert.equal(bad.status, 400);
+      assert.match(bad.body, /FRESCO_HOP_MALFORMED.*scope/);
+      assert.deepEqual(a.scopes, []);
+      const sig = signRequest(SECRET, body);
+      assert.equal((await post(port, body, { [SIGNATURE_HEADER]: sig }, RETIRE_PATH)).status, 204);
+      assert.equal((await post(port, body, { [SIGNATURE_HEADER]: sig }, RETIRE_PATH)).status, 401);
+      assert.deepEqual(a.scopes, [{ projectId: 'p', appName: 'a' }]);
     });
   });
 
