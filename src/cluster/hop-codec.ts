@@ -118,8 +118,9 @@ export function decodeCall(buf: Buffer): HopCall {
 /** The answer frame for `r`: its fields, then the output, then the log. */
 export function encodeResult(r: CallResult): Buffer {
   const { output, log, startedAt, completedAt, ...rest } = r;
+  // Times as epoch milliseconds: writing and parsing ISO strings was a tenth of the hop's CPU time.
   return frame({
-    ...rest, outputLength: output.length, startedAt: startedAt?.toISOString(), completedAt: completedAt.toISOString(),
+    ...rest, outputLength: output.length, startedAt: startedAt?.getTime(), completedAt: completedAt.getTime(),
   }, [output, log]);
 }
 
@@ -128,13 +129,14 @@ export function decodeResult(buf: Buffer): CallResult {
   const { meta, rest } = unframe(buf);
   const n = meta.outputLength;
   need(isNum(n) && n >= 0 && n <= rest.length, 'outputLength');
-  need(isStr(meta.status) && isStr(meta.kind) && isStr(meta.completedAt), 'status, kind or completedAt');
-  const { outputLength: _n, startedAt, completedAt, ...fields } = meta;
-  return {
-    ...(fields as unknown as CallResult),
-    output: rest.subarray(0, n as number), log: rest.subarray(n as number),
-    startedAt: isStr(startedAt) ? new Date(startedAt) : undefined, completedAt: new Date(completedAt as string),
-  };
+  need(isStr(meta.status) && isStr(meta.kind) && isNum(meta.completedAt), 'status, kind or completedAt');
+  const fields = meta as unknown as CallResult & { outputLength?: number };
+  delete fields.outputLength;
+  fields.output = rest.subarray(0, n as number);
+  fields.log = rest.subarray(n as number);
+  fields.startedAt = isNum(meta.startedAt) ? new Date(meta.startedAt) : undefined;
+  fields.completedAt = new Date(meta.completedAt as number);
+  return fields;
 }
 
 /** A retire request: routes in `scope` changed or were deleted; `id` is unique (replays are refused). */

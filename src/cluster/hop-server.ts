@@ -55,7 +55,7 @@ export class HopServer {
   private draining = false;
 
   constructor(private readonly executor: Executor, private readonly o: HopServerOptions) {
-    this.server = http.createServer((req, res) => this.handle(req, res));
+    this.server = http.createServer({ noDelay: true }, (req, res) => this.handle(req, res));
     this.server.keepAliveTimeout = 65_000;
     this.server.on('clientError', (err, socket) => {
       log.debug({ err }, 'call hop: bad HTTP from a peer; connection closed');
@@ -104,7 +104,7 @@ export class HopServer {
     });
     req.on('end', () => {
       if (size > this.o.maxFrameBytes) return;
-      const body = Buffer.concat(chunks, size);
+      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
       if (req.url === RETIRE_PATH) this.onRetire(req, res, body);
       else this.onFrame(req, res, body);
     });
@@ -170,10 +170,8 @@ export class HopServer {
       const result = await this.executor.run({ ...call, signal: ac.signal });
       if (res.destroyed) return;
       const body = encodeResult(result);
-      res.writeHead(200, {
-        'content-type': 'application/octet-stream', 'content-length': body.length,
-        [SIGNATURE_HEADER]: signAnswer(this.o.secret, signature, body),
-      }).end(body);
+      // Raw headers (no content-type: the API never reads it): fewer allocations per answer.
+      res.writeHead(200, ['content-length', String(body.length), SIGNATURE_HEADER, signAnswer(this.o.secret, signature, body)]).end(body);
     } catch (err) {
       if (engineBusy.is(err)) this.replays.forget(call.id);
       if (!(err instanceof FrescoError)) log.error({ err, callId: call.id }, 'call hop: the executor failed');
