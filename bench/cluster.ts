@@ -10,7 +10,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { EngineDirectory } from '../src/cluster/engine-directory';
 import { HopServer } from '../src/cluster/hop-server';
 import { hash32, Member, members, weight } from '../src/cluster/placement';
@@ -123,6 +123,34 @@ const INSTANT: Executor = {
   }),
 };
 
+/** A length-prefixed echo over one persistent node:net connection (what a raw TCP hop could not go below). */
+async function rawTcpEcho(): Promise<{ call: () => Promise<void>; close: () => void }> {
+  const reader = (onFrame: (f: Buffer) => void) => {
+    let buf: Buffer = Buffer.alloc(0);
+    return (c: Buffer) => {
+      buf = buf.length ? Buffer.concat([buf, c]) : c;
+      while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)) {
+        const n = buf.readUInt32BE(0);
+        onFrame(buf.subarray(4, 4 + n));
+        buf = buf.subarray(4 + n);
+      }
+    };
+  };
+  const framed = (b: Buffer) => { const f = Buffer.allocUnsafe(4 + b.length); f.writeUInt32BE(b.length, 0); b.copy(f, 4); return f; };
+  const answer = framed(Buffer.alloc(200, 65));
+  const server = net.createServer({ noDelay: true }, (s) => s.on('data', reader(() => s.write(answer))));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const socket = net.connect({ port: (server.address() as AddressInfo).port, host: '127.0.0.1', noDelay: true });
+  await new Promise((r) => socket.once('connect', r));
+  let pending: (() => void) | undefined;
+  socket.on('data', reader(() => { const p = pending; pending = undefined; p?.(); }));
+  const request = Buffer.alloc(400, 66);
+  return {
+    call: () => new Promise<void>((r) => { pending = r; socket.write(framed(request)); }),
+    close: () => { socket.destroy(); server.close(); },
+  };
+}
+
 /** RemoteExecutor → HopServer → an instant executor, sequential, next to a bare node http round trip. */
 export async function hopRoundTrip(seconds: number): Promise<Figure[]> {
   const secret = randomBytes(24).toString('hex');
@@ -145,6 +173,7 @@ export async function hopRoundTrip(seconds: number): Promise<Figure[]> {
     r.on('error', reject);
     r.end('Bob');
   });
+  const tcp = await rawTcpEcho();
   try {
     const hopCall = () => remote.run({
       id: `bench-${i++}`, route, method: 'POST', url: 'http://127.0.0.1/r/app/hot', requestPath: '/r/app/hot',
@@ -155,19 +184,27 @@ export async function hopRoundTrip(seconds: number): Promise<Figure[]> {
     // Interleaved rounds (the machine is shared): the median of each, with CPU time per call.
     const hops: Figure[] = [];
     const plains: Figure[] = [];
+    const raws: Figure[] = [];
     const per = Math.max(1, seconds / 3);
+    await timedLoop('warm', 1, tcp.call);
     for (let k = 0; k < 3; k++) {
       hops.push(await withCpu(() => timedLoop('hop alone: RemoteExecutor → HopServer (1 process)', per, hopCall)));
       plains.push(await withCpu(() => timedLoop('  bare node http round trip (1 process)', per, bareCall)));
+      raws.push(await withCpu(() => timedLoop('  raw framed TCP round trip (1 process)', per, tcp.call)));
     }
     const cpu = (fs: Figure[]) => fs.map((f) => /CPU (\d+)/.exec(f.note ?? '')?.[1]).join('/');
     const hop = { ...summary('hop alone: RemoteExecutor → HopServer (1 process)', hops), note: `median of 3 rounds; CPU µs/call ${cpu(hops)}` };
     const plain = { ...summary('  bare node http round trip (1 process)', plains), note: `median of 3 rounds; CPU µs/call ${cpu(plains)}` };
+    const raw = {
+      ...summary('  raw framed TCP round trip (1 process)', raws),
+      note: `median of 3 rounds; CPU µs/call ${cpu(raws)}; the floor of a node:net hop, no HMAC nor codec`,
+    };
     return [hop, plain, {
       name: '  hop code over a bare http round trip', p50: hop.p50 - plain.p50, p99: hop.p99 - plain.p99, rps: NaN,
       note: 'framing, HMAC both ways, placement, the engine server',
-    }];
+    }, raw];
   } finally {
+    tcp.close();
     agent.destroy();
     bare.close();
     await remote.stop();
