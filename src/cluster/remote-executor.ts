@@ -9,7 +9,8 @@ import type { CallRequest, CallResult, Executor, RouteScope } from '../domain/ex
 import { clusterFull, clusterNoEngine, engineBusy, engineLost, engineStopped, ERROR_REGISTRY, FrescoError } from '../errors';
 import { log } from '../log';
 import type { EngineDirectory, EngineView } from './engine-directory';
-import { decodeResult, encodeCall, encodeRetire, HOP_PATH, RETIRE_PATH, SIGNATURE_HEADER, signRequest, verifyAnswer } from './hop-codec';
+import { HopConnection, StreamPool } from './hop-stream';
+import { decodeResult, encodeCall, encodeRetire, RETIRE_PATH, SIGNATURE_HEADER, signRequest, verifyAnswer } from './hop-codec';
 import { rank, routeKey } from './placement';
 
 /** The remote executor's settings; see [cluster]. */
@@ -18,6 +19,10 @@ export interface RemoteExecutorOptions {
   placementWaitMs: number;
   /** Added to the route's timeout before a silent engine counts as lost. */
   graceMs?: number;
+  /** Largest answer frame read, in bytes (default 64 MiB). */
+  maxFrameBytes?: number;
+  /** Persistent hop connections per engine (default 4), each carrying several calls at once. */
+  streamsPerEngine?: number;
 }
 
 type Attempt = { kind: 'result'; result: CallResult } | { kind: 'refused' } | { kind: 'unreachable' };
@@ -49,8 +54,11 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export class RemoteExecutor implements Executor {
   // Keep-alive, most recently used socket first (warm), no Nagle delay on the small frames.
   private readonly agent = new http.Agent({ keepAlive: true, scheduling: 'lifo', noDelay: true });
+  private readonly streams: StreamPool;
 
-  constructor(private readonly directory: EngineDirectory, private readonly o: RemoteExecutorOptions) {}
+  constructor(private readonly directory: EngineDirectory, private readonly o: RemoteExecutorOptions) {
+    this.streams = new StreamPool(o.secret, o.maxFrameBytes ?? 64 * 1024 * 1024, o.streamsPerEngine ?? 4);
+  }
 
   async start(): Promise<void> {
     await this.directory.start();
@@ -126,57 +134,63 @@ export class RemoteExecutor implements Executor {
 
   async stop(): Promise<void> {
     this.directory.stop();
+    this.streams.close();
     this.agent.destroy();
   }
 
-  private attempt(e: EngineView, frame: Buffer, req: CallRequest): Promise<Attempt> {
+  private async attempt(e: EngineView, frame: Buffer, req: CallRequest): Promise<Attempt> {
+    let conn: HopConnection;
+    try {
+      const c = this.streams.get(e);
+      conn = c instanceof HopConnection ? c : await c;
+    } catch (err) {
+      if (engineStopped.is(err)) return { kind: 'refused' };
+      if (err instanceof FrescoError) throw err;
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      if (UNREACHED.has(code)) {
+        log.warn({ engine: e.id, url: e.url, code }, 'engine unreachable; trying the next one');
+        return { kind: 'unreachable' };
+      }
+      throw engineLost(e.id, code ? `${code} (${(err as Error).message})` : (err as Error).message);
+    }
     const signature = signRequest(this.o.secret, frame);
     return new Promise<Attempt>((resolve, reject) => {
       let settled = false;
-      const finish = (f: () => void) => { if (!settled) { settled = true; clearTimeout(timer); f(); } };
-      const r = http.request({
-        hostname: e.hostname, port: e.port, path: HOP_PATH, method: 'POST', agent: this.agent,
-        headers: { 'content-length': frame.length, [SIGNATURE_HEADER]: signature },
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => finish(() => {
+      const finish = (f: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        req.signal?.removeEventListener('abort', onAbort);
+        f();
+      };
+      const seq = conn.send(frame, signature, {
+        answer: (a) => finish(() => {
           try {
-            resolve(this.answer(e, res, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), signature));
+            resolve(this.answer(e, a.status, a.signature, a.body, signature));
           } catch (err) {
             reject(err);
           }
-        }));
-        res.on('error', (err) => finish(() => reject(engineLost(e.id, err.message))));
+        }),
+        lost: (why) => finish(() => reject(engineLost(e.id, why))),
       });
-      const onAbort = () => { finish(() => resolve({ kind: 'result', result: cancelled() })); r.destroy(); };
+      const onAbort = () => finish(() => { conn.cancel(seq); resolve({ kind: 'result', result: cancelled() }); });
       req.signal?.addEventListener('abort', onAbort, { once: true });
       const limitMs = req.route.timeout * 1000 + (this.o.graceMs ?? 10_000);
-      const timer = setTimeout(() => {
-        finish(() => reject(engineLost(e.id, `no answer within ${limitMs / 1000} s`)));
-        r.destroy();
-      }, limitMs);
-      r.on('error', (err: NodeJS.ErrnoException) => finish(() => {
-        if (UNREACHED.has(err.code ?? '')) {
-          log.warn({ engine: e.id, url: e.url, code: err.code }, 'engine unreachable; trying the next one');
-          resolve({ kind: 'unreachable' });
-        } else {
-          reject(engineLost(e.id, err.code ? `${err.code} (${err.message})` : err.message));
-        }
-      }));
-      r.on('close', () => req.signal?.removeEventListener('abort', onAbort));
-      r.end(frame);
+      const timer = setTimeout(() => finish(() => {
+        conn.cancel(seq);
+        reject(engineLost(e.id, `no answer within ${limitMs / 1000} s`));
+      }), limitMs);
     });
   }
 
-  private answer(e: EngineView, res: http.IncomingMessage, body: Buffer, signature: string): Attempt {
-    if (!verifyAnswer(this.o.secret, signature, res.headers[SIGNATURE_HEADER] as string | undefined, body)) {
-      log.warn({ engine: e.id, status: res.statusCode }, 'call hop: answer without a valid signature dropped');
-      const hint = res.statusCode === 401 ? 'it refused our signature (is [cluster] secret the same everywhere?)'
+  private answer(e: EngineView, status: number, answerSignature: string, body: Buffer, signature: string): Attempt {
+    if (!verifyAnswer(this.o.secret, signature, answerSignature, body)) {
+      log.warn({ engine: e.id, status }, 'call hop: answer without a valid signature dropped');
+      const hint = status === 401 ? 'it refused our signature (is [cluster] secret the same everywhere?)'
         : 'its answer was not signed with [cluster] secret';
       throw engineLost(e.id, hint);
     }
-    if (res.statusCode === 200) {
+    if (status === 200) {
       try {
         return { kind: 'result', result: decodeResult(body) };
       } catch (err) {
@@ -184,7 +198,7 @@ export class RemoteExecutor implements Executor {
         throw engineLost(e.id, 'its answer was not readable');
       }
     }
-    const err = this.remoteError(res.statusCode ?? 502, body);
+    const err = this.remoteError(status, body);
     if (engineBusy.is(err) || engineStopped.is(err)) return { kind: 'refused' };
     throw err;
   }
