@@ -1,7 +1,8 @@
-// The engine's end of the call hop: a plain HTTP server that runs signed calls on this engine's
-// executor and answers signed results. It refuses at once (503 FRESCO_ENGINE_BUSY) when it has
+// The engine's end of the call hop: an HTTP server that runs signed calls on this engine's
+// executor and answers signed results, on upgraded streams (several calls in flight on one
+// connection, see hop-codec) or as plain POST requests; and takes signed retire requests. It refuses at once (503 FRESCO_ENGINE_BUSY) when it has
 // no call slot or the route's containers are all busy, and 503 FRESCO_ENGINE_STOPPED while it
-// drains, so that the API tries the next engine. The caller hanging up aborts the call.
+// drains, so that the API tries the next engine. The caller hanging up or cancelling aborts the call.
 // A request that is unsigned, forged, replayed or unreadable is answered 4xx and logged; nothing runs.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

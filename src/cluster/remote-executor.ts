@@ -1,5 +1,5 @@
 // The Executor port for an API process that runs no containers: each sync call goes over the
-// call hop to an engine chosen by placement (its route's home first, then the next ones in the
+// call hop (a persistent stream to the engine, see hop-stream) to an engine chosen by placement (its route's home first, then the next ones in the
 // route's rendezvous order when an engine refuses for want of room), waiting with a short
 // backoff up to [cluster] placement_wait when all refuse. An engine lost mid-call ends the call
 // with 502 FRESCO_ENGINE_LOST at once; an engine that refuses connections is skipped (nothing ran there).
