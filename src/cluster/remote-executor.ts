@@ -73,7 +73,8 @@ export class RemoteExecutor implements Executor {
       headers: req.headers, body: req.body, refuseWhenFull: true,
     });
     const began = Date.now();
-    let delay = 5;
+    // Short at first: a hot container is often released just after its answer went out.
+    let delay = 1;
     for (;;) {
       const order = rank(key, this.directory.engines());
       for (const e of order) {
