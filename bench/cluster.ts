@@ -10,7 +10,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { EngineDirectory } from '../src/cluster/engine-directory';
 import { HopServer } from '../src/cluster/hop-server';
 import { hash32, Member, members, weight } from '../src/cluster/placement';
@@ -106,6 +106,14 @@ export async function clusterHot(db: BenchDb, seconds: number, rounds: number): 
 
 // --- the hop alone: both ends in this process, an executor that answers at once -----------
 
+/** `loop`'s figure with the process's CPU time per call (user + system, both ends) in its note. */
+async function withCpu(loop: () => Promise<Figure>): Promise<Figure> {
+  const c0 = process.cpuUsage();
+  const f = await loop();
+  const c = process.cpuUsage(c0);
+  return { ...f, note: `${f.note ?? ''}; CPU ${((c.user + c.system) / (f.count ?? 1)).toFixed(0)} µs/call` };
+}
+
 const INSTANT: Executor = {
   start: async () => undefined, stop: async () => undefined, retireRoutes: () => undefined,
   run: async (): Promise<CallOutcome> => ({
@@ -114,6 +122,34 @@ const INSTANT: Executor = {
     startedAt: new Date(), completedAt: new Date(),
   }),
 };
+
+/** A length-prefixed echo over one persistent node:net connection (what a raw TCP hop could not go below). */
+async function rawTcpEcho(): Promise<{ call: () => Promise<void>; close: () => void }> {
+  const reader = (onFrame: (f: Buffer) => void) => {
+    let buf: Buffer = Buffer.alloc(0);
+    return (c: Buffer) => {
+      buf = buf.length ? Buffer.concat([buf, c]) : c;
+      while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)) {
+        const n = buf.readUInt32BE(0);
+        onFrame(buf.subarray(4, 4 + n));
+        buf = buf.subarray(4 + n);
+      }
+    };
+  };
+  const framed = (b: Buffer) => { const f = Buffer.allocUnsafe(4 + b.length); f.writeUInt32BE(b.length, 0); b.copy(f, 4); return f; };
+  const answer = framed(Buffer.alloc(200, 65));
+  const server = net.createServer({ noDelay: true }, (s) => s.on('data', reader(() => s.write(answer))));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const socket = net.connect({ port: (server.address() as AddressInfo).port, host: '127.0.0.1', noDelay: true });
+  await new Promise((r) => socket.once('connect', r));
+  let pending: (() => void) | undefined;
+  socket.on('data', reader(() => { const p = pending; pending = undefined; p?.(); }));
+  const request = Buffer.alloc(400, 66);
+  return {
+    call: () => new Promise<void>((r) => { pending = r; socket.write(framed(request)); }),
+    close: () => { socket.destroy(); server.close(); },
+  };
+}
 
 /** RemoteExecutor → HopServer → an instant executor, sequential, next to a bare node http round trip. */
 export async function hopRoundTrip(seconds: number): Promise<Figure[]> {
@@ -137,6 +173,7 @@ export async function hopRoundTrip(seconds: number): Promise<Figure[]> {
     r.on('error', reject);
     r.end('Bob');
   });
+  const tcp = await rawTcpEcho();
   try {
     const hopCall = () => remote.run({
       id: `bench-${i++}`, route, method: 'POST', url: 'http://127.0.0.1/r/app/hot', requestPath: '/r/app/hot',
@@ -144,13 +181,30 @@ export async function hopRoundTrip(seconds: number): Promise<Figure[]> {
     });
     await timedLoop('warm', 1, hopCall);
     await timedLoop('warm', 1, bareCall);
-    const hop = await timedLoop('hop alone: RemoteExecutor → HopServer (1 process)', seconds, hopCall);
-    const plain = await timedLoop('  bare node http round trip (1 process)', seconds, bareCall);
+    // Interleaved rounds (the machine is shared): the median of each, with CPU time per call.
+    const hops: Figure[] = [];
+    const plains: Figure[] = [];
+    const raws: Figure[] = [];
+    const per = Math.max(1, seconds / 3);
+    await timedLoop('warm', 1, tcp.call);
+    for (let k = 0; k < 3; k++) {
+      hops.push(await withCpu(() => timedLoop('hop alone: RemoteExecutor → HopServer (1 process)', per, hopCall)));
+      plains.push(await withCpu(() => timedLoop('  bare node http round trip (1 process)', per, bareCall)));
+      raws.push(await withCpu(() => timedLoop('  raw framed TCP round trip (1 process)', per, tcp.call)));
+    }
+    const cpu = (fs: Figure[]) => fs.map((f) => /CPU (\d+)/.exec(f.note ?? '')?.[1]).join('/');
+    const hop = { ...summary('hop alone: RemoteExecutor → HopServer (1 process)', hops), note: `median of 3 rounds; CPU µs/call ${cpu(hops)}` };
+    const plain = { ...summary('  bare node http round trip (1 process)', plains), note: `median of 3 rounds; CPU µs/call ${cpu(plains)}` };
+    const raw = {
+      ...summary('  raw framed TCP round trip (1 process)', raws),
+      note: `median of 3 rounds; CPU µs/call ${cpu(raws)}; the floor of a node:net hop, no HMAC nor codec`,
+    };
     return [hop, plain, {
       name: '  hop code over a bare http round trip', p50: hop.p50 - plain.p50, p99: hop.p99 - plain.p99, rps: NaN,
       note: 'framing, HMAC both ways, placement, the engine server',
-    }];
+    }, raw];
   } finally {
+    tcp.close();
     agent.destroy();
     bare.close();
     await remote.stop();
@@ -233,8 +287,8 @@ export async function clusterFigures(db: BenchDb, seconds: number, rounds: numbe
 }
 
 if (require.main === module) {
-  void hopRoundTrip(3).then((f) => console.log(f));
-  for (const f of [100, 1000].flatMap((n) => [...placementSimulation(n, 100_000), ...placementSimulation(n, 100_000, 1.25)])) {
+  void hopRoundTrip(Number(process.env.HOP_SECONDS ?? 3)).then((f) => console.log(f));
+  if (!process.env.HOP_ONLY) for (const f of [100, 1000].flatMap((n) => [...placementSimulation(n, 100_000), ...placementSimulation(n, 100_000, 1.25)])) {
     console.log(`${f.name.padEnd(72)} ${f.p50.toFixed(4)}  ${f.note ?? ''}`);
   }
 }

@@ -15,7 +15,7 @@ import type { CallQueue } from './domain/queue';
 import { RegistryPolicy } from './domain/registry-policy';
 import { ClusterService } from './cluster/cluster-service';
 import { EngineDirectory } from './cluster/engine-directory';
-import { joinCluster } from './cluster/engine-node';
+import { forgetAfterMs, joinCluster } from './cluster/engine-node';
 import { RemoteExecutor } from './cluster/remote-executor';
 import { createDockerExecutor, DockerExecutorOptions } from './executor';
 import { Lifecycle } from './lifecycle';
@@ -300,7 +300,9 @@ export async function start(config: Config, role: Role, adapters: Adapters = {})
     if (!executor && role === 'api' && config.cluster.secret) {
       // Several hosts: this API runs no containers; sync calls go to the engines (docs/operations.md).
       const c = config.cluster;
-      executor = new RemoteExecutor(new EngineDirectory(new KnexEngineStore(db), { timeoutMs: c.engine_timeout * 1000, refreshMs: 1000 }),
+      executor = new RemoteExecutor(new EngineDirectory(new KnexEngineStore(db), {
+        timeoutMs: c.engine_timeout * 1000, refreshMs: 1000, forgetAfterMs: forgetAfterMs(c),
+      }),
         { secret: c.secret!, placementWaitMs: c.placement_wait * 1000 });
     } else if (!executor && role !== 'listener') {
       executor = executorForRole(role, () => createDockerExecutor(executorOptions(config, engineId)));

@@ -2,6 +2,7 @@
 // re-read every `refreshMs` (placement never waits for the database), plus engines this process
 // found unreachable, kept out of placement for a while before the membership notices.
 import { log } from '../log';
+import { PRUNE_EVERY_MS, pruneDead } from './membership';
 import { Member, members } from './placement';
 import type { EngineRecord, EngineStore } from './types';
 
@@ -28,6 +29,8 @@ function view(m: Member, r: EngineRecord): EngineView | undefined {
 export interface DirectoryOptions {
   timeoutMs: number;
   refreshMs: number;
+  /** When set, rows not renewed for this long are deleted (checked every PRUNE_EVERY_MS). */
+  forgetAfterMs?: number;
 }
 
 /** Live engines for placement, refreshed in the background. */
@@ -37,6 +40,7 @@ export class EngineDirectory {
   private readonly suspects = new Map<string, number>();
   private timer?: NodeJS.Timeout;
   private refreshing?: Promise<void>;
+  private prunedAt = 0;
 
   constructor(private readonly store: EngineStore, private readonly o: DirectoryOptions) {}
 
@@ -60,6 +64,11 @@ export class EngineDirectory {
     return this.placeable.filter((e) => !this.suspects.has(e.id));
   }
 
+  /** Every live engine, up or draining, reachable or not (for retire requests). */
+  members(): readonly EngineView[] {
+    return this.all;
+  }
+
   /** Whether any live engine is known (up or draining, reachable or not). */
   hasMembers(): boolean {
     return this.all.length > 0;
@@ -77,6 +86,10 @@ export class EngineDirectory {
   }
 
   private async load(): Promise<void> {
+    if (this.o.forgetAfterMs !== undefined && Date.now() - this.prunedAt >= PRUNE_EVERY_MS) {
+      this.prunedAt = Date.now();
+      await pruneDead(this.store, this.o.forgetAfterMs);
+    }
     try {
       const rows = await this.store.live(this.o.timeoutMs);
       const hashed = members(rows.map((r) => r.id));

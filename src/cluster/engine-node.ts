@@ -25,6 +25,11 @@ export function advertisedUrl(cluster: Config['cluster'], host: string, port: nu
   return `http://${h}:${port}`;
 }
 
+/** How long a dead engine's row is kept: [cluster] forget_after, at least twice engine_timeout. */
+export function forgetAfterMs(c: Config['cluster']): number {
+  return Math.max(c.forget_after, 2 * c.engine_timeout) * 1000;
+}
+
 /** Serves the hop and joins the membership; registers the drain-and-leave closer with `life`. */
 export async function joinCluster(o: {
   config: Config; executor: Executor & Partial<LoadSource>; store: EngineStore; engineId: string; life: Lifecycle;
@@ -45,7 +50,7 @@ export async function joinCluster(o: {
       runningCalls: hop.runningCalls(), memoryUsedMb: l?.memoryMb ?? 0, hotContainers: l?.hot ?? 0,
       hotRoutes: (l?.hotRoutes ?? []).slice(0, MAX_HOT_ROUTES_ANNOUNCED).map(routeKey),
     };
-  }, c.heartbeat_interval * 1000);
+  }, c.heartbeat_interval * 1000, forgetAfterMs(c));
   o.life.add('call hop', hop, async (h) => {
     await membership.drain();
     log.info({ running: h.runningCalls() }, 'engine draining: no new calls, finishing the running ones');

@@ -6,15 +6,31 @@ import type { EngineRecord, EngineStore } from './types';
 /** The engine's current load, read at each renewal. */
 export type LoadProbe = () => Pick<EngineRecord, 'runningCalls' | 'memoryUsedMb' | 'hotContainers' | 'hotRoutes'>;
 
-/** Keeps one engine's membership row fresh. */
+/** How often (ms) a process deletes the rows of engines dead for longer than [cluster] forget_after. */
+export const PRUNE_EVERY_MS = 60_000;
+
+/** Deletes the rows of engines not renewed for `afterMs` (logged); never throws. */
+export async function pruneDead(store: EngineStore, afterMs: number): Promise<void> {
+  try {
+    const gone = await store.prune(afterMs);
+    if (gone.length) log.info({ engines: gone }, 'forgot engines that stopped renewing their membership long ago');
+  } catch (err) {
+    log.warn({ err }, 'deleting the rows of long-dead engines failed; will retry');
+  }
+}
+
+/** Keeps one engine's membership row fresh, and forgets long-dead engines' rows. */
 export class EngineMembership {
   private timer?: NodeJS.Timeout;
+  private prunedAt = 0;
   private state: EngineRecord['state'] = 'up';
   private renewing?: Promise<void>;
 
   constructor(private readonly store: EngineStore,
     private readonly base: Omit<EngineRecord, 'state' | 'runningCalls' | 'memoryUsedMb' | 'hotContainers' | 'hotRoutes'>,
-    private readonly probe: LoadProbe, private readonly intervalMs: number) {}
+    private readonly probe: LoadProbe, private readonly intervalMs: number,
+    /** Rows not renewed for this long are deleted (see pruneDead), checked every PRUNE_EVERY_MS. */
+    private readonly forgetAfterMs?: number) {}
 
   /** Announces the engine (throws if the database refuses), then renews it in the background. */
   async start(): Promise<void> {
@@ -44,7 +60,11 @@ export class EngineMembership {
     return this.renewing;
   }
 
-  private write(): Promise<void> {
-    return this.store.renew({ ...this.base, state: this.state, ...this.probe() });
+  private async write(): Promise<void> {
+    await this.store.renew({ ...this.base, state: this.state, ...this.probe() });
+    if (this.forgetAfterMs !== undefined && Date.now() - this.prunedAt >= PRUNE_EVERY_MS) {
+      this.prunedAt = Date.now();
+      await pruneDead(this.store, this.forgetAfterMs);
+    }
   }
 }

@@ -20,7 +20,7 @@ export function hash32(s: string): number {
   return fmix32(h);
 }
 
-/** MurmurHash3's finaliser: every input bit flips each output bit with probability about 1/2. */
+/** MurmurHash3's finaliser: every input bit flips each result bit with probability about 1/2. */
 function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);

@@ -1,14 +1,16 @@
 // The Executor port for an API process that runs no containers: each sync call goes over the
-// call hop to an engine chosen by placement (its route's home first, then the next ones in the
+// call hop (a persistent stream to the engine, see hop-stream) to an engine chosen by placement (its route's home first, then the next ones in the
 // route's rendezvous order when an engine refuses for want of room), waiting with a short
 // backoff up to [cluster] placement_wait when all refuse. An engine lost mid-call ends the call
 // with 502 FRESCO_ENGINE_LOST at once; an engine that refuses connections is skipped (nothing ran there).
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { ExecutorCall, CallOutcome, Executor, RouteScope } from '../domain/executor';
 import { clusterFull, clusterNoEngine, engineBusy, engineLost, engineStopped, ERROR_REGISTRY, FrescoError } from '../errors';
 import { log } from '../log';
 import type { EngineDirectory, EngineView } from './engine-directory';
-import { decodeResult, encodeCall, HOP_PATH, SIGNATURE_HEADER, signRequest, verifyAnswer } from './hop-codec';
+import { HopConnection, StreamPool } from './hop-stream';
+import { decodeResult, encodeCall, encodeRetire, RETIRE_PATH, SIGNATURE_HEADER, signRequest, verifyAnswer } from './hop-codec';
 import { rank, routeKey } from './placement';
 
 /** The remote executor's settings; see [cluster]. */
@@ -17,6 +19,10 @@ export interface RemoteExecutorOptions {
   placementWaitMs: number;
   /** Added to the route's timeout before a silent engine counts as lost. */
   graceMs?: number;
+  /** Largest answer frame read, in bytes (default 64 MiB). */
+  maxFrameBytes?: number;
+  /** Persistent hop connections per engine (default 4), each carrying several calls at once. */
+  streamsPerEngine?: number;
 }
 
 type Attempt = { kind: 'result'; result: CallOutcome } | { kind: 'refused' } | { kind: 'unreachable' };
@@ -48,9 +54,13 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export class RemoteExecutor implements Executor {
   /** Code packages are unpacked by the engine that runs the call, not here. */
   readonly remote = true;
-  private readonly agent = new http.Agent({ keepAlive: true, scheduling: 'lifo' });
+  // Keep-alive, most recently used socket first (warm), no Nagle delay on the small frames.
+  private readonly agent = new http.Agent({ keepAlive: true, scheduling: 'lifo', noDelay: true });
+  private readonly streams: StreamPool;
 
-  constructor(private readonly directory: EngineDirectory, private readonly o: RemoteExecutorOptions) {}
+  constructor(private readonly directory: EngineDirectory, private readonly o: RemoteExecutorOptions) {
+    this.streams = new StreamPool(o.secret, o.maxFrameBytes ?? 64 * 1024 * 1024, o.streamsPerEngine ?? 4);
+  }
 
   async start(): Promise<void> {
     await this.directory.start();
@@ -65,7 +75,8 @@ export class RemoteExecutor implements Executor {
       headers: req.headers, body: req.body, refuseWhenFull: true,
     });
     const began = Date.now();
-    let delay = 5;
+    // Short at first: a hot container is often released just after its answer went out.
+    let delay = 1;
     for (;;) {
       const order = rank(key, this.directory.engines());
       for (const e of order) {
@@ -86,63 +97,103 @@ export class RemoteExecutor implements Executor {
     }
   }
 
-  /** Routes changed: engines retire their containers by the route's version on the next call,
-   *  and idle ones by idle_timeout; nothing is kept here. */
-  retireRoutes(_scope: RouteScope): void {}
-
-  async stop(): Promise<void> {
-    this.directory.stop();
-    this.agent.destroy();
+  /** Routes changed or were deleted: every live engine is told to remove their containers now
+   *  (a signed retire request; best effort: an engine that misses it still retires a changed
+   *  route by its version on the next call, and idle containers by idle_timeout). */
+  retireRoutes(scope: RouteScope): void {
+    for (const e of this.directory.members()) {
+      void this.retireOn(e, scope).catch((err: Error) => log.warn({ engine: e.id, err: err.message }, 'engine did not take a retire request'));
+    }
   }
 
-  private attempt(e: EngineView, frame: Buffer, req: ExecutorCall): Promise<Attempt> {
-    const signature = signRequest(this.o.secret, frame);
-    return new Promise<Attempt>((resolve, reject) => {
-      let settled = false;
-      const finish = (f: () => void) => { if (!settled) { settled = true; clearTimeout(timer); f(); } };
+  /** Sends one retire request to `e`; resolves once it answered with a valid signature. */
+  retireOn(e: EngineView, scope: RouteScope): Promise<void> {
+    const body = encodeRetire({ id: randomUUID(), scope });
+    const signature = signRequest(this.o.secret, body);
+    return new Promise<void>((resolve, reject) => {
       const r = http.request({
-        hostname: e.hostname, port: e.port, path: HOP_PATH, method: 'POST', agent: this.agent,
-        headers: { 'content-type': 'application/octet-stream', 'content-length': frame.length, [SIGNATURE_HEADER]: signature },
+        hostname: e.hostname, port: e.port, path: RETIRE_PATH, method: 'POST', agent: this.agent, timeout: 10_000,
+        headers: { 'content-type': 'application/json', 'content-length': body.length, [SIGNATURE_HEADER]: signature },
       }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => finish(() => {
-          try {
-            resolve(this.answer(e, res, Buffer.concat(chunks), signature));
-          } catch (err) {
-            reject(err);
+        res.on('end', () => {
+          const answer = Buffer.concat(chunks);
+          if (!verifyAnswer(this.o.secret, signature, res.headers[SIGNATURE_HEADER] as string | undefined, answer)) {
+            reject(new Error(`answer ${res.statusCode} without a valid signature`));
+          } else if (res.statusCode !== 204) {
+            reject(new Error(`answered ${res.statusCode}: ${answer.toString('utf8').slice(0, 200)}`));
+          } else {
+            resolve();
           }
-        }));
-        res.on('error', (err) => finish(() => reject(engineLost(e.id, err.message))));
+        });
+        res.on('error', reject);
       });
-      const onAbort = () => { finish(() => resolve({ kind: 'result', result: cancelled() })); r.destroy(); };
-      req.signal?.addEventListener('abort', onAbort, { once: true });
-      const limitMs = req.route.timeout * 1000 + (this.o.graceMs ?? 10_000);
-      const timer = setTimeout(() => {
-        finish(() => reject(engineLost(e.id, `no answer within ${limitMs / 1000} s`)));
-        r.destroy();
-      }, limitMs);
-      r.on('error', (err: NodeJS.ErrnoException) => finish(() => {
-        if (UNREACHED.has(err.code ?? '')) {
-          log.warn({ engine: e.id, url: e.url, code: err.code }, 'engine unreachable; trying the next one');
-          resolve({ kind: 'unreachable' });
-        } else {
-          reject(engineLost(e.id, err.code ? `${err.code} (${err.message})` : err.message));
-        }
-      }));
-      r.on('close', () => req.signal?.removeEventListener('abort', onAbort));
-      r.end(frame);
+      r.on('timeout', () => r.destroy(new Error('no answer within 10 s')));
+      r.on('error', reject);
+      r.end(body);
     });
   }
 
-  private answer(e: EngineView, res: http.IncomingMessage, body: Buffer, signature: string): Attempt {
-    if (!verifyAnswer(this.o.secret, signature, res.headers[SIGNATURE_HEADER] as string | undefined, body)) {
-      log.warn({ engine: e.id, status: res.statusCode }, 'call hop: answer without a valid signature dropped');
-      const hint = res.statusCode === 401 ? 'it refused our signature (is [cluster] secret the same everywhere?)'
+  async stop(): Promise<void> {
+    this.directory.stop();
+    this.streams.close();
+    this.agent.destroy();
+  }
+
+  private async attempt(e: EngineView, frame: Buffer, req: ExecutorCall): Promise<Attempt> {
+    let conn: HopConnection;
+    try {
+      const c = this.streams.get(e);
+      conn = c instanceof HopConnection ? c : await c;
+    } catch (err) {
+      if (engineStopped.is(err)) return { kind: 'refused' };
+      if (err instanceof FrescoError) throw err;
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      if (UNREACHED.has(code)) {
+        log.warn({ engine: e.id, url: e.url, code }, 'engine unreachable; trying the next one');
+        return { kind: 'unreachable' };
+      }
+      throw engineLost(e.id, code ? `${code} (${(err as Error).message})` : (err as Error).message);
+    }
+    const signature = signRequest(this.o.secret, frame);
+    return new Promise<Attempt>((resolve, reject) => {
+      let settled = false;
+      const finish = (f: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        req.signal?.removeEventListener('abort', onAbort);
+        f();
+      };
+      const seq = conn.send(frame, signature, {
+        answer: (a) => finish(() => {
+          try {
+            resolve(this.answer(e, a.status, a.signature, a.body, signature));
+          } catch (err) {
+            reject(err);
+          }
+        }),
+        lost: (why) => finish(() => reject(engineLost(e.id, why))),
+      });
+      const onAbort = () => finish(() => { conn.cancel(seq); resolve({ kind: 'result', result: cancelled() }); });
+      req.signal?.addEventListener('abort', onAbort, { once: true });
+      const limitMs = req.route.timeout * 1000 + (this.o.graceMs ?? 10_000);
+      const timer = setTimeout(() => finish(() => {
+        conn.cancel(seq);
+        reject(engineLost(e.id, `no answer within ${limitMs / 1000} s`));
+      }), limitMs);
+    });
+  }
+
+  private answer(e: EngineView, status: number, answerSignature: string, body: Buffer, signature: string): Attempt {
+    if (!verifyAnswer(this.o.secret, signature, answerSignature, body)) {
+      log.warn({ engine: e.id, status }, 'call hop: answer without a valid signature dropped');
+      const hint = status === 401 ? 'it refused our signature (is [cluster] secret the same everywhere?)'
         : 'its answer was not signed with [cluster] secret';
       throw engineLost(e.id, hint);
     }
-    if (res.statusCode === 200) {
+    if (status === 200) {
       try {
         return { kind: 'result', result: decodeResult(body) };
       } catch (err) {
@@ -150,7 +201,7 @@ export class RemoteExecutor implements Executor {
         throw engineLost(e.id, 'its answer was not readable');
       }
     }
-    const err = this.remoteError(res.statusCode ?? 502, body);
+    const err = this.remoteError(status, body);
     if (engineBusy.is(err) || engineStopped.is(err)) return { kind: 'refused' };
     throw err;
   }

@@ -30,4 +30,6 @@ export interface EngineStore {
   list(): Promise<EngineRecord[]>;
   /** Removes the engine's row; no error when it is absent. */
   remove(id: string): Promise<void>;
+  /** Removes the rows not renewed for `olderThanMs` (engines killed long ago); resolves with their ids. */
+  prune(olderThanMs: number): Promise<string[]>;
 }

@@ -94,6 +94,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     + '(set it when bind_host is 0.0.0.0).'),
   o('cluster', 'heartbeat_interval', 'int', 2, 'Seconds between an engine\'s membership renewals in the database.', { min: 1, max: 60 }),
   o('cluster', 'engine_timeout', 'int', 10, 'Seconds after its last renewal that an engine leaves placement.', { min: 2, max: 600 }),
+  o('cluster', 'forget_after', 'int', 3600, 'Seconds after its last renewal that a dead engine\'s row (listed as down) is deleted '
+    + 'by any live engine or API process; at least twice engine_timeout.', { min: 60 }),
   o('cluster', 'placement_wait', 'int', 5, 'Seconds a sync call waits for room when every engine refuses it (full), then 503 FRESCO_CLUSTER_FULL.',
     { min: 0, max: 300 }),
   o('cluster', 'call_slots', 'int', 256, 'Sync calls one engine runs at once through the hop; beyond, it refuses and the API tries the next engine.',

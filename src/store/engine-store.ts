@@ -47,4 +47,11 @@ export class KnexEngineStore implements EngineStore {
   async remove(id: string): Promise<void> {
     await this.db('engines').where({ id }).delete();
   }
+
+  async prune(olderThanMs: number): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.db('engines')
+      .where('heartbeat_at', '<', this.db.raw("now() - (? * interval '1 millisecond')", [olderThanMs]))
+      .delete().returning('id');
+    return rows.map((r) => r.id).sort();
+  }
 }

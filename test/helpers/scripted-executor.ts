@@ -1,4 +1,4 @@
-import type { ExecutorCall, CallOutcome, Executor } from '../../src/domain/executor';
+import type { ExecutorCall, CallOutcome, Executor, RouteScope } from '../../src/domain/executor';
 import { engineUnavailable } from '../../src/errors';
 
 // An in-memory Executor for API and queue tests that are about Fresco's own behaviour (records,
@@ -13,7 +13,7 @@ export class ScriptedExecutor implements Executor {
 
   async start(): Promise<void> { this.started = true; }
   async stop(): Promise<void> { this.started = false; }
-  retireRoutes(): void {}
+  retireRoutes(_scope?: RouteScope): void {}
 
   async run(req: ExecutorCall): Promise<CallOutcome> {
     this.seen.push(req);

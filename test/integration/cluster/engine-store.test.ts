@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { EngineDirectory } from '../../../src/cluster/engine-directory';
+import { EngineMembership } from '../../../src/cluster/membership';
 import type { EngineRecord } from '../../../src/cluster/types';
 import { KnexEngineStore } from '../../../src/store/engine-store';
 import { createPgliteDb, createTestDb } from '../../helpers/db';
@@ -42,6 +44,35 @@ for (const kind of ['PostgreSQL', 'PGlite'] as const) {
       await store.remove('a');
       await store.remove('nobody');
       assert.deepEqual((await store.list()).map((r) => r.id), ['b']);
+      await store.remove('b');
+    });
+
+    const age = (id: string, seconds: number) => db('engines').where({ id }).update({ heartbeat_at: db.raw(`now() - interval '${seconds} seconds'`) });
+
+    it('prune deletes only the rows not renewed for the given time', async () => {
+      for (const id of ['dead-long', 'dead-lately', 'alive']) await store.renew(engine(id));
+      await age('dead-long', 2 * 3600);
+      await age('dead-lately', 30);
+      assert.deepEqual(await store.prune(3600_000), ['dead-long']);
+      assert.deepEqual((await store.list()).map((r) => r.id), ['alive', 'dead-lately']);
+      assert.deepEqual(await store.prune(3600_000), []);
+      for (const id of ['dead-lately', 'alive']) await store.remove(id);
+    });
+
+    it('a renewing engine and an API\'s engine directory forget long-dead engines', async () => {
+      await store.renew(engine('killed-1'));
+      await age('killed-1', 2 * 3600);
+      const m = new EngineMembership(store, { id: 'renewing', host: 'h', url: 'http://127.0.0.1:1', memoryBudgetMb: 1, callSlots: 1, startedAt: new Date() },
+        () => ({ runningCalls: 0, memoryUsedMb: 0, hotContainers: 0, hotRoutes: [] }), 60_000, 3600_000);
+      await m.start();
+      assert.deepEqual((await store.list()).map((r) => r.id), ['renewing']);
+      await m.leave();
+      await store.renew(engine('killed-2'));
+      await age('killed-2', 2 * 3600);
+      const d = new EngineDirectory(store, { timeoutMs: 10_000, refreshMs: 60_000, forgetAfterMs: 3600_000 });
+      await d.start();
+      d.stop();
+      assert.deepEqual(await store.list(), []);
     });
   });
 }

@@ -75,6 +75,21 @@ describe('cluster: api → engines, placement with hot affinity', function () {
     assert.ok(on.includes(homeOf(route, names)), 'the home engine served one of them');
   });
 
+  it('a hot route deleted through the api: its container on the engine is removed at once, not at idle_timeout', async () => {
+    await w.createRoutes(P, `${APP}-gone`, [{ path: '/gone', image: 'fresco-test/hot-http:1', format: 'http', memory: 32, idle_timeout: 3600 }]);
+    const a = await w.call(P, `${APP}-gone`, '/gone', 'warm me');
+    assert.equal(a.status, 200, JSON.stringify(a));
+    const holding = async () => {
+      const out: string[] = [];
+      for (const n of names) for (const c of await w.containers(n)) if (c.route === '/gone') out.push(n);
+      return out;
+    };
+    assert.equal((await holding()).length, 1, 'one hot container of the route before the delete');
+    const del = await w.http.delete(`${w.base}/v1/${P}/apps/${APP}-gone/routes/gone`);
+    assert.equal(del.status, 200, del.data);
+    await waitFor('the deleted route\'s container to be removed from its engine', async () => (await holding()).length === 0, 30_000, 100);
+  });
+
   it('an engine joins: only the routes it wins move to it', async () => {
     // An engine name that wins some but not all routes (placement is deterministic in the ids).
     const joiner = ['e4', 'e5', 'e6', 'e7', 'e8', 'e9'].find((n) => {

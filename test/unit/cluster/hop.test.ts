@@ -2,11 +2,16 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EngineDirectory } from '../../../src/cluster/engine-directory';
-import { encodeCall, HOP_PATH, SIGNATURE_HEADER, signAnswer, signRequest } from '../../../src/cluster/hop-codec';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import {
+  encodeCall, encodeRetire, FRAME_ANSWER, FRAME_CALL, HOP_PATH, NONCE_HEADER, RETIRE_PATH, SIGNATURE_HEADER, signAnswer, signRequest,
+  STREAM_PATH, STREAM_PROTOCOL, streamFrame, StreamReader, streamHello,
+} from '../../../src/cluster/hop-codec';
 import { HopServer } from '../../../src/cluster/hop-server';
 import { RemoteExecutor } from '../../../src/cluster/remote-executor';
 import type { EngineRecord, EngineStore } from '../../../src/cluster/types';
-import type { ExecutorCall, CallOutcome, Executor } from '../../../src/domain/executor';
+import type { ExecutorCall, CallOutcome, Executor, RouteScope } from '../../../src/domain/executor';
 import { engineBusy } from '../../../src/errors';
 import { ScriptedExecutor } from '../../helpers/scripted-executor';
 import { waitFor } from '../../helpers/wait';
@@ -34,11 +39,12 @@ class FixedStore implements EngineStore {
   async live(): Promise<EngineRecord[]> { return this.rows.map((r) => ({ state: 'up', ...r }) as EngineRecord); }
   async list(): Promise<EngineRecord[]> { return this.live(); }
   async remove(): Promise<void> {}
+  async prune(): Promise<string[]> { return []; }
 }
 
-function post(port: number, body: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+function post(port: number, body: Buffer, headers: Record<string, string> = {}, path = HOP_PATH): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const r = http.request({ port, host: '127.0.0.1', path: HOP_PATH, method: 'POST', headers }, (res) => {
+    const r = http.request({ port, host: '127.0.0.1', path, method: 'POST', headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString() }));
@@ -226,6 +232,162 @@ describe('cluster call hop', () => {
         fake.closeAllConnections();
         await new Promise((res) => fake.close(res));
       }
+    });
+  });
+
+  describe('streams (persistent connections, several calls in flight)', () => {
+    /** The raw answer to a stream handshake with these headers (the first bytes the engine sends). */
+    function handshake(port: number, headers: Record<string, string>): Promise<string> {
+      return new Promise((resolve, reject) => {
+        const s = net.connect(port, '127.0.0.1', () => {
+          s.write(`GET ${STREAM_PATH} HTTP/1.1\r\nhost: x\r\nconnection: Upgrade\r\nupgrade: ${STREAM_PROTOCOL}\r\n`
+            + `${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
+        });
+        let got = '';
+        s.on('data', (c) => { got += c.toString('latin1'); if (got.includes('\r\n\r\n')) { s.destroy(); resolve(got); } });
+        s.on('error', reject);
+        s.on('close', () => resolve(got));
+      });
+    }
+
+    it('refuses a stream without a valid signature or with a replayed nonce (401); accepts a signed one (101)', async () => {
+      const ex = new ScriptedExecutor();
+      const { port } = await engine(ex);
+      const nonce = 'ab'.repeat(16);
+      assert.match(await handshake(port, { [NONCE_HEADER]: nonce }), /^HTTP\/1.1 401[\s\S]*no signature header/);
+      assert.match(await handshake(port, { [NONCE_HEADER]: nonce, [SIGNATURE_HEADER]: signRequest('another-secret', streamHello(nonce)) }),
+        /^HTTP\/1.1 401[\s\S]*bad signature/);
+      const good = { [NONCE_HEADER]: nonce, [SIGNATURE_HEADER]: signRequest(SECRET, streamHello(nonce)) };
+      assert.match(await handshake(port, good), /^HTTP\/1.1 101 /);
+      assert.match(await handshake(port, good), /^HTTP\/1.1 401[\s\S]*replayed request/);
+      assert.equal(ex.seen.length, 0);
+    });
+
+    it('an unsigned call frame on an accepted stream is answered 401 and runs nothing; a malformed stream is closed', async () => {
+      const ex = new ScriptedExecutor();
+      const { port } = await engine(ex);
+      const nonce = 'cd'.repeat(16);
+      const answers: Array<{ status: number; body: string }> = [];
+      const s = net.connect(port, '127.0.0.1');
+      const reader = new StreamReader(1 << 20, (f) => answers.push({ status: f.status, body: f.payload.toString() }));
+      let head = '';
+      s.on('data', (c: Buffer) => {
+        if (!head.includes('\r\n\r\n')) { head += c.toString('latin1'); const i = head.indexOf('\r\n\r\n'); if (i >= 0) reader.push(Buffer.from(head.slice(i + 4), 'latin1')); return; }
+        reader.push(c);
+      });
+      const closed = new Promise((r) => s.on('close', r));
+      s.write(`GET ${STREAM_PATH} HTTP/1.1\r\nhost: x\r\nconnection: Upgrade\r\nupgrade: ${STREAM_PROTOCOL}\r\n`
+        + `${NONCE_HEADER}: ${nonce}\r\n${SIGNATURE_HEADER}: ${signRequest(SECRET, streamHello(nonce))}\r\n\r\n`);
+      s.write(streamFrame(FRAME_CALL, 1, '', encodeCall(request('unsigned'))));
+      await waitFor('the refusal', () => answers.length === 1);
+      assert.equal(answers[0].status, 401);
+      assert.match(answers[0].body, /FRESCO_HOP_UNAUTHORIZED/);
+      s.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3]));
+      await closed;
+      assert.equal(ex.seen.length, 0);
+      const r = await remote([`http://127.0.0.1:${port}`]);
+      assert.equal((await r.run(request('still'))).result.toString(), 'echo:still');
+    });
+
+    it('carries several calls at once over a few connections', async () => {
+      const ex = new ScriptedExecutor();
+      let release!: () => void;
+      const gate = new Promise<void>((r) => { release = r; });
+      const run = ex.run.bind(ex);
+      let started = 0;
+      ex.run = async (req: ExecutorCall): Promise<CallOutcome> => { started++; await gate; return run(req); };
+      const { url } = await engine(ex);
+      const r = await remote([url]);
+      const calls = Array.from({ length: 12 }, (_, i) => r.run(request(`m${i}`)));
+      await waitFor('all twelve running on the engine at once', () => started === 12);
+      release();
+      const done = await Promise.all(calls);
+      assert.deepEqual(done.map((d) => d.result.toString()), calls.map((_, i) => `echo:m${i}`));
+    });
+
+    it('an engine whose connections close ends every call in flight there with FRESCO_ENGINE_LOST at once', async () => {
+      const ex = new ScriptedExecutor();
+      const { server, url } = await engine(ex);
+      const r = await remote([url]);
+      const calls = Array.from({ length: 6 }, () => r.run(request('hang')).then(() => 'answered', (err: { code: string }) => err.code));
+      await waitFor('all six running on the engine', () => ex.seen.length === 6);
+      for (const s of (server as unknown as { streams: Set<Duplex> }).streams) s.destroy();
+      assert.deepEqual(await Promise.all(calls), calls.map(() => 'FRESCO_ENGINE_LOST'));
+      await waitFor('the engine-side calls to be aborted', () => ex.seen.every((c) => c.signal?.aborted));
+    });
+
+    it('drops a forged stream handshake, a forged, an unreadable and a hung-up answer frame with FRESCO_ENGINE_LOST', async () => {
+      let mode = 'handshake';
+      const fake = http.createServer();
+      const sockets = new Set<Duplex>();
+      fake.on('upgrade', (req: http.IncomingMessage, socket: Duplex) => {
+        sockets.add(socket);
+        const sig = req.headers[SIGNATURE_HEADER] as string;
+        const hello = streamHello(String(req.headers[NONCE_HEADER]));
+        const proof = mode === 'handshake' ? `s=${'b'.repeat(64)}` : signAnswer(SECRET, sig, hello);
+        socket.write(`HTTP/1.1 101 Switching Protocols\r\nupgrade: ${STREAM_PROTOCOL}\r\nconnection: Upgrade\r\n${SIGNATURE_HEADER}: ${proof}\r\n\r\n`);
+        socket.on('error', () => undefined);
+        socket.on('data', (c: Buffer) => new StreamReader(1 << 20, (f) => {
+          if (mode === 'forged') socket.write(streamFrame(FRAME_ANSWER, f.seq, `s=${'a'.repeat(64)}`, Buffer.from('\0\0\0\x02{}'), 200));
+          else if (mode === 'unreadable') socket.write(streamFrame(FRAME_ANSWER, f.seq, signAnswer(SECRET, f.signature, Buffer.from('junk')), Buffer.from('junk'), 200));
+          else socket.destroy();
+        }).push(c));
+      });
+      await new Promise<void>((res) => fake.listen(0, '127.0.0.1', res));
+      try {
+        const r = await remote([`http://127.0.0.1:${(fake.address() as AddressInfo).port}`]);
+        for (const m of ['handshake', 'forged', 'unreadable', 'hangup']) {
+          mode = m;
+          await assert.rejects(r.run(request(m)), (err: { code: string }) => {
+            assert.equal(err.code, 'FRESCO_ENGINE_LOST', m);
+            return true;
+          });
+          await r.stop();
+        }
+      } finally {
+        for (const s of sockets) s.destroy();
+        fake.closeAllConnections();
+        await new Promise((res) => fake.close(res));
+      }
+    });
+  });
+
+  describe('retire', () => {
+    /** An executor that records the scopes it was told to retire. */
+    const retiring = () => {
+      const ex = new ScriptedExecutor();
+      const scopes: RouteScope[] = [];
+      ex.retireRoutes = (scope: RouteScope) => { scopes.push(scope); };
+      return { ex, scopes };
+    };
+
+    it('a route changed or deleted through the API reaches every live engine\'s executor', async () => {
+      const a = retiring();
+      const b = retiring();
+      const r = await remote([(await engine(a.ex)).url, (await engine(b.ex)).url]);
+      r.retireRoutes({ projectId: 'p', appName: 'a', path: '/hello' });
+      r.retireRoutes({ projectId: 'p', appName: 'gone' });
+      await waitFor('both engines told', async () => a.scopes.length === 2 && b.scopes.length === 2);
+      for (const s of [a.scopes, b.scopes]) {
+        assert.deepEqual(s, [{ projectId: 'p', appName: 'a', path: '/hello' }, { projectId: 'p', appName: 'gone' }]);
+      }
+    });
+
+    it('refuses an unsigned, a forged, a replayed and an unreadable retire request; retires nothing', async () => {
+      const a = retiring();
+      const { port } = await engine(a.ex);
+      const body = encodeRetire({ id: 'r-1', scope: { projectId: 'p', appName: 'a' } });
+      assert.equal((await post(port, body, {}, RETIRE_PATH)).status, 401);
+      assert.equal((await post(port, body, { [SIGNATURE_HEADER]: signRequest('another-secret', body) }, RETIRE_PATH)).status, 401);
+      const junk = Buffer.from('{"id":"r-2","scope":{"projectId":1}}');
+      const bad = await post(port, junk, { [SIGNATURE_HEADER]: signRequest(SECRET, junk) }, RETIRE_PATH);
+      assert.equal(bad.status, 400);
+      assert.match(bad.body, /FRESCO_HOP_MALFORMED.*scope/);
+      assert.deepEqual(a.scopes, []);
+      const sig = signRequest(SECRET, body);
+      assert.equal((await post(port, body, { [SIGNATURE_HEADER]: sig }, RETIRE_PATH)).status, 204);
+      assert.equal((await post(port, body, { [SIGNATURE_HEADER]: sig }, RETIRE_PATH)).status, 401);
+      assert.deepEqual(a.scopes, [{ projectId: 'p', appName: 'a' }]);
     });
   });
 
