@@ -106,6 +106,8 @@ export type NewCall = Pick<Call, 'projectId' | 'app' | 'route' | 'trigger' | 'tr
   request?: CallRequest;
   /** Makes a second insert with the same key a no-op (redelivered events, schedule slots). */
   dedupeKey?: string;
+  /** The id to record the call under (chosen before, e.g. held by an idempotency key); default a new one. */
+  id?: string;
 };
 
 /** A call an engine has taken, with what it runs with. */

@@ -1,4 +1,5 @@
 import type { CallStore } from '../domain/models';
+import type { IdempotencyStore } from '../domain/idempotency';
 import type { CallQueue } from '../domain/queue';
 import { log } from '../log';
 
@@ -7,7 +8,7 @@ export class Sweeper {
   private timer?: NodeJS.Timeout;
   private lastPurge = 0;
 
-  constructor(private readonly deps: { calls: CallStore; queue: CallQueue },
+  constructor(private readonly deps: { calls: CallStore; queue: CallQueue; idempotency?: IdempotencyStore },
     private readonly options: { intervalMs: number; maxAttempts: number; retentionMs: number }) {}
 
   start(): void {
@@ -30,6 +31,8 @@ export class Sweeper {
         this.lastPurge = Date.now();
         const purged = await this.deps.calls.purge(new Date(Date.now() - this.options.retentionMs));
         if (purged) log.info({ purged }, 'purged call records past retention');
+        const keys = await this.deps.idempotency?.purgeExpired();
+        if (keys) log.info({ keys }, 'deleted idempotency keys past their window');
       }
     } catch (err) {
       log.warn({ err }, 'sweep failed; retrying on the next tick');

@@ -136,7 +136,7 @@ export class KnexCallStore implements CallStore {
 
   enqueue(call: NewCall): Promise<Call | undefined> {
     return this.inserts.submit({
-      ...newCallColumns(randomUUID(), call), status: 'queued', created_at: new Date(),
+      ...newCallColumns(call.id ?? randomUUID(), call), status: 'queued', created_at: new Date(),
       request: call.request ? requestColumn(call.request) : null, dedupe_key: call.dedupeKey ?? null,
     });
   }
