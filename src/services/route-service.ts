@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { appNotFound, requestInvalid, routeNotFound } from '../errors';
 import type { RouteScope } from '../domain/executor';
 import { AppStore, Route, RouteStore } from '../domain/models';
+import { DEFAULT_RETRY, RETRY_OUTCOMES, type RetryPolicy } from '../domain/retry';
 import type { RegistryPolicy } from '../domain/registry-policy';
 import { booleanish, configSchema, enveloped, intIn, parseInput, routePathSchema, unwrap } from './validation';
 
@@ -31,10 +32,26 @@ function fieldSchemas(limits: RouteLimits) {
     headers: headersSchema,
     config: configSchema,
     is_public: booleanish,
+    retries: intIn(0, 10),
+    retry_delay: z.number({ error: 'must be a number' }).min(0, 'must be at least 0').max(3600, 'must be at most 3600'),
+    retry_backoff: z.number({ error: 'must be a number' }).min(1, 'must be at least 1').max(10, 'must be at most 10'),
+    retry_max_delay: z.number({ error: 'must be a number' }).min(0, 'must be at least 0').max(86400, 'must be at most 86400'),
+    retry_on: z.array(z.enum(RETRY_OUTCOMES, { error: 'must list "error" and/or "timeout"' }), { error: 'must be a list' })
+      .max(2).transform((l) => [...new Set(l)]),
   };
 }
 
 type Input = Partial<z.output<z.ZodObject<ReturnType<typeof fieldSchemas>>>>;
+
+/** The retry fields given, over `base` (the route's current policy, or the default). */
+function retryOf(input: Input, base: RetryPolicy): RetryPolicy | undefined {
+  if (input.retries === undefined && input.retry_delay === undefined && input.retry_backoff === undefined
+    && input.retry_max_delay === undefined && input.retry_on === undefined) return undefined;
+  return {
+    retries: input.retries ?? base.retries, delay: input.retry_delay ?? base.delay, backoff: input.retry_backoff ?? base.backoff,
+    maxDelay: input.retry_max_delay ?? base.maxDelay, on: input.retry_on ?? base.on,
+  };
+}
 
 function toPatch(input: Input) {
   return {
@@ -93,7 +110,7 @@ export class RouteService {
       projectId, appName, path: input.path, image: input.image, type: p.type ?? 'sync', format: p.format ?? 'default',
       memory: p.memory ?? 128, timeout: p.timeout ?? Math.min(30, this.deps.limits.maxTimeout),
       idleTimeout: p.idleTimeout ?? 30, maxConcurrency: p.maxConcurrency ?? 1, headers: p.headers ?? {},
-      config: p.config ?? {}, isPublic: p.isPublic ?? false,
+      config: p.config ?? {}, isPublic: p.isPublic ?? false, retry: retryOf(input, DEFAULT_RETRY) ?? DEFAULT_RETRY,
     });
     // The app was deleted since requireApp.
     if (!route) throw appNotFound(appName);
@@ -109,7 +126,14 @@ export class RouteService {
       throw requestInvalid(`${root ? 'route.' : ''}path: a route's path cannot change`);
     }
     if (input.image !== undefined) this.checkRegistry(input.image, root ? 'route.' : '');
-    const route = await this.deps.routeStore.update(projectId, appName, path, toPatch(input));
+    let retry: RetryPolicy | undefined;
+    if (retryOf(input, DEFAULT_RETRY)) {
+      // Fields not given keep the route's current values.
+      const current = await this.deps.routeStore.get(projectId, appName, path);
+      if (!current) throw routeNotFound(appName, path);
+      retry = retryOf(input, current.retry ?? DEFAULT_RETRY);
+    }
+    const route = await this.deps.routeStore.update(projectId, appName, path, { ...toPatch(input), retry });
     this.deps.onChange?.({ projectId, appName, path });
     if (!route) throw routeNotFound(appName, path);
     return route;

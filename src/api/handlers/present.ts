@@ -1,4 +1,5 @@
 import type { App, Route } from '../../domain/models';
+import { DEFAULT_RETRY, type RetryPolicy } from '../../domain/retry';
 
 // Domain objects as the Picasso v1 wire shows them (snake_case, ISO 8601 UTC times).
 
@@ -10,12 +11,18 @@ export function presentApp(app: App) {
   };
 }
 
+/** A route's retry policy as the wire shows it (docs/api.md, "Retries"). */
+function retryFields(p: RetryPolicy) {
+  return { retries: p.retries, retry_delay: p.delay, retry_backoff: p.backoff, retry_max_delay: p.maxDelay, retry_on: p.on };
+}
+
 /** The Route of docs/api.md (Routes). */
 export function presentRoute(r: Route) {
   return {
     id: r.id, app_name: r.appName, project_id: r.projectId, path: r.path, image: r.image, type: r.type,
     format: r.format, memory: r.memory, timeout: r.timeout, idle_timeout: r.idleTimeout,
     max_concurrency: r.maxConcurrency, headers: r.headers, config: r.config, is_public: r.isPublic,
+    ...retryFields(r.retry ?? DEFAULT_RETRY),
     created_at: r.createdAt.toISOString(), updated_at: r.updatedAt.toISOString(),
   };
 }
