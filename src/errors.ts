@@ -188,6 +188,24 @@ export const callCancelled = define('FRESCO_CALL_CANCELLED', 499, 'The call was 
 export const callDuplicate = define('FRESCO_CALL_DUPLICATE', 409,
   'An event with the same id was already accepted (redelivery).',
   (what: string) => `This ${what} was already accepted`);
+/** The Idempotency-Key header is not 1–255 printable ASCII characters. */
+export const idempotencyKeyInvalid = define('FRESCO_IDEMPOTENCY_KEY_INVALID', 400,
+  'The `Idempotency-Key` header is not 1 to 255 printable ASCII characters.',
+  (why: string) => `Idempotency-Key: ${why}`);
+/** The key was first used on another route, or with another method or body. */
+export const idempotencyKeyConflict = define('FRESCO_IDEMPOTENCY_KEY_CONFLICT', 409,
+  'The `Idempotency-Key` was already used in this project, within the window, for another route, method or body.',
+  (callId: string) => ({
+    message: `Idempotency-Key was already used for call ${callId} with another route, method or body`,
+    headers: { 'X-Fresco-Call-Id': callId },
+  }));
+/** The first call with this key still runs; its id is in X-Fresco-Call-Id. */
+export const idempotencyKeyInProgress = define('FRESCO_IDEMPOTENCY_IN_PROGRESS', 409,
+  'The first call with this `Idempotency-Key` is still running; ask again later for its answer, or follow the call id.',
+  (callId: string) => ({
+    message: `The first call with this Idempotency-Key (${callId}) is still running`,
+    headers: { 'X-Fresco-Call-Id': callId, 'Retry-After': '1' },
+  }));
 /** Without `reason`: this process runs no engine; with it: the container engine is not usable yet. */
 export const engineUnavailable = define('FRESCO_ENGINE_UNAVAILABLE', 503,
   'No engine can run sync calls in this process (Docker unreachable).',

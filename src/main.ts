@@ -38,6 +38,7 @@ import { TriggerService } from './services/trigger-service';
 import { KnexAppStore } from './store/app-store';
 import { KnexCallStore } from './store/call-store';
 import { KnexEngineStore } from './store/engine-store';
+import { KnexIdempotencyStore } from './store/idempotency-store';
 import { Db, migrate, openDb } from './store/db';
 import { isDatabaseUnavailable } from './store/pg-errors';
 import { RecordJournal } from './store/record-journal';
@@ -143,8 +144,10 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
   const asyncRunner = adapters.executor && new AsyncCallRunner({
     calls: callStore, executor: adapters.executor, resolver, running,
   }, config.engine.async_prefetch);
+  const idempotencyStore = new KnexIdempotencyStore(db);
   const invoker = new InvokeService({
     calls: callStore, queue, running, executor: adapters.executor, credentialHeaders: config.DEFAULT.credential_headers,
+    idempotency: { store: idempotencyStore, windowS: config.DEFAULT.idempotency_window },
   });
   const calls = new CallService({ callStore, running });
   // A changed or deleted route must not be run from caches: its lookups nor its kept containers.
@@ -176,7 +179,7 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
       code: new CodeRoutes({ packages, runtimes: runtimeStore, limits }), packages,
     }),
     runtimes: new RuntimeService({ store: runtimeStore, onChange: () => resolver.invalidate() }),
-    calls, callStore, resolver, queue, running, asyncRunner, invoker, authorizer,
+    calls, callStore, idempotencyStore, resolver, queue, running, asyncRunner, invoker, authorizer,
     triggers: new TriggerService({ triggerStore, routeStore, rules: triggerRules, onChange: (p) => events.invalidate(p) }),
     events,
     cluster: new ClusterService({ engines: new KnexEngineStore(db), timeoutMs: config.cluster.engine_timeout * 1000 }),
@@ -237,7 +240,7 @@ async function startApi(config: Config, services: Services, db: Db, life: Lifecy
 export function startEngine(config: Config, services: Services, life: Lifecycle): void {
   const runner = services.asyncRunner;
   if (!runner) throw new Error('the engine role needs an executor');
-  const sweeper = new Sweeper({ calls: services.callStore, queue: services.queue }, {
+  const sweeper = new Sweeper({ calls: services.callStore, queue: services.queue, idempotency: services.idempotencyStore }, {
     intervalMs: Math.max(1000, (config.engine.call_lease * 1000) / 2), maxAttempts: 3,
     retentionMs: config.DEFAULT.call_retention * 1000,
   });

@@ -59,6 +59,8 @@ export interface ExecutorCall extends CallRequest {
   refuseWhenFull?: boolean;
   /** Called once when the function actually starts (container started or hot slot taken). */
   onStart?: (kind: CallKind) => void;
+  /** Which attempt of an async call this is (1 = first); FRESCO_ATTEMPT in the function's environment. */
+  attempt?: number;
 }
 
 /** One route, or every route of an app when `path` is absent. */

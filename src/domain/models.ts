@@ -1,6 +1,7 @@
 // Fresco's domain objects and the store ports that keep them. No I/O here.
 import type { RouteFormat } from './executor';
-import type { CallKind, CallOutcome, CallRequest, CallStatus, CallTrigger } from './call';
+import type { RetryPolicy } from './retry';
+import type { CallKind, CallOutcome, CallRequest, CallStatus, CallTrigger, FinalStatus } from './call';
 
 export type { CallKind, CallOutcome, CallRequest, CallStatus, CallTrigger, FinalStatus } from './call';
 
@@ -43,6 +44,8 @@ export interface Route {
   codeDigest?: string | null;
   /** A single-file package's file name (its module); null for a zip. */
   codeFile?: string | null;
+  /** Async calls only (and trigger calls): runs again after a failed attempt; absent means DEFAULT_RETRY (none). */
+  retry?: RetryPolicy;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -114,6 +117,8 @@ export type NewCall = Pick<Call, 'projectId' | 'app' | 'route' | 'trigger' | 'tr
   request?: CallRequest;
   /** Makes a second insert with the same key a no-op (redelivered events, schedule slots). */
   dedupeKey?: string;
+  /** The id to record the call under (chosen before, e.g. held by an idempotency key); default a new one. */
+  id?: string;
 };
 
 /** A call an engine has taken, with what it runs with. */
@@ -154,6 +159,31 @@ export interface CallStore {
   listStaleQueued(olderThan: Date, limit: number): Promise<string[]>;
   /** Deletes finished calls completed before `before`; returns how many. */
   purge(before: Date): Promise<number>;
+  /**
+   * Keeps the attempt this engine ran (`outcome`) in the call's attempts and puts the call back to
+   * queued, to be claimed no sooner than `delayMs` from now (database clock); false if it was not ours.
+   */
+  retryLater(id: string, engineId: string, outcome: CallOutcome, delayMs: number): Promise<boolean>;
+  /** Keeps the last attempt of a retried call in its attempts (its outcome is the call's, by complete()). */
+  recordAttempt(id: string, attempt: number, outcome: CallOutcome): Promise<void>;
+  /** Calls whose retry wait ended: clears their wait and returns their ids, to publish again. */
+  releaseDueRetries(limit: number): Promise<string[]>;
+  /** A call's attempts (retried calls only), oldest first. */
+  attempts(projectId: string, id: string): Promise<CallAttempt[]>;
+}
+
+/** One finished attempt of a retried call. */
+export interface CallAttempt {
+  attempt: number;
+  status: FinalStatus;
+  startedAt?: Date;
+  completedAt: Date;
+  exitCode?: number;
+  error?: string;
+  /** When the next attempt was due (absent on the last one). */
+  retryAt?: Date;
+  log: Buffer;
+  logTruncated: boolean;
 }
 
 export type TriggerType = 'swift' | 'notification' | 'alarm' | 'schedule';

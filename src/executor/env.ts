@@ -29,6 +29,7 @@ export function configEnv(route: RunnableRoute): string[] {
 export function callEnv(req: ExecutorCall): string[] {
   const env = routeEnv(req.route);
   env.push(`METHOD=${req.method}`, `REQUEST_URL=${req.url}`, `CALL_ID=${req.id}`);
+  if (req.attempt !== undefined) env.push(`FRESCO_ATTEMPT=${req.attempt}`);
   for (const [name, value] of Object.entries(req.headers)) {
     env.push(`HEADER_${envName(name)}=${Array.isArray(value) ? value.join(' ') : value}`);
   }

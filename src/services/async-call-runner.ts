@@ -1,5 +1,6 @@
 import type { Executor } from '../domain/executor';
 import { outcomeWithoutRun } from '../domain/call';
+import { DEFAULT_RETRY, retryDelayMs, type RetryPolicy, shouldRetry } from '../domain/retry';
 import type { CallOutcome, CallStore, ClaimedCall } from '../domain/models';
 import type { QueuedCallRunner } from '../domain/queue';
 import { isRetryable } from '../errors';
@@ -49,7 +50,8 @@ export class AsyncCallRunner implements QueuedCallRunner {
     const signal = running.addClaimed(call.id);
     try {
       // Claimed while this process stops (a delivery still on its way): straight back to the queue.
-      const outcome = running.draining ? 'retry' : await this.outcome({ call, request }, signal);
+      const ran = running.draining ? undefined : await this.outcome({ call, request }, signal);
+      const outcome = ran?.outcome ?? 'retry';
       if (running.draining) {
         await running.requeue(call.id);
         return false;
@@ -61,29 +63,50 @@ export class AsyncCallRunner implements QueuedCallRunner {
         await new Promise((r) => setTimeout(r, RETRY_PAUSE_MS));
         return false;
       }
-      if (!(await running.finish(call.id, outcome))) log.info({ callId: call.id }, 'call was cancelled or taken over; outcome not recorded');
+      const policy = ran?.retry ?? DEFAULT_RETRY;
+      if (shouldRetry(policy, outcome.status, call.attempts)) {
+        // The route's retry policy: the wait is in the database (not_before), the sweeper publishes the call when due.
+        const delayMs = retryDelayMs(policy, call.attempts);
+        running.forget(call.id);
+        if (await this.deps.calls.retryLater(call.id, running.options.engineId, outcome, delayMs)) {
+          log.info({ callId: call.id, attempt: call.attempts, status: outcome.status, delayMs }, 'call failed; retrying later');
+        }
+        return true;
+      }
+      if (!(await running.finish(call.id, outcome))) {
+        log.info({ callId: call.id }, 'call was cancelled or taken over; outcome not recorded');
+      } else if (policy.retries > 0) {
+        await this.deps.calls.recordAttempt(call.id, call.attempts, outcome);
+      }
       return true;
     } finally {
       running.forget(call.id);
     }
   }
 
-  private async outcome({ call, request }: ClaimedCall, signal: AbortSignal): Promise<CallOutcome | 'retry'> {
+  /** The call's outcome and its route's retry policy; 'retry': Docker could not take it (not an attempt). */
+  private async outcome({ call, request }: ClaimedCall, signal: AbortSignal): Promise<{ outcome: CallOutcome | 'retry'; retry?: RetryPolicy }> {
     let target;
     try {
       target = await this.deps.resolver.private(call.projectId, call.app, call.route);
     } catch (err) {
-      return outcomeWithoutRun('error', `route ${call.route} of app "${call.app}" cannot be run: ${(err as Error).message}`);
+      return { outcome: outcomeWithoutRun('error', `route ${call.route} of app "${call.app}" cannot be run: ${(err as Error).message}`) };
     }
+    const retry = target.route.retry;
     try {
-      return await this.deps.executor.run({
-        ...request, id: call.id, route: target.runnable, signal,
-        onStart: (kind) => void this.deps.calls.markStarted(call.id, kind, new Date()).catch(() => undefined),
-      });
+      // The attempt number reaches the function as FRESCO_ATTEMPT (default format) and the Fresco-Attempt header.
+      return {
+        retry,
+        outcome: await this.deps.executor.run({
+          ...request, headers: { ...request.headers, 'fresco-attempt': String(call.attempts) }, id: call.id,
+          route: target.runnable, signal, attempt: call.attempts,
+          onStart: (kind) => void this.deps.calls.markStarted(call.id, kind, new Date()).catch(() => undefined),
+        }),
+      };
     } catch (err) {
       log.warn({ err, callId: call.id }, 'async call could not run');
-      if (isRetryable(err)) return 'retry';
-      return outcomeWithoutRun('error', (err as Error).message);
+      if (isRetryable(err)) return { outcome: 'retry', retry };
+      return { outcome: outcomeWithoutRun('error', (err as Error).message), retry };
     }
   }
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { callNotFound } from '../errors';
 import { CALL_STATUSES } from '../domain/call';
-import type { Call, CallStore } from '../domain/models';
+import type { Call, CallAttempt, CallStore } from '../domain/models';
 import type { RunningCalls } from './running-calls';
 import { parseInput } from './validation';
 
@@ -33,6 +33,11 @@ export class CallService {
     const call = await this.deps.callStore.get(projectId, id);
     if (!call) throw callNotFound(id);
     return call;
+  }
+
+  /** The attempts of a retried call, oldest first (empty for a call that ran once). */
+  async attempts(projectId: string, id: string): Promise<CallAttempt[]> {
+    return this.deps.callStore.attempts(projectId, id);
   }
 
   async log(projectId: string, id: string): Promise<{ log: Buffer; truncated: boolean }> {

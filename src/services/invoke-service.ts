@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { credentialTest, isCredentialHeader, isIdentityHeader } from '../auth';
-import { callDuplicate, engineUnavailable } from '../errors';
+import {
+  callDuplicate, engineUnavailable, idempotencyKeyConflict, idempotencyKeyInProgress, idempotencyKeyInvalid,
+} from '../errors';
+import {
+  IDEMPOTENCY_HEADER, type IdempotencyRecord, type IdempotencyStore, type KeptAnswer, keyProblem, requestFingerprint,
+} from '../domain/idempotency';
 import type { Executor } from '../domain/executor';
 import type { Call, CallOutcome, CallRequest, CallStore, CallTrigger, NewCall } from '../domain/models';
 import type { CallQueue } from '../domain/queue';
@@ -42,22 +47,86 @@ export class InvokeService {
   private readonly isCredential: (name: string) => boolean;
 
   /** `credentialHeaders`: the operator's further credential headers (default none). */
+  /** `credentialHeaders`: the operator's further credential headers (default none). `idempotency`: the keys'
+   *  store and how long a key holds, in seconds ([DEFAULT] idempotency_window); without it the header is ignored. */
   constructor(private readonly deps: {
     calls: CallStore; queue: CallQueue; running: RunningCalls; executor?: Executor; credentialHeaders?: readonly string[];
+    idempotency?: { store: IdempotencyStore; windowS: number };
   }) {
     this.isCredential = credentialTest(deps.credentialHeaders);
   }
 
-  /** Invokes the route with `incoming` as its type says; never throws for a function's own failure. */
+  /**
+   * Invokes the route with `incoming` as its type says; never throws for a function's own failure.
+   * With an `Idempotency-Key` header, a key already used in the project within the window answers
+   * the first call's answer instead (docs/api.md, "Sending a call twice").
+   */
   invoke(target: ResolvedRoute, incoming: IncomingCall): Promise<InvokeAnswer> {
-    return target.route.type === 'async' ? this.accept(target, incoming) : this.runSync(target, incoming);
+    const header = incoming.headers[IDEMPOTENCY_HEADER];
+    if (header !== undefined && this.deps.idempotency) {
+      return this.invokeOnce(target, incoming, Array.isArray(header) ? header.join(', ') : header, this.deps.idempotency);
+    }
+    return this.dispatch(target, incoming, randomUUID());
+  }
+
+  private dispatch(target: ResolvedRoute, incoming: IncomingCall, id: string): Promise<InvokeAnswer> {
+    return target.route.type === 'async' ? this.accept(target, incoming, id) : this.runSync(target, incoming, id);
+  }
+
+  /** Runs the call only if this request takes the key; otherwise answers from the key's first call. */
+  private async invokeOnce(target: ResolvedRoute, incoming: IncomingCall, key: string,
+    idem: { store: IdempotencyStore; windowS: number }): Promise<InvokeAnswer> {
+    const problem = keyProblem(key);
+    if (problem) throw idempotencyKeyInvalid(problem);
+    const { projectId, appName: app, path } = target.route;
+    const fingerprint = requestFingerprint(incoming.method, { projectId, app, path }, incoming.body);
+    const id = randomUUID();
+    // A sync call holds its key while it may run (its timeout, plus a margin); should its process
+    // die, the key is free again after that. An async call holds it only until it is recorded.
+    const leaseS = target.route.type === 'async' ? 60 : target.runnable.timeout + 60;
+    const claim = await idem.store.claim(projectId, key, fingerprint, id, idem.windowS, leaseS);
+    if (!claim.taken) return this.replay(projectId, claim.record, fingerprint);
+    let answer: InvokeAnswer;
+    try {
+      answer = await this.dispatch(target, incoming, id);
+    } catch (err) {
+      // Nothing ran (no engine, the call could not be recorded): the caller may try again with the key.
+      await idem.store.release(projectId, key, id).catch((e) => log.warn({ err: e }, 'could not free an idempotency key'));
+      throw err;
+    }
+    if (answer.mode === 'sync' && answer.outcome.status === 'cancelled') {
+      // The caller went away (or cancelled): a retry with the key should run, not be told "cancelled".
+      await idem.store.release(projectId, key, id);
+    } else {
+      await idem.store.finish(projectId, key, answer.mode === 'sync'
+        ? { mode: 'sync', callId: answer.callId, outcome: answer.outcome }
+        : { mode: 'async', callId: answer.call.id, app: answer.call.app, route: answer.call.route, createdAt: answer.call.createdAt });
+    }
+    return answer;
+  }
+
+  /** The first call's answer for a request whose key was taken. */
+  private async replay(projectId: string, record: IdempotencyRecord, fingerprint: string): Promise<InvokeAnswer> {
+    if (record.fingerprint !== fingerprint) throw idempotencyKeyConflict(record.callId);
+    if (record.state === 'running' || !record.answer) throw idempotencyKeyInProgress(record.callId);
+    return this.answerOf(projectId, record.answer);
+  }
+
+  private async answerOf(projectId: string, kept: KeptAnswer): Promise<InvokeAnswer> {
+    if (kept.mode === 'sync') return { mode: 'sync', callId: kept.callId, outcome: kept.outcome };
+    // The 202 names the call; its record may have been purged already when the window outlasts call_retention.
+    const call = await this.deps.calls.get(projectId, kept.callId) ?? {
+      id: kept.callId, projectId, app: kept.app, route: kept.route, trigger: 'async', status: 'queued',
+      createdAt: kept.createdAt, resultTruncated: false, logTruncated: false, attempts: 0,
+    };
+    return { mode: 'async', call };
   }
 
   /** Records and queues an async call; resolves once it is durably recorded (the queue's publish may still run). */
-  async accept(target: ResolvedRoute, incoming: IncomingCall): Promise<InvokeAnswer & { mode: 'async' }> {
+  async accept(target: ResolvedRoute, incoming: IncomingCall, id?: string): Promise<InvokeAnswer & { mode: 'async' }> {
     const call = await this.deps.calls.enqueue({
       ...this.newCall(target, incoming.trigger === 'http' ? 'async' : incoming.trigger, incoming.triggerId),
-      dedupeKey: incoming.dedupeKey, request: this.request(incoming),
+      dedupeKey: incoming.dedupeKey, request: this.request(incoming), id,
     });
     if (!call) throw callDuplicate('event');
     // The committed record is what makes the call accepted, so the answer does not wait for the
@@ -69,10 +138,9 @@ export class InvokeService {
     return { mode: 'async', call };
   }
 
-  private async runSync(target: ResolvedRoute, incoming: IncomingCall): Promise<InvokeAnswer & { mode: 'sync' }> {
+  private async runSync(target: ResolvedRoute, incoming: IncomingCall, id: string): Promise<InvokeAnswer & { mode: 'sync' }> {
     const executor = this.deps.executor;
     if (!executor) throw engineUnavailable();
-    const id = randomUUID();
     const signal = this.deps.running.addSync(id, this.newCall(target, incoming.trigger, incoming.triggerId), incoming.abort);
     try {
       const outcome = await executor.run({

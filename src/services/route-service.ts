@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { appNotFound, packageCorrupt, packageNotFound, requestInvalid, routeNotFound } from '../errors';
 import type { RouteScope } from '../domain/executor';
 import { AppStore, Route, RouteStore } from '../domain/models';
+import { DEFAULT_RETRY, RETRY_OUTCOMES, type RetryPolicy } from '../domain/retry';
 import type { RegistryPolicy } from '../domain/registry-policy';
 import { codeFields, type CodeFields, type CodeInput, type CodeRoutes, type Upload } from '../runtimes/code-routes';
 import { booleanish, configSchema, enveloped, intIn, parseInput, routePathSchema, unwrap } from './validation';
@@ -33,10 +34,26 @@ function fieldSchemas(limits: RouteLimits) {
     config: configSchema,
     is_public: booleanish,
     ...codeFields,
+    retries: intIn(0, 10),
+    retry_delay: z.number({ error: 'must be a number' }).min(0, 'must be at least 0').max(3600, 'must be at most 3600'),
+    retry_backoff: z.number({ error: 'must be a number' }).min(1, 'must be at least 1').max(10, 'must be at most 10'),
+    retry_max_delay: z.number({ error: 'must be a number' }).min(0, 'must be at least 0').max(86400, 'must be at most 86400'),
+    retry_on: z.array(z.enum(RETRY_OUTCOMES, { error: 'must list "error" and/or "timeout"' }), { error: 'must be a list' })
+      .max(2).transform((l) => [...new Set(l)]),
   };
 }
 
 type Input = Partial<z.output<z.ZodObject<ReturnType<typeof fieldSchemas>>>> & CodeInput;
+
+/** The retry fields given, over `base` (the route's current policy, or the default). */
+function retryOf(input: Input, base: RetryPolicy): RetryPolicy | undefined {
+  if (input.retries === undefined && input.retry_delay === undefined && input.retry_backoff === undefined
+    && input.retry_max_delay === undefined && input.retry_on === undefined) return undefined;
+  return {
+    retries: input.retries ?? base.retries, delay: input.retry_delay ?? base.delay, backoff: input.retry_backoff ?? base.backoff,
+    maxDelay: input.retry_max_delay ?? base.maxDelay, on: input.retry_on ?? base.on,
+  };
+}
 
 function toPatch(input: Input) {
   return {
@@ -107,7 +124,7 @@ export class RouteService {
       projectId, appName, path: input.path, image: code ? '' : input.image!, ...code, type: p.type ?? 'sync', format: code ? 'json' : p.format ?? 'default',
       memory: p.memory ?? 128, timeout: p.timeout ?? Math.min(30, this.deps.limits.maxTimeout),
       idleTimeout: p.idleTimeout ?? 30, maxConcurrency: p.maxConcurrency ?? 1, headers: p.headers ?? {},
-      config: p.config ?? {}, isPublic: p.isPublic ?? false,
+      config: p.config ?? {}, isPublic: p.isPublic ?? false, retry: retryOf(input, DEFAULT_RETRY) ?? DEFAULT_RETRY,
       });
     } finally {
       if (!route && code) await this.deps.code?.release(code.codeDigest);
@@ -129,15 +146,18 @@ export class RouteService {
     }
     if (input.image !== undefined) this.checkRegistry(input.image, prefix);
     const wantsCode = Boolean(this.deps.code?.wants(input, upload)) || Boolean(upload);
-    const current = wantsCode || input.image !== undefined || input.format !== undefined
+    const wantsRetry = Boolean(retryOf(input, DEFAULT_RETRY));
+    const current = wantsCode || wantsRetry || input.image !== undefined || input.format !== undefined
       ? await this.get(projectId, appName, path) : undefined;
+    // Retry fields not given keep the route's current values.
+    const retry = wantsRetry && current ? retryOf(input, current.retry ?? DEFAULT_RETRY) : undefined;
     const code = current && (wantsCode || (current.runtime && input.image === undefined))
       ? await this.codeSide(input, upload, prefix, current) : undefined;
     const imagePatch = current?.runtime && !code ? NO_CODE : {};
     let route: Route | undefined;
     try {
       route = await this.deps.routeStore.update(projectId, appName, path,
-        { ...toPatch(input), ...imagePatch, ...(code ? { ...code, image: '', format: 'json' as const } : {}) });
+        { ...toPatch(input), retry, ...imagePatch, ...(code ? { ...code, image: '', format: 'json' as const } : {}) });
     } finally {
       if (code && code.codeDigest !== current?.codeDigest) await this.deps.code?.release(route ? current?.codeDigest : code.codeDigest);
     }

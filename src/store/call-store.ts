@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { requestInvalid } from '../errors';
 import type {
-  Call, CallFilter, CallKind, CallOutcome, CallRequest, CallStore, ClaimedCall, NewCall,
+  Call, CallAttempt, CallFilter, CallKind, CallOutcome, CallRequest, CallStore, ClaimedCall, NewCall,
 } from '../domain/models';
 import { completeMany, type Completion, insertFinishedMany, markStartedMany, type StartMark } from './call-batches';
 import { Db } from './db';
@@ -69,6 +69,14 @@ function finishedColumns(id: string, call: NewCall, o: CallOutcome): Record<stri
     duration_ms: o.startedAt ? Math.max(0, o.completedAt.getTime() - o.startedAt.getTime()) : null,
     exit_code: o.exitCode ?? null, error: o.error ?? null, result: o.result, result_truncated: o.resultTruncated,
     log: o.log, log_truncated: o.logTruncated, lease_until: null,
+  };
+}
+
+/** One finished attempt's row in call_attempts. */
+function attemptColumns(id: string, attempt: number, o: CallOutcome): Record<string, unknown> {
+  return {
+    call_id: id, attempt, status: o.status, started_at: o.startedAt ?? null, completed_at: o.completedAt,
+    exit_code: o.exitCode ?? null, error: o.error ?? null, log: o.log, log_truncated: o.logTruncated,
   };
 }
 
@@ -145,7 +153,7 @@ export class KnexCallStore implements CallStore {
 
   enqueue(call: NewCall): Promise<Call | undefined> {
     return this.inserts.submit({
-      ...newCallColumns(randomUUID(), call), status: 'queued', created_at: new Date(),
+      ...newCallColumns(call.id ?? randomUUID(), call), status: 'queued', created_at: new Date(),
       request: call.request ? requestColumn(call.request) : null, dedupe_key: call.dedupeKey ?? null,
     });
   }
@@ -202,7 +210,7 @@ export class KnexCallStore implements CallStore {
   }
 
   async claimQueued(engineId: string, leaseMs: number, limit: number): Promise<ClaimedCall[]> {
-    const next = this.db('calls').select('id').where({ status: 'queued' }).orderBy('created_at').limit(limit)
+    const next = this.db('calls').select('id').where({ status: 'queued' }).where((q) => this.due(q)).orderBy('created_at').limit(limit)
       .forUpdate().skipLocked();
     const rows: CallRow[] = await this.db('calls').whereIn('id', next)
       .update(this.claimColumns(engineId, leaseMs)).returning([...SUMMARY, 'request']);
@@ -260,7 +268,7 @@ export class KnexCallStore implements CallStore {
   }
 
   async listStaleQueued(olderThan: Date, limit: number): Promise<string[]> {
-    const rows = await this.db('calls').where({ status: 'queued' }).where('created_at', '<', olderThan)
+    const rows = await this.db('calls').where({ status: 'queued' }).where('created_at', '<', olderThan).where((q) => this.due(q))
       .orderBy('created_at').limit(limit).select('id');
     return rows.map((r: { id: string }) => r.id);
   }
@@ -270,6 +278,49 @@ export class KnexCallStore implements CallStore {
     const rows = await this.db('calls').whereNotIn('status', ['queued', 'running'])
       .where('completed_at', '<', before).delete().returning('id');
     return rows.length;
+  }
+
+  async retryLater(id: string, engineId: string, o: CallOutcome, delayMs: number): Promise<boolean> {
+    this.startMarks.delete(id);
+    return this.db.transaction(async (tx) => {
+      const rows = await tx('calls').where({ id, status: 'running', engine_id: engineId })
+        .update({
+          status: 'queued', engine_id: null, lease_until: null, started_at: null, kind: null, error: o.error ?? null,
+          not_before: tx.raw('now() + make_interval(secs => ?)', [delayMs / 1000]),
+        }).returning(['attempts', 'not_before']);
+      if (rows.length === 0) return false;
+      await tx('call_attempts').insert({ ...attemptColumns(id, rows[0].attempts, o), retry_at: rows[0].not_before })
+        .onConflict(['call_id', 'attempt']).ignore();
+      return true;
+    });
+  }
+
+  async recordAttempt(id: string, attempt: number, o: CallOutcome): Promise<void> {
+    await this.db('call_attempts').insert(attemptColumns(id, attempt, o)).onConflict(['call_id', 'attempt']).ignore();
+  }
+
+  async releaseDueRetries(limit: number): Promise<string[]> {
+    const due = this.db('calls').select('id').where({ status: 'queued' }).where('not_before', '<=', this.db.fn.now())
+      .orderBy('not_before').limit(limit).forUpdate().skipLocked();
+    const rows = await this.db('calls').whereIn('id', due).update({ not_before: null }).returning('id');
+    return rows.map((r: { id: string }) => r.id);
+  }
+
+  async attempts(projectId: string, id: string): Promise<CallAttempt[]> {
+    if (!isUuid(id)) return [];
+    const rows = await this.db('call_attempts').join('calls', 'calls.id', 'call_attempts.call_id')
+      .where({ 'calls.project_id': projectId, 'call_attempts.call_id': id }).orderBy('call_attempts.attempt')
+      .select('call_attempts.*');
+    return rows.map((r: Record<string, any>) => ({
+      attempt: r.attempt, status: r.status, startedAt: date(r.started_at), completedAt: new Date(r.completed_at),
+      exitCode: r.exit_code ?? undefined, error: r.error ?? undefined, retryAt: date(r.retry_at),
+      log: r.log ? Buffer.from(r.log) : Buffer.alloc(0), logTruncated: r.log_truncated,
+    }));
+  }
+
+  /** Queued calls that may be claimed now: not waiting for a retry. */
+  private due(q: ReturnType<Db>) {
+    return q.whereNull('not_before').orWhere('not_before', '<=', this.db.fn.now());
   }
 
   private leaseUntil(leaseMs: number) {
@@ -303,7 +354,8 @@ export class KnexCallStore implements CallStore {
     for (const group of groups.values()) {
       const { engineId, leaseMs } = group[0];
       const rows: CallRow[] = await this.db('calls').whereIn('id', [...new Set(group.map((r) => r.id))])
-        .where({ status: 'queued' }).update(this.claimColumns(engineId, leaseMs)).returning([...SUMMARY, 'request']);
+        .where({ status: 'queued' }).where((q) => this.due(q)).update(this.claimColumns(engineId, leaseMs))
+        .returning([...SUMMARY, 'request']);
       for (const row of rows) got.set(row.id, row);
     }
     return reqs.map((r) => {

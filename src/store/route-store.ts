@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { routeExists, routePublicUrlTaken } from '../errors';
 import { NewRoute, Route, RoutePatch, RouteStore } from '../domain/models';
+import type { RetryOutcome } from '../domain/retry';
 import { Db } from './db';
 import { isUniqueViolation } from './pg-errors';
 
@@ -9,6 +10,7 @@ interface RouteRow {
   type: Route['type']; format: Route['format']; memory: number; timeout: number; idle_timeout: number;
   max_concurrency: number; headers: Route['headers']; config: Route['config']; is_public: boolean;
   runtime: string | null; entry: string | null; calling: Route['calling']; code_digest: string | null; code_file: string | null;
+  retries: number; retry_delay: number; retry_backoff: number; retry_max_delay: number; retry_on: RetryOutcome[];
   created_at: Date; updated_at: Date;
 }
 
@@ -17,10 +19,14 @@ const toRoute = (r: RouteRow): Route => ({
   type: r.type, format: r.format, memory: r.memory, timeout: r.timeout, idleTimeout: r.idle_timeout,
   maxConcurrency: r.max_concurrency, headers: r.headers ?? {}, config: r.config ?? {}, isPublic: r.is_public,
   runtime: r.runtime, entry: r.entry, calling: r.calling, codeDigest: r.code_digest, codeFile: r.code_file,
+  retry: {
+    retries: r.retries, delay: Number(r.retry_delay), backoff: Number(r.retry_backoff), maxDelay: Number(r.retry_max_delay),
+    on: r.retry_on,
+  },
   createdAt: new Date(r.created_at), updatedAt: new Date(r.updated_at),
 });
 
-const COLUMNS: Record<keyof RoutePatch, string> = {
+const COLUMNS: Record<Exclude<keyof RoutePatch, 'retry'>, string> = {
   image: 'image', type: 'type', format: 'format', memory: 'memory', timeout: 'timeout',
   idleTimeout: 'idle_timeout', maxConcurrency: 'max_concurrency', headers: 'headers', config: 'config',
   isPublic: 'is_public', runtime: 'runtime', entry: 'entry', calling: 'calling', codeDigest: 'code_digest', codeFile: 'code_file',
@@ -28,6 +34,12 @@ const COLUMNS: Record<keyof RoutePatch, string> = {
 
 function toColumns(patch: RoutePatch): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  if (patch.retry) {
+    Object.assign(out, {
+      retries: patch.retry.retries, retry_delay: patch.retry.delay, retry_backoff: patch.retry.backoff,
+      retry_max_delay: patch.retry.maxDelay, retry_on: JSON.stringify(patch.retry.on),
+    });
+  }
   for (const [key, column] of Object.entries(COLUMNS)) {
     const value = patch[key as keyof RoutePatch];
     if (value === undefined) continue;

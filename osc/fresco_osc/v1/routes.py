@@ -13,7 +13,8 @@ from fresco_osc.v1 import common
 # CLI option -> API field, for the plain scalar fields of a route.
 SCALARS = (('image', 'image'), ('type', 'type'), ('route_format', 'format'), ('memory', 'memory'),
            ('timeout', 'timeout'), ('idle_timeout', 'idle_timeout'),
-           ('max_concurrency', 'max_concurrency'))
+           ('max_concurrency', 'max_concurrency'), ('retries', 'retries'), ('retry_delay', 'retry_delay'),
+           ('retry_backoff', 'retry_backoff'), ('retry_max_delay', 'retry_max_delay'))
 
 
 def _route_args(parser, creating):
@@ -40,6 +41,16 @@ def _route_args(parser, creating):
                         help='Seconds a hot container may idle (default 30)')
     parser.add_argument('--max-concurrency', type=int, metavar='<n>',
                         help='Hot containers per engine host (default 1)')
+    parser.add_argument('--retries', type=int, metavar='<n>',
+                        help='Async calls: further attempts after a failed one (default 0)')
+    parser.add_argument('--retry-delay', type=float, metavar='<s>',
+                        help='Seconds before the first retry (default 1)')
+    parser.add_argument('--retry-backoff', type=float, metavar='<factor>',
+                        help='Each further wait is the previous one times this (default 2)')
+    parser.add_argument('--retry-max-delay', type=float, metavar='<s>',
+                        help='Longest wait between attempts (default 300)')
+    parser.add_argument('--retry-on', choices=['error', 'timeout'], action='append',
+                        help='Outcome that is retried (repeat for both; default error and timeout)')
     common.add_key_value(parser, '--config', 'config', 'Environment variable of the function')
     common.add_key_value(parser, '--header', 'headers', 'Header added to answers')
     public = parser.add_mutually_exclusive_group()
@@ -68,6 +79,8 @@ def _fields(args):
             route[opt] = getattr(args, opt)
     if args.is_public is not None:
         route['is_public'] = args.is_public
+    if args.retry_on:
+        route['retry_on'] = sorted(set(args.retry_on))
     return route
 
 

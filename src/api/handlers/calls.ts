@@ -1,5 +1,6 @@
 import Router from '@koa/router';
-import type { Call } from '../../domain/models';
+import type { Call, CallAttempt } from '../../domain/models';
+import { callNotFound, requestInvalid } from '../../errors';
 import type { Authorizer } from '../../domain/identity';
 import type { CallService } from '../../services/call-service';
 import { guard, type FrescoState } from '../context';
@@ -16,6 +17,15 @@ export function presentCall(c: Call) {
   };
 }
 
+/** One attempt of a retried call (docs/api.md, "Retries"); its log at .../log?attempt=N. */
+function presentAttempt(a: CallAttempt) {
+  return {
+    attempt: a.attempt, status: a.status, started_at: a.startedAt?.toISOString() ?? null,
+    completed_at: a.completedAt.toISOString(), exit_code: a.exitCode ?? null, error: a.error ?? null,
+    retry_at: a.retryAt?.toISOString() ?? null, log_truncated: a.logTruncated,
+  };
+}
+
 /** /v1/{project_id}/calls[/{id}[/log]]. */
 export function callRoutes(router: Router<FrescoState>, deps: { calls: CallService; authorizer: Authorizer }): void {
   const allow = guard(deps.authorizer);
@@ -26,11 +36,21 @@ export function callRoutes(router: Router<FrescoState>, deps: { calls: CallServi
   });
   router.get('/v1/:project_id/calls/:id', async (ctx) => {
     allow(ctx, 'fresco:call:get');
-    ctx.body = { call: presentCall(await deps.calls.get(ctx.params.project_id, ctx.params.id)) };
+    const call = presentCall(await deps.calls.get(ctx.params.project_id, ctx.params.id));
+    const attempts = await deps.calls.attempts(ctx.params.project_id, ctx.params.id);
+    // Only retried calls have the list: a call that ran once answers as before.
+    ctx.body = { call: attempts.length ? { ...call, attempt_history: attempts.map(presentAttempt) } : call };
   });
   router.get('/v1/:project_id/calls/:id/log', async (ctx) => {
     allow(ctx, 'fresco:call:get');
-    const log = await deps.calls.log(ctx.params.project_id, ctx.params.id);
+    let log = await deps.calls.log(ctx.params.project_id, ctx.params.id);
+    if (ctx.query.attempt !== undefined) {
+      const n = Number(ctx.query.attempt);
+      if (!Number.isInteger(n) || n < 1) throw requestInvalid('attempt: must be a whole number of at least 1');
+      const a = (await deps.calls.attempts(ctx.params.project_id, ctx.params.id)).find((x) => x.attempt === n);
+      if (!a) throw callNotFound(`${ctx.params.id} attempt ${n}`);
+      log = { log: a.log, truncated: a.logTruncated };
+    }
     ctx.type = 'text/plain; charset=utf-8';
     if (log.truncated) ctx.set('X-Fresco-Log-Truncated', 'true');
     ctx.body = log.log;

@@ -1,4 +1,5 @@
 import type { App, Route } from '../../domain/models';
+import { DEFAULT_RETRY, type RetryPolicy } from '../../domain/retry';
 
 // Domain objects as the Picasso v1 wire shows them (snake_case, ISO 8601 UTC times).
 
@@ -8,6 +9,11 @@ export function presentApp(app: App) {
     id: app.id, name: app.name, description: app.description, config: app.config, project_id: app.projectId,
     created_at: app.createdAt.toISOString(), updated_at: app.updatedAt.toISOString(),
   };
+}
+
+/** A route's retry policy as the wire shows it (docs/api.md, "Retries"). */
+function retryFields(p: RetryPolicy) {
+  return { retries: p.retries, retry_delay: p.delay, retry_backoff: p.backoff, retry_max_delay: p.maxDelay, retry_on: p.on };
 }
 
 /** The Route of docs/api.md (Routes). */
@@ -21,6 +27,7 @@ export function presentRoute(r: Route) {
       runtime: r.runtime, entry: r.entry ?? '', calling: r.calling ?? 'lambda',
       code: { digest: r.codeDigest ?? '', file: r.codeFile ?? null },
     } : {}),
+    ...retryFields(r.retry ?? DEFAULT_RETRY),
     created_at: r.createdAt.toISOString(), updated_at: r.updatedAt.toISOString(),
   };
 }

@@ -76,6 +76,8 @@ describe('openstack fn (OSC plugin) with the real Keystone', function () {
     assert.equal(set.memory, 64);
     const shown = await json('DEMO', ['fn', 'route', 'show', app, '/hello']);
     assert.equal(shown.memory, 64);
+    const retried = await json('DEMO', ['fn', 'route', 'set', app, 'hello', '--retries', '2', '--retry-delay', '0.5', '--retry-on', 'error']);
+    assert.deepEqual([retried.retries, retried.retry_delay, retried.retry_backoff, retried.retry_on], [2, 0.5, 2, ['error']]);
   });
 
   it('runs the route and returns the function output (fn run)', async () => {
