@@ -37,6 +37,7 @@ import { KnexRouteStore } from './store/route-store';
 import { KnexRuntimeStore } from './store/runtime-store';
 import { KnexPackageStore } from './store/package-store';
 import { runtimeRoutes } from './api/handlers/runtimes';
+import { qinlingRoutes } from './api/qinling';
 import { PackageLimits } from './runtimes/archive';
 import { CodeExecutor } from './runtimes/code-executor';
 import { CodeRoutes } from './runtimes/code-routes';
@@ -170,6 +171,10 @@ export function buildApi(config: Config, services: Services, checkHealth: () => 
       (r) => runtimeRoutes(r, { runtimes: services.runtimes, authorizer: services.authorizer }),
       (r) => triggerRoutes(r, { triggers: services.triggers, authorizer: services.authorizer, publicUrl }),
       (r) => alarmRoutes(r, { events: services.events, authenticate: auth.authenticate, maxBodySize }),
+      // The Qinling-compatible API (docs/qinling.md), catalog type function-engine.
+      (r) => qinlingRoutes(r, {
+        ...services, authenticate: auth.authenticate, maxBodySize, maxPackageSize: config.runtimes.package_max_size,
+      }),
     ],
   });
 }
