@@ -148,7 +148,7 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
       code: new CodeRoutes({ packages, runtimes: runtimeStore, limits }), packages,
     }),
     runtimes: new RuntimeService({ store: runtimeStore, onChange: () => resolver.invalidate() }),
-    calls, callStore, resolver, queue, engine, runs, authorizer,
+    calls, callStore, resolver, queue, engine, runs, authorizer, triggerStore,
     triggers: new TriggerService({ triggerStore, routeStore, rules: triggerRules, onChange: (p) => events.invalidate(p) }),
     events,
   };
@@ -173,7 +173,7 @@ export function buildApi(config: Config, services: Services, checkHealth: () => 
       (r) => alarmRoutes(r, { events: services.events, authenticate: auth.authenticate, maxBodySize }),
       // The Qinling-compatible API (docs/qinling.md), catalog type function-engine.
       (r) => qinlingRoutes(r, {
-        ...services, authenticate: auth.authenticate, maxBodySize, maxPackageSize: config.runtimes.package_max_size,
+        ...services, authenticate: auth.authenticate, maxBodySize, publicUrl, maxPackageSize: config.runtimes.package_max_size,
       }),
     ],
   });

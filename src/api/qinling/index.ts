@@ -20,11 +20,12 @@ import type { FrescoState } from '../context';
 import { jsonBody } from '../middleware/json-body';
 import { errorAnswer } from '../middleware/errors';
 import { parseCode, readFunctionForm } from './forms';
+import { qinlingInvokeRoute, qinlingTriggerRoutes, type QinlingTriggerDeps } from './triggers';
 import {
   CPU_KEY, DESCRIPTION_KEY, NAME_KEY, presentExecution, presentFunction, presentRuntime, presentSyncExecution, QINLING_APP,
 } from './present';
 
-export interface QinlingDeps {
+export interface QinlingDeps extends QinlingTriggerDeps {
   apps: AppService;
   routes: RouteService;
   runtimes: RuntimeService;
@@ -100,12 +101,19 @@ export function qinlingRoutes(router: Router<FrescoState>, deps: QinlingDeps): v
   const functionForms = new RegExp(`^${V1}/functions(/[^/]+)?$`);
   const body = jsonBody(deps.maxBodySize);
 
+  // Webhook invocations carry no token (their URL's secret lets them in) and any body.
+  const invoke = new RegExp(`^${V1}/webhooks/[^/]+/invoke(/|$)`);
   router.use(QINLING_PREFIX, faults());
-  router.use(V1, deps.authenticate);
-  router.use(V1, (ctx: Context, next: Next) => (functionForms.test(ctx.path) && ['POST', 'PUT'].includes(ctx.method) ? next() : body(ctx, next)));
+  router.use(V1, (ctx: Context, next: Next) => (invoke.test(ctx.path) ? next() : deps.authenticate(ctx, next)));
+  router.use(V1, (ctx: Context, next: Next) => {
+    if (invoke.test(ctx.path) || (functionForms.test(ctx.path) && ['POST', 'PUT'].includes(ctx.method))) return next();
+    return body(ctx, next);
+  });
+  qinlingInvokeRoute(router, V1, deps);
+  qinlingTriggerRoutes(router, V1, deps);
 
   router.get(QINLING_PREFIX, (ctx) => {
-    ctx.body = { versions: [{ id: 'v1.0', status: 'CURRENT', links: [{ rel: 'self', href: `${ctx.origin}${V1}` }] }] };
+    ctx.body = { versions: [{ id: 'v1.0', status: 'CURRENT', links: [{ rel: 'self', href: `${deps.publicUrl}${V1}` }] }] };
   });
 
   // --- runtimes: Fresco's runtimes, by id or name ---
@@ -269,7 +277,7 @@ export function qinlingRoutes(router: Router<FrescoState>, deps: QinlingDeps): v
     }
     const target = await deps.resolver.private(fn.projectId, QINLING_APP, fn.path);
     const run = {
-      method: 'POST', url: `${ctx.origin}${ctx.path}`, requestPath: fn.path,
+      method: 'POST', url: `${deps.publicUrl}${ctx.path}`, requestPath: fn.path,
       headers: { 'content-type': 'application/json' }, body: Buffer.from(payload), trigger: 'http' as const,
     };
     ctx.status = 201;
