@@ -38,6 +38,8 @@ describe('openstack function (python-qinlingclient) against the Qinling-compatib
   let zipFn: string;
   let syncExec: string;
   let asyncExec: string;
+  let webhookId: string;
+  let jobId: string;
 
   // Through the catalog, except for the admin, whose region holds Keystone only (osc-world.ts).
   const osc = (user: User, args: string[]) => world.osc(user as OscUser,
@@ -188,7 +190,61 @@ describe('openstack function (python-qinlingclient) against the Qinling-compatib
     await refused('READER', ['function', 'execution', 'create', '--function', fileFn], /HTTP 403/);
   });
 
+  it('creates a webhook that runs the function by plain HTTP without a token, its body the input', async () => {
+    const hook = await json('DEMO', ['webhook', 'create', '--function', fileFn]);
+    webhookId = hook.id;
+    assert.equal(hook.function_id, fileFn);
+    assert.ok(hook.webhook_url.startsWith(`${qinlingUrl}/v1/webhooks/${webhookId}/invoke/`), hook.webhook_url);
+    const res = await fetch(hook.webhook_url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"name": "Hook"}' });
+    assert.equal(res.status, 202);
+    const { execution_id: execId } = await res.json() as { execution_id: string };
+    const done = await waitFor('the webhook\'s execution to end', async () => {
+      const e = await json('DEMO', ['function', 'execution', 'show', execId]);
+      return e.status === 'running' ? undefined : e;
+    }, 60_000, 250);
+    assert.equal(done.status, 'success', JSON.stringify(done));
+    const result = typeof done.result === 'string' ? JSON.parse(done.result) : done.result;
+    assert.deepEqual(JSON.parse(result.output), { greeting: 'Hello Hook' });
+    // The id alone (Qinling's URL) does not run it; nor does a wrong secret.
+    const bare = await fetch(`${qinlingUrl}/v1/webhooks/${webhookId}/invoke`, { method: 'POST' });
+    assert.equal(bare.status, 404);
+    assert.match((await bare.json() as { faultstring: string }).faultstring, /No resource/);
+    const wrong = await fetch(`${qinlingUrl}/v1/webhooks/${webhookId}/invoke/not-the-secret`, { method: 'POST' });
+    assert.equal(wrong.status, 404);
+    const listed = await json('DEMO', ['webhook', 'list']);
+    assert.deepEqual(listed.map((w: { Id: string }) => w.Id), [webhookId]);
+    assert.deepEqual(await json('ALT', ['webhook', 'list']), []);
+    await refused('ALT', ['webhook', 'show', webhookId], /not found \(HTTP 404\)/);
+    await refused('ALT', ['webhook', 'create', '--function', fileFn], /not found \(HTTP 404\)/);
+    // A reader sees the webhook but not its secret URL, and cannot make one.
+    const seen = await json('READER', ['webhook', 'show', webhookId]);
+    assert.equal(seen.webhook_url, null);
+    await refused('READER', ['webhook', 'create', '--function', fileFn], /HTTP 403/);
+  });
+
+  it('creates a job from a cron pattern whose executions appear', async () => {
+    const job = await json('DEMO', ['job', 'create', '--function', fileFn, '--pattern', '* * * * *', '--name', 'every-minute']);
+    jobId = job.id;
+    assert.equal(job.name, 'every-minute');
+    assert.equal(job.status, 'running');
+    assert.equal(job.pattern, '* * * * *');
+    const fired = await waitFor('the job\'s first execution', async () => {
+      const execs = await json('DEMO', ['function', 'execution', 'list', '--filter', `function_id=${fileFn}`]);
+      // The schedule's event carries no name: the function greets its default.
+      return execs.find((e: { Status: string; Result: { output?: string } }) => e.Status === 'success'
+        && (e.Result.output ?? '').includes('Hello world'));
+    }, 150_000, 2000);
+    assert.equal(fired.Function_id, fileFn);
+    const paused = await json('DEMO', ['job', 'update', jobId, '--status', 'paused']);
+    assert.equal(paused.status, 'paused');
+    assert.deepEqual(await json('ALT', ['job', 'list']), []);
+  });
+
   it('deletes executions, functions and the runtime', async () => {
+    await ok('DEMO', ['job', 'delete', jobId]);
+    await ok('DEMO', ['webhook', 'delete', webhookId]);
+    assert.deepEqual(await json('DEMO', ['job', 'list']), []);
+    assert.deepEqual(await json('DEMO', ['webhook', 'list']), []);
     await ok('DEMO', ['function', 'execution', 'delete', '--execution', syncExec]);
     for (const id of [fileFn, zipFn]) await ok('DEMO', ['function', 'delete', id]);
     await refused('DEMO', ['function', 'show', fileFn], /not found \(HTTP 404\)/);
