@@ -4,7 +4,7 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { requestInvalid, triggerNotFound } from '../../errors';
+import { NotFoundError, requestInvalid, routeNotFound, triggerNotFound } from '../../errors';
 import type { Authorizer } from '../../domain/identity';
 import type { Trigger, TriggerStore } from '../../domain/models';
 import type { RouteResolver } from '../../services/route-resolver';
@@ -69,7 +69,14 @@ export function qinlingTriggerRoutes(router: Router<FrescoState>, v1: string, de
     return t;
   };
   // The function must be the caller's (FRESCO_ROUTE_NOT_FOUND otherwise).
-  const checkFunction = (ctx: Context, id: string) => deps.routes.get(project(ctx), QINLING_APP, `/${id}`);
+  const checkFunction = async (ctx: Context, id: string) => {
+    try {
+      await deps.routes.get(project(ctx), QINLING_APP, `/${id}`);
+    } catch (err) {
+      if (routeNotFound.is(err)) throw new NotFoundError(routeNotFound.spec, `Function ${id} not found`);
+      throw err;
+    }
+  };
 
   // --- webhooks ---
   const base = (_ctx: Context) => `${deps.publicUrl}${v1}`;
