@@ -247,6 +247,14 @@ export function qinlingRoutes(router: Router<FrescoState>, deps: QinlingDeps): v
     const updated = await deps.routes.update(fn.projectId, QINLING_APP, fn.path, { route: patch }, upload);
     ctx.body = presentFunction(updated, await deps.runtimes.list());
   });
+  // Detach: the function's running containers are let go; the next execution starts a fresh one
+  // (a written route is a new version to the engines, whose old containers idle out).
+  router.post(`${V1}/functions/:id/detach`, async (ctx) => {
+    allow(ctx, 'fresco:route:update');
+    const fn = await getFunction(ctx, ctx.params.id);
+    await deps.routes.update(fn.projectId, QINLING_APP, fn.path, {});
+    ctx.status = 202;
+  });
   router.delete(`${V1}/functions/:id`, async (ctx) => {
     allow(ctx, 'fresco:route:delete');
     const fn = await getFunction(ctx, ctx.params.id);
@@ -333,7 +341,6 @@ export function qinlingRoutes(router: Router<FrescoState>, deps: QinlingDeps): v
   router.post(`${V1}/functions/:id/scale_up`, later('Function scale up and down'));
   router.post(`${V1}/functions/:id/scale_down`, later('Function scale up and down'));
   router.get(`${V1}/functions/:id/workers`, later('Function workers'));
-  router.post(`${V1}/functions/:id/detach`, later('Function detach'));
   router.get(`${V1}/runtimes/:id/pool`, later('Runtime pools'));
 
   router.all(`${QINLING_PREFIX}/*rest`, (ctx) => { throw notFound(ctx.method, ctx.path); });

@@ -160,12 +160,31 @@ describe('openstack function (python-qinlingclient) against the Qinling-compatib
     assert.deepEqual(fs.readFileSync(back), ZIP);
   });
 
-  it('updates a function by form', async () => {
+  it('updates a function by form, its fields and its package', async () => {
     const updated = await json('DEMO', ['function', 'update', zipFn, '--name', `shout-${process.pid}`, '--timeout', '10']);
     assert.equal(updated.name, `shout-${process.pid}`);
     assert.equal(updated.timeout, 10);
     const shown = await json('DEMO', ['function', 'show', zipFn]);
     assert.equal(shown.timeout, 10);
+    const zip = path.join(world.scratch, 'ask.zip');
+    fs.writeFileSync(zip, buildZip([{ name: 'main.py', data: Buffer.from('def main(word="hi", **kwargs):\n    return word + "?"\n') }]));
+    await ok('DEMO', ['function', 'update', zipFn, '--package', zip]);
+    const exec = await json('DEMO', ['function', 'execution', 'create', '--function', zipFn, '--input', '{"word": "new"}']);
+    assert.equal(JSON.parse(exec.result.output), 'new?');
+  });
+
+  it('detaches a function from its container: the next execution does not run hot', async () => {
+    const kind = async (execId: string) => {
+      const token = (await ok('DEMO', ['token', 'issue', '-f', 'value', '-c', 'id'])).trim();
+      const res = await fetch(`${world.url}/v1/${world.ks.OS_DEMO_PROJECT_ID}/calls/${execId}`, { headers: { 'X-Auth-Token': token } });
+      return (await res.json() as { call: { kind: string } }).call.kind;
+    };
+    const run = async () => (await json('DEMO', ['function', 'execution', 'create', '--function', zipFn, '--input', '{"word": "a"}'])).id;
+    await run();
+    assert.equal(await kind(await run()), 'hot');
+    await ok('DEMO', ['function', 'detach', zipFn]);
+    assert.notEqual(await kind(await run()), 'hot');
+    await refused('READER', ['function', 'detach', zipFn], /HTTP 403/);
   });
 
   it('keeps the demo project\'s functions and executions from the alt project', async () => {
