@@ -46,6 +46,7 @@ import { KnexRouteStore } from './store/route-store';
 import { KnexRuntimeStore } from './store/runtime-store';
 import { KnexPackageStore } from './store/package-store';
 import { runtimeRoutes } from './api/handlers/runtimes';
+import { qinlingRoutes } from './api/qinling';
 import { PackageLimits } from './runtimes/archive';
 import { CodeExecutor } from './runtimes/code-executor';
 import { CodeRoutes } from './runtimes/code-routes';
@@ -179,7 +180,7 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
       code: new CodeRoutes({ packages, runtimes: runtimeStore, limits }), packages,
     }),
     runtimes: new RuntimeService({ store: runtimeStore, onChange: () => resolver.invalidate() }),
-    calls, callStore, idempotencyStore, resolver, queue, running, asyncRunner, invoker, authorizer,
+    calls, callStore, idempotencyStore, resolver, queue, running, asyncRunner, invoker, authorizer, triggerStore,
     triggers: new TriggerService({ triggerStore, routeStore, rules: triggerRules, onChange: (p) => events.invalidate(p) }),
     events,
     cluster: new ClusterService({ engines: new KnexEngineStore(db), timeoutMs: config.cluster.engine_timeout * 1000 }),
@@ -205,6 +206,10 @@ export function buildApi(config: Config, services: Services, checkHealth: () => 
       (r) => triggerRoutes(r, { triggers: services.triggers, authorizer: auth.authorizer, publicUrl }),
       (r) => alarmRoutes(r, { events: services.events, authenticate: auth.authenticate, maxBodySize }),
       (r) => engineRoutes(r, { cluster: services.cluster, authorizer: auth.authorizer }),
+      // The Qinling-compatible API (docs/qinling.md), catalog type function-engine.
+      (r) => qinlingRoutes(r, {
+        ...services, authenticate: auth.authenticate, maxBodySize, publicUrl, maxPackageSize: config.runtimes.package_max_size,
+      }),
     ],
   });
 }

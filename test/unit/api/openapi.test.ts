@@ -22,6 +22,8 @@ function openApiPath(koaPath: string): string {
 function served(layers: Array<{ path: string | RegExp; methods: string[] }>): string[] {
   const out = new Set<string>();
   for (const layer of layers) {
+    // The Qinling-compatible API (docs/qinling.md) is another API, not in Fresco's document.
+    if (String(layer.path).startsWith('/qinling')) continue;
     const methods = layer.methods.map((m) => m.toLowerCase()).filter((m) => DOC_METHODS.includes(m));
     for (const m of methods) {
       if (m === 'head' && methods.includes('get')) continue;
