@@ -85,6 +85,13 @@ export class EngineDirectory {
     return this.refreshing;
   }
 
+  // Operators (and tests) see when this process starts or stops placing calls on an engine.
+  private reportChanges(before: Set<string>): void {
+    const now = new Set(this.placeable.map((e) => e.id));
+    for (const e of this.placeable) if (!before.has(e.id)) log.info({ engine: e.id, url: e.url }, 'engine joined placement');
+    for (const id of before) if (!now.has(id)) log.info({ engine: id }, 'engine left placement');
+  }
+
   private async load(): Promise<void> {
     if (this.o.forgetAfterMs !== undefined && Date.now() - this.prunedAt >= PRUNE_EVERY_MS) {
       this.prunedAt = Date.now();
@@ -94,7 +101,9 @@ export class EngineDirectory {
       const rows = await this.store.live(this.o.timeoutMs);
       const hashed = members(rows.map((r) => r.id));
       this.all = rows.flatMap((r, i) => view(hashed[i], r) ?? []);
+      const before = new Set(this.placeable.map((e) => e.id));
       this.placeable = this.all.filter((e) => e.state === 'up');
+      this.reportChanges(before);
     } catch (err) {
       log.warn({ err }, 'reading the engine membership failed; placing on the last known engines');
     }

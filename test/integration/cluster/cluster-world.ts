@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import axios from 'axios';
 import { createTestDb, TestDb } from '../../helpers/db';
 import { FrescoProcess, spawnFresco } from '../../helpers/fresco-process';
+import { waitFor } from '../../helpers/wait';
 import { buildImages, docker } from '../executor/fixtures';
 import { BROKER_URL } from '../queue/broker';
 
@@ -83,6 +84,17 @@ export class ClusterWorld {
     this.engines.set(name, p);
     await p.waitForLog('engine call hop listening', 30_000);
     return p;
+  }
+
+  /** Resolves once the API places calls on every engine in `names`: its own view, re-read every
+   *  second, may lag the database by that much (the API logs each engine joining or leaving it). */
+  async placing(names: string[], timeoutMs = 20_000): Promise<void> {
+    const inView = (name: string) => {
+      const last = this.api.lines.filter((l) => l.engine === this.id(name)
+        && (l.msg === 'engine joined placement' || l.msg === 'engine left placement')).pop();
+      return last?.msg === 'engine joined placement';
+    };
+    await waitFor(`the api to place calls on ${names.join(', ')}`, () => names.every(inView), timeoutMs, 50);
   }
 
   /** Engine ids the database lists as renewed within `ms`. */

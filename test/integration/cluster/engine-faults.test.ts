@@ -43,6 +43,7 @@ describe('cluster: kill -9 of an engine during sync and async load', function ()
       { path: '/nap', image: 'fresco-test/nap:1', type: 'async', memory: 32, config: { NAP_SECONDS: '2' } },
     ]);
     await waitFor('three engines in the membership', async () => (await w.liveIds()).length === 3, 20_000, 100);
+    await w.placing(names);
   });
 
   after(async function () {

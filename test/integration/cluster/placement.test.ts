@@ -41,6 +41,7 @@ describe('cluster: api → engines, placement with hot affinity', function () {
       })),
     ]);
     await waitFor('the three engines in the membership', async () => (await w.liveIds()).length === 3, 20_000, 100);
+    await w.placing(names);
   });
 
   after(async function () {
