@@ -7,6 +7,10 @@ import type { PackageCache } from './package-cache';
 
 /** An Executor that unpacks code packages first, then delegates. */
 export class CodeExecutor implements Executor {
+  // The route with its package's directory, per route object: the resolver hands every call of a
+  // route the same object, and the hot pools key their containers by that object (versionKey).
+  private readonly placed = new WeakMap<RunnableRoute, RunnableRoute>();
+
   constructor(private readonly inner: Executor, private readonly cache: Pick<PackageCache, 'dirFor'>) {}
 
   start(): Promise<void> {
@@ -17,19 +21,27 @@ export class CodeExecutor implements Executor {
   async run(req: ExecutorCall): Promise<CallOutcome> {
     const code = req.route.code;
     if (!code || code.hostDir) return this.inner.run(req);
-    const hostDir = await this.cache.dirFor(code);
-    return this.inner.run({ ...req, route: { ...req.route, code: { ...code, hostDir } } });
+    return this.inner.run({ ...req, route: await this.withDir(req.route) });
   }
 
   /** Unpacks the package and starts the route's first container before any call; never throws. */
   async prewarm(route: RunnableRoute): Promise<void> {
     if (!route.code || !this.inner.prewarm) return;
     try {
-      const hostDir = await this.cache.dirFor(route.code);
-      await this.inner.prewarm({ ...route, code: { ...route.code, hostDir } });
+      await this.inner.prewarm(await this.withDir(route));
     } catch (err) {
       log.warn({ err, path: route.path }, 'starting a container ahead of a function\'s first call failed');
     }
+  }
+
+  // The package is fetched or unpacked again whenever the cache lost it (dirFor), on every call.
+  private async withDir(route: RunnableRoute): Promise<RunnableRoute> {
+    const hostDir = await this.cache.dirFor(route.code!);
+    const known = this.placed.get(route);
+    if (known?.code?.hostDir === hostDir) return known;
+    const placed = { ...route, code: { ...route.code!, hostDir } };
+    this.placed.set(route, placed);
+    return placed;
   }
 
   retireRoutes(scope: RouteScope): void {
