@@ -302,3 +302,19 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+// --- Route versions and aliases (docs/api.md, "Versions and aliases") -----------------------------
+
+export const routeVersionNotFound = define('FRESCO_ROUTE_VERSION_NOT_FOUND', 404,
+  'The route has no version with that number (published versions: GET .../routes/{route}/@versions).',
+  (path: string, version: number | string) => `Route ${path} has no version ${version}`);
+export const routeAliasNotFound = define('FRESCO_ROUTE_ALIAS_NOT_FOUND', 404,
+  'The route has no alias with that name (its aliases: GET .../routes/{route}/@aliases).',
+  (path: string, alias: string) => `Route ${path} has no alias "${alias}"`);
+export const routeAliasExists = define('FRESCO_ROUTE_ALIAS_EXISTS', 409,
+  'The route (or, in the Qinling API, the project) already has an alias with that name.',
+  (alias: string) => `An alias named "${alias}" exists already`);
+export const routeVersionInUse = define('FRESCO_ROUTE_VERSION_IN_USE', 409,
+  'A version that an alias points at cannot be deleted; move or delete the alias first.',
+  (path: string, version: number, aliases: string[]) =>
+    `Version ${version} of route ${path} is the target of alias(es) ${aliases.map((a) => `"${a}"`).join(', ')}; move or delete them first`);

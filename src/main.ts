@@ -43,6 +43,8 @@ import { Db, migrate, openDb } from './store/db';
 import { isDatabaseUnavailable } from './store/pg-errors';
 import { RecordJournal } from './store/record-journal';
 import { KnexRouteStore } from './store/route-store';
+import { KnexRouteVersionStore } from './store/route-version-store';
+import { RouteVersionService } from './services/route-version-service';
 import { KnexRuntimeStore } from './store/runtime-store';
 import { KnexPackageStore } from './store/package-store';
 import { runtimeRoutes } from './api/handlers/runtimes';
@@ -128,7 +130,8 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
   const callStore = new KnexCallStore(db, { journal: adapters.journal });
   const runtimeStore = new KnexRuntimeStore(db);
   const packages = new KnexPackageStore(db);
-  const resolver = new RouteResolver({ routeStore, appStore, runtimes: runtimeStore });
+  const versionStore = new KnexRouteVersionStore(db);
+  const resolver = new RouteResolver({ routeStore, appStore, runtimes: runtimeStore, versions: versionStore });
   const limits = packageLimits(config);
   // Code routes' packages are unpacked on this engine's disk before their calls reach Docker (on
   // the engine's, when the executor only hands calls to engines).
@@ -180,6 +183,7 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
       code: new CodeRoutes({ packages, runtimes: runtimeStore, limits }), packages,
     }),
     runtimes: new RuntimeService({ store: runtimeStore, onChange: () => resolver.invalidate() }),
+    versions: new RouteVersionService({ versionStore, routeStore, appStore, onChange: () => resolver.invalidate() }),
     calls, callStore, idempotencyStore, resolver, queue, running, asyncRunner, invoker, authorizer, triggerStore,
     triggers: new TriggerService({ triggerStore, routeStore, rules: triggerRules, onChange: (p) => events.invalidate(p) }),
     events,

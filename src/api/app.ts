@@ -7,6 +7,8 @@ import { checkPathParam } from '../services/validation';
 import type { FrescoState } from './context';
 import { appRoutes } from './handlers/apps';
 import { routeRoutes } from './handlers/routes';
+import { versionRoutes } from './handlers/versions';
+import type { RouteVersionService } from '../services/route-version-service';
 import { metaRoutes, MetaDeps } from './handlers/meta';
 import { consoleRoutes, type ConsoleDeps } from './handlers/console';
 import { openApiRoute } from './openapi';
@@ -20,6 +22,8 @@ import { requestId } from './middleware/request-id';
 export interface ApiDeps extends MetaDeps {
   apps: AppService;
   routes: RouteService;
+  /** Route versions and aliases (docs/api.md, "Versions and aliases"); absent: not served. */
+  versions?: RouteVersionService;
   /** Sets ctx.state.identity (keystone or noauth); mounted on /v1 only. */
   authenticate: Middleware;
   authorizer: Authorizer;
@@ -62,6 +66,8 @@ export function createApi(deps: ApiDeps): Koa<FrescoState> & { router: Router<Fr
   router.use('/v1', deps.authenticate);
   router.use('/v1', jsonBody(deps.maxBodySize));
   appRoutes(router, deps);
+  // Before the route handlers: their {route...} would take .../@versions and .../@aliases.
+  if (deps.versions) versionRoutes(router, { versions: deps.versions, authorizer: deps.authorizer });
   routeRoutes(router, deps);
   if (deps.invoke) runRoutes(router, deps.invoke);
   for (const register of deps.extraRoutes ?? []) register(router);

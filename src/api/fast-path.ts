@@ -129,9 +129,9 @@ export function withFastPath(app: Koa<FrescoState>, router: Router<FrescoState>,
     const identity = layer.path === PRIVATE_RUN ? await authenticate(req, res, requestId) : undefined;
     checkPathParams(p);
     if (layer.path === PRIVATE_RUN) deps.authorizer.authorize(identity, 'fresco:route:run', p.project_id);
-    const target = layer.path === PRIVATE_RUN
+    const target = await deps.resolver.pick(layer.path === PRIVATE_RUN
       ? await deps.resolver.private(p.project_id, p.app, `/${p.route}`)
-      : await deps.resolver.public(p.app, `/${p.route}`);
+      : await deps.resolver.public(p.app, `/${p.route}`), req.headers);
     const body = await readRequestBody(req, deps.maxBodySize);
     const answer = await deps.invoker.invoke(target, {
       method: req.method!, url: hrefOf(req), requestPath: req.url!, headers: req.headers as Record<string, string>,

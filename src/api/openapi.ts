@@ -4,6 +4,7 @@ import { notificationFilterSchema, swiftFilterSchema } from '../events/filters';
 import { createSchema as appCreate, updateSchema as appUpdate } from '../services/app-service';
 import { listSchema as callQuery } from '../services/call-service';
 import type { RouteService } from '../services/route-service';
+import { versionSchemas } from '../services/route-version-service';
 import { createSchema as triggerCreate, updateSchema as triggerUpdate } from '../services/trigger-service';
 import { runtimeCreateSchema } from '../runtimes/runtime-service';
 import type { FrescoState } from './context';
@@ -47,7 +48,8 @@ const PARAMS: Record<string, string> = {
   trigger_id: 'alarm trigger id',
   secret: 'the secret in the trigger\'s callback_url',
   file: 'a file of the built web console',
-  name: 'runtime name',
+  name: 'runtime name (or, under .../@aliases, the alias name)',
+  number: 'version number (1, 2, 3...)',
 };
 
 function operations(routes: Pick<RouteService, 'createSchema' | 'updateSchema'>): Operation[] {
@@ -70,6 +72,7 @@ function operations(routes: Pick<RouteService, 'createSchema' | 'updateSchema'>)
     { methods: ['get'], path: `${P}/apps/{app}/routes/{route}`, tag: 'routes', auth: true, summary: 'Show a route; with ?download=true, a function from code\'s package (its raw bytes, docs/runtimes.md)', ok: { status: 200, schema: answers.route, description: 'the route' } },
     { methods: ['put'], path: `${P}/apps/{app}/routes/{route}`, tag: 'routes', auth: true, summary: 'Update a route (the path cannot change)', body: wrappedOrFlat('route', routes.updateSchema), ok: { status: 200, schema: answers.route, description: 'updated' } },
     { methods: ['delete'], path: `${P}/apps/{app}/routes/{route}`, tag: 'routes', auth: true, summary: 'Delete a route', ok: { status: 200, schema: answers.message, description: 'deleted' } },
+    ...versionOperations(P),
     { methods: ['get'], path: '/v1/runtimes', tag: 'runtimes', auth: true, summary: 'List the runtimes functions from code may name (docs/runtimes.md)', ok: { status: 200, schema: answers.runtimes, description: 'the runtimes' } },
     { methods: ['post'], path: '/v1/runtimes', tag: 'runtimes', auth: true, summary: 'Register a runtime (admin; 409 if the name exists)', body: wrapped('runtime', runtimeCreateSchema), ok: { status: 201, schema: answers.runtime, description: 'created' } },
     { methods: ['get'], path: '/v1/runtimes/{name}', tag: 'runtimes', auth: true, summary: 'Show a runtime', ok: { status: 200, schema: answers.runtime, description: 'the runtime' } },
@@ -89,6 +92,24 @@ function operations(routes: Pick<RouteService, 'createSchema' | 'updateSchema'>)
     { methods: ['get'], path: '/console', tag: 'console', summary: 'The web console at /console/ (docs/console.md; /console redirects there); it uses this API with the user\'s token', ok: { status: 200, type: 'text/html', description: 'the console' } },
     { methods: ['get'], path: '/console/{file}', tag: 'console', summary: 'A script or style sheet of the web console', ok: { status: 200, type: '*/*', description: 'the file' } },
     { methods: ['post'], path: '/console/keystone/auth/tokens', tag: 'console', summary: 'The console\'s login: the body of Keystone\'s POST /v3/auth/tokens (password, token or application_credential), forwarded to the configured Keystone; Keystone\'s answer (status, X-Subject-Token, token body) as it is. 404 FRESCO_CONSOLE_NO_KEYSTONE with auth_strategy = noauth', body: { type: 'object', properties: { auth: { type: 'object' } }, required: ['auth'] }, ok: { status: 201, type: 'application/json', description: 'Keystone\'s token body; the token is in X-Subject-Token' } },
+  ];
+}
+
+// Route versions and aliases (docs/api.md, "Versions and aliases").
+function versionOperations(P: string): Operation[] {
+  const V = `${P}/apps/{app}/routes/{route}/@versions`;
+  const A = `${P}/apps/{app}/routes/{route}/@aliases`;
+  const tag = 'versions';
+  return [
+    { methods: ['get'], path: V, tag, auth: true, summary: 'List a route\'s published versions, oldest first', ok: { status: 200, schema: answers.route_versions, description: 'the versions' } },
+    { methods: ['post'], path: V, tag, auth: true, summary: 'Publish the route as it is now as its next version (1, 2, 3...): image or code, config (with the app\'s), memory, timeout... frozen', body: wrappedOrFlat('version', versionSchemas.publish), ok: { status: 201, schema: answers.route_version, description: 'published' } },
+    { methods: ['get'], path: `${V}/{number}`, tag, auth: true, summary: 'Show a version', ok: { status: 200, schema: answers.route_version, description: 'the version' } },
+    { methods: ['delete'], path: `${V}/{number}`, tag, auth: true, summary: 'Delete a version (409 FRESCO_ROUTE_VERSION_IN_USE while an alias points at it)', ok: { status: 200, schema: answers.message, description: 'deleted' } },
+    { methods: ['get'], path: A, tag, auth: true, summary: 'List a route\'s aliases', ok: { status: 200, schema: answers.route_aliases, description: 'the aliases' } },
+    { methods: ['post'], path: A, tag, auth: true, summary: 'Name a version (0: the route as it is now); runs pick it with the Fresco-Alias header', body: wrappedOrFlat('alias', versionSchemas.alias), ok: { status: 201, schema: answers.route_alias, description: 'created' } },
+    { methods: ['get'], path: `${A}/{name}`, tag, auth: true, summary: 'Show an alias', ok: { status: 200, schema: answers.route_alias, description: 'the alias' } },
+    { methods: ['patch'], path: `${A}/{name}`, tag, auth: true, summary: 'Move an alias to another version, or change its description', body: wrappedOrFlat('alias', versionSchemas.aliasPatch), ok: { status: 200, schema: answers.route_alias, description: 'updated' } },
+    { methods: ['delete'], path: `${A}/{name}`, tag, auth: true, summary: 'Delete an alias', ok: { status: 200, schema: answers.message, description: 'deleted' } },
   ];
 }
 

@@ -52,6 +52,25 @@ export const callWire = z.object({
   duration_ms: z.number().nullable(), exit_code: z.int().nullable(), error: z.string().nullable(),
   result: z.string().nullable().describe('the output, capped'), truncated: z.boolean().describe('result was capped'),
   log_truncated: z.boolean(), attempts: z.int(),
+  route_version: z.int().nullable().describe('the published route version it ran; null: the route as it was'),
+});
+
+/** A published route version (docs/api.md, "Versions and aliases"): what the route ran, frozen. */
+export const routeVersionWire = z.object({
+  id: z.string(), number: z.int().describe('1, 2, 3... per route'), description: z.string(), project_id: z.string(),
+  app_name: z.string(), path: z.string(), image: z.string(), type: z.enum(['sync', 'async']),
+  format: z.enum(['default', 'http', 'json']), memory: z.int(), timeout: z.int(), idle_timeout: z.int(), max_concurrency: z.int(),
+  headers: z.record(z.string(), z.array(z.string())), config: stringMap.describe('the app\'s config with the route\'s over it, frozen'),
+  runtime: z.string().optional(), entry: z.string().optional(), calling: z.enum(['lambda', 'qinling']).optional(),
+  code: z.object({ digest: z.string(), file: z.string().nullable() }).optional(),
+  retries: z.int(), retry_delay: z.number(), retry_backoff: z.number(), retry_max_delay: z.number(),
+  retry_on: z.array(z.enum(['error', 'timeout'])), created_at: time,
+});
+
+/** An alias of a route: a name for one of its versions (0: the route as it is now). */
+export const routeAliasWire = z.object({
+  id: z.string(), name: z.string(), version: z.int(), description: z.string(), project_id: z.string(), app_name: z.string(),
+  path: z.string(), created_at: time, updated_at: time,
 });
 
 /** A trigger. */
@@ -96,6 +115,10 @@ export const answers = {
   triggers: z.object({ triggers: z.array(triggerWire) }),
   message: z.object({ message }),
   engines: z.object({ engines: z.array(engineWire) }),
+  route_version: z.object({ version: routeVersionWire, message: message.optional() }),
+  route_versions: z.object({ versions: z.array(routeVersionWire) }),
+  route_alias: z.object({ alias: routeAliasWire, message: message.optional() }),
+  route_aliases: z.object({ aliases: z.array(routeAliasWire) }),
   result: z.object({ result: z.string().describe("the function's output"), call_id: z.string(), message }),
   accepted: z.object({ call_id: z.string(), message }),
   health: z.object({ status: z.enum(['ok', 'unavailable']), reason: z.string().optional() }),

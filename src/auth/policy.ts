@@ -19,6 +19,9 @@ export const ACTIONS: readonly string[] = [
   ...RESOURCES.flatMap((r) => [...READS, ...WRITES].map((v) => `fresco:${r}:${v}`)),
   'fresco:route:run', 'fresco:call:cancel', 'fresco:engine:list',
   'fresco:runtime:list', 'fresco:runtime:get', 'fresco:runtime:create', 'fresco:runtime:delete',
+  'fresco:route:version:list', 'fresco:route:version:get', 'fresco:route:version:create', 'fresco:route:version:delete',
+  'fresco:route:alias:list', 'fresco:route:alias:get', 'fresco:route:alias:create', 'fresco:route:alias:update',
+  'fresco:route:alias:delete',
 ];
 
 function builtInRules(): Record<string, string> {
@@ -43,6 +46,11 @@ function builtInRules(): Record<string, string> {
   rules['fresco:runtime:get'] = 'rule:admin_or_reader';
   rules['fresco:runtime:create'] = 'rule:admin_required';
   rules['fresco:runtime:delete'] = 'rule:admin_required';
+  // Route versions and aliases (docs/api.md, "Versions and aliases"): as the routes themselves.
+  for (const r of ['version', 'alias']) {
+    for (const v of READS) rules[`fresco:route:${r}:${v}`] = 'rule:admin_or_reader';
+    for (const v of r === 'version' ? ['create', 'delete'] : WRITES) rules[`fresco:route:${r}:${v}`] = 'rule:admin_or_member';
+  }
   return rules;
 }
 

@@ -30,6 +30,8 @@ export interface RunnableRoute {
   network?: string;
   /** Changes whenever the route is updated, so hot containers of an old version are retired. */
   version?: string;
+  /** The published route version this runs (absent: the route as it is now); its hot containers are its own. */
+  routeVersion?: number;
   /** A code route (docs/runtimes.md): `image` is its runtime's; the package is mounted read-only. */
   code?: RunnableCode;
 }

@@ -100,6 +100,8 @@ export interface Call {
   resultTruncated: boolean;
   logTruncated: boolean;
   attempts: number;
+  /** The published route version the call ran (docs/api.md, "Versions and aliases"); absent: the route itself. */
+  routeVersion?: number;
 }
 
 export interface CallFilter {
@@ -112,7 +114,7 @@ export interface CallFilter {
   limit: number;
 }
 
-export type NewCall = Pick<Call, 'projectId' | 'app' | 'route' | 'trigger' | 'triggerId'> & {
+export type NewCall = Pick<Call, 'projectId' | 'app' | 'route' | 'trigger' | 'triggerId' | 'routeVersion'> & {
   /** What an async call runs with, kept with its record so any engine can run it. */
   request?: CallRequest;
   /** Makes a second insert with the same key a no-op (redelivered events, schedule slots). */

@@ -20,15 +20,20 @@ export interface RunDeps {
 /** Where the launcher is mounted inside containers. */
 export const LAUNCHER_IN_CONTAINER = '/.fresco-launcher';
 
-/** Identity of a route on this engine (across versions). */
+/** Identity of a route on this engine (across its updates); each published route version
+ *  (routeVersion, docs/api.md "Versions and aliases") is one of its own, so that versions
+ *  called in turn keep their containers instead of retiring each other's. */
 export function routeId(route: RunnableRoute): string {
-  return `${route.projectId}\0${route.appName}\0${route.path}`;
+  const id = `${route.projectId}\0${route.appName}\0${route.path}`;
+  return route.routeVersion ? `${id}\0@${route.routeVersion}` : id;
 }
 
-/** Whether the route of `id` (a routeId) is in `scope`. */
+/** Whether the route of `id` (a routeId, of any of its versions) is in `scope`. */
 export function inScope(id: string, scope: RouteScope): boolean {
   const app = `${scope.projectId}\0${scope.appName}\0`;
-  return scope.path === undefined ? id.startsWith(app) : id === `${app}${scope.path}`;
+  if (scope.path === undefined) return id.startsWith(app);
+  const route = `${app}${scope.path}`;
+  return id === route || id.startsWith(`${route}\0@`);
 }
 
 // Per route object: the route resolver hands every call of a route the same cached object, so the
@@ -39,7 +44,7 @@ const versionKeys = new WeakMap<RunnableRoute, string>();
 export function versionKey(route: RunnableRoute): string {
   let key = versionKeys.get(route);
   if (key === undefined) {
-    key = JSON.stringify([route.version, route.image, route.format, route.memory, route.allowRoot, route.network, route.config,
+    key = JSON.stringify([route.version, route.routeVersion, route.image, route.format, route.memory, route.allowRoot, route.network, route.config,
       route.code && [route.code.digest, route.code.entry, route.code.calling, route.code.hostDir]]);
     versionKeys.set(route, key);
   }

@@ -89,6 +89,8 @@ export class AsyncCallRunner implements QueuedCallRunner {
     let target;
     try {
       target = await this.deps.resolver.private(call.projectId, call.app, call.route);
+      // A call accepted for a published version runs that version (docs/api.md, "Versions and aliases").
+      if (call.routeVersion) target = await this.deps.resolver.version(target, { version: call.routeVersion });
     } catch (err) {
       return { outcome: outcomeWithoutRun('error', `route ${call.route} of app "${call.app}" cannot be run: ${(err as Error).message}`) };
     }

@@ -162,6 +162,9 @@ export class InvokeService {
   }
 
   private newCall(target: ResolvedRoute, trigger: CallTrigger, triggerId?: string): NewCall {
-    return { projectId: target.route.projectId, app: target.route.appName, route: target.route.path, trigger, triggerId };
+    return {
+      projectId: target.route.projectId, app: target.route.appName, route: target.route.path, trigger, triggerId,
+      ...(target.version ? { routeVersion: target.version } : {}),
+    };
   }
 }

@@ -1,14 +1,22 @@
 import { LRUCache } from 'lru-cache';
-import { routeNotFound, routePrivate, runtimeNotFound } from '../errors';
+import { requestInvalid, routeAliasNotFound, routeNotFound, routePrivate, routeVersionNotFound, runtimeNotFound } from '../errors';
 import type { RunnableRoute } from '../domain/executor';
 import type { AppStore, Route, RouteStore } from '../domain/models';
 import type { RuntimeStore } from '../runtimes/model';
+import type { RouteVersionStore, VersionSelector } from '../domain/versions';
+import { parseVersionNumber } from './route-version-service';
 
 /** A route ready to run: the stored route and its executor view (app config merged in). */
 export interface ResolvedRoute {
   route: Route;
   runnable: RunnableRoute;
+  /** The published version this runs (docs/api.md, "Versions and aliases"); absent: the route as it is now. */
+  version?: number;
 }
+
+/** The run headers that pick a version or an alias of the route. */
+export const VERSION_HEADER = 'fresco-version';
+export const ALIAS_HEADER = 'fresco-alias';
 
 const NOT_FOUND = Symbol('not found');
 
@@ -17,12 +25,15 @@ const NOT_FOUND = Symbol('not found');
 
 /** Finds routes to run, private (by project) or public (by global URL). */
 export class RouteResolver {
-  private readonly cache: LRUCache<string, ResolvedRoute | typeof NOT_FOUND>;
+  // Alias names map to version numbers here too (key prefix `a`).
+  private readonly cache: LRUCache<string, ResolvedRoute | number | typeof NOT_FOUND>;
 
   constructor(private readonly deps: {
     routeStore: RouteStore; appStore: AppStore; ttlMs?: number;
     /** Code routes run their runtime's image (docs/runtimes.md). */
     runtimes?: Pick<RuntimeStore, 'get'>;
+    /** Route versions and aliases; without it the version headers are refused. */
+    versions?: Pick<RouteVersionStore, 'get' | 'getAlias'>;
   }) {
     this.cache = new LRUCache({ max: 10_000, ttl: deps.ttlMs ?? 1000 });
   }
@@ -42,20 +53,68 @@ export class RouteResolver {
     }
   }
 
+  /** `target` as the run's headers ask: the version of `Fresco-Version: <n>` or of `Fresco-Alias: <name>`,
+   *  else `target` itself. Throws FRESCO_REQUEST_INVALID, FRESCO_ROUTE_VERSION_NOT_FOUND or FRESCO_ROUTE_ALIAS_NOT_FOUND. */
+  pick(target: ResolvedRoute, headers: Record<string, string | string[] | undefined>): Promise<ResolvedRoute> | ResolvedRoute {
+    const number = one(headers[VERSION_HEADER], 'Fresco-Version');
+    const alias = one(headers[ALIAS_HEADER], 'Fresco-Alias');
+    if (number === undefined && alias === undefined) return target;
+    if (number !== undefined && alias !== undefined) throw requestInvalid('Fresco-Version, Fresco-Alias: give one of them, not both');
+    return this.version(target, alias !== undefined ? { alias } : { version: parseVersionNumber(number!, 'Fresco-Version') });
+  }
+
+  /** The version of `target`'s route that `selector` names (version 0: `target` itself). */
+  async version(target: ResolvedRoute, selector: VersionSelector): Promise<ResolvedRoute> {
+    const route = target.route;
+    let number: number;
+    if ('alias' in selector) {
+      const key = `a\0${route.id}\0${selector.alias}`;
+      let hit = this.cache.get(key);
+      if (hit === undefined) {
+        const alias = await this.deps.versions?.getAlias(route.id, selector.alias);
+        hit = alias ? alias.version : NOT_FOUND;
+        this.cache.set(key, hit);
+      }
+      if (hit === NOT_FOUND) throw routeAliasNotFound(route.path, selector.alias);
+      number = hit as number;
+    } else {
+      number = selector.version;
+    }
+    if (number === 0) return target;
+    return this.cached(`v\0${route.id}\0${number}`, async () => {
+      const v = await this.deps.versions?.get(route.id, number);
+      return v && { ...route, ...v.frozen, id: route.id, updatedAt: v.createdAt };
+    }, route.appName, route.path, number);
+  }
+
   /** Forgets everything cached (after a change to apps or routes in this process). */
   invalidate(): void {
     this.cache.clear();
   }
 
-  private async cached(key: string, load: () => Promise<Route | undefined>, app: string, path: string) {
+  private async cached(key: string, load: () => Promise<Route | undefined>, app: string, path: string, version?: number) {
     let hit = this.cache.get(key);
     if (hit === undefined) {
       const route = await load();
-      hit = route ? await this.resolve(route) : NOT_FOUND;
+      hit = route ? (version ? await this.resolveVersion(route, version) : await this.resolve(route)) : NOT_FOUND;
       this.cache.set(key, hit);
     }
-    if (hit === NOT_FOUND) throw routeNotFound(app, path);
-    return hit;
+    if (hit === NOT_FOUND) throw version ? routeVersionNotFound(path, version) : routeNotFound(app, path);
+    return hit as ResolvedRoute;
+  }
+
+  // A version's config is frozen with its app's merged in; its containers are its own (routeVersion).
+  private async resolveVersion(route: Route, version: number): Promise<ResolvedRoute> {
+    const code = await this.codeOf(route);
+    return {
+      route, version,
+      runnable: {
+        projectId: route.projectId, appName: route.appName, path: route.path, image: route.image,
+        format: route.format, memory: route.memory, timeout: route.timeout, idleTimeout: route.idleTimeout,
+        maxConcurrency: route.maxConcurrency, config: route.config, version: `${route.id}@${version}`, routeVersion: version,
+        ...code,
+      },
+    };
   }
 
   private async resolve(route: Route): Promise<ResolvedRoute> {
@@ -83,4 +142,12 @@ export class RouteResolver {
       code: { digest: route.codeDigest, file: route.codeFile ?? undefined, entry: route.entry ?? 'main.main', calling: route.calling ?? 'lambda' },
     };
   }
+}
+
+// A header given once (a repeated one must agree with itself).
+function one(value: string | string[] | undefined, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  const values = [...new Set((Array.isArray(value) ? value : value.split(',')).map((v) => v.trim()))];
+  if (values.length !== 1) throw requestInvalid(`${name}: give one value`);
+  return values[0];
 }

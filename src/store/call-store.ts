@@ -27,6 +27,7 @@ interface CallRow {
   completed_at: Date | null; duration_ms: number | null; exit_code: number | null; error: string | null;
   result: Uint8Array | null; result_truncated: boolean; log_truncated: boolean; attempts: number;
   request?: RequestColumn | null;
+  route_version?: number | null;
 }
 
 /** The `request` column (JSON): a call's request with its body in base64. */
@@ -37,7 +38,7 @@ const fromRequestColumn = (c: RequestColumn): CallRequest => ({ ...c, body: Buff
 
 const SUMMARY = ['id', 'project_id', 'app', 'route', 'trigger', 'trigger_id', 'status', 'kind', 'created_at',
   'started_at', 'completed_at', 'duration_ms', 'exit_code', 'error', 'result', 'result_truncated', 'log_truncated',
-  'attempts'];
+  'attempts', 'route_version'];
 
 const date = (d: Date | null) => (d ? new Date(d) : undefined);
 
@@ -49,6 +50,7 @@ function toCall(r: CallRow): Call {
     durationMs: r.duration_ms ?? undefined, exitCode: r.exit_code ?? undefined, error: r.error ?? undefined,
     result: r.result ? Buffer.from(r.result) : undefined, resultTruncated: r.result_truncated,
     logTruncated: r.log_truncated, attempts: r.attempts,
+    ...(r.route_version ? { routeVersion: r.route_version } : {}),
   };
 }
 
@@ -56,7 +58,7 @@ function toCall(r: CallRow): Call {
 function newCallColumns(id: string, call: NewCall): Record<string, unknown> {
   return {
     id, project_id: call.projectId, app: call.app, route: call.route, trigger: call.trigger,
-    trigger_id: call.triggerId ?? null,
+    trigger_id: call.triggerId ?? null, route_version: call.routeVersion ?? null,
   };
 }
 
@@ -64,7 +66,7 @@ function newCallColumns(id: string, call: NewCall): Record<string, unknown> {
 function finishedColumns(id: string, call: NewCall, o: CallOutcome): Record<string, unknown> {
   return {
     id, project_id: call.projectId, app: call.app, route: call.route, trigger: call.trigger,
-    trigger_id: call.triggerId ?? null, created_at: o.startedAt ?? o.completedAt, attempts: 1,
+    trigger_id: call.triggerId ?? null, route_version: call.routeVersion ?? null, created_at: o.startedAt ?? o.completedAt, attempts: 1,
     status: o.status, kind: o.kind ?? null, started_at: o.startedAt ?? null, completed_at: o.completedAt,
     duration_ms: o.startedAt ? Math.max(0, o.completedAt.getTime() - o.startedAt.getTime()) : null,
     exit_code: o.exitCode ?? null, error: o.error ?? null, result: o.result, result_truncated: o.resultTruncated,

@@ -26,6 +26,8 @@ export class KnexPackageStore implements PackageStore {
     if (some.length === 0) return;
     await this.db('code_packages').whereIn('digest', some)
       .whereNotExists(this.db('routes').whereRaw('routes.code_digest = code_packages.digest').select(this.db.raw('1')))
+      // A published version keeps its package (docs/api.md, "Versions and aliases").
+      .whereNotExists(this.db('route_versions').whereRaw('route_versions.code_digest = code_packages.digest').select(this.db.raw('1')))
       .delete();
   }
 }

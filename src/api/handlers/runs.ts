@@ -55,7 +55,8 @@ export function runRoutes(router: Router<FrescoState>, deps: InvokeDeps): void {
   const allow = guard(deps.authorizer);
   router.post(PRIVATE_RUN, async (ctx) => {
     allow(ctx, 'fresco:route:run');
-    const target = await deps.resolver.private(ctx.params.project_id, ctx.params.app, `/${ctx.params.route}`);
+    const target = await deps.resolver.pick(
+      await deps.resolver.private(ctx.params.project_id, ctx.params.app, `/${ctx.params.route}`), ctx.headers);
     const answer = await start(ctx, target, deps);
     if (answer.mode === 'async') return reply(ctx, asyncAnswer(answer, deps.publicUrl));
     const err = failure(answer.outcome);
@@ -63,7 +64,7 @@ export function runRoutes(router: Router<FrescoState>, deps: InvokeDeps): void {
     reply(ctx, picassoAnswer(answer.callId, answer.outcome));
   });
   router.all(PUBLIC_RUN, async (ctx) => {
-    const target = await deps.resolver.public(ctx.params.app, `/${ctx.params.route}`);
+    const target = await deps.resolver.pick(await deps.resolver.public(ctx.params.app, `/${ctx.params.route}`), ctx.headers);
     const answer = await start(ctx, target, deps);
     if (answer.mode === 'async') return reply(ctx, asyncAnswer(answer, deps.publicUrl));
     const err = failure(answer.outcome);

@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import request from 'supertest';
+import { createTestDb, TestDb } from '../../helpers/db';
+import { buildTestApi, testConfig } from '../../helpers/api';
+import { ScriptedExecutor } from '../../helpers/scripted-executor';
+import { waitFor } from '../../helpers/wait';
+import { Lifecycle } from '../../../src/lifecycle';
+import { startEngine } from '../../../src/main';
+
+describe('API: route versions and aliases (PostgreSQL)', () => {
+  let t: TestDb;
+  let app: ReturnType<typeof buildTestApi>;
+  const engine = new Lifecycle();
+  const executor = new ScriptedExecutor();
+  const api = () => request(app.callback());
+  const R = '/v1/demo/apps/fn/routes/img/resize';
+  const put = (fields: Record<string, unknown>) => api().put(R).send({ route: fields });
+  const publish = async (description?: string) => {
+    const res = await api().post(`${R}/@versions`).send(description === undefined ? {} : { version: { description } });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    return res.body.version as { number: number; image: string; config: Record<string, string>; memory: number };
+  };
+
+  before(async () => {
+    t = await createTestDb();
+    const config = testConfig();
+    app = buildTestApi(t.db, config, { executor });
+    startEngine(config, app.services, engine);
+    await api().post('/v1/demo/apps').send({ app: { name: 'fn', config: { FROM_APP: 'a1' } } });
+    const created = await api().post('/v1/demo/apps/fn/routes').send({
+      route: { path: '/img/resize', image: 'resize:1', is_public: true, memory: 128, config: { LEVEL: 'one' } },
+    });
+    assert.equal(created.status, 200);
+  });
+  after(async () => {
+    await engine.close();
+    await t.drop();
+  });
+
+  it('publishes versions 1, 2, 3 that freeze image, config (with the app\'s) and memory', async () => {
+    const v1 = await publish('first');
+    assert.equal(v1.number, 1);
+    assert.equal(v1.image, 'resize:1');
+    assert.deepEqual(v1.config, { FROM_APP: 'a1', LEVEL: 'one' });
+    assert.equal((await put({ image: 'resize:2', memory: 256, config: { LEVEL: 'two' } })).status, 200);
+    const v2 = await publish();
+    assert.deepEqual([v2.number, v2.image, v2.memory, v2.config.LEVEL], [2, 'resize:2', 256, 'two']);
+    assert.equal((await put({ image: 'resize:3', config: { LEVEL: 'three' } })).status, 200);
+    const list = await api().get(`${R}/@versions`);
+    assert.equal(list.status, 200);
+    assert.deepEqual(list.body.versions.map((v: { number: number; description: string }) => [v.number, v.description]), [[1, 'first'], [2, '']]);
+    const shown = await api().get(`${R}/@versions/1`);
+    assert.equal(shown.status, 200);
+    assert.equal(shown.body.version.image, 'resize:1', 'a version does not follow later route changes');
+    assert.equal((await api().get(`${R}/@versions/9`)).body.error.code, 'FRESCO_ROUTE_VERSION_NOT_FOUND');
+    assert.equal((await api().get(`${R}/@versions/x`)).status, 400);
+    // The route itself is unchanged by publishing, and its path cannot be confused with the versions.
+    assert.equal((await api().get(R)).body.route.image, 'resize:3');
+  });
+
+  it('runs the version a Fresco-Version header names on /v1/r and /r, and records it on the call', async () => {
+    for (const [url, headers] of [[`/v1/r/demo/fn/img/resize`, {}], ['/r/fn/img/resize', {}]] as const) {
+      const res = await api().post(url).set(headers).set('Fresco-Version', '1').type('text').send('v');
+      assert.equal(res.status, 200, url);
+      const seen = executor.seen.at(-1)!;
+      assert.equal(seen.route.image, 'resize:1', url);
+      assert.equal(seen.route.config.LEVEL, 'one');
+      assert.equal(seen.route.routeVersion, 1);
+      const callId = res.headers['x-fresco-call-id'] ?? res.body.call_id;
+      await waitFor('call recorded', async () => (await api().get(`/v1/demo/calls/${callId}`)).status === 200);
+      assert.equal((await api().get(`/v1/demo/calls/${callId}`)).body.call.route_version, 1, url);
+    }
+    const plain = await api().post('/v1/r/demo/fn/img/resize').type('text').send('v');
+    assert.equal(executor.seen.at(-1)!.route.image, 'resize:3', 'no header: the route as it is now');
+    assert.equal(executor.seen.at(-1)!.route.routeVersion, undefined);
+    assert.equal((await api().get(`/v1/demo/calls/${plain.body.call_id}`)).body.call.route_version, null);
+    const missing = await api().post('/v1/r/demo/fn/img/resize').set('Fresco-Version', '7').send('v');
+    assert.equal(missing.status, 404);
+    assert.equal(missing.body.error.code, 'FRESCO_ROUTE_VERSION_NOT_FOUND');
+    const both = await api().post('/v1/r/demo/fn/img/resize').set('Fresco-Version', '1').set('Fresco-Alias', 'a').send('v');
+    assert.equal(both.status, 400);
+  });
+
+  it('follows an alias when it moves; a version an alias points at cannot be deleted (409)', async () => {
+    const created = await api().post(`${R}/@aliases`).send({ alias: { name: 'prod', version: 1, description: 'live' } });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.deepEqual([created.body.alias.name, created.body.alias.version], ['prod', 1]);
+    assert.equal((await api().post(`${R}/@aliases`).send({ alias: { name: 'prod', version: 2 } })).body.error.code, 'FRESCO_ROUTE_ALIAS_EXISTS');
+    assert.equal((await api().post(`${R}/@aliases`).send({ alias: { name: 'next', version: 8 } })).body.error.code, 'FRESCO_ROUTE_VERSION_NOT_FOUND');
+    const run = async () => {
+      const res = await api().post('/v1/r/demo/fn/img/resize').set('Fresco-Alias', 'prod').type('text').send('a');
+      assert.equal(res.status, 200);
+      return { image: executor.seen.at(-1)!.route.image, call: (await api().get(`/v1/demo/calls/${res.body.call_id}`)).body.call };
+    };
+    let ran = await run();
+    assert.deepEqual([ran.image, ran.call.route_version], ['resize:1', 1]);
+    const moved = await api().patch(`${R}/@aliases/prod`).send({ alias: { version: 2 } });
+    assert.equal(moved.status, 200);
+    assert.equal(moved.body.alias.version, 2);
+    assert.equal(moved.body.alias.description, 'live');
+    ran = await run();
+    assert.deepEqual([ran.image, ran.call.route_version], ['resize:2', 2], 'the alias moved: calls follow it');
+    const inUse = await api().delete(`${R}/@versions/2`);
+    assert.equal(inUse.status, 409);
+    assert.equal(inUse.body.error.code, 'FRESCO_ROUTE_VERSION_IN_USE');
+    assert.match(inUse.body.error.message, /"prod"/);
+    // Version 0: the route as it is now.
+    assert.equal((await api().patch(`${R}/@aliases/prod`).send({ version: 0 })).status, 200);
+    ran = await run();
+    assert.deepEqual([ran.image, ran.call.route_version], ['resize:3', null]);
+    assert.equal((await api().delete(`${R}/@versions/2`)).status, 200);
+    assert.equal((await api().get(`${R}/@versions/2`)).status, 404);
+    assert.equal((await publish()).number, 3, 'numbers are never reused');
+    assert.deepEqual((await api().get(`${R}/@aliases`)).body.aliases.map((a: { name: string }) => a.name), ['prod']);
+    assert.equal((await api().get(`${R}/@aliases/prod`)).body.alias.version, 0);
+    assert.equal((await api().delete(`${R}/@aliases/prod`)).status, 200);
+    assert.equal((await api().get(`${R}/@aliases/prod`)).body.error.code, 'FRESCO_ROUTE_ALIAS_NOT_FOUND');
+    const gone = await api().post('/v1/r/demo/fn/img/resize').set('Fresco-Alias', 'prod').send('a');
+    assert.equal(gone.body.error.code, 'FRESCO_ROUTE_ALIAS_NOT_FOUND');
+  });
+
+  it('runs an async call on the version it was accepted for', async () => {
+    await api().post('/v1/demo/apps/fn/routes').send({ route: { path: '/later', image: 'later:1', type: 'async' } });
+    const v = await api().post('/v1/demo/apps/fn/routes/later/@versions').send();
+    assert.equal(v.status, 201);
+    await api().put('/v1/demo/apps/fn/routes/later').send({ image: 'later:2' });
+    const res = await api().post('/v1/r/demo/fn/later').set('Fresco-Version', '1').type('text').send('x');
+    assert.equal(res.status, 202);
+    await waitFor('async call done', async () => (await api().get(`/v1/demo/calls/${res.body.call_id}`)).body.call.status === 'success');
+    const call = (await api().get(`/v1/demo/calls/${res.body.call_id}`)).body.call;
+    assert.equal(call.route_version, 1);
+    assert.equal(executor.seen.find((s) => s.id === res.body.call_id)!.route.image, 'later:1');
+  });
+
+  it('keeps versions and aliases to their project', async () => {
+    await api().post('/v1/other/apps').send({ app: { name: 'fn' } });
+    for (const url of [`/v1/other/apps/fn/routes/img/resize/@versions`, `/v1/other/apps/fn/routes/img/resize/@versions/1`,
+      '/v1/other/apps/fn/routes/img/resize/@aliases']) {
+      const res = await api().get(url);
+      assert.equal(res.status, 404, url);
+      assert.equal(res.body.error.code, 'FRESCO_ROUTE_NOT_FOUND', url);
+    }
+    assert.equal((await api().post('/v1/other/apps/fn/routes/img/resize/@versions').send()).status, 404);
+    assert.equal((await api().post('/v1/r/other/fn/img/resize').set('Fresco-Version', '1').send('x')).status, 404);
+  });
+
+  it('refuses unknown fields and bad alias names with 400 naming the field', async () => {
+    const bad = await api().post(`${R}/@aliases`).send({ alias: { name: 'a/b', version: 1 } });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error.message, /alias\.name/);
+    const extra = await api().post(`${R}/@versions`).send({ version: { image: 'x' } });
+    assert.equal(extra.status, 400);
+    assert.match(extra.body.error.message, /unknown field/);
+  });
+});
