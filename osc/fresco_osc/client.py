@@ -108,8 +108,9 @@ class Client(object):
     def delete(self, *parts):
         return self.request('DELETE', self.url(*parts)).json()
 
-    def run(self, app, path, data, content_type):
-        """POST /v1/r/{project}/{app}{path}: returns (status code, answer JSON)."""
+    def run(self, app, path, data, content_type, headers=None):
+        """POST /v1/r/{project}/{app}{path}: returns (status code, answer JSON). `headers`: more
+        request headers (Fresco-Version, Fresco-Alias)."""
         url = '%s/v1/r/%s/%s%s' % (self.endpoint, quote(self.project_id), quote(app), quote_path(path))
-        resp = self.request('POST', url, data=data, headers={'Content-Type': content_type})
+        resp = self.request('POST', url, data=data, headers=dict(headers or {}, **{'Content-Type': content_type}))
         return resp.status_code, resp.json()

@@ -102,6 +102,11 @@ export class RouteVersionService {
     this.deps.onChange?.();
   }
 
+  /** The aliases of every route of an app (the Qinling API's aliases are its project's, not a function's). */
+  listAppAliases(projectId: string, appName: string): Promise<RouteAlias[]> {
+    return this.deps.versionStore.listAppAliases(projectId, appName);
+  }
+
   private async route(projectId: string, appName: string, path: string): Promise<Route> {
     const route = await this.deps.routeStore.get(projectId, appName, path);
     if (route) return route;

@@ -43,13 +43,22 @@ class Run(command.ShowOne):
         parser.add_argument('--content-type', metavar='<type>',
                             help='Content-Type of the body (default: application/json when it '
                                  'parses as JSON, else application/octet-stream)')
+        which = parser.add_mutually_exclusive_group()
+        which.add_argument('--route-version', metavar='<number>', type=int,
+                           help='Run this published version of the route (openstack fn route version list)')
+        which.add_argument('--alias', metavar='<name>', help='Run the version this alias of the route names')
         return parser
 
     def take_action(self, args):
         data = _read_data(args.data)
         content_type = args.content_type or _content_type(data)
         fn = self.app.client_manager.fresco
-        status, body = fn.run(args.app, args.path, data, content_type)
+        headers = {}
+        if args.route_version is not None:
+            headers['Fresco-Version'] = str(args.route_version)
+        if args.alias is not None:
+            headers['Fresco-Alias'] = args.alias
+        status, body = fn.run(args.app, args.path, data, content_type, headers)
         answer = {
             'call_id': body.get('call_id'),
             'status': 'queued' if status == 202 else 'success',

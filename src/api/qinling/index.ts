@@ -21,11 +21,12 @@ import { jsonBody } from '../middleware/json-body';
 import { errorAnswer } from '../middleware/errors';
 import { parseCode, readFunctionForm } from './forms';
 import { qinlingInvokeRoute, qinlingTriggerRoutes, type QinlingTriggerDeps } from './triggers';
+import { executionTarget, qinlingVersionRoutes, type QinlingVersionDeps } from './versions';
 import {
   CPU_KEY, DESCRIPTION_KEY, NAME_KEY, presentExecution, presentFunction, presentRuntime, presentSyncExecution, QINLING_APP,
 } from './present';
 
-export interface QinlingDeps extends QinlingTriggerDeps {
+export interface QinlingDeps extends QinlingTriggerDeps, QinlingVersionDeps {
   apps: AppService;
   routes: RouteService;
   runtimes: RuntimeService;
@@ -86,12 +87,6 @@ function intField(fields: Record<string, string>, name: string): number | undefi
 function memoryOf(fields: Record<string, string>): number | undefined {
   const bytes = intField(fields, 'memory_size');
   return bytes === undefined ? undefined : Math.ceil(bytes / MIB);
-}
-
-/** function_version 0 (or null, "0"): the function itself; versions are not kept (docs/qinling.md). */
-function checkVersion(v: unknown): void {
-  if (v === undefined || v === null || v === 0 || v === '0' || v === '') return;
-  throw requestInvalid(`function_version: ${String(v)}: Fresco keeps no function versions yet; use 0 (the latest code)`);
 }
 
 /** Mounts the Qinling API on `router` under /qinling. */
@@ -266,12 +261,9 @@ export function qinlingRoutes(router: Router<FrescoState>, deps: QinlingDeps): v
   router.post(`${V1}/executions`, async (ctx) => {
     allow(ctx, 'fresco:route:run');
     const b = (ctx.request.body ?? {}) as Record<string, unknown>;
-    if (b.function_alias !== undefined && b.function_alias !== null) {
-      throw requestInvalid('function_alias: Fresco keeps no function aliases yet; name the function');
-    }
-    checkVersion(b.function_version);
-    if (typeof b.function_id !== 'string') throw requestInvalid('function_id: required');
-    const fn = await getFunction(ctx, b.function_id);
+    // A version or an alias runs that route version (versions.ts).
+    const picked = await executionTarget(deps.versions, project(ctx), b);
+    const fn = await getFunction(ctx, picked.functionId);
     const input = b.input === undefined || b.input === null ? null : typeof b.input === 'string' ? b.input : JSON.stringify(b.input);
     // Qinling's input is a string of JSON; anything else is passed on as a JSON string.
     let payload = '';
@@ -283,7 +275,7 @@ export function qinlingRoutes(router: Router<FrescoState>, deps: QinlingDeps): v
         payload = JSON.stringify(input);
       }
     }
-    const target = await deps.resolver.private(fn.projectId, QINLING_APP, fn.path);
+    const target = await deps.resolver.version(await deps.resolver.private(fn.projectId, QINLING_APP, fn.path), { version: picked.version });
     const run = {
       method: 'POST', url: `${deps.publicUrl}${ctx.path}`, requestPath: fn.path,
       headers: { 'content-type': 'application/json' }, body: Buffer.from(payload), trigger: 'http' as const,
@@ -291,13 +283,13 @@ export function qinlingRoutes(router: Router<FrescoState>, deps: QinlingDeps): v
     ctx.status = 201;
     if (b.sync === false || b.sync === 'false') {
       const answer = await deps.invoker.accept(target, run);
-      ctx.body = presentExecution(answer.call, input);
+      ctx.body = { ...presentExecution(answer.call, input), function_alias: picked.alias };
       return;
     }
     const createdAt = new Date();
     const answer = await deps.invoker.invoke({ ...target, route: { ...target.route, type: 'sync' } }, run);
     if (answer.mode !== 'sync') throw new Error('a sync run answered async');
-    ctx.body = presentSyncExecution(answer.callId, fn, answer.outcome, input, createdAt);
+    ctx.body = { ...presentSyncExecution(answer.callId, fn, answer.outcome, input, createdAt), function_version: picked.version, function_alias: picked.alias };
   });
   const getExecution = async (ctx: Context, id: string) => {
     const call = await deps.calls.get(project(ctx), id);
@@ -334,10 +326,7 @@ export function qinlingRoutes(router: Router<FrescoState>, deps: QinlingDeps): v
     allow(ctx, 'fresco:route:list');
     throw notImplemented(`${what} are not supported by Fresco's Qinling API yet (docs/qinling.md)`);
   };
-  router.all(`${V1}/functions/:id/versions`, later('Function versions'));
-  router.all(`${V1}/functions/:id/versions/*rest`, later('Function versions'));
-  router.all(`${V1}/aliases`, later('Function aliases'));
-  router.all(`${V1}/aliases/*rest`, later('Function aliases'));
+  qinlingVersionRoutes(router, V1, deps);
   router.post(`${V1}/functions/:id/scale_up`, later('Function scale up and down'));
   router.post(`${V1}/functions/:id/scale_down`, later('Function scale up and down'));
   router.get(`${V1}/functions/:id/workers`, later('Function workers'));

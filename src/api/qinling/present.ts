@@ -54,7 +54,7 @@ function resultOf(status: Call['status'], durationMs: number | undefined, output
 
 export function presentExecution(c: Call, input: string | null = null) {
   return {
-    id: c.id, function_alias: null, function_id: functionIdOf(c.route), function_version: 0, description: '',
+    id: c.id, function_alias: null, function_id: functionIdOf(c.route), function_version: c.routeVersion ?? 0, description: '',
     input, result: resultOf(c.status, c.durationMs, c.result, c.error), status: statusOf(c.status),
     sync: c.trigger === 'http', project_id: c.projectId, created_at: qTime(c.createdAt),
     updated_at: qTime(c.completedAt ?? c.startedAt ?? c.createdAt),

@@ -173,6 +173,53 @@ describe('openstack function (python-qinlingclient) against the Qinling-compatib
     assert.equal(JSON.parse(exec.result.output), 'new?');
   });
 
+  it('publishes function versions and runs them by number and through an alias that moves', async () => {
+    const output = (exec: { result: unknown }) => {
+      const result = (typeof exec.result === 'string' ? JSON.parse(exec.result) : exec.result) as { output: string };
+      return JSON.parse(result.output);
+    };
+    const v1 = await json('DEMO', ['function', 'version', 'create', zipFn, '--description', 'asks']);
+    assert.deepEqual([v1.version_number, v1.function_id, v1.description], [1, zipFn, 'asks']);
+    const zip = path.join(world.scratch, 'bang.zip');
+    fs.writeFileSync(zip, buildZip([{ name: 'main.py', data: Buffer.from('def main(word="hi", **kwargs):\n    return word + "!"\n') }]));
+    await ok('DEMO', ['function', 'update', zipFn, '--package', zip]);
+    const v2 = await json('DEMO', ['function', 'version', 'create', zipFn]);
+    assert.equal(v2.version_number, 2);
+    const listed = await json('DEMO', ['function', 'version', 'list', zipFn]);
+    assert.deepEqual(listed.map((v: { Version_number: number }) => v.Version_number), [1, 2]);
+    assert.equal((await json('DEMO', ['function', 'version', 'show', zipFn, '1'])).description, 'asks');
+    const byNumber = await json('DEMO', ['function', 'execution', 'create', '--function', zipFn, '--function-version', '1', '--input', '{"word": "v1"}']);
+    assert.equal(output(byNumber), 'v1?', 'version 1 keeps the code it was published with');
+    assert.equal(byNumber.function_version, 1);
+    assert.equal(output(await json('DEMO', ['function', 'execution', 'create', '--function', zipFn, '--input', '{"word": "now"}'])), 'now!');
+
+    const alias = `live-${process.pid}`;
+    const created = await json('DEMO', ['function', 'alias', 'create', alias, '--function', zipFn, '--function-version', '1']);
+    assert.deepEqual([created.name, created.function_id, created.function_version], [alias, zipFn, 1]);
+    let viaAlias = await json('DEMO', ['function', 'execution', 'create', '--function-alias', alias, '--input', '{"word": "a"}']);
+    assert.deepEqual([output(viaAlias), viaAlias.function_alias, viaAlias.function_version], ['a?', alias, 1]);
+    await refused('DEMO', ['function', 'version', 'delete', zipFn, '1'], /alias.*HTTP 409/);
+    const moved = await json('DEMO', ['function', 'alias', 'update', alias, '--function-version', '2', '--description', 'bang']);
+    assert.deepEqual([moved.function_version, moved.description], [2, 'bang']);
+    viaAlias = await json('DEMO', ['function', 'execution', 'create', '--function-alias', alias, '--input', '{"word": "b"}']);
+    assert.equal(output(viaAlias), 'b!', 'the alias moved: executions follow it');
+    const shown = await json('DEMO', ['function', 'execution', 'show', viaAlias.id]);
+    assert.equal(shown.function_version, 2);
+    const aliases = await json('DEMO', ['function', 'alias', 'list']);
+    assert.deepEqual(aliases.map((a: { Name: string }) => a.Name), [alias]);
+    assert.equal((await json('DEMO', ['function', 'alias', 'show', alias])).function_version, 2);
+    // Another project sees none of them.
+    assert.deepEqual(await json('ALT', ['function', 'alias', 'list']), []);
+    await refused('ALT', ['function', 'version', 'list', zipFn], /not found \(HTTP 404\)/);
+    await refused('ALT', ['function', 'execution', 'create', '--function-alias', alias], /not found \(HTTP 404\)/);
+    await refused('READER', ['function', 'version', 'create', zipFn], /HTTP 403/);
+
+    await ok('DEMO', ['function', 'version', 'delete', zipFn, '1']);
+    await refused('DEMO', ['function', 'version', 'show', zipFn, '1'], /not found \(HTTP 404\)/);
+    await ok('DEMO', ['function', 'alias', 'delete', alias]);
+    assert.deepEqual(await json('DEMO', ['function', 'alias', 'list']), []);
+  });
+
   it('detaches a function from its container: the next execution starts a fresh one', async () => {
     // The function's containers, by the labels the executor puts on them.
     const containers = () => new Set(execFileSync('docker', ['ps', '-q', '--no-trunc', '--filter', `label=io.fresco.route=/${zipFn}`,
