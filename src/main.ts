@@ -168,6 +168,7 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
       .then((r) => (r.runnable.code ? executor.prewarm!(r.runnable) : undefined))
       .catch(() => undefined);
   };
+  const codeRoutes = new CodeRoutes({ packages, runtimes: runtimeStore, limits });
   const triggerStore = new KnexTriggerStore(db);
   // One authorizer for the API and the use cases that check policy themselves (alarm callbacks).
   const authorizer = createAuthorizer(authOptionsFromConfig(config).policyFile);
@@ -180,10 +181,13 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
     apps: new AppService({ appStore, onChange }),
     routes: new RouteService({
       routeStore, appStore, onChange, registries: new RegistryPolicy(registryList(config)), limits: { maxTimeout: config.DEFAULT.max_timeout, maxMemory: config.DEFAULT.max_memory },
-      code: new CodeRoutes({ packages, runtimes: runtimeStore, limits }), packages,
+      code: codeRoutes, packages,
+      versionDigests: async (routeId) => (await versionStore.list(routeId)).map((v) => v.frozen.codeDigest),
     }),
     runtimes: new RuntimeService({ store: runtimeStore, onChange: () => resolver.invalidate() }),
-    versions: new RouteVersionService({ versionStore, routeStore, appStore, onChange: () => resolver.invalidate() }),
+    versions: new RouteVersionService({
+      versionStore, routeStore, appStore, onChange: () => resolver.invalidate(), release: (digest) => codeRoutes.release(digest),
+    }),
     calls, callStore, idempotencyStore, resolver, queue, running, asyncRunner, invoker, authorizer, triggerStore,
     triggers: new TriggerService({ triggerStore, routeStore, rules: triggerRules, onChange: (p) => events.invalidate(p) }),
     events,

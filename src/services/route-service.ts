@@ -80,6 +80,8 @@ export class RouteService {
     /** Functions from code (docs/runtimes.md); without it, routes must name an image. */
     code?: CodeRoutes;
     packages?: { get(digest: string): Promise<Buffer | undefined> };
+    /** The packages of a route's published versions, freed with the route (they go with it). */
+    versionDigests?: (routeId: string) => Promise<Array<string | null | undefined>>;
   }) {
     const fields = fieldSchemas(deps.limits);
     this.createSchema = z.strictObject({
@@ -169,12 +171,13 @@ export class RouteService {
 
   async delete(projectId: string, appName: string, path: string): Promise<void> {
     const current = this.deps.code ? await this.deps.routeStore.get(projectId, appName, path) : undefined;
+    const versions = current && this.deps.versionDigests ? await this.deps.versionDigests(current.id) : [];
     const deleted = await this.deps.routeStore.delete(projectId, appName, path);
     this.deps.onChange?.({ projectId, appName, path });
     if (!deleted) {
       throw routeNotFound(appName, path);
     }
-    if (current?.codeDigest) await this.deps.code?.release(current.codeDigest);
+    if (current?.codeDigest || versions.some(Boolean)) await this.deps.code?.release(current?.codeDigest, ...versions);
   }
 
   /** A code route's package as uploaded; FRESCO_ROUTE_NOT_FOUND, FRESCO_PACKAGE_NOT_FOUND for an image route. */

@@ -30,6 +30,8 @@ export class RouteVersionService {
   constructor(private readonly deps: {
     versionStore: RouteVersionStore; routeStore: Pick<RouteStore, 'get'>; appStore: Pick<AppStore, 'get'>;
     onChange?: () => void;
+    /** Frees packages no route nor version uses any more (a deleted version's). */
+    release?: (digest: string) => Promise<void>;
   }) {}
 
   /** Freezes the route as its next version; body `{"version": {"description"}}`, the flat field, or none. */
@@ -57,8 +59,10 @@ export class RouteVersionService {
   /** Throws FRESCO_ROUTE_VERSION_NOT_FOUND, or FRESCO_ROUTE_VERSION_IN_USE while an alias points at it. */
   async delete(projectId: string, appName: string, path: string, number: number): Promise<void> {
     const route = await this.route(projectId, appName, path);
+    const version = await this.version(route, number);
     if (!(await this.deps.versionStore.delete(route.id, number))) throw routeVersionNotFound(path, number);
     this.deps.onChange?.();
+    if (version.frozen.codeDigest) await this.deps.release?.(version.frozen.codeDigest);
   }
 
   async listAliases(projectId: string, appName: string, path: string): Promise<RouteAlias[]> {

@@ -132,6 +132,26 @@ describe('API: route versions and aliases (PostgreSQL)', () => {
     assert.equal(executor.seen.find((s) => s.id === res.body.call_id)!.route.image, 'later:1');
   });
 
+  it('keeps a version\'s code package while the version lives, and frees it with the version or the route', async () => {
+    const reg = await api().post('/v1/runtimes').send({ runtime: { name: 'py-ver', image: 'runtime:1' } });
+    assert.equal(reg.status, 201, JSON.stringify(reg.body));
+    const code = (text: string) => ({ name: 'hello.py', data: Buffer.from(text).toString('base64') });
+    const created = await api().post('/v1/demo/apps/fn/routes').send({ route: { path: '/code', runtime: 'py-ver', entry: 'hello.main', code: code('one') } });
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    const packages = async () => Number((await t.db('code_packages').count({ n: '*' }))[0].n);
+    const before = await packages();
+    assert.equal((await api().post('/v1/demo/apps/fn/routes/code/@versions').send()).status, 201);
+    await api().put('/v1/demo/apps/fn/routes/code').send({ code: code('two') });
+    assert.equal(await packages(), before + 1, 'version 1 keeps the first package');
+    assert.equal((await api().post('/v1/r/demo/fn/code').set('Fresco-Version', '1').send('x')).status, 200);
+    assert.equal(executor.seen.at(-1)!.route.code?.digest, (await api().get('/v1/demo/apps/fn/routes/code/@versions/1')).body.version.code.digest);
+    assert.equal((await api().delete('/v1/demo/apps/fn/routes/code/@versions/1')).status, 200);
+    assert.equal(await packages(), before, 'the deleted version\'s package is freed');
+    assert.equal((await api().post('/v1/demo/apps/fn/routes/code/@versions').send()).status, 201);
+    assert.equal((await api().delete('/v1/demo/apps/fn/routes/code')).status, 200);
+    assert.equal(await packages(), before - 1, 'the route and its versions went, and their package');
+  });
+
   it('keeps versions and aliases to their project', async () => {
     await api().post('/v1/other/apps').send({ app: { name: 'fn' } });
     for (const url of [`/v1/other/apps/fn/routes/img/resize/@versions`, `/v1/other/apps/fn/routes/img/resize/@versions/1`,

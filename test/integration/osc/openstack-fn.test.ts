@@ -129,6 +129,35 @@ describe('openstack fn (OSC plugin) with the real Keystone', function () {
     assert.equal(still.image, IMAGE);
   });
 
+  it('publishes route versions, names them with an alias and runs them (fn route version, fn alias, fn run --alias)', async () => {
+    const v1 = await json('DEMO', ['fn', 'route', 'version', 'create', app, '/hello', '--description', 'small']);
+    assert.deepEqual([v1.number, v1.memory, v1.description], [1, 64, 'small']);
+    await json('DEMO', ['fn', 'route', 'set', app, '/hello', '--memory', '128']);
+    assert.equal((await json('DEMO', ['fn', 'route', 'version', 'create', app, '/hello'])).number, 2);
+    const listed = await json('DEMO', ['fn', 'route', 'version', 'list', app, '/hello']);
+    assert.deepEqual(listed.map((v: { Number: number; Memory: number }) => [v.Number, v.Memory]), [[1, 64], [2, 128]]);
+    assert.equal((await json('DEMO', ['fn', 'route', 'version', 'show', app, '/hello', '1'])).memory, 64);
+    const alias = await json('DEMO', ['fn', 'alias', 'create', app, '/hello', 'prod', '--route-version', '1']);
+    assert.deepEqual([alias.name, alias.version], ['prod', 1]);
+    const ranVersion = async (args: string[]) => {
+      const run = await json('DEMO', ['fn', 'run', app, '/hello', '--data', 'V', ...args]);
+      assert.equal(run.result, 'Hello V\n');
+      return (await json('DEMO', ['fn', 'call', 'show', run.call_id])).route_version;
+    };
+    assert.equal(await ranVersion(['--alias', 'prod']), 1);
+    assert.equal((await json('DEMO', ['fn', 'alias', 'set', app, '/hello', 'prod', '--route-version', '2'])).version, 2);
+    assert.equal(await ranVersion(['--alias', 'prod']), 2, 'the alias moved');
+    assert.equal(await ranVersion(['--route-version', '1']), 1);
+    assert.equal(await ranVersion([]), null);
+    await failsCleanly('DEMO', ['fn', 'route', 'version', 'delete', app, '/hello', '2'], /HTTP 409, FRESCO_ROUTE_VERSION_IN_USE/);
+    await failsCleanly('ALT', ['fn', 'alias', 'list', app, '/hello'], /not found/i);
+    assert.deepEqual((await json('DEMO', ['fn', 'alias', 'list', app, '/hello'])).map((a: { Name: string }) => a.Name), ['prod']);
+    assert.equal((await json('DEMO', ['fn', 'alias', 'show', app, '/hello', 'prod'])).version, 2);
+    await world.ok('DEMO', ['fn', 'alias', 'delete', app, '/hello', 'prod']);
+    await world.ok('DEMO', ['fn', 'route', 'version', 'delete', app, '/hello', '2']);
+    await failsCleanly('DEMO', ['fn', 'run', app, '/hello', '--alias', 'prod'], /FRESCO_ROUTE_ALIAS_NOT_FOUND/);
+  });
+
   it('deletes the route and the app as demo', async () => {
     await world.ok('DEMO', ['fn', 'route', 'delete', app, '/hello']);
     await world.ok('DEMO', ['fn', 'app', 'delete', app]);
