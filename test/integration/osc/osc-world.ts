@@ -41,7 +41,9 @@ export class OscWorld {
    * Keystone (idempotent), Fresco on a free port and its own catalog region; throws if any fails.
    */
   static async start(label: string): Promise<OscWorld> {
-    execFileSync('bash', [SETUP_OSC], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 600_000 });
+    // FRESCO_OSC_PYTHONPATH: the caller brings the plugin (a directory with fresco_osc and its
+    // dist-info, put first on the client's PYTHONPATH), so the machine's shared install is left alone.
+    if (!process.env.FRESCO_OSC_PYTHONPATH) execFileSync('bash', [SETUP_OSC], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 600_000 });
     const ks = await openstackUp('keystone-up.sh');
     const db = await createTestDb();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `fresco-osc-${label}-`));
@@ -79,6 +81,7 @@ export class OscWorld {
       OS_PROJECT_NAME: ks[`OS_${user}_PROJECT_NAME`],
     };
     if (!catalog) env.OS_FRESCO_ENDPOINT_OVERRIDE = this.url;
+    if (process.env.FRESCO_OSC_PYTHONPATH) env.PYTHONPATH = process.env.FRESCO_OSC_PYTHONPATH;
     return new Promise((resolve) => {
       execFile(OPENSTACK, args, { env, timeout: 60_000 }, (err, stdout, stderr) => {
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
