@@ -23,6 +23,7 @@ import { log } from './log';
 import { AmqpCallQueue, AmqpConnection, declareNotificationQueue, isTransientFailure, PoisonMessageError } from './queue';
 import { AppService } from './services/app-service';
 import { AsyncCallRunner } from './services/async-call-runner';
+import { CallChainer } from './services/call-chainer';
 import { triggerRules } from './events';
 import { CallService } from './services/call-service';
 import { EventService } from './services/event-service';
@@ -142,13 +143,15 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
   const running = new RunningCalls({ calls: callStore }, {
     engineId, leaseMs: config.engine.call_lease * 1000, visibleAfterMs: 1000,
   });
+  // Chaining: what follows a finished call (docs/api.md, "Chaining").
+  const follower = new CallChainer({ resolver, queue, maxDepth: config.DEFAULT.max_chain_depth });
   const asyncRunner = adapters.executor && new AsyncCallRunner({
-    calls: callStore, executor: adapters.executor, resolver, running,
+    calls: callStore, executor: adapters.executor, resolver, running, follower,
   }, config.engine.async_prefetch);
   const idempotencyStore = new KnexIdempotencyStore(db);
   const invoker = new InvokeService({
     calls: callStore, queue, running, executor: adapters.executor, credentialHeaders: config.DEFAULT.credential_headers,
-    idempotency: { store: idempotencyStore, windowS: config.DEFAULT.idempotency_window },
+    idempotency: { store: idempotencyStore, windowS: config.DEFAULT.idempotency_window }, follower,
   });
   const calls = new CallService({ callStore, running });
   // A changed or deleted route must not be run from caches: its lookups nor its kept containers.

@@ -118,5 +118,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   o('notifications', 'routing_key', 'string', 'notifications.info', 'Routing key bound on each exchange.'),
   o('notifications', 'exchange_durable', 'string', 'passive',
     'passive (check only), true or false: how the exchanges are declared.', { choices: ['passive', 'true', 'false'] }),
-  o('notifications', 'max_message_size', 'int', 1024 * 1024, 'Largest notification read, in bytes.', { min: 1024 }),
+  o('notifications', 'max_message_size', 'int', 1024 * 1024, 'Largest notification read, in bytes.', { min: 1024 }),  o('DEFAULT', 'max_chain_depth', 'int', 10,
+    'Most links a chain of calls may have (docs/api.md, "Chaining"): a chained call deeper than this is not started, and its parent\'s chain_error says so.',
+    { min: 1, max: 1000 }),
 ];
