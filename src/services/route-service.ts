@@ -137,6 +137,7 @@ export class RouteService {
       memory: p.memory ?? 128, timeout: p.timeout ?? Math.min(30, this.deps.limits.maxTimeout),
       idleTimeout: p.idleTimeout ?? 30, maxConcurrency: p.maxConcurrency ?? 1, headers: p.headers ?? {},
       config: p.config ?? {}, isPublic: p.isPublic ?? false, retry: retryOf(input, DEFAULT_RETRY) ?? DEFAULT_RETRY,
+      onSuccess: p.onSuccess ?? null, onFailure: p.onFailure ?? null,
       });
     } finally {
       if (!route && code) await this.deps.code?.release(code.codeDigest);
