@@ -150,7 +150,8 @@ export type FollowUp = { call: FollowCall; note?: undefined } | { call?: undefin
  * then call started(), so a follow-up is never lost once its parent is final.
  */
 export interface CallFollower {
-  /** The follow-up of `call`, which ended with `outcome` on a route with `links`; undefined when nothing follows. Never throws. */
+  /** The follow-up of `call`, which ended with `outcome` on a route with `links`; undefined when nothing follows.
+   *  Throws only when it cannot tell (the store unreachable); a user's link that cannot be followed is a note. */
   next(call: FinishedCall, outcome: CallOutcome, links: ChainLinks, input?: CallRequest): Promise<FollowUp | undefined>;
   /** Hands a recorded follow-up call to the queue; a publish lost here is made good by the sweeper. */
   started(follow: FollowUp): void;

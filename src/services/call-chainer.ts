@@ -4,7 +4,7 @@ import {
 } from '../domain/chain';
 import type { CallOutcome, CallRequest } from '../domain/call';
 import type { CallQueue } from '../domain/queue';
-import { chainTargetGone, chainTooDeep } from '../errors';
+import { chainTargetGone, chainTooDeep, routeNotFound } from '../errors';
 import { log } from '../log';
 import type { RouteResolver } from './route-resolver';
 
@@ -16,6 +16,7 @@ import type { RouteResolver } from './route-resolver';
 export class CallChainer implements CallFollower {
   constructor(private readonly deps: { resolver: Pick<RouteResolver, 'private'>; queue: Pick<CallQueue, 'publish'>; maxDepth: number }) {}
 
+  /** Throws only when the target's route cannot be read (not when it is missing: a note says so). */
   async next(call: FinishedCall, outcome: CallOutcome, links: ChainLinks, input?: CallRequest): Promise<FollowUp | undefined> {
     const link = linkFor(links, outcome.status);
     if (!link) return undefined;
@@ -25,8 +26,10 @@ export class CallChainer implements CallFollower {
     if (lineage.depth > this.deps.maxDepth) return { note: chainTooDeep(routeName(ref), lineage.depth, this.deps.maxDepth).message };
     try {
       await this.deps.resolver.private(call.projectId, ref.app, ref.path);
-    } catch {
-      // Deleted since the link was set (links are checked when set, not when their target goes).
+    } catch (err) {
+      // Deleted since the link was set (links are checked when set, not when their target goes). Any
+      // other failure (the database away) throws: the call stays running and is run again.
+      if (!routeNotFound.is(err)) throw err;
       return { note: chainTargetGone(link.field, routeName(ref)).message };
     }
     const success = outcome.status === 'success';
