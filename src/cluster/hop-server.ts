@@ -11,8 +11,8 @@ import { engineBusy, engineStopped, FrescoError, hopMalformed, hopUnauthorized, 
 import { log } from '../log';
 import type { Duplex } from 'node:stream';
 import {
-  cancelBody, decodeCall, decodeRetire, encodeResult, FRAME_ANSWER, FRAME_CALL, FRAME_CANCEL, HOP_PATH, HopCall, HopFrameError,
-  NONCE_HEADER, RETIRE_PATH, SIGNATURE_HEADER, SIGNATURE_WINDOW_MS, signAnswer, STREAM_PATH, STREAM_PROTOCOL, StreamFrame,
+  cancelBody, decodeCall, decodeRetire, encodeResult, FRAME_ANSWER, FRAME_CALL, FRAME_CANCEL, FRAME_PING, FRAME_PONG, HOP_PATH, HopCall,
+  HopFrameError, NONCE_HEADER, pingBody, RETIRE_PATH, SIGNATURE_HEADER, SIGNATURE_WINDOW_MS, signAnswer, STREAM_PATH, STREAM_PROTOCOL, StreamFrame,
   streamFrame, StreamReader, streamHello, verifyRequest,
 } from './hop-codec';
 
@@ -218,6 +218,15 @@ export class HopServer {
   }
 
   private onStreamFrame(f: StreamFrame, socket: Duplex, calls: Map<number, AbortController>, peer?: string): void {
+    if (f.type === FRAME_PING) {
+      // The API's liveness check: answered at once, bound to the ping's signature.
+      if (verifyRequest(this.o.secret, f.signature, pingBody(f.seq)) === null) {
+        socket.write(streamFrame(FRAME_PONG, f.seq, signAnswer(this.o.secret, f.signature, pingBody(f.seq)), Buffer.alloc(0)));
+      } else {
+        log.warn({ peer }, 'call hop: unsigned ping frame dropped');
+      }
+      return;
+    }
     if (f.type === FRAME_CANCEL) {
       if (verifyRequest(this.o.secret, f.signature, cancelBody(f.seq)) === null) calls.get(f.seq)?.abort();
       else log.warn({ peer }, 'call hop: unsigned cancel frame dropped');
