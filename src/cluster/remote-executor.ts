@@ -14,7 +14,7 @@ import { log } from '../log';
 import type { EngineDirectory, EngineView } from './engine-directory';
 import { DEFAULT_LIVENESS, HopConnection, Liveness, StreamPool } from './hop-stream';
 import { decodeResult, encodeCall, encodeRetire, RETIRE_PATH, SIGNATURE_HEADER, signRequest, verifyAnswer } from './hop-codec';
-import { rank, routeKey } from './placement';
+import { hash32, placementOrder, routeKey } from './placement';
 
 /** The remote executor's settings; see [cluster]. */
 export interface RemoteExecutorOptions {
@@ -83,9 +83,10 @@ export class RemoteExecutor implements Executor {
     const began = Date.now();
     // Short at first: a hot container is often released just after its answer went out.
     let delay = 1;
+    const routeHash = hash32(key);
     for (;;) {
-      const order = rank(key, this.directory.engines());
-      for (const e of order) {
+      const engines = this.directory.engines();
+      for (const e of placementOrder(routeHash, engines)) {
         if (req.signal?.aborted) return cancelled();
         const a = await this.attempt(e, frame, req);
         if (a.kind === 'result') return a.result;
@@ -97,7 +98,7 @@ export class RemoteExecutor implements Executor {
       if (waited >= this.o.placementWaitMs) {
         throw this.directory.hasMembers() ? clusterFull(req.route.path, waited) : clusterNoEngine();
       }
-      if (order.length === 0) void this.directory.refresh();
+      if (engines.length === 0) void this.directory.refresh();
       await sleep(Math.min(delay, this.o.placementWaitMs - waited), req.signal);
       delay = Math.min(delay * 2, 200);
     }
