@@ -81,11 +81,6 @@ export class EngineDirectory {
     return this.all;
   }
 
-  /** Whether any live engine is known (up or draining, reachable or not). */
-  hasMembers(): boolean {
-    return this.all.length > 0;
-  }
-
   /** Keeps `id` out of placement for one engine_timeout: it refused connections, or fell silent (`why`). */
   suspect(id: string, why = 'unreachable'): void {
     const before = new Set(this.engines().map((e) => e.id));

@@ -96,7 +96,8 @@ export class RemoteExecutor implements Executor {
       if (req.signal?.aborted) return cancelled();
       const waited = Date.now() - began;
       if (waited >= this.o.placementWaitMs) {
-        throw this.directory.hasMembers() ? clusterFull(req.route.path, waited) : clusterNoEngine();
+        // Full only when some engine could have taken it; none up and reachable is no engine at all.
+        throw this.directory.engines().length > 0 ? clusterFull(req.route.path, waited) : clusterNoEngine();
       }
       if (engines.length === 0) void this.directory.refresh();
       await sleep(Math.min(delay, this.o.placementWaitMs - waited), req.signal);

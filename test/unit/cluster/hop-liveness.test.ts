@@ -84,11 +84,11 @@ describe('cluster hop liveness (pings, opening timeout)', () => {
   }
 
   /** A remote executor over engines `bad` (the route's home) and `good` (next in its order). */
-  async function cluster(bad: string, good: string): Promise<{ r: RemoteExecutor; dir: EngineDirectory; badId: string }> {
+  async function cluster(bad: string, good: string, placementWaitMs = 2000): Promise<{ r: RemoteExecutor; dir: EngineDirectory; badId: string }> {
     const order = rank(routeKey(route), members(['e0', 'e1'])).map((m) => m.id);
     const dir = new EngineDirectory(new FixedStore([{ id: order[0], url: bad }, { id: order[1], url: good }]),
       { timeoutMs: 10_000, refreshMs: 60_000 });
-    const r = new RemoteExecutor(dir, { secret: SECRET, placementWaitMs: 2000, liveness: LIVE });
+    const r = new RemoteExecutor(dir, { secret: SECRET, placementWaitMs, liveness: LIVE });
     await r.start();
     closers.push(() => r.stop());
     return { r, dir, badId: order[0] };
@@ -121,6 +121,17 @@ describe('cluster hop liveness (pings, opening timeout)', () => {
     assert.equal(out.result.toString(), 'echo:moved on');
     assert.ok(Date.now() - t0 < LIVE.connectTimeoutMs + 1000, `answered after ${Date.now() - t0} ms`);
     assert.ok(!dir.engines().some((e) => e.id === badId));
+  });
+
+  it('every engine unreachable: 503 FRESCO_CLUSTER_NO_ENGINE after placement_wait, not "full"', async () => {
+    const mute = await frozenPeer(false);
+    closers.push(mute.close);
+    const url = `http://127.0.0.1:${mute.port}`;
+    const { r, dir } = await cluster(url, url, 500);
+    const t0 = Date.now();
+    await assert.rejects(r.run(request('nowhere')), { code: 'FRESCO_CLUSTER_NO_ENGINE', status: 503 });
+    assert.ok(Date.now() - t0 < 2 * LIVE.connectTimeoutMs + 500 + 1000, `answered after ${Date.now() - t0} ms`);
+    assert.deepEqual(dir.engines(), []);
   });
 
   it('a healthy engine answers pings: a call longer than ping_timeout succeeds', async () => {
