@@ -242,6 +242,11 @@ export class StreamReader {
 
   constructor(private readonly maxFrameBytes: number, private readonly onFrame: (f: StreamFrame) => void) {}
 
+  /** Bytes of a frame still arriving (0 between frames). */
+  get pending(): number {
+    return this.buf.length;
+  }
+
   push(chunk: Buffer): void {
     this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
     while (this.buf.length >= 4) {

@@ -39,6 +39,7 @@ export class HopConnection {
   private pingSeq = 0;
   private pingSignature = '';
   private heardAt = Date.now();
+  private sentAtTick = 0;
   private lostWhy?: string;
   private readonly ticker: NodeJS.Timeout;
   closed = false;
@@ -50,6 +51,8 @@ export class HopConnection {
     socket.on('data', (c: Buffer) => {
       try {
         reader.push(c);
+        // A large answer still arriving shows the engine alive as well as its pong would.
+        if (reader.pending > 0) this.heardAt = Date.now();
       } catch (err) {
         log.warn({ reason: (err as Error).message }, 'call hop: malformed stream from an engine; connection closed');
         socket.destroy();
@@ -94,6 +97,10 @@ export class HopConnection {
   // Pings a stream silent for ping_interval; closes one silent for ping_timeout (its calls are lost).
   private tick(): void {
     if (this.closed) return;
+    // A large call still leaving (a slow link) delays the pong queued behind it: progress counts.
+    const sent = (this.socket as Duplex & { bytesWritten?: number }).bytesWritten ?? 0;
+    if (sent > this.sentAtTick && this.socket.writableLength > 0) this.heardAt = Date.now();
+    this.sentAtTick = sent;
     const silent = Date.now() - this.heardAt;
     if (silent >= this.live.pingTimeoutMs) {
       this.abandon(`it answered nothing, not even liveness pings, for ${(silent / 1000).toFixed(1)} s (frozen or cut off)`);
