@@ -195,7 +195,10 @@ export class HopServer {
     if (this.draining) return refuse(this.failure(signature!, engineStopped()));
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nupgrade: ${STREAM_PROTOCOL}\r\nconnection: Upgrade\r\n`
       + `${SIGNATURE_HEADER}: ${signAnswer(this.o.secret, signature!, hello)}\r\n\r\n`);
-    (socket as Duplex & { setNoDelay?: (b: boolean) => void }).setNoDelay?.(true);
+    const tcp = socket as Duplex & { setNoDelay?: (b: boolean) => void; setKeepAlive?: (on: boolean, delayMs: number) => void };
+    tcp.setNoDelay?.(true);
+    // An API host that vanished (power, link) leaves no FIN: TCP keepalive ends its streams here in time.
+    tcp.setKeepAlive?.(true, 10_000);
     this.streams.add(socket);
     const peer = req.socket.remoteAddress;
     const calls = new Map<number, AbortController>();
