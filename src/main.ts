@@ -314,7 +314,9 @@ export async function start(config: Config, role: Role, adapters: Adapters = {})
       executor = new RemoteExecutor(new EngineDirectory(new KnexEngineStore(db), {
         timeoutMs: c.engine_timeout * 1000, refreshMs: 1000, forgetAfterMs: forgetAfterMs(c),
       }),
-        { secret: c.secret!, placementWaitMs: c.placement_wait * 1000 });
+        { secret: c.secret!, placementWaitMs: c.placement_wait * 1000, liveness: {
+          pingIntervalMs: c.ping_interval * 1000, pingTimeoutMs: c.ping_timeout * 1000, connectTimeoutMs: c.connect_timeout * 1000,
+        } });
     } else if (!executor && role !== 'listener') {
       executor = executorForRole(role, () => createDockerExecutor(executorOptions(config, engineId)));
     }

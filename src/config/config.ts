@@ -35,6 +35,7 @@ export interface Config {
   cluster: {
     secret?: string; bind_host: string; bind_port: number; advertise_url?: string; heartbeat_interval: number;
     engine_timeout: number; forget_after: number; placement_wait: number; call_slots: number;
+    ping_interval: number; ping_timeout: number; connect_timeout: number;
   };
   runtimes: {
     package_max_size: number; package_max_unpacked: number; package_max_ratio: number;
