@@ -128,6 +128,24 @@ describe('chaining: on_success / on_failure, cycles, depth and lineage (PostgreS
     assert.equal(calls[0].chain_error, null);
   });
 
+  it('records a follow-up only with its parent\'s final state, and one per parent', async () => {
+    const calls = app.services.callStore;
+    const parent = (await calls.enqueue({ projectId: 'demo', app: 'c', route: '/a', trigger: 'async',
+      request: { method: 'POST', url: 'u', requestPath: '/a', headers: {}, body: Buffer.from('x') } }))!;
+    assert.ok(await calls.claim(parent.id, 'engine-1', 60_000));
+    const follow = (id: string) => ({ call: { id, projectId: 'demo', app: 'c', route: '/b', parentCallId: parent.id, rootCallId: parent.id,
+      depth: 1, dedupeKey: `chain:${parent.id}`, request: { method: 'POST', url: 'u', requestPath: '/b', headers: {}, body: Buffer.from('out') } } });
+    const done = { status: 'success' as const, result: Buffer.from('out'), resultTruncated: false, log: Buffer.alloc(0), logTruncated: false, completedAt: new Date() };
+    const [first, second] = ['00000000-0000-4000-8000-00000000000a', '00000000-0000-4000-8000-00000000000b'];
+    // Not this engine's call (taken over, cancelled): neither the outcome nor the follow-up is written.
+    assert.equal(await calls.complete(parent.id, 'engine-2', done, follow(first)), false);
+    assert.deepEqual((await lineage(parent.id)).map((c) => c.id), [parent.id]);
+    assert.equal(await calls.complete(parent.id, 'engine-1', done, follow(first)), true);
+    // A second follow-up of the same parent (a sync parent recorded twice, say) is not another call.
+    assert.equal(await calls.enqueueFollowUp(follow(second)), undefined);
+    assert.deepEqual((await lineage(parent.id)).map((c) => [c.id, c.status]), [[parent.id, 'success'], [first, 'queued']]);
+  });
+
   it('shows a lineage only in its own project', async () => {
     const id = (await api().post('/v1/r/demo/c/a').type('text').send('mine')).body.call_id;
     assert.equal((await api().get(`/v1/p2/calls/${id}/lineage`)).status, 404);
