@@ -5,7 +5,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import {
-  NotFoundError, requestInvalid, routeAliasExists, routeAliasNotFound, routeNotFound, routeVersionNotFound, type FrescoError,
+  appNotFound, NotFoundError, requestInvalid, routeAliasExists, routeAliasNotFound, routeNotFound, routeVersionNotFound, type FrescoError,
 } from '../../errors';
 import type { Authorizer } from '../../domain/identity';
 import type { RouteAlias, RouteVersion } from '../../domain/versions';
@@ -72,7 +72,7 @@ export function qinlingVersionRoutes(router: Router<FrescoState>, v1: string, de
     try {
       return await work();
     } catch (err) {
-      if (routeNotFound.is(err) || (err as { code?: string }).code === 'FRESCO_APP_NOT_FOUND') throw notFoundFunction(id);
+      if (routeNotFound.is(err) || appNotFound.is(err)) throw notFoundFunction(id);
       if (routeVersionNotFound.is(err)) throw new NotFoundError(routeVersionNotFound.spec, `Version ${(err as Error).message.split(' ').pop()} of function ${id} not found`);
       throw err;
     }
