@@ -295,6 +295,20 @@ export const consoleNoKeystone = define('FRESCO_CONSOLE_NO_KEYSTONE', 404,
   'The console\'s login was asked of a Fresco without Keystone (`auth_strategy = noauth`): no login is needed.',
   () => 'This Fresco does not use Keystone (auth_strategy = noauth): the console needs no login');
 
+// --- Dead letters (docs/api.md, "Dead letters") ---------------------------------------------------
+
+export const deadLetterNotFound = define('FRESCO_DEADLETTER_NOT_FOUND', 404,
+  'No dead letter with that id in the project (or it was purged).',
+  (id: string) => `Dead letter ${id} not found`);
+/** The dead letter's route was deleted (or its app): a redrive has nothing to run. */
+export const deadLetterRouteGone = define('FRESCO_DEADLETTER_ROUTE_GONE', 409,
+  'The dead letter\'s route no longer exists: create it again (same app and path) to redrive, or purge the dead letter.',
+  (app: string, route: string) => `Route ${route} of app "${app}" no longer exists; create it again to redrive this dead letter`);
+/** A dead letter is redriven once; its new call becomes a dead letter of its own if it fails. */
+export const deadLetterRedriven = define('FRESCO_DEADLETTER_REDRIVEN', 409,
+  'The dead letter was already redriven; its `redrive_call_id` is the new call.',
+  (id: string, callId: string) => `Dead letter ${id} was already redriven as call ${callId}`);
+
 /** Start-up configuration problem; the message names the option. Not an answer, so not registered. */
 export class ConfigError extends Error {
   constructor(message: string) {

@@ -19,6 +19,7 @@ export const ACTIONS: readonly string[] = [
   ...RESOURCES.flatMap((r) => [...READS, ...WRITES].map((v) => `fresco:${r}:${v}`)),
   'fresco:route:run', 'fresco:call:cancel', 'fresco:engine:list',
   'fresco:runtime:list', 'fresco:runtime:get', 'fresco:runtime:create', 'fresco:runtime:delete',
+  'fresco:deadletter:list', 'fresco:deadletter:get', 'fresco:deadletter:redrive', 'fresco:deadletter:delete',
 ];
 
 function builtInRules(): Record<string, string> {
@@ -43,6 +44,11 @@ function builtInRules(): Record<string, string> {
   rules['fresco:runtime:get'] = 'rule:admin_or_reader';
   rules['fresco:runtime:create'] = 'rule:admin_required';
   rules['fresco:runtime:delete'] = 'rule:admin_required';
+  // Dead letters (docs/api.md): readers see them, members redrive (runs a call) and purge them.
+  rules['fresco:deadletter:list'] = 'rule:admin_or_reader';
+  rules['fresco:deadletter:get'] = 'rule:admin_or_reader';
+  rules['fresco:deadletter:redrive'] = 'rule:admin_or_member';
+  rules['fresco:deadletter:delete'] = 'rule:admin_or_member';
   return rules;
 }
 

@@ -119,4 +119,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   o('notifications', 'exchange_durable', 'string', 'passive',
     'passive (check only), true or false: how the exchanges are declared.', { choices: ['passive', 'true', 'false'] }),
   o('notifications', 'max_message_size', 'int', 1024 * 1024, 'Largest notification read, in bytes.', { min: 1024 }),
+  o('DEFAULT', 'dead_letter_retention', 'int', 14 * 86400,
+    'Seconds a dead letter (a failed async call or event, docs/api.md) is kept before the sweeper purges it; redriven or not.',
+    { min: 60 }),
 ];

@@ -100,6 +100,8 @@ export interface Call {
   resultTruncated: boolean;
   logTruncated: boolean;
   attempts: number;
+  /** The dead letter this call redrives (docs/api.md, "Dead letters"). */
+  redriveOf?: string;
 }
 
 export interface CallFilter {
@@ -119,6 +121,8 @@ export type NewCall = Pick<Call, 'projectId' | 'app' | 'route' | 'trigger' | 'tr
   dedupeKey?: string;
   /** The id to record the call under (chosen before, e.g. held by an idempotency key); default a new one. */
   id?: string;
+  /** The dead letter this call redrives. */
+  redriveOf?: string;
 };
 
 /** A call an engine has taken, with what it runs with. */
@@ -149,8 +153,11 @@ export interface CallStore {
   renewLease(id: string, engineId: string, leaseMs: number): Promise<boolean>;
   /** Puts a call this engine runs back to queued (engine shutting down); false if it was not ours. */
   requeue(id: string, engineId: string): Promise<boolean>;
-  /** Records the outcome if the call is still running on this engine; false otherwise. */
-  complete(id: string, engineId: string, outcome: CallOutcome): Promise<boolean>;
+  /**
+   * Records the outcome if the call is still running on this engine; false otherwise. With
+   * `deadLetter` (default false) the call also becomes a dead letter, atomically with its outcome.
+   */
+  complete(id: string, engineId: string, outcome: CallOutcome, deadLetter?: boolean): Promise<boolean>;
   /** Cancels a queued or running call; returns it, or undefined if unknown. */
   cancel(projectId: string, id: string): Promise<Call | undefined>;
   /** Running calls whose lease passed go back to queued (or error past maxAttempts); returns the re-queued ids. */

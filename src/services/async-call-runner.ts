@@ -73,7 +73,9 @@ export class AsyncCallRunner implements QueuedCallRunner {
         }
         return true;
       }
-      if (!(await running.finish(call.id, outcome))) {
+      // Attempts exhausted on a failure: a dead letter, written with the outcome (docs/api.md, "Dead letters").
+      const dead = outcome.status === 'error' || outcome.status === 'timeout';
+      if (!(await running.finish(call.id, outcome, dead))) {
         log.info({ callId: call.id }, 'call was cancelled or taken over; outcome not recorded');
       } else if (policy.retries > 0) {
         await this.deps.calls.recordAttempt(call.id, call.attempts, outcome);

@@ -21,6 +21,8 @@ export interface IncomingCall extends CallRequest {
   abort?: AbortController;
   /** Makes a second call with the same key a duplicate (redelivered events, schedule slots). */
   dedupeKey?: string;
+  /** The dead letter this call redrives (docs/api.md, "Dead letters"). */
+  redriveOf?: string;
 }
 
 /** A sync call's outcome, or the accepted async call. */
@@ -126,7 +128,7 @@ export class InvokeService {
   async accept(target: ResolvedRoute, incoming: IncomingCall, id?: string): Promise<InvokeAnswer & { mode: 'async' }> {
     const call = await this.deps.calls.enqueue({
       ...this.newCall(target, incoming.trigger === 'http' ? 'async' : incoming.trigger, incoming.triggerId),
-      dedupeKey: incoming.dedupeKey, request: this.request(incoming), id,
+      dedupeKey: incoming.dedupeKey, request: this.request(incoming), id, redriveOf: incoming.redriveOf,
     });
     if (!call) throw callDuplicate('event');
     // The committed record is what makes the call accepted, so the answer does not wait for the

@@ -70,15 +70,16 @@ export class RunningCalls {
   /**
    * Records call `id`'s outcome and forgets the call: completes its leased record, or writes a sync
    * call's record in one go. False when the record was no longer ours (cancelled or taken over).
+   * `deadLetter`: a claimed call's last attempt failed; it becomes a dead letter with its outcome.
    */
-  async finish(id: string, outcome: CallOutcome): Promise<boolean> {
+  async finish(id: string, outcome: CallOutcome, deadLetter = false): Promise<boolean> {
     const e = this.entries.get(id);
     if (!e) return false;
     // No longer cancellable, and the watcher must not record it as running while we record it.
     this.entries.delete(id);
     this.writing++;
     try {
-      if (e.leased && await e.leased) return await this.deps.calls.complete(id, this.options.engineId, outcome);
+      if (e.leased && await e.leased) return await this.deps.calls.complete(id, this.options.engineId, outcome, deadLetter);
       if (!e.call) return false;
       await this.deps.calls.recordFinished(id, e.call, outcome);
       return true;

@@ -14,6 +14,7 @@ export function presentCall(c: Call) {
     completed_at: c.completedAt?.toISOString() ?? null, duration_ms: c.durationMs ?? null,
     exit_code: c.exitCode ?? null, error: c.error ?? null, result: c.result?.toString('utf8') ?? null,
     truncated: c.resultTruncated, log_truncated: c.logTruncated, attempts: c.attempts,
+    redrive_of: c.redriveOf ?? null,
   };
 }
 
