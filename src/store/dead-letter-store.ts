@@ -71,17 +71,18 @@ export class KnexDeadLetterStore implements DeadLetterStore {
 
   async delete(projectId: string, id: string): Promise<boolean> {
     if (!isUuid(id)) return false;
-    return (await this.db('dead_letters').where({ project_id: projectId, id }).delete()) > 0;
+    // Counted from RETURNING: PGlite's knex client answers a DELETE with a result object, not a count.
+    return (await this.db('dead_letters').where({ project_id: projectId, id }).delete().returning('id')).length > 0;
   }
 
   async purge(projectId: string, f: DeadLetterFilter & { olderThan?: Date }): Promise<number> {
     const q = this.filtered(projectId, f);
     if (f.olderThan) q.where('created_at', '<', f.olderThan);
-    return q.delete();
+    return (await q.delete().returning('id')).length;
   }
 
   async purgeBefore(before: Date): Promise<number> {
-    return this.db('dead_letters').where('created_at', '<', before).delete();
+    return (await this.db('dead_letters').where('created_at', '<', before).delete().returning('id')).length;
   }
 
   private filtered(projectId: string, f: DeadLetterFilter) {
