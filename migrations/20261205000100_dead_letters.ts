@@ -2,7 +2,8 @@ import type { Knex } from 'knex';
 
 // Dead letters (docs/api.md, "Dead letters"): an async call whose last attempt failed, or an event
 // whose trigger's call could not be created, kept per project with the input it would run with,
-// until redriven (a new call, linked by calls.redrive_of) or purged.
+// until redriven (a new call, linked by calls.redrive_of) or purged. A finished call with kept input
+// may also be replayed (calls.replay_of).
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('dead_letters', (t) => {
     t.uuid('id').primary();
@@ -27,10 +28,15 @@ export async function up(knex: Knex): Promise<void> {
   });
   await knex.schema.alterTable('calls', (t) => {
     t.uuid('redrive_of').nullable();
+    // POST .../calls/{id}/replay: the finished call this one runs again.
+    t.uuid('replay_of').nullable();
   });
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await knex.schema.alterTable('calls', (t) => t.dropColumn('redrive_of'));
+  await knex.schema.alterTable('calls', (t) => {
+    t.dropColumn('redrive_of');
+    t.dropColumn('replay_of');
+  });
   await knex.schema.dropTable('dead_letters');
 }

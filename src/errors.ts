@@ -308,6 +308,10 @@ export const deadLetterRouteGone = define('FRESCO_DEADLETTER_ROUTE_GONE', 409,
 export const deadLetterRedriven = define('FRESCO_DEADLETTER_REDRIVEN', 409,
   'The dead letter was already redriven; its `redrive_call_id` is the new call.',
   (id: string, callId: string) => `Dead letter ${id} was already redriven as call ${callId}`);
+/** A replay needs a finished call with kept input whose route still exists; `why` says which is missing. */
+export const callNotReplayable = define('FRESCO_CALL_NOT_REPLAYABLE', 409,
+  'The call cannot be replayed: it has not finished, its input was not kept (sync calls), or its route was deleted.',
+  (id: string, why: string) => `Call ${id} cannot be replayed: ${why}`);
 
 /** Start-up configuration problem; the message names the option. Not an answer, so not registered. */
 export class ConfigError extends Error {

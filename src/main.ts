@@ -153,7 +153,7 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
     calls: callStore, queue, running, executor: adapters.executor, credentialHeaders: config.DEFAULT.credential_headers,
     idempotency: { store: idempotencyStore, windowS: config.DEFAULT.idempotency_window },
   });
-  const calls = new CallService({ callStore, running });
+  const calls = new CallService({ callStore, running, resolver, invoker });
   // A changed or deleted route must not be run from caches: its lookups nor its kept containers.
   const onChange = (routes: RouteScope) => {
     resolver.invalidate();

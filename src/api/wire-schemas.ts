@@ -54,6 +54,7 @@ export const callWire = z.object({
   result: z.string().nullable().describe('the output, capped'), truncated: z.boolean().describe('result was capped'),
   log_truncated: z.boolean(), attempts: z.int(),
   redrive_of: z.string().nullable().describe('the dead letter this call redrives'),
+  replay_of: z.string().nullable().describe('the finished call this one replays'),
 });
 
 /** A trigger. */
@@ -124,6 +125,7 @@ export const answers = {
   redriven: z.object({ deadletter: deadLetterWire, call: callWire, call_id: z.string(), message }),
   redrivenMany: z.object({ results: z.array(redriveResult), redriven: z.int(), more: z.boolean().describe('more matched than limit'), message }),
   purged: z.object({ purged: z.int(), message }),
+  replayed: z.object({ call: callWire, call_id: z.string(), message }),
   result: z.object({ result: z.string().describe("the function's output"), call_id: z.string(), message }),
   accepted: z.object({ call_id: z.string(), message }),
   health: z.object({ status: z.enum(['ok', 'unavailable']), reason: z.string().optional() }),

@@ -20,6 +20,7 @@ export const ACTIONS: readonly string[] = [
   'fresco:route:run', 'fresco:call:cancel', 'fresco:engine:list',
   'fresco:runtime:list', 'fresco:runtime:get', 'fresco:runtime:create', 'fresco:runtime:delete',
   'fresco:deadletter:list', 'fresco:deadletter:get', 'fresco:deadletter:redrive', 'fresco:deadletter:delete',
+  'fresco:call:replay',
 ];
 
 function builtInRules(): Record<string, string> {
@@ -49,6 +50,8 @@ function builtInRules(): Record<string, string> {
   rules['fresco:deadletter:get'] = 'rule:admin_or_reader';
   rules['fresco:deadletter:redrive'] = 'rule:admin_or_member';
   rules['fresco:deadletter:delete'] = 'rule:admin_or_member';
+  // POST .../calls/{id}/replay runs the function again, as a run does.
+  rules['fresco:call:replay'] = 'rule:admin_or_member';
   return rules;
 }
 

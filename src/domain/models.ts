@@ -102,6 +102,8 @@ export interface Call {
   attempts: number;
   /** The dead letter this call redrives (docs/api.md, "Dead letters"). */
   redriveOf?: string;
+  /** The finished call this one replays (POST .../calls/{id}/replay). */
+  replayOf?: string;
 }
 
 export interface CallFilter {
@@ -123,6 +125,8 @@ export type NewCall = Pick<Call, 'projectId' | 'app' | 'route' | 'trigger' | 'tr
   id?: string;
   /** The dead letter this call redrives. */
   redriveOf?: string;
+  /** The finished call this one replays. */
+  replayOf?: string;
 };
 
 /** A call an engine has taken, with what it runs with. */
@@ -141,6 +145,8 @@ export interface CallStore {
   recordRunning(id: string, call: NewCall, engineId: string, startedAt: Date, leaseMs: number): Promise<void>;
   get(projectId: string, id: string): Promise<Call | undefined>;
   getLog(projectId: string, id: string): Promise<{ log: Buffer; truncated: boolean } | undefined>;
+  /** The call and the input kept with it (async and trigger calls; none for sync ones); undefined when unknown. */
+  getWithRequest(projectId: string, id: string): Promise<{ call: Call; request?: CallRequest } | undefined>;
   /** Newest first; `next` is the marker of the following page or null. */
   list(projectId: string, filter: CallFilter): Promise<{ calls: Call[]; next: string | null }>;
   /** Takes call `id` if it is queued (or running on an expired lease); undefined otherwise. */

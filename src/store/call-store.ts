@@ -26,7 +26,7 @@ interface CallRow {
   status: Call['status']; kind: Call['kind'] | null; created_at: Date; started_at: Date | null;
   completed_at: Date | null; duration_ms: number | null; exit_code: number | null; error: string | null;
   result: Uint8Array | null; result_truncated: boolean; log_truncated: boolean; attempts: number;
-  request?: RequestColumn | null; redrive_of: string | null;
+  request?: RequestColumn | null; redrive_of: string | null; replay_of: string | null;
 }
 
 /** The `request` column (JSON): a call's request with its body in base64. */
@@ -37,7 +37,7 @@ const fromRequestColumn = (c: RequestColumn): CallRequest => ({ ...c, body: Buff
 
 const SUMMARY = ['id', 'project_id', 'app', 'route', 'trigger', 'trigger_id', 'status', 'kind', 'created_at',
   'started_at', 'completed_at', 'duration_ms', 'exit_code', 'error', 'result', 'result_truncated', 'log_truncated',
-  'attempts', 'redrive_of'];
+  'attempts', 'redrive_of', 'replay_of'];
 
 const date = (d: Date | null) => (d ? new Date(d) : undefined);
 
@@ -49,6 +49,7 @@ function toCall(r: CallRow): Call {
     durationMs: r.duration_ms ?? undefined, exitCode: r.exit_code ?? undefined, error: r.error ?? undefined,
     result: r.result ? Buffer.from(r.result) : undefined, resultTruncated: r.result_truncated,
     logTruncated: r.log_truncated, attempts: r.attempts, redriveOf: r.redrive_of ?? undefined,
+    replayOf: r.replay_of ?? undefined,
   };
 }
 
@@ -157,7 +158,7 @@ export class KnexCallStore implements CallStore {
     return this.inserts.submit({
       ...newCallColumns(call.id ?? randomUUID(), call), status: 'queued', created_at: new Date(),
       request: call.request ? requestColumn(call.request) : null, dedupe_key: call.dedupeKey ?? null,
-      redrive_of: call.redriveOf ?? null,
+      redrive_of: call.redriveOf ?? null, replay_of: call.replayOf ?? null,
     });
   }
 
@@ -180,6 +181,13 @@ export class KnexCallStore implements CallStore {
     await this.finished.settle();
     const row = await this.db('calls').where({ project_id: projectId, id }).first(SUMMARY);
     return row && toCall(row);
+  }
+
+  async getWithRequest(projectId: string, id: string): Promise<{ call: Call; request?: CallRequest } | undefined> {
+    if (!isUuid(id)) return undefined;
+    await this.finished.settle();
+    const row: CallRow | undefined = await this.db('calls').where({ project_id: projectId, id }).first([...SUMMARY, 'request']);
+    return row && { call: toCall(row), request: row.request ? fromRequestColumn(row.request) : undefined };
   }
 
   async getLog(projectId: string, id: string): Promise<{ log: Buffer; truncated: boolean } | undefined> {

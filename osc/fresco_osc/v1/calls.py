@@ -1,4 +1,4 @@
-"""openstack fn call list|show|log|cancel (call records, beyond Picasso)."""
+"""openstack fn call list|show|log|cancel|replay (call records, beyond Picasso)."""
 
 from osc_lib.command import command
 
@@ -69,3 +69,13 @@ class CancelCall(command.ShowOne):
 
     def take_action(self, args):
         return common.show(self.app.client_manager.fresco.delete('calls', fc.quote(args.call_id))['call'])
+
+
+class ReplayCall(command.ShowOne):
+    """Run a finished call again with its kept input (async and trigger calls); shows the new call."""
+
+    def get_parser(self, prog_name):
+        return _call_arg(super().get_parser(prog_name))
+
+    def take_action(self, args):
+        return common.show(self.app.client_manager.fresco.post(None, 'calls', fc.quote(args.call_id), 'replay')['call'])

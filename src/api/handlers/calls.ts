@@ -14,7 +14,7 @@ export function presentCall(c: Call) {
     completed_at: c.completedAt?.toISOString() ?? null, duration_ms: c.durationMs ?? null,
     exit_code: c.exitCode ?? null, error: c.error ?? null, result: c.result?.toString('utf8') ?? null,
     truncated: c.resultTruncated, log_truncated: c.logTruncated, attempts: c.attempts,
-    redrive_of: c.redriveOf ?? null,
+    redrive_of: c.redriveOf ?? null, replay_of: c.replayOf ?? null,
   };
 }
 
@@ -55,6 +55,13 @@ export function callRoutes(router: Router<FrescoState>, deps: { calls: CallServi
     ctx.type = 'text/plain; charset=utf-8';
     if (log.truncated) ctx.set('X-Fresco-Log-Truncated', 'true');
     ctx.body = log.log;
+  });
+  router.post('/v1/:project_id/calls/:id/replay', async (ctx) => {
+    allow(ctx, 'fresco:call:replay');
+    const call = await deps.calls.replay(ctx.params.project_id, ctx.params.id);
+    ctx.status = 202;
+    ctx.set('Location', `/v1/${encodeURIComponent(ctx.params.project_id)}/calls/${call.id}`);
+    ctx.body = { call: presentCall(call), call_id: call.id, message: 'Call replayed' };
   });
   router.delete('/v1/:project_id/calls/:id', async (ctx) => {
     allow(ctx, 'fresco:call:cancel');

@@ -231,6 +231,34 @@ describe('dead letters: failed async calls and events, list, redrive, purge (Pos
     assert.equal((await as('other').get('/v1/other/deadletters')).body.deadletters.length, 1);
   });
 
+  it('replays a finished async call with its kept input; refuses sync, unfinished, gone-route and other projects\' calls', async () => {
+    await api.post('/v1/demo/apps/dl/routes').send({ route: { path: '/sync', image: 'x:1' } });
+    const first = await runAsync('/b', 'replay me');
+    const res = await api.post(`/v1/demo/calls/${first}/replay`);
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    assert.equal(res.body.call.replay_of, first);
+    assert.equal(res.headers.location, `/v1/demo/calls/${res.body.call_id}`);
+    assert.equal(await services.asyncRunner!.claimAndRun(res.body.call_id), true);
+    const replayed = (await api.get(`/v1/demo/calls/${res.body.call_id}`)).body.call;
+    assert.deepEqual([replayed.status, replayed.result, replayed.replay_of], ['success', 'ok replay me', first]);
+    const sync = await api.post('/v1/r/demo/dl/sync').send('hi');
+    const refused = await api.post(`/v1/demo/calls/${sync.body.call_id}/replay`);
+    assert.equal(refused.status, 409);
+    assert.equal(refused.body.error.code, 'FRESCO_CALL_NOT_REPLAYABLE');
+    assert.match(refused.body.error.message, /input was not kept/);
+    const queued = (await api.post('/v1/r/demo/dl/b').set('Content-Type', 'text/plain').send('later')).body.call_id;
+    assert.match((await api.post(`/v1/demo/calls/${queued}/replay`)).body.error.message, /still queued/);
+    const gone = await runAsync('/a', 'fine');
+    assert.equal((await api.delete('/v1/demo/apps/dl/routes/a')).status, 200);
+    assert.match((await api.post(`/v1/demo/calls/${gone}/replay`)).body.error.message, /route \/a of app "dl" no longer exists/);
+    const theirs = await as('other').post('/v1/r/other/dl/b').set('Content-Type', 'text/plain').send('x');
+    const hidden = await api.post(`/v1/other/calls/${theirs.body.call_id}/replay`);
+    assert.equal(hidden.status, 403);
+    const cross = await api.post(`/v1/demo/calls/${theirs.body.call_id}/replay`);
+    assert.deepEqual([cross.status, cross.body.error.code], [404, 'FRESCO_CALL_NOT_FOUND']);
+    assert.equal((await as('reader').post(`/v1/demo/calls/${first}/replay`)).status, 403);
+  });
+
   it('lets the sweeper purge dead letters past dead_letter_retention', async () => {
     await t.db('dead_letters').update({ created_at: new Date(Date.now() - 15 * 86400_000) });
     const sweeper = new Sweeper({ calls: services.callStore, queue: services.queue, deadLetters: services.deadLetterStore },

@@ -6,7 +6,7 @@ import { OscWorld } from './osc-world';
 // `openstack fn deadletter ...` against a Fresco with Keystone, PostgreSQL and Docker (osc-world.ts):
 // a failing async call becomes a dead letter; the CLI lists, shows, redrives and purges it.
 
-describe('openstack fn deadletter (OSC plugin) with the real Keystone', function () {
+describe('openstack fn deadletter and fn call replay (OSC plugin) with the real Keystone', function () {
   this.timeout(180_000);
   let world: OscWorld;
   const app = `dlapp${process.pid}`;
@@ -42,6 +42,10 @@ describe('openstack fn deadletter (OSC plugin) with the real Keystone', function
     await waitFor('the redriven call to succeed', async () =>
       (await world.json('DEMO', ['fn', 'call', 'show', callId])).status === 'success', 60_000, 250);
     assert.equal((await world.json('DEMO', ['fn', 'call', 'show', callId])).redrive_of, id);
+    const replay = await world.json('DEMO', ['fn', 'call', 'replay', callId]);
+    assert.equal(replay.replay_of, callId);
+    await waitFor('the replay to succeed', async () =>
+      (await world.json('DEMO', ['fn', 'call', 'show', replay.id])).status === 'success', 60_000, 250);
     const again = await world.osc('DEMO', ['fn', 'deadletter', 'redrive', id]);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /already redriven/);
