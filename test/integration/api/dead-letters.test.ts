@@ -215,6 +215,15 @@ describe('dead letters: failed async calls and events, list, redrive, purge (Pos
     }
   });
 
+  it('does not keep a failed call whose route\'s on_failure handed the failure on', async () => {
+    const r = await api.post('/v1/demo/apps/dl/routes').send({ route: { path: '/handed', image: 'x:1', type: 'async', on_failure: '/b' } });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const id = await runAsync('/handed', 'fail handed');
+    assert.equal((await api.get(`/v1/demo/calls/${id}`)).body.call.status, 'error');
+    assert.deepEqual((await api.get('/v1/demo/deadletters?route=/handed')).body.deadletters, []);
+    assert.equal((await api.delete('/v1/demo/apps/dl/routes/handed')).status, 200);
+  });
+
   it('deletes one, purges by filter and age, then all; another project\'s are untouched', async () => {
     const list = (await api.get('/v1/demo/deadletters')).body.deadletters;
     assert.ok(list.length >= 3);

@@ -17,13 +17,6 @@ import { openstackUp, OsEnv } from '../../helpers/openstack';
 /** Debian's client: a pyenv python3 may come first on PATH and lacks the OpenStack libraries. */
 export const OPENSTACK = '/usr/bin/openstack';
 const SETUP_OSC = path.resolve(__dirname, '../../setup.d/50-osc.sh');
-/**
- * A directory with a plugin to test instead of the installed one, put first on PYTHONPATH: e.g.
- * `python3 -m pip install --no-deps --target DIR <copy of osc/>` (its dist-info carries the entry
- * points, and Python takes a distribution's first copy on the path). Unset: 50-osc.sh installs
- * this checkout's plugin into the system python.
- */
-const OSC_PYTHONPATH = process.env.FRESCO_OSC_PYTHONPATH;
 
 /** The test accounts of keystone-up.sh. */
 export type OscUser = 'DEMO' | 'ALT' | 'ADMIN';
@@ -43,12 +36,12 @@ export class OscWorld {
   ) {}
 
   /**
-   * Installs this checkout's plugin if another is installed (unless FRESCO_OSC_PYTHONPATH names one) (50-osc.sh, ~2 s when it is: on a
+   * Installs this checkout's plugin if another is installed (50-osc.sh, ~2 s when it is: on a
    * machine shared by several checkouts the system python holds whichever installed last), starts
    * Keystone (idempotent), Fresco on a free port and its own catalog region; throws if any fails.
    */
   static async start(label: string): Promise<OscWorld> {
-    if (!OSC_PYTHONPATH) execFileSync('bash', [SETUP_OSC], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 600_000 });
+    execFileSync('bash', [SETUP_OSC], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 600_000 });
     const ks = await openstackUp('keystone-up.sh');
     const db = await createTestDb();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `fresco-osc-${label}-`));
@@ -86,7 +79,9 @@ export class OscWorld {
       OS_PROJECT_NAME: ks[`OS_${user}_PROJECT_NAME`],
     };
     if (!catalog) env.OS_FRESCO_ENDPOINT_OVERRIDE = this.url;
-    if (OSC_PYTHONPATH) env.PYTHONPATH = OSC_PYTHONPATH;
+    // A plugin installed apart (pip install --target DIR osc/): its modules and entry points come first,
+    // so a checkout can test its plugin without replacing the one in the shared system python.
+    if (process.env.FRESCO_OSC_PYTHONPATH) env.PYTHONPATH = process.env.FRESCO_OSC_PYTHONPATH;
     return new Promise((resolve) => {
       execFile(OPENSTACK, args, { env, timeout: 60_000 }, (err, stdout, stderr) => {
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });

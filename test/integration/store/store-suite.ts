@@ -163,8 +163,8 @@ export function storeSuite(name: string, open: () => Promise<{ db: Db; drop(): P
       const [a, b, c] = [(await calls.enqueue(newCall()))!, (await calls.enqueue(newCall()))!, (await calls.enqueue(newCall()))!];
       for (const x of [a, b, c]) await calls.claim(x.id, 'e1', 60_000);
       const failed = outcome({ status: 'error', exitCode: 2, error: 'boom' });
-      const written = await Promise.all([calls.complete(a.id, 'e1', failed, true), calls.complete(b.id, 'e1', outcome(), false),
-        calls.complete(c.id, 'e2', failed, true)]);
+      const written = await Promise.all([calls.complete(a.id, 'e1', failed, undefined, true), calls.complete(b.id, 'e1', outcome(), undefined, false),
+        calls.complete(c.id, 'e2', failed, undefined, true)]);
       assert.deepEqual(written, [true, true, false]);
       const { deadLetters } = await dead.list('p1', { limit: 10 });
       assert.equal(deadLetters.length, 1);
