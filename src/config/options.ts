@@ -129,4 +129,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   o('DEFAULT', 'max_chain_depth', 'int', 10,
     'Most links a chain of calls may have (docs/api.md, "Chaining"): a chained call deeper than this is not started, and its parent\'s chain_error says so.',
     { min: 1, max: 1000 }),
+  o('DEFAULT', 'dead_letter_retention', 'int', 14 * 86400,
+    'Seconds a dead letter (a failed async call or event, docs/api.md) is kept before the sweeper purges it; redriven or not.',
+    { min: 60 }),
 ];

@@ -22,6 +22,10 @@ export interface IncomingCall extends CallRequest {
   abort?: AbortController;
   /** Makes a second call with the same key a duplicate (redelivered events, schedule slots). */
   dedupeKey?: string;
+  /** The dead letter this call redrives (docs/api.md, "Dead letters"). */
+  redriveOf?: string;
+  /** The finished call this one replays. */
+  replayOf?: string;
 }
 
 /** A sync call's outcome, or the accepted async call. */
@@ -127,11 +131,14 @@ export class InvokeService {
 
   /** Records and queues an async call; resolves once it is durably recorded (the queue's publish may still run). */
   async accept(target: ResolvedRoute, incoming: IncomingCall, id?: string): Promise<InvokeAnswer & { mode: 'async' }> {
-    const call = await this.deps.calls.enqueue({
+    const record: NewCall = {
       ...this.newCall(target, incoming.trigger === 'http' ? 'async' : incoming.trigger, incoming.triggerId),
-      dedupeKey: incoming.dedupeKey, request: this.request(incoming), id,
-    });
-    if (!call) throw callDuplicate('event');
+      dedupeKey: incoming.dedupeKey, request: this.request(incoming), id, redriveOf: incoming.redriveOf,
+      replayOf: incoming.replayOf,
+    };
+    // A redrive marks its dead letter in the same transaction: it runs once, and never is marked without its call.
+    const call = await (record.redriveOf ? this.deps.calls.enqueueRedrive(record) : this.deps.calls.enqueue(record));
+    if (!call) throw callDuplicate(record.redriveOf ? 'redrive' : 'event');
     // The committed record is what makes the call accepted, so the answer does not wait for the
     // broker's confirm: a publish that fails is re-sent on reconnect, and should this process die
     // first the engines' sweeper publishes the still-queued call again.
