@@ -19,6 +19,7 @@ export const ACTIONS: readonly string[] = [
   ...RESOURCES.flatMap((r) => [...READS, ...WRITES].map((v) => `fresco:${r}:${v}`)),
   'fresco:route:run', 'fresco:call:cancel', 'fresco:engine:list',
   'fresco:runtime:list', 'fresco:runtime:get', 'fresco:runtime:create', 'fresco:runtime:delete',
+  'fresco:all_projects',
 ];
 
 function builtInRules(): Record<string, string> {
@@ -43,6 +44,8 @@ function builtInRules(): Record<string, string> {
   rules['fresco:runtime:get'] = 'rule:admin_or_reader';
   rules['fresco:runtime:create'] = 'rule:admin_required';
   rules['fresco:runtime:delete'] = 'rule:admin_required';
+  // Lists of every project's objects (the Qinling API's ?all_projects=true): admins only.
+  rules['fresco:all_projects'] = 'rule:admin_required';
   return rules;
 }
 

@@ -119,4 +119,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   o('notifications', 'exchange_durable', 'string', 'passive',
     'passive (check only), true or false: how the exchanges are declared.', { choices: ['passive', 'true', 'false'] }),
   o('notifications', 'max_message_size', 'int', 1024 * 1024, 'Largest notification read, in bytes.', { min: 1024 }),
+  o('engine', 'max_min_hot', 'int', 8, 'Largest min_hot a route may set: hot containers each engine keeps for it even when idle '
+    + '(Qinling\'s function scaleup).', { min: 0, max: 1024 }),
 ];

@@ -12,6 +12,8 @@ import { booleanish, configSchema, enveloped, intIn, parseInput, routePathSchema
 export interface RouteLimits {
   maxTimeout: number;
   maxMemory: number;
+  /** Largest min_hot ([engine] max_min_hot); default 8. */
+  maxMinHot?: number;
 }
 
 const IMAGE = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
@@ -40,6 +42,7 @@ function fieldSchemas(limits: RouteLimits) {
     retry_max_delay: z.number({ error: 'must be a number' }).min(0, 'must be at least 0').max(86400, 'must be at most 86400'),
     retry_on: z.array(z.enum(RETRY_OUTCOMES, { error: 'must list "error" and/or "timeout"' }), { error: 'must be a list' })
       .max(2).transform((l) => [...new Set(l)]),
+    min_hot: intIn(0, limits.maxMinHot ?? 8),
   };
 }
 
@@ -59,7 +62,7 @@ function toPatch(input: Input) {
   return {
     image: input.image, type: input.type, format: input.format, memory: input.memory, timeout: input.timeout,
     idleTimeout: input.idle_timeout, maxConcurrency: input.max_concurrency, headers: input.headers,
-    config: input.config, isPublic: input.is_public,
+    config: input.config, isPublic: input.is_public, minHot: input.min_hot,
   };
 }
 
@@ -124,7 +127,7 @@ export class RouteService {
       projectId, appName, path: input.path, image: code ? '' : input.image!, ...code, type: p.type ?? 'sync', format: code ? 'json' : p.format ?? 'default',
       memory: p.memory ?? 128, timeout: p.timeout ?? Math.min(30, this.deps.limits.maxTimeout),
       idleTimeout: p.idleTimeout ?? 30, maxConcurrency: p.maxConcurrency ?? 1, headers: p.headers ?? {},
-      config: p.config ?? {}, isPublic: p.isPublic ?? false, retry: retryOf(input, DEFAULT_RETRY) ?? DEFAULT_RETRY,
+      config: p.config ?? {}, isPublic: p.isPublic ?? false, minHot: p.minHot ?? 0, retry: retryOf(input, DEFAULT_RETRY) ?? DEFAULT_RETRY,
       });
     } finally {
       if (!route && code) await this.deps.code?.release(code.codeDigest);

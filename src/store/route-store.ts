@@ -11,6 +11,7 @@ interface RouteRow {
   max_concurrency: number; headers: Route['headers']; config: Route['config']; is_public: boolean;
   runtime: string | null; entry: string | null; calling: Route['calling']; code_digest: string | null; code_file: string | null;
   retries: number; retry_delay: number; retry_backoff: number; retry_max_delay: number; retry_on: RetryOutcome[];
+  min_hot: number;
   created_at: Date; updated_at: Date;
 }
 
@@ -23,6 +24,7 @@ const toRoute = (r: RouteRow): Route => ({
     retries: r.retries, delay: Number(r.retry_delay), backoff: Number(r.retry_backoff), maxDelay: Number(r.retry_max_delay),
     on: r.retry_on,
   },
+  minHot: r.min_hot ?? 0,
   createdAt: new Date(r.created_at), updatedAt: new Date(r.updated_at),
 });
 
@@ -30,6 +32,7 @@ const COLUMNS: Record<Exclude<keyof RoutePatch, 'retry'>, string> = {
   image: 'image', type: 'type', format: 'format', memory: 'memory', timeout: 'timeout',
   idleTimeout: 'idle_timeout', maxConcurrency: 'max_concurrency', headers: 'headers', config: 'config',
   isPublic: 'is_public', runtime: 'runtime', entry: 'entry', calling: 'calling', codeDigest: 'code_digest', codeFile: 'code_file',
+  minHot: 'min_hot',
 };
 
 function toColumns(patch: RoutePatch): Record<string, unknown> {
@@ -64,6 +67,12 @@ export class KnexRouteStore implements RouteStore {
 
   async list(projectId: string, appName: string): Promise<Route[]> {
     const rows = await this.db<RouteRow>('routes').where({ project_id: projectId, app_name: appName }).orderBy('path');
+    return rows.map(toRoute);
+  }
+
+  /** The routes of every project's app named `appName` (the Qinling API's all_projects). */
+  async listAllProjects(appName: string): Promise<Route[]> {
+    const rows = await this.db<RouteRow>('routes').where({ app_name: appName }).orderBy(['project_id', 'path']);
     return rows.map(toRoute);
   }
 
