@@ -33,6 +33,8 @@ export class HotPool {
   private settling = 0;
   private retired = false;
   private sweeper?: NodeJS.Timeout;
+  private refillTimer?: NodeJS.Timeout;
+  private lastRefill = 0;
   private readonly idleMs: number;
 
   /** `onEmpty` is called whenever the pool is left with no container, start or waiting call. */
@@ -209,8 +211,24 @@ export class HotPool {
     if (i >= 0) this.idle.splice(i, 1);
     this.deps.images.release(this.route.image);
     this.grow();
-    this.keep();
+    this.refill();
     this.settle();
+  }
+
+  // A dead container below min_hot is replaced, at most once a second (a function that dies right
+  // after connecting must not make the engine start containers in a tight loop).
+  private refill(): void {
+    if (this.retired || this.all.size + this.starting >= this.minHot() || this.refillTimer) return;
+    const wait = this.lastRefill + 1000 - Date.now();
+    if (wait <= 0) {
+      this.lastRefill = Date.now();
+      return this.keep();
+    }
+    this.refillTimer = setTimeout(() => {
+      this.refillTimer = undefined;
+      this.refill();
+    }, wait);
+    this.refillTimer.unref();
   }
 
   private sweep(): void {
