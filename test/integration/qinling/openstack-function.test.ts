@@ -197,11 +197,6 @@ describe('openstack function (python-qinlingclient) against the Qinling-compatib
     await ok('DEMO', ['function', 'scaleup', zipFn, '--count', '2']);
     const up = await waitFor('two workers', async () => {
       const w = await workers();
-      if (process.env.QIN_DEBUG) {
-        console.log('workers', JSON.stringify(w));
-        const lines = (world as unknown as { fresco: { lines: unknown[] } }).fresco.lines;
-        console.log(lines.slice(-15).map((l) => JSON.stringify(l)).join('\n'));
-      }
       return w.length === 2 ? w : undefined;
     }, 60_000, 250);
     assert.ok(up.every((w) => w.Function_id === zipFn), JSON.stringify(up));
