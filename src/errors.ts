@@ -295,6 +295,24 @@ export const consoleNoKeystone = define('FRESCO_CONSOLE_NO_KEYSTONE', 404,
   'The console\'s login was asked of a Fresco without Keystone (`auth_strategy = noauth`): no login is needed.',
   () => 'This Fresco does not use Keystone (auth_strategy = noauth): the console needs no login');
 
+// --- Chaining: a route's on_success / on_failure (docs/api.md, "Chaining") -----------------------
+
+export const chainTargetNotFound = define('FRESCO_CHAIN_TARGET_NOT_FOUND', 400,
+  'A route\'s on_success or on_failure names a route that does not exist in the project; the message names the field.',
+  (field: string, target: string) => `${field}: route ${target} does not exist in this project`);
+export const chainCycle = define('FRESCO_CHAIN_CYCLE', 409,
+  'Setting on_success or on_failure would close a cycle of chained routes; the message names the cycle.',
+  (field: string, cycle: string[]) => `${field}: the chain would loop: ${cycle.join(' -> ')}`);
+/** Never an answer: kept in the parent call's chain_error when its follow-up was not started. */
+export const chainTooDeep = define('FRESCO_CHAIN_TOO_DEEP', 409,
+  'A chained call would exceed `[DEFAULT] max_chain_depth`: it was not started; the parent call\'s chain_error says so.',
+  (target: string, depth: number, max: number) =>
+    `FRESCO_CHAIN_TOO_DEEP: the call of ${target} was not started: it would be at depth ${depth}, over max_chain_depth ${max}`);
+/** Never an answer: kept in the parent call's chain_error when its follow-up's route was deleted since. */
+export const chainTargetGone = define('FRESCO_CHAIN_TARGET_GONE', 409,
+  'The route a finished call should have been chained to no longer exists: no call was started; the parent call\'s chain_error says so.',
+  (field: string, target: string) => `FRESCO_CHAIN_TARGET_GONE: ${field} names ${target}, which no longer exists; no call was started`);
+
 /** Start-up configuration problem; the message names the option. Not an answer, so not registered. */
 export class ConfigError extends Error {
   constructor(message: string) {

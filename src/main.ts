@@ -23,6 +23,7 @@ import { log } from './log';
 import { AmqpCallQueue, AmqpConnection, declareNotificationQueue, isTransientFailure, PoisonMessageError } from './queue';
 import { AppService } from './services/app-service';
 import { AsyncCallRunner } from './services/async-call-runner';
+import { CallChainer } from './services/call-chainer';
 import { triggerRules } from './events';
 import { CallService } from './services/call-service';
 import { EventService } from './services/event-service';
@@ -142,13 +143,15 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
   const running = new RunningCalls({ calls: callStore }, {
     engineId, leaseMs: config.engine.call_lease * 1000, visibleAfterMs: 1000,
   });
+  // Chaining: what follows a finished call (docs/api.md, "Chaining").
+  const follower = new CallChainer({ resolver, queue, maxDepth: config.DEFAULT.max_chain_depth });
   const asyncRunner = adapters.executor && new AsyncCallRunner({
-    calls: callStore, executor: adapters.executor, resolver, running,
+    calls: callStore, executor: adapters.executor, resolver, running, follower,
   }, config.engine.async_prefetch);
   const idempotencyStore = new KnexIdempotencyStore(db);
   const invoker = new InvokeService({
     calls: callStore, queue, running, executor: adapters.executor, credentialHeaders: config.DEFAULT.credential_headers,
-    idempotency: { store: idempotencyStore, windowS: config.DEFAULT.idempotency_window },
+    idempotency: { store: idempotencyStore, windowS: config.DEFAULT.idempotency_window }, follower,
   });
   const calls = new CallService({ callStore, running });
   // A changed or deleted route must not be run from caches: its lookups nor its kept containers.
@@ -311,7 +314,9 @@ export async function start(config: Config, role: Role, adapters: Adapters = {})
       executor = new RemoteExecutor(new EngineDirectory(new KnexEngineStore(db), {
         timeoutMs: c.engine_timeout * 1000, refreshMs: 1000, forgetAfterMs: forgetAfterMs(c),
       }),
-        { secret: c.secret!, placementWaitMs: c.placement_wait * 1000 });
+        { secret: c.secret!, placementWaitMs: c.placement_wait * 1000, liveness: {
+          pingIntervalMs: c.ping_interval * 1000, pingTimeoutMs: c.ping_timeout * 1000, connectTimeoutMs: c.connect_timeout * 1000,
+        } });
     } else if (!executor && role !== 'listener') {
       executor = executorForRole(role, () => createDockerExecutor(executorOptions(config, engineId)));
     }

@@ -26,6 +26,8 @@ export const routeWire = z.object({
   retries: z.int().describe('further attempts of a failed async call'), retry_delay: z.number().describe('seconds before the first retry'),
   retry_backoff: z.number().describe('factor of each further wait'), retry_max_delay: z.number().describe('seconds, longest wait'),
   retry_on: z.array(z.enum(['error', 'timeout'])).describe('outcomes retried'),
+  on_success: z.string().nullable().describe('chaining: the route ("/path" or "app/path") whose async call gets a successful call\'s output'),
+  on_failure: z.string().nullable().describe('chaining: the route whose async call gets a description of a failed call'),
   runtime: z.string().optional().describe('functions from code only (docs/runtimes.md): the runtime\'s name'),
   entry: z.string().optional().describe('functions from code only: "module.function"'),
   calling: z.enum(['lambda', 'qinling']).optional().describe('functions from code only: how the function is called'),
@@ -53,6 +55,10 @@ export const callWire = z.object({
   duration_ms: z.number().nullable(), exit_code: z.int().nullable(), error: z.string().nullable(),
   result: z.string().nullable().describe('the output, capped'), truncated: z.boolean().describe('result was capped'),
   log_truncated: z.boolean(), attempts: z.int(),
+  parent_call_id: z.string().nullable().describe('chaining: the call this one follows'),
+  root_call_id: z.string().nullable().describe('chaining: the first call of its chain (its own id when not chained)'),
+  depth: z.int().describe('chaining: links from the root (0: not chained)'),
+  chain_error: z.string().nullable().describe('chaining: why the call that should have followed this one was not started'),
 });
 
 /** A trigger. */
@@ -93,6 +99,9 @@ export const answers = {
   runtimes: z.object({ runtimes: z.array(runtimeWire) }),
   call: z.object({ call: callWire, message: message.optional() }),
   calls: z.object({ calls: z.array(callWire), next: z.string().nullable().describe('marker of the next page') }),
+  lineage: z.object({ lineage: z.object({
+    root_call_id: z.string(), calls: z.array(callWire).describe('the root first, then the chained calls by depth'),
+  }) }),
   trigger: z.object({ trigger: triggerWire, message: message.optional() }),
   triggers: z.object({ triggers: z.array(triggerWire) }),
   message: z.object({ message }),

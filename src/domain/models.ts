@@ -1,6 +1,7 @@
 // Fresco's domain objects and the store ports that keep them. No I/O here.
 import type { RouteFormat } from './executor';
 import type { RetryPolicy } from './retry';
+import type { ChainNode, FollowUp } from './chain';
 import type { CallKind, CallOutcome, CallRequest, CallStatus, CallTrigger, FinalStatus } from './call';
 
 export type { CallKind, CallOutcome, CallRequest, CallStatus, CallTrigger, FinalStatus } from './call';
@@ -46,6 +47,9 @@ export interface Route {
   codeFile?: string | null;
   /** Async calls only (and trigger calls): runs again after a failed attempt; absent means DEFAULT_RETRY (none). */
   retry?: RetryPolicy;
+  /** Chaining (docs/api.md, "Chaining"): the route whose async call follows a successful (failed) call, `/path` or `app/path`. */
+  onSuccess?: string | null;
+  onFailure?: string | null;
   /** Hot containers each engine keeps for the route even when idle (Qinling's scale up/down); absent means 0. */
   minHot?: number;
   createdAt: Date;
@@ -81,6 +85,8 @@ export interface RouteStore {
   create(route: NewRoute): Promise<Route | undefined>;
   update(projectId: string, appName: string, path: string, patch: RoutePatch): Promise<Route | undefined>;
   delete(projectId: string, appName: string, path: string): Promise<boolean>;
+  /** Every route of the project that chains to another, with its links (for the cycle check). */
+  chainNodes(projectId: string): Promise<ChainNode[]>;
 }
 
 export interface Call {
@@ -102,6 +108,12 @@ export interface Call {
   resultTruncated: boolean;
   logTruncated: boolean;
   attempts: number;
+  /** Chaining: the call this one follows, the first call of its chain, and its distance from it (0: not chained). */
+  parentCallId?: string;
+  rootCallId?: string;
+  depth?: number;
+  /** Why the call that should have followed this one was not started (FRESCO_CHAIN_*). */
+  chainError?: string;
 }
 
 export interface CallFilter {
@@ -123,6 +135,10 @@ export type NewCall = Pick<Call, 'projectId' | 'app' | 'route' | 'trigger' | 'tr
   dedupeKey?: string;
   /** The id to record the call under (chosen before, e.g. held by an idempotency key); default a new one. */
   id?: string;
+  /** A chained call's lineage (docs/api.md, "Chaining"). */
+  parentCallId?: string;
+  rootCallId?: string;
+  depth?: number;
 };
 
 /** A call an engine has taken, with what it runs with. */
@@ -153,8 +169,11 @@ export interface CallStore {
   renewLease(id: string, engineId: string, leaseMs: number): Promise<boolean>;
   /** Puts a call this engine runs back to queued (engine shutting down); false if it was not ours. */
   requeue(id: string, engineId: string): Promise<boolean>;
-  /** Records the outcome if the call is still running on this engine; false otherwise. */
-  complete(id: string, engineId: string, outcome: CallOutcome): Promise<boolean>;
+  /**
+   * Records the outcome if the call is still running on this engine; false otherwise. With `follow`,
+   * its follow-up call (or the note why none starts) is written in the same transaction.
+   */
+  complete(id: string, engineId: string, outcome: CallOutcome, follow?: FollowUp): Promise<boolean>;
   /** Cancels a queued or running call; returns it, or undefined if unknown. */
   cancel(projectId: string, id: string): Promise<Call | undefined>;
   /** Running calls whose lease passed go back to queued (or error past maxAttempts); returns the re-queued ids. */
@@ -172,6 +191,12 @@ export interface CallStore {
   recordAttempt(id: string, attempt: number, outcome: CallOutcome): Promise<void>;
   /** Calls whose retry wait ended: clears their wait and returns their ids, to publish again. */
   releaseDueRetries(limit: number): Promise<string[]>;
+  /** Records a chained call (queued, once per dedupeKey) before its sync parent's record; undefined if it existed. */
+  enqueueFollowUp(follow: FollowUp): Promise<Call | undefined>;
+  /** Keeps in a finished call's record why its follow-up was not started. */
+  noteChainError(id: string, note: string): Promise<void>;
+  /** The chain call `id` belongs to: its root first, then the chained calls by depth; undefined if unknown. */
+  lineage(projectId: string, id: string): Promise<Call[] | undefined>;
   /** A call's attempts (retried calls only), oldest first. */
   attempts(projectId: string, id: string): Promise<CallAttempt[]>;
 }

@@ -40,6 +40,13 @@ export class CallService {
     return this.deps.callStore.attempts(projectId, id);
   }
 
+  /** The chain call `id` belongs to, its root first (docs/api.md, "Chaining"); NotFoundError FRESCO_CALL_NOT_FOUND. */
+  async lineage(projectId: string, id: string): Promise<Call[]> {
+    const calls = await this.deps.callStore.lineage(projectId, id);
+    if (!calls?.length) throw callNotFound(id);
+    return calls;
+  }
+
   async log(projectId: string, id: string): Promise<{ log: Buffer; truncated: boolean }> {
     const log = await this.deps.callStore.getLog(projectId, id);
     if (!log) throw callNotFound(id);

@@ -6,6 +6,7 @@ import {
 import {
   IDEMPOTENCY_HEADER, type IdempotencyRecord, type IdempotencyStore, type KeptAnswer, keyProblem, requestFingerprint,
 } from '../domain/idempotency';
+import { type CallFollower, chainLinksOf } from '../domain/chain';
 import type { Executor } from '../domain/executor';
 import type { Call, CallOutcome, CallRequest, CallStore, CallTrigger, NewCall } from '../domain/models';
 import type { CallQueue } from '../domain/queue';
@@ -52,6 +53,8 @@ export class InvokeService {
   constructor(private readonly deps: {
     calls: CallStore; queue: CallQueue; running: RunningCalls; executor?: Executor; credentialHeaders?: readonly string[];
     idempotency?: { store: IdempotencyStore; windowS: number };
+    /** What follows a finished sync call (chaining); without it nothing does. */
+    follower?: CallFollower;
   }) {
     this.isCredential = credentialTest(deps.credentialHeaders);
   }
@@ -143,11 +146,16 @@ export class InvokeService {
     if (!executor) throw engineUnavailable();
     const signal = this.deps.running.addSync(id, this.newCall(target, incoming.trigger, incoming.triggerId), incoming.abort);
     try {
+      const headers = functionHeaders(incoming.headers, this.isCredential);
       const outcome = await executor.run({
         id, route: target.runnable, method: incoming.method, url: incoming.url, requestPath: incoming.requestPath,
-        headers: functionHeaders(incoming.headers, this.isCredential), body: incoming.body, signal,
+        headers, body: incoming.body, signal,
       });
-      await this.deps.running.finish(id, outcome);
+      const links = chainLinksOf(target.route);
+      const follow = links && await this.deps.follower?.next({
+        id, projectId: target.route.projectId, app: target.route.appName, route: target.route.path, attempts: 1, depth: 0,
+      }, outcome, links, { method: incoming.method, url: incoming.url, requestPath: incoming.requestPath, headers, body: incoming.body });
+      if (await this.deps.running.finish(id, outcome, follow || undefined) && follow) this.deps.follower?.started(follow);
       return { mode: 'sync', callId: id, outcome };
     } finally {
       this.deps.running.forget(id);

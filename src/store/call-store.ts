@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { requestInvalid } from '../errors';
+import type { FollowCall, FollowUp } from '../domain/chain';
 import type {
   Call, CallAttempt, CallFilter, CallKind, CallOutcome, CallRequest, CallStore, ClaimedCall, NewCall,
 } from '../domain/models';
@@ -27,6 +28,7 @@ interface CallRow {
   completed_at: Date | null; duration_ms: number | null; exit_code: number | null; error: string | null;
   result: Uint8Array | null; result_truncated: boolean; log_truncated: boolean; attempts: number;
   request?: RequestColumn | null;
+  parent_call_id: string | null; root_call_id: string | null; depth: number; chain_error: string | null;
 }
 
 /** The `request` column (JSON): a call's request with its body in base64. */
@@ -37,7 +39,7 @@ const fromRequestColumn = (c: RequestColumn): CallRequest => ({ ...c, body: Buff
 
 const SUMMARY = ['id', 'project_id', 'app', 'route', 'trigger', 'trigger_id', 'status', 'kind', 'created_at',
   'started_at', 'completed_at', 'duration_ms', 'exit_code', 'error', 'result', 'result_truncated', 'log_truncated',
-  'attempts'];
+  'attempts', 'parent_call_id', 'root_call_id', 'depth', 'chain_error'];
 
 const date = (d: Date | null) => (d ? new Date(d) : undefined);
 
@@ -48,7 +50,8 @@ function toCall(r: CallRow): Call {
     createdAt: new Date(r.created_at), startedAt: date(r.started_at), completedAt: date(r.completed_at),
     durationMs: r.duration_ms ?? undefined, exitCode: r.exit_code ?? undefined, error: r.error ?? undefined,
     result: r.result ? Buffer.from(r.result) : undefined, resultTruncated: r.result_truncated,
-    logTruncated: r.log_truncated, attempts: r.attempts,
+    logTruncated: r.log_truncated, attempts: r.attempts, parentCallId: r.parent_call_id ?? undefined,
+    rootCallId: r.root_call_id ?? undefined, depth: r.depth ?? 0, chainError: r.chain_error ?? undefined,
   };
 }
 
@@ -57,6 +60,15 @@ function newCallColumns(id: string, call: NewCall): Record<string, unknown> {
   return {
     id, project_id: call.projectId, app: call.app, route: call.route, trigger: call.trigger,
     trigger_id: call.triggerId ?? null,
+    ...(call.depth ? { parent_call_id: call.parentCallId ?? null, root_call_id: call.rootCallId ?? null, depth: call.depth } : {}),
+  };
+}
+
+/** A follow-up call as the queue records it. */
+function followCall(f: FollowCall): NewCall {
+  return {
+    id: f.id, projectId: f.projectId, app: f.app, route: f.route, trigger: 'chain', request: f.request,
+    dedupeKey: f.dedupeKey, parentCallId: f.parentCallId, rootCallId: f.rootCallId, depth: f.depth,
   };
 }
 
@@ -152,10 +164,14 @@ export class KnexCallStore implements CallStore {
   }
 
   enqueue(call: NewCall): Promise<Call | undefined> {
-    return this.inserts.submit({
+    return this.inserts.submit(this.queuedColumns(call));
+  }
+
+  private queuedColumns(call: NewCall): Record<string, unknown> {
+    return {
       ...newCallColumns(call.id ?? randomUUID(), call), status: 'queued', created_at: new Date(),
       request: call.request ? requestColumn(call.request) : null, dedupe_key: call.dedupeKey ?? null,
-    });
+    };
   }
 
   /** Resolves at once (after one append to the journal, if any): the row is written within a few ms, and every read
@@ -237,9 +253,38 @@ export class KnexCallStore implements CallStore {
     return n.length > 0;
   }
 
-  complete(id: string, engineId: string, outcome: CallOutcome): Promise<boolean> {
+  complete(id: string, engineId: string, outcome: CallOutcome, follow?: FollowUp): Promise<boolean> {
     this.startMarks.delete(id);
-    return this.completions.submit({ id, engineId, outcome });
+    if (!follow) return this.completions.submit({ id, engineId, outcome });
+    // The follow-up commits with its parent's final state, or neither does (docs/durability.md).
+    return this.db.transaction(async (tx) => {
+      if (!(await completeMany(tx, [{ id, engineId, outcome }])).has(id)) return false;
+      if (follow.call) {
+        await tx('calls').insert(this.queuedColumns(followCall(follow.call))).onConflict('dedupe_key').ignore();
+      } else {
+        await tx('calls').where({ id }).update({ chain_error: follow.note });
+      }
+      return true;
+    });
+  }
+
+  async enqueueFollowUp(follow: FollowUp): Promise<Call | undefined> {
+    return follow.call ? this.enqueue(followCall(follow.call)) : undefined;
+  }
+
+  async noteChainError(id: string, note: string): Promise<void> {
+    await this.finished.settle();
+    await this.db('calls').where({ id }).update({ chain_error: note });
+  }
+
+  async lineage(projectId: string, id: string): Promise<Call[] | undefined> {
+    const call = await this.get(projectId, id);
+    if (!call) return undefined;
+    const root = call.rootCallId ?? call.id;
+    const rows: CallRow[] = await this.db('calls').where({ project_id: projectId })
+      .where((q) => q.where({ id: root }).orWhere({ root_call_id: root }))
+      .orderBy([{ column: 'depth' }, { column: 'created_at' }, { column: 'id' }]).select(SUMMARY);
+    return rows.map(toCall);
   }
 
   async cancel(projectId: string, id: string): Promise<Call | undefined> {

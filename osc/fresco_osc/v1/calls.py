@@ -1,4 +1,4 @@
-"""openstack fn call list|show|log|cancel (call records, beyond Picasso)."""
+"""openstack fn call list|show|log|cancel|lineage (call records, beyond Picasso)."""
 
 from osc_lib.command import command
 
@@ -69,3 +69,15 @@ class CancelCall(command.ShowOne):
 
     def take_action(self, args):
         return common.show(self.app.client_manager.fresco.delete('calls', fc.quote(args.call_id))['call'])
+
+
+class CallLineage(command.Lister):
+    """List the chain a call belongs to: its root first, then each chained call with its parent."""
+
+    def get_parser(self, prog_name):
+        return _call_arg(super().get_parser(prog_name))
+
+    def take_action(self, args):
+        lineage = self.app.client_manager.fresco.get('calls', fc.quote(args.call_id), 'lineage')['lineage']
+        return common.table(lineage['calls'], ['id', 'depth', 'parent_call_id', 'app', 'route', 'status',
+                                               'trigger', 'chain_error'])

@@ -14,6 +14,7 @@ export function presentCall(c: Call) {
     completed_at: c.completedAt?.toISOString() ?? null, duration_ms: c.durationMs ?? null,
     exit_code: c.exitCode ?? null, error: c.error ?? null, result: c.result?.toString('utf8') ?? null,
     truncated: c.resultTruncated, log_truncated: c.logTruncated, attempts: c.attempts,
+    parent_call_id: c.parentCallId ?? null, root_call_id: c.rootCallId ?? c.id, depth: c.depth ?? 0, chain_error: c.chainError ?? null,
   };
 }
 
@@ -54,6 +55,12 @@ export function callRoutes(router: Router<FrescoState>, deps: { calls: CallServi
     ctx.type = 'text/plain; charset=utf-8';
     if (log.truncated) ctx.set('X-Fresco-Log-Truncated', 'true');
     ctx.body = log.log;
+  });
+  // Chaining (docs/api.md): whoever may read a call may read the chain it belongs to.
+  router.get('/v1/:project_id/calls/:id/lineage', async (ctx) => {
+    allow(ctx, 'fresco:call:get');
+    const calls = await deps.calls.lineage(ctx.params.project_id, ctx.params.id);
+    ctx.body = { lineage: { root_call_id: calls[0].id, calls: calls.map(presentCall) } };
   });
   router.delete('/v1/:project_id/calls/:id', async (ctx) => {
     allow(ctx, 'fresco:call:cancel');

@@ -28,6 +28,7 @@ export function presentRoute(r: Route) {
       code: { digest: r.codeDigest ?? '', file: r.codeFile ?? null },
     } : {}),
     ...retryFields(r.retry ?? DEFAULT_RETRY),
+    on_success: r.onSuccess ?? null, on_failure: r.onFailure ?? null,
     created_at: r.createdAt.toISOString(), updated_at: r.updatedAt.toISOString(),
   };
 }

@@ -79,6 +79,9 @@ export class OscWorld {
       OS_PROJECT_NAME: ks[`OS_${user}_PROJECT_NAME`],
     };
     if (!catalog) env.OS_FRESCO_ENDPOINT_OVERRIDE = this.url;
+    // A plugin installed apart (pip install --target DIR osc/): its modules and entry points come first,
+    // so a checkout can test its plugin without replacing the one in the shared system python.
+    if (process.env.FRESCO_OSC_PYTHONPATH) env.PYTHONPATH = process.env.FRESCO_OSC_PYTHONPATH;
     return new Promise((resolve) => {
       execFile(OPENSTACK, args, { env, timeout: 60_000 }, (err, stdout, stderr) => {
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
