@@ -313,6 +313,24 @@ export const chainTargetGone = define('FRESCO_CHAIN_TARGET_GONE', 409,
   'The route a finished call should have been chained to no longer exists: no call was started; the parent call\'s chain_error says so.',
   (field: string, target: string) => `FRESCO_CHAIN_TARGET_GONE: ${field} names ${target}, which no longer exists; no call was started`);
 
+// --- Dead letters (docs/api.md, "Dead letters") ---------------------------------------------------
+
+export const deadLetterNotFound = define('FRESCO_DEADLETTER_NOT_FOUND', 404,
+  'No dead letter with that id in the project (or it was purged).',
+  (id: string) => `Dead letter ${id} not found`);
+/** The dead letter's route was deleted (or its app): a redrive has nothing to run. */
+export const deadLetterRouteGone = define('FRESCO_DEADLETTER_ROUTE_GONE', 409,
+  'The dead letter\'s route no longer exists: create it again (same app and path) to redrive, or purge the dead letter.',
+  (app: string, route: string) => `Route ${route} of app "${app}" no longer exists; create it again to redrive this dead letter`);
+/** A dead letter is redriven once; its new call becomes a dead letter of its own if it fails. */
+export const deadLetterRedriven = define('FRESCO_DEADLETTER_REDRIVEN', 409,
+  'The dead letter was already redriven; its `redrive_call_id` is the new call.',
+  (id: string, callId: string) => `Dead letter ${id} was already redriven as call ${callId}`);
+/** A replay needs a finished call with kept input whose route still exists; `why` says which is missing. */
+export const callNotReplayable = define('FRESCO_CALL_NOT_REPLAYABLE', 409,
+  'The call cannot be replayed: it has not finished, its input was not kept (sync calls), or its route was deleted.',
+  (id: string, why: string) => `Call ${id} cannot be replayed: ${why}`);
+
 /** Start-up configuration problem; the message names the option. Not an answer, so not registered. */
 export class ConfigError extends Error {
   constructor(message: string) {

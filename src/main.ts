@@ -37,6 +37,9 @@ import { InvokeService } from './services/invoke-service';
 import { RunningCalls } from './services/running-calls';
 import { TriggerService } from './services/trigger-service';
 import { KnexAppStore } from './store/app-store';
+import { deadLetterRoutes } from './api/handlers/dead-letters';
+import { KnexDeadLetterStore } from './store/dead-letter-store';
+import { DeadLetterService } from './services/dead-letter-service';
 import { KnexCallStore } from './store/call-store';
 import { KnexEngineStore } from './store/engine-store';
 import { KnexIdempotencyStore } from './store/idempotency-store';
@@ -153,7 +156,7 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
     calls: callStore, queue, running, executor: adapters.executor, credentialHeaders: config.DEFAULT.credential_headers,
     idempotency: { store: idempotencyStore, windowS: config.DEFAULT.idempotency_window }, follower,
   });
-  const calls = new CallService({ callStore, running });
+  const calls = new CallService({ callStore, running, resolver, invoker });
   // A changed or deleted route must not be run from caches: its lookups nor its kept containers.
   const onChange = (routes: RouteScope) => {
     resolver.invalidate();
@@ -171,8 +174,10 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
   const triggerStore = new KnexTriggerStore(db);
   // One authorizer for the API and the use cases that check policy themselves (alarm callbacks).
   const authorizer = createAuthorizer(authOptionsFromConfig(config).policyFile);
+  const deadLetterStore = new KnexDeadLetterStore(db);
   const events = new EventService({
     triggerStore, resolver, invoker, maxMessageBytes: config.notifications.max_message_size, authorizer,
+    deadLetters: deadLetterStore,
   });
   return {
     /** The executor calls run on here (code packages unpacked first), when this process runs any. */
@@ -186,6 +191,8 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
     calls, callStore, routeStore, idempotencyStore, resolver, queue, running, asyncRunner, invoker, authorizer, triggerStore,
     triggers: new TriggerService({ triggerStore, routeStore, rules: triggerRules, onChange: (p) => events.invalidate(p) }),
     events,
+    deadLetterStore,
+    deadLetters: new DeadLetterService({ store: deadLetterStore, resolver, invoker }),
     cluster: new ClusterService({ engines: new KnexEngineStore(db), timeoutMs: config.cluster.engine_timeout * 1000 }),
   };
 }
@@ -209,6 +216,7 @@ export function buildApi(config: Config, services: Services, checkHealth: () => 
       (r) => triggerRoutes(r, { triggers: services.triggers, authorizer: auth.authorizer, publicUrl }),
       (r) => alarmRoutes(r, { events: services.events, authenticate: auth.authenticate, maxBodySize }),
       (r) => engineRoutes(r, { cluster: services.cluster, authorizer: auth.authorizer }),
+      (r) => deadLetterRoutes(r, { deadLetters: services.deadLetters, authorizer: auth.authorizer }),
       // The Qinling-compatible API (docs/qinling.md), catalog type function-engine.
       (r) => qinlingRoutes(r, {
         ...services, authenticate: auth.authenticate, maxBodySize, publicUrl, maxPackageSize: config.runtimes.package_max_size,
@@ -248,9 +256,11 @@ async function startApi(config: Config, services: Services, db: Db, life: Lifecy
 export function startEngine(config: Config, services: Services, life: Lifecycle): void {
   const runner = services.asyncRunner;
   if (!runner) throw new Error('the engine role needs an executor');
-  const sweeper = new Sweeper({ calls: services.callStore, queue: services.queue, idempotency: services.idempotencyStore }, {
+  const sweeper = new Sweeper({
+    calls: services.callStore, queue: services.queue, idempotency: services.idempotencyStore, deadLetters: services.deadLetterStore,
+  }, {
     intervalMs: Math.max(1000, (config.engine.call_lease * 1000) / 2), maxAttempts: 3,
-    retentionMs: config.DEFAULT.call_retention * 1000,
+    retentionMs: config.DEFAULT.call_retention * 1000, deadLetterRetentionMs: config.DEFAULT.dead_letter_retention * 1000,
   });
   sweeper.start();
   life.add('sweeper', sweeper, (s) => s.stop());

@@ -16,6 +16,7 @@ export interface Config {
     transport_url?: string; state_path: string; max_body_size: number; log_level: string;
     max_timeout: number; max_memory: number; call_retention: number; idempotency_window: number; credential_headers: string[];
     max_chain_depth: number;
+    dead_letter_retention: number;
   };
   database: { connection?: string; max_pool_size: number };
   keystone_authtoken: {

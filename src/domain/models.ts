@@ -114,6 +114,10 @@ export interface Call {
   depth?: number;
   /** Why the call that should have followed this one was not started (FRESCO_CHAIN_*). */
   chainError?: string;
+  /** The dead letter this call redrives (docs/api.md, "Dead letters"). */
+  redriveOf?: string;
+  /** The finished call this one replays (POST .../calls/{id}/replay). */
+  replayOf?: string;
 }
 
 export interface CallFilter {
@@ -139,6 +143,10 @@ export type NewCall = Pick<Call, 'projectId' | 'app' | 'route' | 'trigger' | 'tr
   parentCallId?: string;
   rootCallId?: string;
   depth?: number;
+  /** The dead letter this call redrives. */
+  redriveOf?: string;
+  /** The finished call this one replays. */
+  replayOf?: string;
 };
 
 /** A call an engine has taken, with what it runs with. */
@@ -157,6 +165,8 @@ export interface CallStore {
   recordRunning(id: string, call: NewCall, engineId: string, startedAt: Date, leaseMs: number): Promise<void>;
   get(projectId: string, id: string): Promise<Call | undefined>;
   getLog(projectId: string, id: string): Promise<{ log: Buffer; truncated: boolean } | undefined>;
+  /** The call and the input kept with it (async and trigger calls; none for sync ones); undefined when unknown. */
+  getWithRequest(projectId: string, id: string): Promise<{ call: Call; request?: CallRequest } | undefined>;
   /** Newest first; `next` is the marker of the following page or null. */
   list(projectId: string, filter: CallFilter): Promise<{ calls: Call[]; next: string | null }>;
   /** Takes call `id` if it is queued (or running on an expired lease); undefined otherwise. */
@@ -171,9 +181,10 @@ export interface CallStore {
   requeue(id: string, engineId: string): Promise<boolean>;
   /**
    * Records the outcome if the call is still running on this engine; false otherwise. With `follow`,
-   * its follow-up call (or the note why none starts) is written in the same transaction.
+   * its follow-up call (or the note why none starts) is written in the same transaction; with
+   * `deadLetter` (default false) the call also becomes a dead letter, atomically with its outcome.
    */
-  complete(id: string, engineId: string, outcome: CallOutcome, follow?: FollowUp): Promise<boolean>;
+  complete(id: string, engineId: string, outcome: CallOutcome, follow?: FollowUp, deadLetter?: boolean): Promise<boolean>;
   /** Cancels a queued or running call; returns it, or undefined if unknown. */
   cancel(projectId: string, id: string): Promise<Call | undefined>;
   /** Running calls whose lease passed go back to queued (or error past maxAttempts); returns the re-queued ids. */

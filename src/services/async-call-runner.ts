@@ -77,7 +77,10 @@ export class AsyncCallRunner implements QueuedCallRunner {
       }
       // Its follow-up (if its route chains one) is written with the final state, in one transaction.
       const follow = ran?.links && await this.deps.follower?.next(call, outcome, ran.links, request);
-      if (!(await running.finish(call.id, outcome, follow || undefined))) {
+      // Attempts exhausted on a failure no on_failure route takes over: a dead letter, written with
+      // the outcome (docs/api.md, "Dead letters").
+      const dead = (outcome.status === 'error' || outcome.status === 'timeout') && !(follow && follow.call);
+      if (!(await running.finish(call.id, outcome, follow || undefined, dead))) {
         log.info({ callId: call.id }, 'call was cancelled or taken over; outcome not recorded');
         return true;
       }

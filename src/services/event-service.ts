@@ -9,6 +9,7 @@ import {
   parseAlarmCallback, scheduleDedupeKey, type DeliveryProps,
 } from '../events';
 import type { Authorizer } from '../domain/identity';
+import type { DeadLetterStore } from '../domain/dead-letter';
 import { log } from '../log';
 import type { RouteResolver } from './route-resolver';
 import type { InvokeService } from './invoke-service';
@@ -39,6 +40,8 @@ export class EventService {
     triggerStore: TriggerStore; resolver: RouteResolver; invoker: InvokeService; maxMessageBytes: number;
     /** Decides whether a token-authenticated alarm caller may run the trigger's route (as a run would). */
     authorizer: Authorizer;
+    /** Where an event whose call cannot be created is kept (docs/api.md, "Dead letters"). */
+    deadLetters?: Pick<DeadLetterStore, 'add'>;
   }) {
     this.byProject = new LRUCache({ max: 10_000, ttl: 1000 });
   }
@@ -107,13 +110,25 @@ export class EventService {
     return list;
   }
 
+  /** Keeps an event whose call could not be created, with the input its call would have had; once per dedupe key. */
+  private async deadLetter(t: Trigger, event: FrescoEvent, err: unknown, dedupeKey?: string): Promise<void> {
+    if (!this.deps.deadLetters) return;
+    const e = err as { code?: string; message?: string };
+    await this.deps.deadLetters.add({
+      projectId: t.projectId, kind: 'event', app: t.app, route: t.route, trigger: t.type, triggerId: t.id,
+      reason: 'not_created', errorCode: e.code, error: e.message ?? String(err), attempts: 0,
+      input: eventRequest(t, event), dedupeKey: dedupeKey && `dead:${dedupeKey}`,
+    });
+  }
+
   /** Records and queues the trigger's call; undefined when it was queued before (same dedupe key) or cannot run. */
   private async queue(t: Trigger, event: FrescoEvent, dedupeKey?: string): Promise<Call | undefined> {
     let target;
     try {
       target = await this.deps.resolver.private(t.projectId, t.app, t.route);
     } catch (err) {
-      log.warn({ triggerId: t.id, err: (err as Error).message }, 'trigger points at a route that cannot run; skipped');
+      log.warn({ triggerId: t.id, err: (err as Error).message }, 'trigger points at a route that cannot run; dead-lettered');
+      await this.deadLetter(t, event, err, dedupeKey);
       return undefined;
     }
     // A Qinling job's function_input replaces the event as the call's body.

@@ -22,6 +22,10 @@ export interface IncomingCall extends CallRequest {
   abort?: AbortController;
   /** Makes a second call with the same key a duplicate (redelivered events, schedule slots). */
   dedupeKey?: string;
+  /** The dead letter this call redrives (docs/api.md, "Dead letters"). */
+  redriveOf?: string;
+  /** The finished call this one replays. */
+  replayOf?: string;
 }
 
 /** A sync call's outcome, or the accepted async call. */
@@ -129,7 +133,8 @@ export class InvokeService {
   async accept(target: ResolvedRoute, incoming: IncomingCall, id?: string): Promise<InvokeAnswer & { mode: 'async' }> {
     const call = await this.deps.calls.enqueue({
       ...this.newCall(target, incoming.trigger === 'http' ? 'async' : incoming.trigger, incoming.triggerId),
-      dedupeKey: incoming.dedupeKey, request: this.request(incoming), id,
+      dedupeKey: incoming.dedupeKey, request: this.request(incoming), id, redriveOf: incoming.redriveOf,
+      replayOf: incoming.replayOf,
     });
     if (!call) throw callDuplicate('event');
     // The committed record is what makes the call accepted, so the answer does not wait for the

@@ -72,16 +72,17 @@ export class RunningCalls {
    * Records call `id`'s outcome and forgets the call: completes its leased record, or writes a sync
    * call's record in one go. False when the record was no longer ours (cancelled or taken over).
    * `follow` (chaining) is recorded with it: in the same transaction for a leased record; before the
-   * record of a sync call, so that no final record exists without its follow-up.
+   * record of a sync call, so that no final record exists without its follow-up. `deadLetter`: a
+   * claimed call's last attempt failed; it becomes a dead letter with its outcome.
    */
-  async finish(id: string, outcome: CallOutcome, follow?: FollowUp): Promise<boolean> {
+  async finish(id: string, outcome: CallOutcome, follow?: FollowUp, deadLetter = false): Promise<boolean> {
     const e = this.entries.get(id);
     if (!e) return false;
     // No longer cancellable, and the watcher must not record it as running while we record it.
     this.entries.delete(id);
     this.writing++;
     try {
-      if (e.leased && await e.leased) return await this.deps.calls.complete(id, this.options.engineId, outcome, follow);
+      if (e.leased && await e.leased) return await this.deps.calls.complete(id, this.options.engineId, outcome, follow, deadLetter);
       if (!e.call) return false;
       if (follow?.call) await this.deps.calls.enqueueFollowUp(follow);
       await this.deps.calls.recordFinished(id, e.call, outcome);

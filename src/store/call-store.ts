@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { requestInvalid } from '../errors';
+import { engineLost, requestInvalid } from '../errors';
 import type { FollowCall, FollowUp } from '../domain/chain';
 import type {
   Call, CallAttempt, CallFilter, CallKind, CallOutcome, CallRequest, CallStore, ClaimedCall, NewCall,
@@ -27,7 +27,7 @@ interface CallRow {
   status: Call['status']; kind: Call['kind'] | null; created_at: Date; started_at: Date | null;
   completed_at: Date | null; duration_ms: number | null; exit_code: number | null; error: string | null;
   result: Uint8Array | null; result_truncated: boolean; log_truncated: boolean; attempts: number;
-  request?: RequestColumn | null;
+  request?: RequestColumn | null; redrive_of: string | null; replay_of: string | null;
   parent_call_id: string | null; root_call_id: string | null; depth: number; chain_error: string | null;
 }
 
@@ -39,7 +39,7 @@ const fromRequestColumn = (c: RequestColumn): CallRequest => ({ ...c, body: Buff
 
 const SUMMARY = ['id', 'project_id', 'app', 'route', 'trigger', 'trigger_id', 'status', 'kind', 'created_at',
   'started_at', 'completed_at', 'duration_ms', 'exit_code', 'error', 'result', 'result_truncated', 'log_truncated',
-  'attempts', 'parent_call_id', 'root_call_id', 'depth', 'chain_error'];
+  'attempts', 'parent_call_id', 'root_call_id', 'depth', 'chain_error', 'redrive_of', 'replay_of'];
 
 const date = (d: Date | null) => (d ? new Date(d) : undefined);
 
@@ -52,6 +52,7 @@ function toCall(r: CallRow): Call {
     result: r.result ? Buffer.from(r.result) : undefined, resultTruncated: r.result_truncated,
     logTruncated: r.log_truncated, attempts: r.attempts, parentCallId: r.parent_call_id ?? undefined,
     rootCallId: r.root_call_id ?? undefined, depth: r.depth ?? 0, chainError: r.chain_error ?? undefined,
+    redriveOf: r.redrive_of ?? undefined, replayOf: r.replay_of ?? undefined,
   };
 }
 
@@ -92,11 +93,13 @@ function attemptColumns(id: string, attempt: number, o: CallOutcome): Record<str
   };
 }
 
-function encodeMarker(c: Call): string {
+/** A page marker after row `c` (newest-first lists keyed by created_at, id). */
+export function encodeMarker(c: { createdAt: Date; id: string }): string {
   return Buffer.from(`${c.createdAt.toISOString()}|${c.id}`).toString('base64url');
 }
 
-function decodeMarker(marker: string): { createdAt: Date; id: string } {
+/** The row a marker names; throws ValidationError for anything this API did not return. */
+export function decodeMarker(marker: string): { createdAt: Date; id: string } {
   const [at, id] = Buffer.from(marker, 'base64url').toString().split('|');
   const createdAt = new Date(at);
   // Both parts go into typed SQL (timestamptz, uuid): anything forged is refused here, not by PostgreSQL.
@@ -171,6 +174,7 @@ export class KnexCallStore implements CallStore {
     return {
       ...newCallColumns(call.id ?? randomUUID(), call), status: 'queued', created_at: new Date(),
       request: call.request ? requestColumn(call.request) : null, dedupe_key: call.dedupeKey ?? null,
+      redrive_of: call.redriveOf ?? null, replay_of: call.replayOf ?? null,
     };
   }
 
@@ -193,6 +197,13 @@ export class KnexCallStore implements CallStore {
     await this.finished.settle();
     const row = await this.db('calls').where({ project_id: projectId, id }).first(SUMMARY);
     return row && toCall(row);
+  }
+
+  async getWithRequest(projectId: string, id: string): Promise<{ call: Call; request?: CallRequest } | undefined> {
+    if (!isUuid(id)) return undefined;
+    await this.finished.settle();
+    const row: CallRow | undefined = await this.db('calls').where({ project_id: projectId, id }).first([...SUMMARY, 'request']);
+    return row && { call: toCall(row), request: row.request ? fromRequestColumn(row.request) : undefined };
   }
 
   async getLog(projectId: string, id: string): Promise<{ log: Buffer; truncated: boolean } | undefined> {
@@ -253,12 +264,12 @@ export class KnexCallStore implements CallStore {
     return n.length > 0;
   }
 
-  complete(id: string, engineId: string, outcome: CallOutcome, follow?: FollowUp): Promise<boolean> {
+  complete(id: string, engineId: string, outcome: CallOutcome, follow?: FollowUp, deadLetter = false): Promise<boolean> {
     this.startMarks.delete(id);
-    if (!follow) return this.completions.submit({ id, engineId, outcome });
+    if (!follow) return this.completions.submit({ id, engineId, outcome, deadLetter });
     // The follow-up commits with its parent's final state, or neither does (docs/durability.md).
     return this.db.transaction(async (tx) => {
-      if (!(await completeMany(tx, [{ id, engineId, outcome }])).has(id)) return false;
+      if (!(await completeMany(tx, [{ id, engineId, outcome, deadLetter }])).has(id)) return false;
       if (follow.call) {
         await tx('calls').insert(this.queuedColumns(followCall(follow.call))).onConflict('dedupe_key').ignore();
       } else {
@@ -299,8 +310,23 @@ export class KnexCallStore implements CallStore {
   }
 
   async requeueExpired(maxAttempts: number): Promise<string[]> {
+    return this.db.transaction(async (tx) => {
+      const rows = await this.expire(tx, maxAttempts);
+      // An async call whose engines were lost maxAttempts times ran out of attempts: a dead letter, in this transaction.
+      const lost = rows.filter((r: { status: string; request: unknown }) => r.status === 'error' && r.request).map((r: { id: string }) => r.id);
+      if (lost.length) {
+        await tx.raw(`INSERT INTO dead_letters (id, project_id, kind, call_id, app, route, trigger, trigger_id, reason,
+            error_code, error, attempts, input, created_at)
+          SELECT gen_random_uuid(), project_id, 'call', id, app, route, trigger, trigger_id, 'lost', ?::text,
+            error, attempts, request, now() FROM calls WHERE id IN (${lost.map(() => '?::uuid').join(', ')})`, [engineLost.spec.code, ...lost]);
+      }
+      return rows.filter((r: { status: string }) => r.status === 'queued').map((r: { id: string }) => r.id);
+    });
+  }
+
+  private async expire(tx: Db, maxAttempts: number) {
     // A sync call (no stored request) cannot run again: its caller is gone with the process that ran it.
-    const rows = await this.db('calls').where({ status: 'running' }).where('lease_until', '<', this.db.fn.now())
+    return tx('calls').where({ status: 'running' }).where('lease_until', '<', this.db.fn.now())
       .update({
         status: this.db.raw("CASE WHEN request IS NULL OR attempts >= ? THEN 'error' ELSE 'queued' END", [maxAttempts]),
         error: this.db.raw('CASE WHEN request IS NULL THEN ? WHEN attempts >= ? THEN ? ELSE NULL END',
@@ -308,8 +334,7 @@ export class KnexCallStore implements CallStore {
             `the engine running this call stopped answering ${maxAttempts} times`]),
         completed_at: this.db.raw('CASE WHEN request IS NULL OR attempts >= ? THEN now() ELSE NULL END', [maxAttempts]),
         engine_id: null, lease_until: null, started_at: this.db.raw('CASE WHEN request IS NULL THEN started_at ELSE NULL END'),
-      }).returning(['id', 'status']);
-    return rows.filter((r: { status: string }) => r.status === 'queued').map((r: { id: string }) => r.id);
+      }).returning(['id', 'status', this.db.raw('request IS NOT NULL AS request')]);
   }
 
   async listStaleQueued(olderThan: Date, limit: number): Promise<string[]> {
@@ -427,5 +452,5 @@ export class KnexCallStore implements CallStore {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const isUuid = (s: string) => UUID.test(s);
+export const isUuid = (s: string) => UUID.test(s);
 const emptyRequest = (): CallRequest => ({ method: 'POST', url: '', requestPath: '', headers: {}, body: Buffer.alloc(0) });

@@ -1,4 +1,4 @@
-"""openstack fn call list|show|log|cancel|lineage (call records, beyond Picasso)."""
+"""openstack fn call list|show|log|cancel|lineage|replay (call records, beyond Picasso)."""
 
 from osc_lib.command import command
 
@@ -81,3 +81,13 @@ class CallLineage(command.Lister):
         lineage = self.app.client_manager.fresco.get('calls', fc.quote(args.call_id), 'lineage')['lineage']
         return common.table(lineage['calls'], ['id', 'depth', 'parent_call_id', 'app', 'route', 'status',
                                                'trigger', 'chain_error'])
+
+
+class ReplayCall(command.ShowOne):
+    """Run a finished call again with its kept input (async and trigger calls); shows the new call."""
+
+    def get_parser(self, prog_name):
+        return _call_arg(super().get_parser(prog_name))
+
+    def take_action(self, args):
+        return common.show(self.app.client_manager.fresco.post(None, 'calls', fc.quote(args.call_id), 'replay')['call'])

@@ -4,6 +4,7 @@ import { KnexAppStore } from '../../../src/store/app-store';
 import { KnexCallStore } from '../../../src/store/call-store';
 import { KnexRouteStore } from '../../../src/store/route-store';
 import { KnexTriggerStore } from '../../../src/store/trigger-store';
+import { KnexDeadLetterStore } from '../../../src/store/dead-letter-store';
 import type { CallOutcome, CallRequest, NewCall, NewRoute, NewTrigger } from '../../../src/domain/models';
 import { waitFor } from '../../helpers/wait';
 
@@ -35,19 +36,21 @@ export function storeSuite(name: string, open: () => Promise<{ db: Db; drop(): P
     let routes: KnexRouteStore;
     let calls: KnexCallStore;
     let triggers: KnexTriggerStore;
+    let dead: KnexDeadLetterStore;
     before(async () => {
       handle = await open();
       apps = new KnexAppStore(handle.db);
       routes = new KnexRouteStore(handle.db);
       calls = new KnexCallStore(handle.db);
       triggers = new KnexTriggerStore(handle.db);
+      dead = new KnexDeadLetterStore(handle.db);
     });
     after(async () => {
       await calls.close();
       await handle.drop();
     });
     beforeEach(async () => {
-      for (const table of ['calls', 'triggers', 'routes', 'apps']) await handle.db(table).delete();
+      for (const table of ['dead_letters', 'calls', 'triggers', 'routes', 'apps']) await handle.db(table).delete();
     });
 
     it('keeps app names unique per project, not across projects', async () => {
@@ -161,6 +164,56 @@ export function storeSuite(name: string, open: () => Promise<{ db: Db; drop(): P
       });
       const failed = await calls.get('p1', async1.id);
       assert.deepEqual([failed?.status, failed?.attempts], ['error', 2]);
+      // Out of attempts on lost engines: a dead letter; the sync call (no input kept) is not one.
+      const { deadLetters } = await dead.list('p1', { limit: 10 });
+      assert.deepEqual(deadLetters.map((d) => [d.callId, d.reason, d.errorCode, d.attempts]), [[async1.id, 'lost', 'FRESCO_ENGINE_LOST', 2]]);
+    });
+
+    it('writes a failed call\'s dead letter with its outcome, only where the call is still the engine\'s', async () => {
+      const [a, b, c] = [(await calls.enqueue(newCall()))!, (await calls.enqueue(newCall()))!, (await calls.enqueue(newCall()))!];
+      for (const x of [a, b, c]) await calls.claim(x.id, 'e1', 60_000);
+      const failed = outcome({ status: 'error', exitCode: 2, error: 'boom' });
+      const written = await Promise.all([calls.complete(a.id, 'e1', failed, undefined, true), calls.complete(b.id, 'e1', outcome(), undefined, false),
+        calls.complete(c.id, 'e2', failed, undefined, true)]);
+      assert.deepEqual(written, [true, true, false]);
+      const { deadLetters } = await dead.list('p1', { limit: 10 });
+      assert.equal(deadLetters.length, 1);
+      const d = deadLetters[0];
+      assert.deepEqual([d.kind, d.callId, d.app, d.route, d.trigger, d.reason, d.errorCode, d.error, d.attempts],
+        ['call', a.id, 'app', '/hello', 'async', 'error', 'FRESCO_CALL_FAILED', 'boom', 1]);
+      assert.deepEqual([d.input.method, d.input.headers, d.input.body.toString()], ['POST', { a: 'b' }, 'body']);
+      assert.equal((await calls.get('p1', a.id))?.status, 'error');
+    });
+
+    it('keeps dead letters per project: dedupe, filters, pages, one redrive mark, purge', async () => {
+      const base = { kind: 'event' as const, app: 'app', route: '/hello', trigger: 'swift' as const, reason: 'not_created', attempts: 0, input: request };
+      assert.equal(await dead.add({ ...base, projectId: 'p1', dedupeKey: 'k' }), true);
+      assert.equal(await dead.add({ ...base, projectId: 'p1', dedupeKey: 'k' }), false, 'a redelivered event');
+      for (let i = 0; i < 3; i++) await dead.add({ ...base, projectId: 'p1', kind: 'call', route: '/other' });
+      await dead.add({ ...base, projectId: 'p2' });
+      const all = await dead.list('p1', { limit: 10 });
+      assert.equal(all.deadLetters.length, 4);
+      assert.equal((await dead.list('p1', { kind: 'event', limit: 10 })).deadLetters.length, 1);
+      assert.equal((await dead.list('p1', { route: '/other', limit: 10 })).deadLetters.length, 3);
+      const p1 = await dead.list('p1', { limit: 3 });
+      const p2 = await dead.list('p1', { limit: 3, marker: p1.next! });
+      assert.deepEqual([...p1.deadLetters, ...p2.deadLetters].map((d) => d.id), all.deadLetters.map((d) => d.id));
+      assert.equal(p2.next, null);
+      const theirs = (await dead.list('p2', { limit: 10 })).deadLetters[0];
+      assert.equal(await dead.get('p1', theirs.id), undefined);
+      assert.equal(await dead.markRedriven('p1', theirs.id, '00000000-0000-4000-8000-000000000009'), false);
+      assert.equal(await dead.delete('p1', theirs.id), false);
+      const mine = all.deadLetters[0];
+      assert.equal(await dead.markRedriven('p1', mine.id, '00000000-0000-4000-8000-000000000001'), true);
+      assert.equal(await dead.markRedriven('p1', mine.id, '00000000-0000-4000-8000-000000000002'), false, 'redriven once');
+      assert.equal((await dead.get('p1', mine.id))?.redriveCallId, '00000000-0000-4000-8000-000000000001');
+      assert.equal((await dead.list('p1', { redriven: false, limit: 10 })).deadLetters.length, 3);
+      await dead.unmarkRedriven('p1', mine.id, '00000000-0000-4000-8000-000000000001');
+      assert.equal((await dead.get('p1', mine.id))?.redrivenAt, undefined);
+      assert.equal(await dead.purge('p1', { kind: 'event', olderThan: new Date(Date.now() - 60_000) }), 0);
+      assert.equal(await dead.purge('p1', { kind: 'event' }), 1);
+      assert.equal(await dead.purgeBefore(new Date(Date.now() + 1000)), 4);
+      assert.equal((await dead.list('p2', { limit: 10 })).deadLetters.length, 0);
     });
 
     it('records finished sync calls behind the caller, lists them by page and filter, and purges old ones', async () => {

@@ -51,7 +51,7 @@ describe('policy (built-in rules)', () => {
 
   it('defines every action the API enforces', () => {
     for (const action of ACTIONS) assert.ok(policy.rules[action], action);
-    assert.equal(ACTIONS.length, 28);
+    assert.equal(ACTIONS.length, 33);
   });
 
   it('lets a reader read its project but not write, run or cancel (FRESCO_POLICY_FORBIDDEN)', () => {
