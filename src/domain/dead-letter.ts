@@ -53,10 +53,6 @@ export interface DeadLetterStore {
   list(projectId: string, f: DeadLetterFilter & { marker?: string; limit: number }): Promise<{ deadLetters: DeadLetter[]; next: string | null }>;
   /** Undefined when there is no such dead letter in the project. */
   get(projectId: string, id: string): Promise<DeadLetter | undefined>;
-  /** Marks it redriven by call `callId` if it was not yet; false otherwise (another redrive won). */
-  markRedriven(projectId: string, id: string, callId: string): Promise<boolean>;
-  /** Undoes markRedriven (the new call could not be recorded). */
-  unmarkRedriven(projectId: string, id: string, callId: string): Promise<void>;
   /** Deletes one; false when it was not there. */
   delete(projectId: string, id: string): Promise<boolean>;
   /** Deletes the project's dead letters matching `f` created before `olderThan` (if given); returns how many. */

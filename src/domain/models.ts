@@ -159,6 +159,11 @@ export interface ClaimedCall {
 export interface CallStore {
   /** Records a queued call; undefined when its dedupeKey was used before (nothing inserted). */
   enqueue(call: NewCall): Promise<Call | undefined>;
+  /**
+   * Records a queued call that redrives dead letter `call.redriveOf` and marks that dead letter
+   * redriven by it, in one transaction; undefined when it was redriven already (nothing written).
+   */
+  enqueueRedrive(call: NewCall): Promise<Call | undefined>;
   /** Records a finished sync call in one write. */
   recordFinished(id: string, call: NewCall, outcome: CallOutcome): Promise<void>;
   /** Records a sync call still running here (it became slow), leased to `engineId` like an async one. */

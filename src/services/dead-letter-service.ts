@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { deadLetterNotFound, deadLetterRedriven, deadLetterRouteGone, requestInvalid, routeNotFound } from '../errors';
+import { callDuplicate, deadLetterNotFound, deadLetterRedriven, deadLetterRouteGone, requestInvalid, routeNotFound } from '../errors';
 import { DEAD_LETTER_KINDS, type DeadLetter, type DeadLetterFilter, type DeadLetterStore } from '../domain/dead-letter';
 import type { Call } from '../domain/models';
 import type { InvokeService } from './invoke-service';
@@ -82,19 +81,14 @@ export class DeadLetterService {
       if (routeNotFound.is(err)) throw deadLetterRouteGone(d.app, d.route);
       throw err;
     }
-    // Marked first, so two redrives racing for one item run it once; undone if the call is not recorded.
-    const callId = randomUUID();
-    if (!(await this.deps.store.markRedriven(projectId, id, callId))) {
-      const now = await this.get(projectId, id);
-      throw deadLetterRedriven(id, now.redriveCallId ?? '');
-    }
+    // The call is recorded and the dead letter marked in one transaction: two racing redrives run it once.
+    const trigger = d.trigger === 'http' ? 'async' : d.trigger;
     try {
-      const trigger = d.trigger === 'http' ? 'async' : d.trigger;
-      const answer = await this.deps.invoker.accept(target, { ...d.input, trigger, triggerId: d.triggerId, redriveOf: d.id }, callId);
-      return { deadLetter: { ...d, redrivenAt: new Date(), redriveCallId: callId }, call: answer.call };
+      const { call } = await this.deps.invoker.accept(target, { ...d.input, trigger, triggerId: d.triggerId, redriveOf: d.id });
+      return { deadLetter: { ...d, redrivenAt: new Date(), redriveCallId: call.id }, call };
     } catch (err) {
-      await this.deps.store.unmarkRedriven(projectId, id, callId).catch(() => undefined);
-      throw err;
+      if (!callDuplicate.is(err)) throw err;
+      throw deadLetterRedriven(id, (await this.get(projectId, id)).redriveCallId ?? '');
     }
   }
 

@@ -131,12 +131,14 @@ export class InvokeService {
 
   /** Records and queues an async call; resolves once it is durably recorded (the queue's publish may still run). */
   async accept(target: ResolvedRoute, incoming: IncomingCall, id?: string): Promise<InvokeAnswer & { mode: 'async' }> {
-    const call = await this.deps.calls.enqueue({
+    const record: NewCall = {
       ...this.newCall(target, incoming.trigger === 'http' ? 'async' : incoming.trigger, incoming.triggerId),
       dedupeKey: incoming.dedupeKey, request: this.request(incoming), id, redriveOf: incoming.redriveOf,
       replayOf: incoming.replayOf,
-    });
-    if (!call) throw callDuplicate('event');
+    };
+    // A redrive marks its dead letter in the same transaction: it runs once, and never is marked without its call.
+    const call = await (record.redriveOf ? this.deps.calls.enqueueRedrive(record) : this.deps.calls.enqueue(record));
+    if (!call) throw callDuplicate(record.redriveOf ? 'redrive' : 'event');
     // The committed record is what makes the call accepted, so the answer does not wait for the
     // broker's confirm: a publish that fails is re-sent on reconnect, and should this process die
     // first the engines' sweeper publishes the still-queued call again.

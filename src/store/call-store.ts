@@ -170,6 +170,17 @@ export class KnexCallStore implements CallStore {
     return this.inserts.submit(this.queuedColumns(call));
   }
 
+  async enqueueRedrive(call: NewCall): Promise<Call | undefined> {
+    const row = this.queuedColumns(call);
+    return this.db.transaction(async (tx) => {
+      const marked = await tx('dead_letters').where({ id: call.redriveOf, project_id: call.projectId }).whereNull('redriven_at')
+        .update({ redriven_at: tx.fn.now(), redrive_call_id: row.id }).returning('id');
+      if (marked.length === 0) return undefined;
+      const [inserted] = await tx('calls').insert(row).returning(SUMMARY);
+      return toCall(inserted);
+    });
+  }
+
   private queuedColumns(call: NewCall): Record<string, unknown> {
     return {
       ...newCallColumns(call.id ?? randomUUID(), call), status: 'queued', created_at: new Date(),

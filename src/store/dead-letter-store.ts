@@ -25,7 +25,7 @@ function toDeadLetter(r: Row): DeadLetter {
   };
 }
 
-/** The knex implementation of DeadLetterStore. */
+/** The knex implementation of DeadLetterStore; a redrive's mark is written by KnexCallStore.enqueueRedrive, with its call. */
 export class KnexDeadLetterStore implements DeadLetterStore {
   constructor(private readonly db: Db) {}
 
@@ -56,17 +56,6 @@ export class KnexDeadLetterStore implements DeadLetterStore {
     if (!isUuid(id)) return undefined;
     const row = await this.db('dead_letters').where({ project_id: projectId, id }).first();
     return row && toDeadLetter(row);
-  }
-
-  async markRedriven(projectId: string, id: string, callId: string): Promise<boolean> {
-    const rows = await this.db('dead_letters').where({ project_id: projectId, id }).whereNull('redriven_at')
-      .update({ redriven_at: this.db.fn.now(), redrive_call_id: callId }).returning('id');
-    return rows.length > 0;
-  }
-
-  async unmarkRedriven(projectId: string, id: string, callId: string): Promise<void> {
-    await this.db('dead_letters').where({ project_id: projectId, id, redrive_call_id: callId })
-      .update({ redriven_at: null, redrive_call_id: null });
   }
 
   async delete(projectId: string, id: string): Promise<boolean> {

@@ -185,7 +185,7 @@ export function storeSuite(name: string, open: () => Promise<{ db: Db; drop(): P
       assert.equal((await calls.get('p1', a.id))?.status, 'error');
     });
 
-    it('keeps dead letters per project: dedupe, filters, pages, one redrive mark, purge', async () => {
+    it('keeps dead letters per project: dedupe, filters, pages, one redrive with its call, purge', async () => {
       const base = { kind: 'event' as const, app: 'app', route: '/hello', trigger: 'swift' as const, reason: 'not_created', attempts: 0, input: request };
       assert.equal(await dead.add({ ...base, projectId: 'p1', dedupeKey: 'k' }), true);
       assert.equal(await dead.add({ ...base, projectId: 'p1', dedupeKey: 'k' }), false, 'a redelivered event');
@@ -201,15 +201,19 @@ export function storeSuite(name: string, open: () => Promise<{ db: Db; drop(): P
       assert.equal(p2.next, null);
       const theirs = (await dead.list('p2', { limit: 10 })).deadLetters[0];
       assert.equal(await dead.get('p1', theirs.id), undefined);
-      assert.equal(await dead.markRedriven('p1', theirs.id, '00000000-0000-4000-8000-000000000009'), false);
+      assert.equal(await calls.enqueueRedrive(newCall({ redriveOf: theirs.id })), undefined, 'not across projects');
       assert.equal(await dead.delete('p1', theirs.id), false);
       const mine = all.deadLetters[0];
-      assert.equal(await dead.markRedriven('p1', mine.id, '00000000-0000-4000-8000-000000000001'), true);
-      assert.equal(await dead.markRedriven('p1', mine.id, '00000000-0000-4000-8000-000000000002'), false, 'redriven once');
-      assert.equal((await dead.get('p1', mine.id))?.redriveCallId, '00000000-0000-4000-8000-000000000001');
+      // The redrive's call and its mark commit together; a second redrive writes nothing.
+      const [first, second] = await Promise.all([calls.enqueueRedrive(newCall({ redriveOf: mine.id })),
+        calls.enqueueRedrive(newCall({ redriveOf: mine.id }))]);
+      const winner = first ?? second;
+      assert.ok(winner && !(first && second), 'redriven once');
+      assert.deepEqual([winner.status, winner.redriveOf], ['queued', mine.id]);
+      assert.equal((await dead.get('p1', mine.id))?.redriveCallId, winner.id);
+      assert.equal((await handle.db('calls').where({ redrive_of: mine.id })).length, 1);
       assert.equal((await dead.list('p1', { redriven: false, limit: 10 })).deadLetters.length, 3);
-      await dead.unmarkRedriven('p1', mine.id, '00000000-0000-4000-8000-000000000001');
-      assert.equal((await dead.get('p1', mine.id))?.redrivenAt, undefined);
+      assert.equal((await dead.list('p1', { redriven: true, limit: 10 })).deadLetters.length, 1);
       assert.equal(await dead.purge('p1', { kind: 'event', olderThan: new Date(Date.now() - 60_000) }), 0);
       assert.equal(await dead.purge('p1', { kind: 'event' }), 1);
       assert.equal(await dead.purgeBefore(new Date(Date.now() + 1000)), 4);
