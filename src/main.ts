@@ -171,7 +171,7 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
     const executor = adapters.executor;
     if (!executor?.prewarm || scope.path === undefined) return;
     void resolver.private(scope.projectId, scope.appName, scope.path)
-      .then((r) => (r.runnable.code ? executor.prewarm!(r.runnable) : undefined))
+      .then((r) => (r.runnable.code || (r.runnable.minHot ?? 0) > 0 ? executor.prewarm!(r.runnable) : undefined))
       .catch(() => undefined);
   };
   const codeRoutes = new CodeRoutes({ packages, runtimes: runtimeStore, limits });
@@ -188,7 +188,7 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
     executor: adapters.executor,
     apps: new AppService({ appStore, onChange }),
     routes: new RouteService({
-      routeStore, appStore, onChange, registries: new RegistryPolicy(registryList(config)), limits: { maxTimeout: config.DEFAULT.max_timeout, maxMemory: config.DEFAULT.max_memory },
+      routeStore, appStore, onChange, registries: new RegistryPolicy(registryList(config)), limits: { maxTimeout: config.DEFAULT.max_timeout, maxMemory: config.DEFAULT.max_memory, maxMinHot: config.engine.max_min_hot },
       code: codeRoutes, packages,
       versionDigests: async (routeId) => (await versionStore.list(routeId)).map((v) => v.frozen.codeDigest),
     }),
@@ -196,7 +196,7 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
     versions: new RouteVersionService({
       versionStore, routeStore, appStore, onChange: () => resolver.invalidate(), release: (digest) => codeRoutes.release(digest),
     }),
-    calls, callStore, idempotencyStore, resolver, queue, running, asyncRunner, invoker, authorizer, triggerStore,
+    calls, callStore, routeStore, idempotencyStore, resolver, queue, running, asyncRunner, invoker, authorizer, triggerStore,
     triggers: new TriggerService({ triggerStore, routeStore, rules: triggerRules, onChange: (p) => events.invalidate(p) }),
     events,
     deadLetterStore,

@@ -23,6 +23,7 @@ export const routeWire = z.object({
   memory: z.int().describe('MiB'), timeout: z.int().describe('seconds'), idle_timeout: z.int().describe('seconds'),
   max_concurrency: z.int(), headers: z.record(z.string(), z.array(z.string())).describe('added to /r answers'),
   config: stringMap.describe('environment; wins over the app config'), is_public: z.boolean(),
+  min_hot: z.int().describe('hot containers each engine keeps for the route even when idle (http/json formats)'),
   retries: z.int().describe('further attempts of a failed async call'), retry_delay: z.number().describe('seconds before the first retry'),
   retry_backoff: z.number().describe('factor of each further wait'), retry_max_delay: z.number().describe('seconds, longest wait'),
   retry_on: z.array(z.enum(['error', 'timeout'])).describe('outcomes retried'),

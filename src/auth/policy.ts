@@ -21,6 +21,7 @@ export const ACTIONS: readonly string[] = [
   'fresco:runtime:list', 'fresco:runtime:get', 'fresco:runtime:create', 'fresco:runtime:delete',
   'fresco:deadletter:list', 'fresco:deadletter:get', 'fresco:deadletter:redrive', 'fresco:deadletter:delete',
   'fresco:call:replay',
+  'fresco:all_projects',
   'fresco:route:version:list', 'fresco:route:version:get', 'fresco:route:version:create', 'fresco:route:version:delete',
   'fresco:route:alias:list', 'fresco:route:alias:get', 'fresco:route:alias:create', 'fresco:route:alias:update',
   'fresco:route:alias:delete',
@@ -55,6 +56,8 @@ function builtInRules(): Record<string, string> {
   rules['fresco:deadletter:delete'] = 'rule:admin_or_member';
   // POST .../calls/{id}/replay runs the function again, as a run does.
   rules['fresco:call:replay'] = 'rule:admin_or_member';
+  // Lists of every project's objects (the Qinling API's ?all_projects=true): admins only.
+  rules['fresco:all_projects'] = 'rule:admin_required';
   // Route versions and aliases (docs/api.md, "Versions and aliases"): as the routes themselves.
   for (const r of ['version', 'alias']) {
     for (const v of READS) rules[`fresco:route:${r}:${v}`] = 'rule:admin_or_reader';

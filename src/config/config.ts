@@ -32,6 +32,7 @@ export interface Config {
   engine: {
     engine_id?: string; output_cap: number; log_cap: number; prestart_per_route: number;
     prestart_total: number; max_containers: number; max_memory: number; max_wait: number; cpu_quota: number; pids_limit: number; async_prefetch: number; call_lease: number;
+    max_min_hot: number;
   };
   cluster: {
     secret?: string; bind_host: string; bind_port: number; advertise_url?: string; heartbeat_interval: number;

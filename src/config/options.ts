@@ -132,4 +132,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   o('DEFAULT', 'dead_letter_retention', 'int', 14 * 86400,
     'Seconds a dead letter (a failed async call or event, docs/api.md) is kept before the sweeper purges it; redriven or not.',
     { min: 60 }),
+  o('engine', 'max_min_hot', 'int', 8, 'Largest min_hot a route may set: hot containers each engine keeps for it even when idle '
+    + '(Qinling\'s function scaleup).', { min: 0, max: 1024 }),
 ];

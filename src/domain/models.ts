@@ -50,6 +50,8 @@ export interface Route {
   /** Chaining (docs/api.md, "Chaining"): the route whose async call follows a successful (failed) call, `/path` or `app/path`. */
   onSuccess?: string | null;
   onFailure?: string | null;
+  /** Hot containers each engine keeps for the route even when idle (Qinling's scale up/down); absent means 0. */
+  minHot?: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -128,6 +130,8 @@ export interface CallFilter {
   /** Opaque marker from a previous page's `next`. */
   marker?: string;
   limit: number;
+  /** Every project's calls, not only `projectId`'s (admins: the Qinling API's all_projects). */
+  allProjects?: boolean;
 }
 
 export type NewCall = Pick<Call, 'projectId' | 'app' | 'route' | 'trigger' | 'triggerId' | 'routeVersion'> & {
@@ -246,12 +250,24 @@ export interface Trigger {
   secret?: string;
   enabled: boolean;
   lastFiredAt?: Date;
+  /** Schedule triggers (Qinling jobs): nothing fires before it; its first firing is at it, the
+   *  schedule's slots after (none without a schedule: a one-shot). */
+  startAt?: Date;
+  /** Firings left; undefined: no end. The firing that brings it to 0 ends the trigger ('done'). */
+  remaining?: number;
+  /** The calls' body instead of the schedule event (a Qinling job's function_input). */
+  input?: string;
+  /** Set when the trigger will never fire again: 'done' (its count ran out) or 'cancelled'. */
+  ended?: TriggerEnd;
   createdAt: Date;
   updatedAt: Date;
 }
 
+export type TriggerEnd = 'done' | 'cancelled';
+
 export type NewTrigger = Omit<Trigger, 'id' | 'createdAt' | 'updatedAt' | 'lastFiredAt'>;
-export type TriggerPatch = Partial<Pick<Trigger, 'name' | 'app' | 'route' | 'filter' | 'schedule' | 'timezone' | 'enabled'>>;
+export type TriggerPatch = Partial<Pick<Trigger, 'name' | 'app' | 'route' | 'filter' | 'schedule' | 'timezone' | 'enabled'>>
+  & { startAt?: Date | null; remaining?: number | null; input?: string | null; ended?: TriggerEnd | null };
 
 /** Keeps triggers; names are unique per project (ConflictError FRESCO_TRIGGER_EXISTS). */
 export interface TriggerStore {
@@ -264,6 +280,8 @@ export interface TriggerStore {
   create(t: NewTrigger): Promise<Trigger>;
   update(projectId: string, id: string, patch: TriggerPatch): Promise<Trigger | undefined>;
   delete(projectId: string, id: string): Promise<boolean>;
-  /** Moves last_fired_at forward to `at` if it was before; false when another process already did. */
-  advanceFired(id: string, previous: Date | undefined, at: Date): Promise<boolean>;
+  /** Moves last_fired_at forward to `at` if it was before; false when another process already did.
+   *  With `countdown`, one firing is taken off `remaining` in the same step, and the last one ends
+   *  the trigger (ended 'done', disabled). */
+  advanceFired(id: string, previous: Date | undefined, at: Date, countdown?: boolean): Promise<boolean>;
 }

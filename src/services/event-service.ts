@@ -86,7 +86,8 @@ export class EventService {
   async fireSchedules(now = new Date()): Promise<number> {
     let fired = 0;
     for (const t of await this.deps.triggerStore.listEnabled(['schedule'])) {
-      const due = dueFiring(t.schedule ?? '', t.timezone ?? 'UTC', t.lastFiredAt ?? t.createdAt, now);
+      if (t.ended) continue;
+      const due = scheduleDue(t, now);
       if (!due.slot) continue;
       if (due.skipped) log.info({ triggerId: t.id, skipped: due.skipped }, 'missed schedule slots replayed once');
       const event: FrescoEvent = {
@@ -95,7 +96,7 @@ export class EventService {
         raw: null,
       };
       if (await this.queue(t, event, scheduleDedupeKey(t.id, due.slot))) fired++;
-      await this.deps.triggerStore.advanceFired(t.id, t.lastFiredAt, due.slot);
+      await this.deps.triggerStore.advanceFired(t.id, t.lastFiredAt, due.slot, t.remaining !== undefined);
     }
     return fired;
   }
@@ -130,12 +131,25 @@ export class EventService {
       await this.deadLetter(t, event, err, dedupeKey);
       return undefined;
     }
+    // A Qinling job's function_input replaces the event as the call's body.
+    const request = eventRequest(t, event);
+    if (t.input !== undefined) request.body = Buffer.from(t.input);
     try {
-      const answer = await this.deps.invoker.accept(target, { ...eventRequest(t, event), trigger: t.type, triggerId: t.id, dedupeKey });
+      const answer = await this.deps.invoker.accept(target, { ...request, trigger: t.type, triggerId: t.id, dedupeKey });
       return answer.call;
     } catch (err) {
       if (callDuplicate.is(err)) return undefined;
       throw err;
     }
   }
+}
+
+/** The firing due at `now` for a schedule trigger: at its start_at first (when set and not yet
+ *  fired since), then its schedule's slots after the last firing (none without a schedule). */
+export function scheduleDue(t: Pick<Trigger, 'schedule' | 'timezone' | 'lastFiredAt' | 'createdAt' | 'startAt'>, now: Date): { slot?: Date; skipped: number } {
+  if (t.startAt && (!t.lastFiredAt || t.lastFiredAt.getTime() < t.startAt.getTime())) {
+    return t.startAt.getTime() <= now.getTime() ? { slot: t.startAt, skipped: 0 } : { skipped: 0 };
+  }
+  if (!t.schedule) return { skipped: 0 };
+  return dueFiring(t.schedule, t.timezone ?? 'UTC', t.lastFiredAt ?? t.createdAt, now);
 }

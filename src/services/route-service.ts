@@ -15,6 +15,8 @@ import { booleanish, configSchema, enveloped, intIn, parseInput, routePathSchema
 export interface RouteLimits {
   maxTimeout: number;
   maxMemory: number;
+  /** Largest min_hot ([engine] max_min_hot); default 8. */
+  maxMinHot?: number;
 }
 
 const IMAGE = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
@@ -45,6 +47,7 @@ function fieldSchemas(limits: RouteLimits) {
       .max(2).transform((l) => [...new Set(l)]),
     on_success: chainField,
     on_failure: chainField,
+    min_hot: intIn(0, limits.maxMinHot ?? 8),
   };
 }
 
@@ -71,6 +74,7 @@ function toPatch(input: Input) {
     image: input.image, type: input.type, format: input.format, memory: input.memory, timeout: input.timeout,
     idleTimeout: input.idle_timeout, maxConcurrency: input.max_concurrency, headers: input.headers,
     config: input.config, isPublic: input.is_public, onSuccess: input.on_success, onFailure: input.on_failure,
+    minHot: input.min_hot,
   };
 }
 
@@ -138,7 +142,7 @@ export class RouteService {
       projectId, appName, path: input.path, image: code ? '' : input.image!, ...code, type: p.type ?? 'sync', format: code ? 'json' : p.format ?? 'default',
       memory: p.memory ?? 128, timeout: p.timeout ?? Math.min(30, this.deps.limits.maxTimeout),
       idleTimeout: p.idleTimeout ?? 30, maxConcurrency: p.maxConcurrency ?? 1, headers: p.headers ?? {},
-      config: p.config ?? {}, isPublic: p.isPublic ?? false, retry: retryOf(input, DEFAULT_RETRY) ?? DEFAULT_RETRY,
+      config: p.config ?? {}, isPublic: p.isPublic ?? false, minHot: p.minHot ?? 0, retry: retryOf(input, DEFAULT_RETRY) ?? DEFAULT_RETRY,
       onSuccess: p.onSuccess ?? null, onFailure: p.onFailure ?? null,
       });
     } finally {

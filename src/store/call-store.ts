@@ -228,7 +228,7 @@ export class KnexCallStore implements CallStore {
 
   async list(projectId: string, f: CallFilter): Promise<{ calls: Call[]; next: string | null }> {
     await this.finished.settle();
-    const q = this.db('calls').where({ project_id: projectId }).select(SUMMARY)
+    const q = this.db('calls').where(f.allProjects ? {} : { project_id: projectId }).select(SUMMARY)
       .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(f.limit + 1);
     if (f.app) q.where({ app: f.app });
     if (f.route) q.where({ route: f.route });

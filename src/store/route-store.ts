@@ -13,6 +13,7 @@ interface RouteRow {
   runtime: string | null; entry: string | null; calling: Route['calling']; code_digest: string | null; code_file: string | null;
   on_success: string | null; on_failure: string | null;
   retries: number; retry_delay: number; retry_backoff: number; retry_max_delay: number; retry_on: RetryOutcome[];
+  min_hot: number;
   created_at: Date; updated_at: Date;
 }
 
@@ -26,6 +27,7 @@ const toRoute = (r: RouteRow): Route => ({
     on: r.retry_on,
   },
   onSuccess: r.on_success ?? null, onFailure: r.on_failure ?? null,
+  minHot: r.min_hot ?? 0,
   createdAt: new Date(r.created_at), updatedAt: new Date(r.updated_at),
 });
 
@@ -34,6 +36,7 @@ const COLUMNS: Record<Exclude<keyof RoutePatch, 'retry'>, string> = {
   idleTimeout: 'idle_timeout', maxConcurrency: 'max_concurrency', headers: 'headers', config: 'config',
   isPublic: 'is_public', runtime: 'runtime', entry: 'entry', calling: 'calling', codeDigest: 'code_digest', codeFile: 'code_file',
   onSuccess: 'on_success', onFailure: 'on_failure',
+  minHot: 'min_hot',
 };
 
 function toColumns(patch: RoutePatch): Record<string, unknown> {
@@ -68,6 +71,12 @@ export class KnexRouteStore implements RouteStore {
 
   async list(projectId: string, appName: string): Promise<Route[]> {
     const rows = await this.db<RouteRow>('routes').where({ project_id: projectId, app_name: appName }).orderBy('path');
+    return rows.map(toRoute);
+  }
+
+  /** The routes of every project's app named `appName` (the Qinling API's all_projects). */
+  async listAllProjects(appName: string): Promise<Route[]> {
+    const rows = await this.db<RouteRow>('routes').where({ app_name: appName }).orderBy(['project_id', 'path']);
     return rows.map(toRoute);
   }
 

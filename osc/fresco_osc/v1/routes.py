@@ -15,7 +15,7 @@ SCALARS = (('image', 'image'), ('type', 'type'), ('route_format', 'format'), ('m
            ('timeout', 'timeout'), ('idle_timeout', 'idle_timeout'),
            ('max_concurrency', 'max_concurrency'), ('retries', 'retries'), ('retry_delay', 'retry_delay'),
            ('retry_backoff', 'retry_backoff'), ('retry_max_delay', 'retry_max_delay'),
-           ('on_success', 'on_success'), ('on_failure', 'on_failure'))
+           ('on_success', 'on_success'), ('on_failure', 'on_failure'), ('min_hot', 'min_hot'))
 
 
 def _route_args(parser, creating):
@@ -42,6 +42,9 @@ def _route_args(parser, creating):
                         help='Seconds a hot container may idle (default 30)')
     parser.add_argument('--max-concurrency', type=int, metavar='<n>',
                         help='Hot containers per engine host (default 1)')
+    parser.add_argument('--min-hot', type=int, metavar='<n>',
+                        help='Hot containers each engine keeps even when idle (default 0; http/json routes '
+                             'and functions from code; at most [engine] max_min_hot)')
     parser.add_argument('--retries', type=int, metavar='<n>',
                         help='Async calls: further attempts after a failed one (default 0)')
     parser.add_argument('--retry-delay', type=float, metavar='<s>',
@@ -153,7 +156,7 @@ class ListRoutes(command.Lister):
         routes = fn.get('apps', fc.quote(args.app), 'routes')['routes']
         fields = ['path', 'image', 'type', 'format', 'is_public']
         if args.long:
-            fields += ['memory', 'timeout', 'idle_timeout', 'max_concurrency', 'config', 'headers',
+            fields += ['memory', 'timeout', 'idle_timeout', 'max_concurrency', 'min_hot', 'config', 'headers',
                        'created_at', 'updated_at']
         return common.table(routes, fields)
 

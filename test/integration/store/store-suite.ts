@@ -80,6 +80,16 @@ export function storeSuite(name: string, open: () => Promise<{ db: Db; drop(): P
       assert.equal(await routes.getPublic('app', '/img/resize'), undefined);
     });
 
+    it('keeps a route\'s min_hot (0 unless set) and lists one app name across projects', async () => {
+      await apps.create({ projectId: 'p1', name: 'app', description: '', config: {} });
+      await apps.create({ projectId: 'p2', name: 'app', description: '', config: {} });
+      assert.equal((await routes.create(route()))?.minHot, 0);
+      await routes.create(route({ projectId: 'p2', minHot: 2 }));
+      assert.equal((await routes.get('p2', 'app', '/hello'))?.minHot, 2);
+      assert.equal((await routes.update('p1', 'app', '/hello', { minHot: 3 }))?.minHot, 3);
+      assert.deepEqual((await routes.listAllProjects('app')).map((r) => [r.projectId, r.minHot]), [['p1', 3], ['p2', 2]]);
+    });
+
     it('lets only one project claim a public URL', async () => {
       await apps.create({ projectId: 'p1', name: 'app', description: '', config: {} });
       await apps.create({ projectId: 'p2', name: 'app', description: '', config: {} });
@@ -252,6 +262,37 @@ export function storeSuite(name: string, open: () => Promise<{ db: Db; drop(): P
       assert.equal(await triggers.advanceFired(t.id, undefined, first), false, 'another process already fired it');
       assert.equal(await triggers.advanceFired(t.id, first, new Date('2026-01-01T00:02:00Z')), true);
       assert.equal((await triggers.get('p1', t.id))?.lastFiredAt?.toISOString(), '2026-01-01T00:02:00.000Z');
+    });
+
+    it('keeps a job\'s start, count, input and end, and ends it when its last firing is taken', async () => {
+      const startAt = new Date('2026-01-01T00:00:30Z');
+      const t = await triggers.create(trigger({ type: 'schedule', schedule: '* * * * *', timezone: 'UTC', startAt, remaining: 2, input: '{"a":1}' }));
+      assert.deepEqual([t.startAt?.toISOString(), t.remaining, t.input, t.ended], [startAt.toISOString(), 2, '{"a":1}', undefined]);
+      const plain = await triggers.create(trigger({ name: 'plain', type: 'schedule', schedule: '* * * * *', timezone: 'UTC' }));
+      assert.deepEqual([plain.startAt, plain.remaining, plain.input, plain.ended], [undefined, undefined, undefined, undefined]);
+      assert.equal(await triggers.advanceFired(t.id, undefined, startAt, true), true);
+      let now = await triggers.get('p1', t.id);
+      assert.deepEqual([now?.remaining, now?.ended, now?.enabled], [1, undefined, true]);
+      assert.equal(await triggers.advanceFired(t.id, startAt, new Date('2026-01-01T00:01:00Z'), true), true);
+      now = await triggers.get('p1', t.id);
+      assert.deepEqual([now?.remaining, now?.ended, now?.enabled], [0, 'done', false], 'the last firing ends it');
+      assert.deepEqual((await triggers.listEnabled(['schedule'])).map((x) => x.id), [plain.id]);
+      // A firing without countdown leaves a count alone; an update sets and clears the job fields.
+      assert.equal(await triggers.advanceFired(plain.id, undefined, startAt), true);
+      const changed = await triggers.update('p1', plain.id, { startAt: new Date('2026-02-01T00:00:00Z'), remaining: 5, input: '"x"', ended: 'cancelled' });
+      assert.deepEqual([changed?.startAt?.toISOString(), changed?.remaining, changed?.input, changed?.ended],
+        ['2026-02-01T00:00:00.000Z', 5, '"x"', 'cancelled']);
+      const cleared = await triggers.update('p1', plain.id, { startAt: null, remaining: null, input: null, ended: null });
+      assert.deepEqual([cleared?.startAt, cleared?.remaining, cleared?.input, cleared?.ended], [undefined, undefined, undefined, undefined]);
+      await triggers.create(trigger({ projectId: 'p2', name: 'theirs' }));
+      assert.deepEqual((await triggers.listAllProjects()).map((x) => [x.projectId, x.name]), [['p1', 'on-put'], ['p1', 'plain'], ['p2', 'theirs']]);
+    });
+
+    it('lists every project\'s calls when asked to', async () => {
+      await calls.recordFinished('00000000-0000-4000-8000-0000000000a1', newCall({ trigger: 'http' }), outcome({}));
+      await calls.recordFinished('00000000-0000-4000-8000-0000000000a2', newCall({ trigger: 'http', projectId: 'p2' }), outcome({}));
+      assert.equal((await calls.list('p1', { limit: 10 })).calls.length, 1);
+      assert.deepEqual((await calls.list('p1', { limit: 10, allProjects: true })).calls.map((c) => c.projectId).sort(), ['p1', 'p2']);
     });
   });
 }
