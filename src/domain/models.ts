@@ -100,6 +100,9 @@ export interface Call {
   resultTruncated: boolean;
   logTruncated: boolean;
   attempts: number;
+  /** 0–100, as last reported by the function (FRESCO_PROGRESS lines on stderr); absent if never. */
+  progress?: number;
+  progressMessage?: string;
 }
 
 export interface CallFilter {
@@ -146,7 +149,7 @@ export interface CallStore {
   /** Notes that a running call started (shown while it runs); may be written later, or not at all once it completed. */
   markStarted(id: string, kind: CallKind, at: Date): Promise<void>;
   /** Extends the lease; false when the call is no longer this engine's to run (e.g. cancelled). */
-  renewLease(id: string, engineId: string, leaseMs: number): Promise<boolean>;
+  renewLease(id: string, engineId: string, leaseMs: number, progress?: { progress: number; message: string | null }): Promise<boolean>;
   /** Puts a call this engine runs back to queued (engine shutting down); false if it was not ours. */
   requeue(id: string, engineId: string): Promise<boolean>;
   /** Records the outcome if the call is still running on this engine; false otherwise. */

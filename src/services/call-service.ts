@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { callNotFound } from '../errors';
 import { CALL_STATUSES } from '../domain/call';
 import type { Call, CallAttempt, CallStore } from '../domain/models';
-import type { RunningCalls } from './running-calls';
+import type { LogFollower, RunningCalls } from './running-calls';
 import { parseInput } from './validation';
 
 export const listSchema = z.strictObject({
@@ -17,7 +17,9 @@ export const listSchema = z.strictObject({
 
 /** Reads and cancels call records (docs/api.md, Calls). */
 export class CallService {
-  constructor(private readonly deps: { callStore: CallStore; running: Pick<RunningCalls, 'cancel'> }) {}
+  constructor(private readonly deps: {
+    callStore: CallStore; running: Pick<RunningCalls, 'cancel'> & Partial<Pick<RunningCalls, 'follow' | 'progress'>>;
+  }) {}
 
   /** Filters from the query string; throws ValidationError naming the parameter. */
   list(projectId: string, query: unknown): Promise<{ calls: Call[]; next: string | null }> {
@@ -32,7 +34,17 @@ export class CallService {
   async get(projectId: string, id: string): Promise<Call> {
     const call = await this.deps.callStore.get(projectId, id);
     if (!call) throw callNotFound(id);
-    return call;
+    // A call running here: its latest progress, fresher than the one written with its lease.
+    const p = call.status === 'running' ? this.deps.running.progress?.(id) : undefined;
+    return p ? { ...call, progress: p.progress, progressMessage: p.message ?? undefined } : call;
+  }
+
+  /**
+   * Follows call `id`'s log while it runs in this process (see RunningCalls.follow); undefined
+   * when it does not run here. The caller checked the call is the project's (get()).
+   */
+  followHere(id: string, f: LogFollower): (() => void) | undefined {
+    return this.deps.running.follow?.(id, f);
   }
 
   /** The attempts of a retried call, oldest first (empty for a call that ran once). */

@@ -146,6 +146,7 @@ export class InvokeService {
       const outcome = await executor.run({
         id, route: target.runnable, method: incoming.method, url: incoming.url, requestPath: incoming.requestPath,
         headers: functionHeaders(incoming.headers, this.isCredential), body: incoming.body, signal,
+        logSink: this.deps.running.logSink(id),
       });
       await this.deps.running.finish(id, outcome);
       return { mode: 'sync', callId: id, outcome };
