@@ -135,7 +135,7 @@ async function followLog(ctx: Context, calls: CallService, projectId: string, id
     ctx.body = log.log;
     return;
   }
-  ctx.req.once('close', close);
+  ctx.res.once('close', close);
   out.once('close', close);
   ctx.body = out;
   if (tryHere()) {
@@ -144,4 +144,6 @@ async function followLog(ctx: Context, calls: CallService, projectId: string, id
     ctx.set('X-Fresco-Log-Follow', 'final');
     timer = setTimeout(() => void step().catch(close), FOLLOW_POLL_MS);
   }
+  // The client learns at once that the follow began (and which kind), not with the first line.
+  ctx.flushHeaders();
 }
