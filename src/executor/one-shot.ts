@@ -135,7 +135,12 @@ export class OneShot {
 
   /** Feeds `input`, closes stdin and waits for the end; removes the container afterwards. */
   async run(req: ExecutorCall, input: Buffer, kind: CallKind, startedAt: Date): Promise<CallOutcome> {
-    if (req.logSink) this.forward = new LogForward(req.logSink, this.limits.logCap, this.nonceBytes);
+    if (req.logSink) {
+      this.forward = new LogForward(req.logSink, this.limits.logCap, this.nonceBytes);
+      // A cold container started before its input came, and its function may have written already.
+      const early = this.err.value();
+      if (early.length > 0) this.forward.push(early);
+    }
     this.stdin.end(input);
     const ending = await this.ending(req);
     const exit = ending === 'reported' ? await this.reportedExit() : await this.awaitExit(ending !== 'exit');

@@ -179,7 +179,15 @@ export class RunningCalls {
     this.writing++;
     let recorded = false;
     try {
-      if (e.leased && await e.leased) return (recorded = await this.deps.calls.complete(id, this.options.engineId, outcome));
+      if (e.leased && await e.leased) {
+        // The last progress (if new since the renewal) is kept on the final record; calls that
+        // report none pay nothing for it.
+        if (e.tail?.progressDirty) {
+          e.tail.progressDirty = false;
+          await this.deps.calls.renewLease(id, this.options.engineId, this.options.leaseMs, e.tail.progress).catch(() => false);
+        }
+        return (recorded = await this.deps.calls.complete(id, this.options.engineId, outcome));
+      }
       if (!e.call) return false;
       await this.deps.calls.recordFinished(id, e.call, outcome);
       return (recorded = true);
