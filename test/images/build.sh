@@ -11,7 +11,7 @@
 #   fresco-test/hot-http:1  hot http hello-world (C; behaviours by path, see c/hot-http.c)
 #   fresco-test/hot-json:1  hot json hello-world (C)
 #   fresco-test/garbage:1   hot function that answers bytes that are neither HTTP nor JSON
-#   fresco-test/ticker:1    cold: "tick N" and "FRESCO_PROGRESS N*20 tick N" on stderr every 0.3 s (5 times), then "ticked <stdin>"
+#   fresco-test/ticker:1    cold: "tick N" and "FRESCO_PROGRESS <N*100/TICKS> tick N" on stderr every 0.3 s ($TICKS times, 5), then "ticked <stdin>"
 # Each image is tagged :<content hash> and :1. Idempotent: when every image already has the tag
 # of the current sources' hash, nothing is compiled or built (~0.2 s). Needs docker, gcc, busybox.
 set -euo pipefail
