@@ -11,6 +11,9 @@ case "${1:-$MODE}" in
     n=${TICKS:-5}; i=1
     while [ "$i" -le "$n" ]; do echo "tick $i" >&2; echo "FRESCO_PROGRESS $((i * 100 / n)) tick $i" >&2; sleep 0.3; i=$((i + 1)); done
     echo "ticked $(cat)" ;;
+  stamps) # live-log latency (bench): "stamp <epoch seconds.microseconds>" on stderr every $GAP s (0.05), $STAMPS times (40)
+    n=${STAMPS:-40}; i=0
+    while [ "$i" -lt "$n" ]; do echo "stamp $EPOCHREALTIME" >&2; sleep "${GAP:-0.05}"; i=$((i + 1)); done ;;
   garbage) read -r line; printf 'GARBAGE GARBAGE\r\n\r\n'; exec cat >/dev/null ;;
   *) echo "unknown MODE '$MODE'" >&2; exit 2 ;;
 esac
