@@ -295,6 +295,42 @@ export const consoleNoKeystone = define('FRESCO_CONSOLE_NO_KEYSTONE', 404,
   'The console\'s login was asked of a Fresco without Keystone (`auth_strategy = noauth`): no login is needed.',
   () => 'This Fresco does not use Keystone (auth_strategy = noauth): the console needs no login');
 
+// --- Chaining: a route's on_success / on_failure (docs/api.md, "Chaining") -----------------------
+
+export const chainTargetNotFound = define('FRESCO_CHAIN_TARGET_NOT_FOUND', 400,
+  'A route\'s on_success or on_failure names a route that does not exist in the project; the message names the field.',
+  (field: string, target: string) => `${field}: route ${target} does not exist in this project`);
+export const chainCycle = define('FRESCO_CHAIN_CYCLE', 409,
+  'Setting on_success or on_failure would close a cycle of chained routes; the message names the cycle.',
+  (field: string, cycle: string[]) => `${field}: the chain would loop: ${cycle.join(' -> ')}`);
+/** Never an answer: kept in the parent call's chain_error when its follow-up was not started. */
+export const chainTooDeep = define('FRESCO_CHAIN_TOO_DEEP', 409,
+  'A chained call would exceed `[DEFAULT] max_chain_depth`: it was not started; the parent call\'s chain_error says so.',
+  (target: string, depth: number, max: number) =>
+    `FRESCO_CHAIN_TOO_DEEP: the call of ${target} was not started: it would be at depth ${depth}, over max_chain_depth ${max}`);
+/** Never an answer: kept in the parent call's chain_error when its follow-up's route was deleted since. */
+export const chainTargetGone = define('FRESCO_CHAIN_TARGET_GONE', 409,
+  'The route a finished call should have been chained to no longer exists: no call was started; the parent call\'s chain_error says so.',
+  (field: string, target: string) => `FRESCO_CHAIN_TARGET_GONE: ${field} names ${target}, which no longer exists; no call was started`);
+
+// --- Dead letters (docs/api.md, "Dead letters") ---------------------------------------------------
+
+export const deadLetterNotFound = define('FRESCO_DEADLETTER_NOT_FOUND', 404,
+  'No dead letter with that id in the project (or it was purged).',
+  (id: string) => `Dead letter ${id} not found`);
+/** The dead letter's route was deleted (or its app): a redrive has nothing to run. */
+export const deadLetterRouteGone = define('FRESCO_DEADLETTER_ROUTE_GONE', 409,
+  'The dead letter\'s route no longer exists: create it again (same app and path) to redrive, or purge the dead letter.',
+  (app: string, route: string) => `Route ${route} of app "${app}" no longer exists; create it again to redrive this dead letter`);
+/** A dead letter is redriven once; its new call becomes a dead letter of its own if it fails. */
+export const deadLetterRedriven = define('FRESCO_DEADLETTER_REDRIVEN', 409,
+  'The dead letter was already redriven; its `redrive_call_id` is the new call.',
+  (id: string, callId: string) => `Dead letter ${id} was already redriven as call ${callId}`);
+/** A replay needs a finished call with kept input whose route still exists; `why` says which is missing. */
+export const callNotReplayable = define('FRESCO_CALL_NOT_REPLAYABLE', 409,
+  'The call cannot be replayed: it has not finished, its input was not kept (sync calls), or its route was deleted.',
+  (id: string, why: string) => `Call ${id} cannot be replayed: ${why}`);
+
 /** Start-up configuration problem; the message names the option. Not an answer, so not registered. */
 export class ConfigError extends Error {
   constructor(message: string) {

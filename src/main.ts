@@ -23,6 +23,7 @@ import { log } from './log';
 import { AmqpCallQueue, AmqpConnection, declareNotificationQueue, isTransientFailure, PoisonMessageError } from './queue';
 import { AppService } from './services/app-service';
 import { AsyncCallRunner } from './services/async-call-runner';
+import { CallChainer } from './services/call-chainer';
 import { triggerRules } from './events';
 import { CallService } from './services/call-service';
 import { EventService } from './services/event-service';
@@ -36,6 +37,9 @@ import { InvokeService } from './services/invoke-service';
 import { RunningCalls } from './services/running-calls';
 import { TriggerService } from './services/trigger-service';
 import { KnexAppStore } from './store/app-store';
+import { deadLetterRoutes } from './api/handlers/dead-letters';
+import { KnexDeadLetterStore } from './store/dead-letter-store';
+import { DeadLetterService } from './services/dead-letter-service';
 import { KnexCallStore } from './store/call-store';
 import { KnexEngineStore } from './store/engine-store';
 import { KnexIdempotencyStore } from './store/idempotency-store';
@@ -142,15 +146,17 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
   const running = new RunningCalls({ calls: callStore }, {
     engineId, leaseMs: config.engine.call_lease * 1000, visibleAfterMs: 1000,
   });
+  // Chaining: what follows a finished call (docs/api.md, "Chaining").
+  const follower = new CallChainer({ resolver, queue, maxDepth: config.DEFAULT.max_chain_depth });
   const asyncRunner = adapters.executor && new AsyncCallRunner({
-    calls: callStore, executor: adapters.executor, resolver, running,
+    calls: callStore, executor: adapters.executor, resolver, running, follower,
   }, config.engine.async_prefetch);
   const idempotencyStore = new KnexIdempotencyStore(db);
   const invoker = new InvokeService({
     calls: callStore, queue, running, executor: adapters.executor, credentialHeaders: config.DEFAULT.credential_headers,
-    idempotency: { store: idempotencyStore, windowS: config.DEFAULT.idempotency_window },
+    idempotency: { store: idempotencyStore, windowS: config.DEFAULT.idempotency_window }, follower,
   });
-  const calls = new CallService({ callStore, running });
+  const calls = new CallService({ callStore, running, resolver, invoker });
   // A changed or deleted route must not be run from caches: its lookups nor its kept containers.
   const onChange = (routes: RouteScope) => {
     resolver.invalidate();
@@ -162,27 +168,31 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
     const executor = adapters.executor;
     if (!executor?.prewarm || scope.path === undefined) return;
     void resolver.private(scope.projectId, scope.appName, scope.path)
-      .then((r) => (r.runnable.code ? executor.prewarm!(r.runnable) : undefined))
+      .then((r) => (r.runnable.code || (r.runnable.minHot ?? 0) > 0 ? executor.prewarm!(r.runnable) : undefined))
       .catch(() => undefined);
   };
   const triggerStore = new KnexTriggerStore(db);
   // One authorizer for the API and the use cases that check policy themselves (alarm callbacks).
   const authorizer = createAuthorizer(authOptionsFromConfig(config).policyFile);
+  const deadLetterStore = new KnexDeadLetterStore(db);
   const events = new EventService({
     triggerStore, resolver, invoker, maxMessageBytes: config.notifications.max_message_size, authorizer,
+    deadLetters: deadLetterStore,
   });
   return {
     /** The executor calls run on here (code packages unpacked first), when this process runs any. */
     executor: adapters.executor,
     apps: new AppService({ appStore, onChange }),
     routes: new RouteService({
-      routeStore, appStore, onChange, registries: new RegistryPolicy(registryList(config)), limits: { maxTimeout: config.DEFAULT.max_timeout, maxMemory: config.DEFAULT.max_memory },
+      routeStore, appStore, onChange, registries: new RegistryPolicy(registryList(config)), limits: { maxTimeout: config.DEFAULT.max_timeout, maxMemory: config.DEFAULT.max_memory, maxMinHot: config.engine.max_min_hot },
       code: new CodeRoutes({ packages, runtimes: runtimeStore, limits }), packages,
     }),
     runtimes: new RuntimeService({ store: runtimeStore, onChange: () => resolver.invalidate() }),
-    calls, callStore, idempotencyStore, resolver, queue, running, asyncRunner, invoker, authorizer, triggerStore,
+    calls, callStore, routeStore, idempotencyStore, resolver, queue, running, asyncRunner, invoker, authorizer, triggerStore,
     triggers: new TriggerService({ triggerStore, routeStore, rules: triggerRules, onChange: (p) => events.invalidate(p) }),
     events,
+    deadLetterStore,
+    deadLetters: new DeadLetterService({ store: deadLetterStore, resolver, invoker }),
     cluster: new ClusterService({ engines: new KnexEngineStore(db), timeoutMs: config.cluster.engine_timeout * 1000 }),
   };
 }
@@ -206,6 +216,7 @@ export function buildApi(config: Config, services: Services, checkHealth: () => 
       (r) => triggerRoutes(r, { triggers: services.triggers, authorizer: auth.authorizer, publicUrl }),
       (r) => alarmRoutes(r, { events: services.events, authenticate: auth.authenticate, maxBodySize }),
       (r) => engineRoutes(r, { cluster: services.cluster, authorizer: auth.authorizer }),
+      (r) => deadLetterRoutes(r, { deadLetters: services.deadLetters, authorizer: auth.authorizer }),
       // The Qinling-compatible API (docs/qinling.md), catalog type function-engine.
       (r) => qinlingRoutes(r, {
         ...services, authenticate: auth.authenticate, maxBodySize, publicUrl, maxPackageSize: config.runtimes.package_max_size,
@@ -245,9 +256,11 @@ async function startApi(config: Config, services: Services, db: Db, life: Lifecy
 export function startEngine(config: Config, services: Services, life: Lifecycle): void {
   const runner = services.asyncRunner;
   if (!runner) throw new Error('the engine role needs an executor');
-  const sweeper = new Sweeper({ calls: services.callStore, queue: services.queue, idempotency: services.idempotencyStore }, {
+  const sweeper = new Sweeper({
+    calls: services.callStore, queue: services.queue, idempotency: services.idempotencyStore, deadLetters: services.deadLetterStore,
+  }, {
     intervalMs: Math.max(1000, (config.engine.call_lease * 1000) / 2), maxAttempts: 3,
-    retentionMs: config.DEFAULT.call_retention * 1000,
+    retentionMs: config.DEFAULT.call_retention * 1000, deadLetterRetentionMs: config.DEFAULT.dead_letter_retention * 1000,
   });
   sweeper.start();
   life.add('sweeper', sweeper, (s) => s.stop());
@@ -311,7 +324,9 @@ export async function start(config: Config, role: Role, adapters: Adapters = {})
       executor = new RemoteExecutor(new EngineDirectory(new KnexEngineStore(db), {
         timeoutMs: c.engine_timeout * 1000, refreshMs: 1000, forgetAfterMs: forgetAfterMs(c),
       }),
-        { secret: c.secret!, placementWaitMs: c.placement_wait * 1000 });
+        { secret: c.secret!, placementWaitMs: c.placement_wait * 1000, liveness: {
+          pingIntervalMs: c.ping_interval * 1000, pingTimeoutMs: c.ping_timeout * 1000, connectTimeoutMs: c.connect_timeout * 1000,
+        } });
     } else if (!executor && role !== 'listener') {
       executor = executorForRole(role, () => createDockerExecutor(executorOptions(config, engineId)));
     }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { notificationFilterSchema, swiftFilterSchema } from '../events/filters';
 import { createSchema as appCreate, updateSchema as appUpdate } from '../services/app-service';
 import { listSchema as callQuery } from '../services/call-service';
+import { listSchema as deadLetterQuery, purgeSchema as deadLetterPurge, redriveSchema as deadLetterRedrive } from '../services/dead-letter-service';
 import type { RouteService } from '../services/route-service';
 import { createSchema as triggerCreate, updateSchema as triggerUpdate } from '../services/trigger-service';
 import { runtimeCreateSchema } from '../runtimes/runtime-service';
@@ -43,7 +44,7 @@ const PARAMS: Record<string, string> = {
   project_id: 'Keystone project id; must be the token\'s project unless the caller is an admin',
   app: 'app name',
   route: 'route path without its leading "/"; may hold further "/" (img/resize)',
-  id: 'call or trigger id',
+  id: 'call, trigger or dead letter id',
   trigger_id: 'alarm trigger id',
   secret: 'the secret in the trigger\'s callback_url',
   file: 'a file of the built web console',
@@ -78,13 +79,21 @@ function operations(routes: Pick<RouteService, 'createSchema' | 'updateSchema'>)
     { methods: ['get', 'put', 'post', 'delete', 'patch', 'options', 'trace'], path: '/r/{app}/{route}', tag: 'runs', summary: 'Run a public route without a token (403 for a private one): the answer is the function\'s own (status, headers and body for http and json formats; stdout for default)', body: { description: 'any bytes' }, ok: { status: 200, type: '*/*', description: 'the function\'s answer; async routes: 202 {call_id, message}' } },
     { methods: ['get'], path: `${P}/calls`, tag: 'calls', auth: true, summary: 'List calls, newest first; pass next as marker for the next page', query: callQuery, ok: { status: 200, schema: answers.calls, description: 'a page of calls' } },
     { methods: ['get'], path: `${P}/calls/{id}`, tag: 'calls', auth: true, summary: 'Show a call', ok: { status: 200, schema: answers.call, description: 'the call' } },
+    { methods: ['get'], path: `${P}/calls/{id}/lineage`, tag: 'calls', auth: true, summary: 'The chain a call belongs to (docs/api.md, "Chaining"): its root and every call chained from it, with parent links', ok: { status: 200, schema: answers.lineage, description: 'the lineage' } },
     { methods: ['delete'], path: `${P}/calls/{id}`, tag: 'calls', auth: true, summary: 'Cancel a queued or running call', ok: { status: 200, schema: answers.call, description: 'the call after cancelling' } },
+    { methods: ['post'], path: `${P}/calls/{id}/replay`, tag: 'calls', auth: true, summary: 'Run a finished call again with its kept input (async and trigger calls), as a new async call linked by replay_of; 409 FRESCO_CALL_NOT_REPLAYABLE otherwise', ok: { status: 202, schema: answers.replayed, description: 'the new call' } },
     { methods: ['get'], path: `${P}/calls/{id}/log`, tag: 'calls', auth: true, summary: 'The function\'s stderr for this call (X-Fresco-Log-Truncated: true when capped). With ?follow=true the log streams (chunked) as written until the call ends; X-Fresco-Log-Follow: live (tailed in this process) or final (the stored log, once the call ended)', ok: { status: 200, type: 'text/plain', description: 'the log' } },
     { methods: ['get'], path: `${P}/triggers`, tag: 'triggers', auth: true, summary: 'List triggers', ok: { status: 200, schema: answers.triggers, description: 'the triggers' } },
     { methods: ['post'], path: `${P}/triggers`, tag: 'triggers', auth: true, summary: 'Create a trigger', body: trig(wrapped('trigger', triggerCreate)), ok: { status: 201, schema: answers.trigger, description: 'created' } },
     { methods: ['get'], path: `${P}/triggers/{id}`, tag: 'triggers', auth: true, summary: 'Show a trigger', ok: { status: 200, schema: answers.trigger, description: 'the trigger' } },
     { methods: ['put'], path: `${P}/triggers/{id}`, tag: 'triggers', auth: true, summary: 'Update a trigger (the type cannot change)', body: trig(wrappedOrFlat('trigger', triggerUpdate)), ok: { status: 200, schema: answers.trigger, description: 'updated' } },
     { methods: ['delete'], path: `${P}/triggers/{id}`, tag: 'triggers', auth: true, summary: 'Delete a trigger', ok: { status: 200, schema: answers.message, description: 'deleted' } },
+    { methods: ['get'], path: `${P}/deadletters`, tag: 'deadletters', auth: true, summary: 'List dead letters (failed async calls and events), newest first; pass next as marker for the next page', query: deadLetterQuery, ok: { status: 200, schema: answers.deadLetters, description: 'a page of dead letters' } },
+    { methods: ['get'], path: `${P}/deadletters/{id}`, tag: 'deadletters', auth: true, summary: 'Show a dead letter with its kept input', ok: { status: 200, schema: answers.deadLetter, description: 'the dead letter' } },
+    { methods: ['delete'], path: `${P}/deadletters/{id}`, tag: 'deadletters', auth: true, summary: 'Delete a dead letter', ok: { status: 200, schema: answers.message, description: 'deleted' } },
+    { methods: ['post'], path: `${P}/deadletters/{id}/redrive`, tag: 'deadletters', auth: true, summary: 'Redrive a dead letter: a new async call with its input, linked by redrive_of (409 when its route is gone or it was redriven)', ok: { status: 202, schema: answers.redriven, description: 'the new call' } },
+    { methods: ['post'], path: `${P}/deadletters/redrive`, tag: 'deadletters', auth: true, summary: 'Redrive the dead letters not redriven yet that match the filters (or all: true), oldest first, up to limit (default 100)', body: schemaOf(deadLetterRedrive), ok: { status: 200, schema: answers.redrivenMany, description: 'each item\'s new call or error' } },
+    { methods: ['post'], path: `${P}/deadletters/purge`, tag: 'deadletters', auth: true, summary: 'Delete the dead letters that match the filters and older_than (seconds), or all: true', body: schemaOf(deadLetterPurge), ok: { status: 200, schema: answers.purged, description: 'how many were deleted' } },
     { methods: ['post'], path: '/alarms/{trigger_id}/{secret}', tag: 'triggers', summary: 'Aodh alarm action (the trigger\'s callback_url); answers 202 at once', body: { description: 'the Aodh alarm notification' }, ok: { status: 202, schema: answers.accepted, description: 'accepted' } },
     { methods: ['get'], path: '/console', tag: 'console', summary: 'The web console at /console/ (docs/console.md; /console redirects there); it uses this API with the user\'s token', ok: { status: 200, type: 'text/html', description: 'the console' } },
     { methods: ['get'], path: '/console/{file}', tag: 'console', summary: 'A script or style sheet of the web console', ok: { status: 200, type: '*/*', description: 'the file' } },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CALL_KINDS, CALL_STATUSES, CALL_TRIGGERS } from '../domain/call';
+import { DEAD_LETTER_KINDS } from '../domain/dead-letter';
 
 // What the API answers with, as zod schemas, for the OpenAPI document (GET /api). The presenters
 // in handlers/ produce these shapes; test/unit/api/openapi.test.ts checks that they agree.
@@ -22,9 +23,12 @@ export const routeWire = z.object({
   memory: z.int().describe('MiB'), timeout: z.int().describe('seconds'), idle_timeout: z.int().describe('seconds'),
   max_concurrency: z.int(), headers: z.record(z.string(), z.array(z.string())).describe('added to /r answers'),
   config: stringMap.describe('environment; wins over the app config'), is_public: z.boolean(),
+  min_hot: z.int().describe('hot containers each engine keeps for the route even when idle (http/json formats)'),
   retries: z.int().describe('further attempts of a failed async call'), retry_delay: z.number().describe('seconds before the first retry'),
   retry_backoff: z.number().describe('factor of each further wait'), retry_max_delay: z.number().describe('seconds, longest wait'),
   retry_on: z.array(z.enum(['error', 'timeout'])).describe('outcomes retried'),
+  on_success: z.string().nullable().describe('chaining: the route ("/path" or "app/path") whose async call gets a successful call\'s output'),
+  on_failure: z.string().nullable().describe('chaining: the route whose async call gets a description of a failed call'),
   runtime: z.string().optional().describe('functions from code only (docs/runtimes.md): the runtime\'s name'),
   entry: z.string().optional().describe('functions from code only: "module.function"'),
   calling: z.enum(['lambda', 'qinling']).optional().describe('functions from code only: how the function is called'),
@@ -54,6 +58,12 @@ export const callWire = z.object({
   log_truncated: z.boolean(), attempts: z.int(),
   progress: z.int().min(0).max(100).nullable().describe('0-100 as last reported by the function (FRESCO_PROGRESS on stderr); null if never'),
   progress_message: z.string().nullable().describe('the message of the last progress line'),
+  parent_call_id: z.string().nullable().describe('chaining: the call this one follows'),
+  root_call_id: z.string().nullable().describe('chaining: the first call of its chain (its own id when not chained)'),
+  depth: z.int().describe('chaining: links from the root (0: not chained)'),
+  chain_error: z.string().nullable().describe('chaining: why the call that should have followed this one was not started'),
+  redrive_of: z.string().nullable().describe('the dead letter this call redrives'),
+  replay_of: z.string().nullable().describe('the finished call this one replays'),
 });
 
 /** A trigger. */
@@ -63,6 +73,27 @@ export const triggerWire = z.object({
   filter: z.record(z.string(), z.unknown()), schedule: z.string().nullable(), timezone: z.string().nullable(),
   callback_url: z.string().nullable().describe('alarm triggers: the URL to put in Aodh alarm_actions'),
   enabled: z.boolean(), last_fired_at: nullableTime, created_at: time, updated_at: time,
+});
+
+/** A dead letter (docs/api.md, "Dead letters"). */
+export const deadLetterWire = z.object({
+  id: z.string(), project_id: z.string(),
+  kind: z.enum(DEAD_LETTER_KINDS).describe('call: an async call whose last attempt failed; event: an event whose call could not be created'),
+  call_id: z.string().nullable().describe('the failed call (kind call)'), app: z.string(), route: z.string(),
+  trigger: z.enum(CALL_TRIGGERS), trigger_id: z.string().nullable(),
+  reason: z.string().describe('error, timeout, lost (its engines stopped answering) or not_created (event)'),
+  error_code: z.string().nullable(), error: z.string().nullable(), attempts: z.int(),
+  input_size: z.int().describe('bytes of the kept body'), content_type: z.string().nullable(),
+  created_at: time, redriven_at: nullableTime, redrive_call_id: z.string().nullable().describe('the call its redrive created'),
+  input: z.object({
+    method: z.string(), headers: z.record(z.string(), z.union([z.string(), z.array(z.string())])).describe('without credentials'),
+    body: z.string(), body_encoding: z.enum(['utf8', 'base64']),
+  }).optional().describe('show only: what a redrive runs with'),
+});
+
+const redriveResult = z.object({
+  id: z.string(), call_id: z.string().nullable(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable().describe('why this one was not redriven'),
 });
 
 /** An engine of the cluster (GET /v1/engines). */
@@ -94,10 +125,19 @@ export const answers = {
   runtimes: z.object({ runtimes: z.array(runtimeWire) }),
   call: z.object({ call: callWire, message: message.optional() }),
   calls: z.object({ calls: z.array(callWire), next: z.string().nullable().describe('marker of the next page') }),
+  lineage: z.object({ lineage: z.object({
+    root_call_id: z.string(), calls: z.array(callWire).describe('the root first, then the chained calls by depth'),
+  }) }),
   trigger: z.object({ trigger: triggerWire, message: message.optional() }),
   triggers: z.object({ triggers: z.array(triggerWire) }),
   message: z.object({ message }),
   engines: z.object({ engines: z.array(engineWire) }),
+  deadLetter: z.object({ deadletter: deadLetterWire }),
+  deadLetters: z.object({ deadletters: z.array(deadLetterWire), next: z.string().nullable().describe('marker of the next page') }),
+  redriven: z.object({ deadletter: deadLetterWire, call: callWire, call_id: z.string(), message }),
+  redrivenMany: z.object({ results: z.array(redriveResult), redriven: z.int(), more: z.boolean().describe('more matched than limit'), message }),
+  purged: z.object({ purged: z.int(), message }),
+  replayed: z.object({ call: callWire, call_id: z.string(), message }),
   result: z.object({ result: z.string().describe("the function's output"), call_id: z.string(), message }),
   accepted: z.object({ call_id: z.string(), message }),
   health: z.object({ status: z.enum(['ok', 'unavailable']), reason: z.string().optional() }),

@@ -19,6 +19,9 @@ export const ACTIONS: readonly string[] = [
   ...RESOURCES.flatMap((r) => [...READS, ...WRITES].map((v) => `fresco:${r}:${v}`)),
   'fresco:route:run', 'fresco:call:cancel', 'fresco:engine:list',
   'fresco:runtime:list', 'fresco:runtime:get', 'fresco:runtime:create', 'fresco:runtime:delete',
+  'fresco:deadletter:list', 'fresco:deadletter:get', 'fresco:deadletter:redrive', 'fresco:deadletter:delete',
+  'fresco:call:replay',
+  'fresco:all_projects',
 ];
 
 function builtInRules(): Record<string, string> {
@@ -43,6 +46,15 @@ function builtInRules(): Record<string, string> {
   rules['fresco:runtime:get'] = 'rule:admin_or_reader';
   rules['fresco:runtime:create'] = 'rule:admin_required';
   rules['fresco:runtime:delete'] = 'rule:admin_required';
+  // Dead letters (docs/api.md): readers see them, members redrive (runs a call) and purge them.
+  rules['fresco:deadletter:list'] = 'rule:admin_or_reader';
+  rules['fresco:deadletter:get'] = 'rule:admin_or_reader';
+  rules['fresco:deadletter:redrive'] = 'rule:admin_or_member';
+  rules['fresco:deadletter:delete'] = 'rule:admin_or_member';
+  // POST .../calls/{id}/replay runs the function again, as a run does.
+  rules['fresco:call:replay'] = 'rule:admin_or_member';
+  // Lists of every project's objects (the Qinling API's ?all_projects=true): admins only.
+  rules['fresco:all_projects'] = 'rule:admin_required';
   return rules;
 }
 

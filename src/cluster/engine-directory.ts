@@ -37,6 +37,8 @@ export interface DirectoryOptions {
 export class EngineDirectory {
   private all: EngineView[] = [];
   private placeable: EngineView[] = [];
+  /** placeable without the suspects; undefined when it must be recomputed. */
+  private visible?: EngineView[];
   private readonly suspects = new Map<string, number>();
   private timer?: NodeJS.Timeout;
   private refreshing?: Promise<void>;
@@ -56,12 +58,22 @@ export class EngineDirectory {
     this.timer = undefined;
   }
 
-  /** Engines that take calls now: live, up, not found unreachable lately. */
+  /** Engines that take calls now: live, up, not found unreachable or silent lately. */
   engines(): readonly EngineView[] {
     if (this.suspects.size === 0) return this.placeable;
     const now = Date.now();
-    for (const [id, until] of this.suspects) if (until <= now) this.suspects.delete(id);
-    return this.placeable.filter((e) => !this.suspects.has(e.id));
+    let expired = false;
+    for (const [id, until] of this.suspects) {
+      if (until > now) continue;
+      this.suspects.delete(id);
+      expired = true;
+    }
+    if (expired || !this.visible) {
+      const before = this.visible ? new Set(this.visible.map((e) => e.id)) : undefined;
+      this.visible = this.placeable.filter((e) => !this.suspects.has(e.id));
+      if (before) this.reportChanges(before, this.visible);
+    }
+    return this.visible;
   }
 
   /** Every live engine, up or draining, reachable or not (for retire requests). */
@@ -69,14 +81,12 @@ export class EngineDirectory {
     return this.all;
   }
 
-  /** Whether any live engine is known (up or draining, reachable or not). */
-  hasMembers(): boolean {
-    return this.all.length > 0;
-  }
-
-  /** Keeps `id` out of placement for one engine_timeout: it refused connections. */
-  suspect(id: string): void {
+  /** Keeps `id` out of placement for one engine_timeout: it refused connections, or fell silent (`why`). */
+  suspect(id: string, why = 'unreachable'): void {
+    const before = new Set(this.engines().map((e) => e.id));
     this.suspects.set(id, Date.now() + this.o.timeoutMs);
+    this.visible = this.placeable.filter((e) => !this.suspects.has(e.id));
+    if (before.has(id)) log.warn({ engine: id, reason: why }, 'engine left placement');
   }
 
   /** Re-reads the membership now (also used when every engine refused). */
@@ -86,9 +96,9 @@ export class EngineDirectory {
   }
 
   // Operators (and tests) see when this process starts or stops placing calls on an engine.
-  private reportChanges(before: Set<string>): void {
-    const now = new Set(this.placeable.map((e) => e.id));
-    for (const e of this.placeable) if (!before.has(e.id)) log.info({ engine: e.id, url: e.url }, 'engine joined placement');
+  private reportChanges(before: Set<string>, after: readonly EngineView[]): void {
+    const now = new Set(after.map((e) => e.id));
+    for (const e of after) if (!before.has(e.id)) log.info({ engine: e.id, url: e.url }, 'engine joined placement');
     for (const id of before) if (!now.has(id)) log.info({ engine: id }, 'engine left placement');
   }
 
@@ -101,9 +111,10 @@ export class EngineDirectory {
       const rows = await this.store.live(this.o.timeoutMs);
       const hashed = members(rows.map((r) => r.id));
       this.all = rows.flatMap((r, i) => view(hashed[i], r) ?? []);
-      const before = new Set(this.placeable.map((e) => e.id));
+      const before = new Set(this.engines().map((e) => e.id));
       this.placeable = this.all.filter((e) => e.state === 'up');
-      this.reportChanges(before);
+      this.visible = undefined;
+      this.reportChanges(before, this.engines());
     } catch (err) {
       log.warn({ err }, 'reading the engine membership failed; placing on the last known engines');
     }

@@ -184,6 +184,10 @@ export function decodeRetire(buf: Buffer): HopRetire {
 // A call frame carries the same payload and signature as an HTTP hop request (each call signed,
 // timestamped and replay-guarded by its id); its answer the HTTP status, the answer's signature and
 // body; a cancel frame carries a signature of "cancel <seq>" and aborts that call on the engine.
+// Liveness: the API sends a ping frame (signature of "ping <seq>", timestamped) on a stream it has
+// not heard from for [cluster] ping_interval; the engine answers a pong frame signed like an
+// answer (bound to the ping's signature). A stream silent for ping_timeout is closed as lost: a
+// frozen engine (SIGSTOP, a dead link) keeps its TCP connection open but answers nothing.
 
 export const STREAM_PATH = '/fresco-hop/v1/stream';
 export const STREAM_PROTOCOL = 'fresco-hop/1';
@@ -191,6 +195,8 @@ export const NONCE_HEADER = 'x-fresco-hop-nonce';
 export const FRAME_CALL = 1;
 export const FRAME_CANCEL = 2;
 export const FRAME_ANSWER = 3;
+export const FRAME_PING = 4;
+export const FRAME_PONG = 5;
 
 /** What the handshake's signature covers. */
 export function streamHello(nonce: string): Buffer {
@@ -200,6 +206,11 @@ export function streamHello(nonce: string): Buffer {
 /** What a cancel frame's signature covers. */
 export function cancelBody(seq: number): Buffer {
   return Buffer.from(`cancel ${seq}`);
+}
+
+/** What a ping frame's signature covers, and its pong's (bound to the ping's signature). */
+export function pingBody(seq: number): Buffer {
+  return Buffer.from(`ping ${seq}`);
 }
 
 /** One frame of the stream. */
@@ -230,6 +241,11 @@ export class StreamReader {
   private buf: Buffer = Buffer.alloc(0);
 
   constructor(private readonly maxFrameBytes: number, private readonly onFrame: (f: StreamFrame) => void) {}
+
+  /** Bytes of a frame still arriving (0 between frames). */
+  get pending(): number {
+    return this.buf.length;
+  }
 
   push(chunk: Buffer): void {
     this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;

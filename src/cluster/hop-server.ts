@@ -11,8 +11,8 @@ import { engineBusy, engineStopped, FrescoError, hopMalformed, hopUnauthorized, 
 import { log } from '../log';
 import type { Duplex } from 'node:stream';
 import {
-  cancelBody, decodeCall, decodeRetire, encodeResult, FRAME_ANSWER, FRAME_CALL, FRAME_CANCEL, HOP_PATH, HopCall, HopFrameError,
-  NONCE_HEADER, RETIRE_PATH, SIGNATURE_HEADER, SIGNATURE_WINDOW_MS, signAnswer, STREAM_PATH, STREAM_PROTOCOL, StreamFrame,
+  cancelBody, decodeCall, decodeRetire, encodeResult, FRAME_ANSWER, FRAME_CALL, FRAME_CANCEL, FRAME_PING, FRAME_PONG, HOP_PATH, HopCall,
+  HopFrameError, NONCE_HEADER, pingBody, RETIRE_PATH, SIGNATURE_HEADER, SIGNATURE_WINDOW_MS, signAnswer, STREAM_PATH, STREAM_PROTOCOL, StreamFrame,
   streamFrame, StreamReader, streamHello, verifyRequest,
 } from './hop-codec';
 
@@ -195,7 +195,10 @@ export class HopServer {
     if (this.draining) return refuse(this.failure(signature!, engineStopped()));
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nupgrade: ${STREAM_PROTOCOL}\r\nconnection: Upgrade\r\n`
       + `${SIGNATURE_HEADER}: ${signAnswer(this.o.secret, signature!, hello)}\r\n\r\n`);
-    (socket as Duplex & { setNoDelay?: (b: boolean) => void }).setNoDelay?.(true);
+    const tcp = socket as Duplex & { setNoDelay?: (b: boolean) => void; setKeepAlive?: (on: boolean, delayMs: number) => void };
+    tcp.setNoDelay?.(true);
+    // An API host that vanished (power, link) leaves no FIN: TCP keepalive ends its streams here in time.
+    tcp.setKeepAlive?.(true, 10_000);
     this.streams.add(socket);
     const peer = req.socket.remoteAddress;
     const calls = new Map<number, AbortController>();
@@ -218,6 +221,15 @@ export class HopServer {
   }
 
   private onStreamFrame(f: StreamFrame, socket: Duplex, calls: Map<number, AbortController>, peer?: string): void {
+    if (f.type === FRAME_PING) {
+      // The API's liveness check: answered at once, bound to the ping's signature.
+      if (verifyRequest(this.o.secret, f.signature, pingBody(f.seq)) === null) {
+        socket.write(streamFrame(FRAME_PONG, f.seq, signAnswer(this.o.secret, f.signature, pingBody(f.seq)), Buffer.alloc(0)));
+      } else {
+        log.warn({ peer }, 'call hop: unsigned ping frame dropped');
+      }
+      return;
+    }
     if (f.type === FRAME_CANCEL) {
       if (verifyRequest(this.o.secret, f.signature, cancelBody(f.seq)) === null) calls.get(f.seq)?.abort();
       else log.warn({ peer }, 'call hop: unsigned cancel frame dropped');

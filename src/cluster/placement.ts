@@ -48,9 +48,13 @@ export function members(ids: readonly string[]): Member[] {
 
 /** The engines in the order a route tries them: highest weight first, ties by id. */
 export function rank<M extends Member>(key: string, engines: readonly M[]): M[] {
-  const h = hash32(key);
+  return rankByHash(hash32(key), engines);
+}
+
+/** rank for a route already hashed (hash32 of its key). */
+export function rankByHash<M extends Member>(routeHash: number, engines: readonly M[]): M[] {
   return engines
-    .map((e) => ({ e, w: weight(h, e.hash) }))
+    .map((e) => ({ e, w: weight(routeHash, e.hash) }))
     .sort((a, b) => b.w - a.w || (a.e.id < b.e.id ? -1 : a.e.id > b.e.id ? 1 : 0))
     .map((x) => x.e);
 }
@@ -67,4 +71,14 @@ export function home<M extends Member>(routeHash: number, engines: readonly M[])
     }
   }
   return best;
+}
+
+/** The engines in rank's order, computed lazily: the home in one pass over the engines (most
+ *  calls stop there), the full order sorted only when the caller asks for a second engine (spill). */
+export function* placementOrder<M extends Member>(routeHash: number, engines: readonly M[]): Generator<M> {
+  const first = home(routeHash, engines);
+  if (!first) return;
+  yield first;
+  if (engines.length === 1) return;
+  for (const e of rankByHash(routeHash, engines)) if (e !== first) yield e;
 }

@@ -1,17 +1,20 @@
 // The Executor port for an API process that runs no containers: each sync call goes over the
 // call hop (a persistent stream to the engine, see hop-stream) to an engine chosen by placement (its route's home first, then the next ones in the
 // route's rendezvous order when an engine refuses for want of room), waiting with a short
-// backoff up to [cluster] placement_wait when all refuse. An engine lost mid-call ends the call
-// with 502 FRESCO_ENGINE_LOST at once; an engine that refuses connections is skipped (nothing ran there).
+// backoff up to [cluster] placement_wait when all refuse. An engine lost mid-call (its connection
+// closed, or silent to liveness pings for [cluster] ping_timeout: frozen or cut off) ends the call
+// with 502 FRESCO_ENGINE_LOST, since it may have run in part; such an engine, and one that refuses
+// connections or does not complete a stream's opening within connect_timeout, is skipped (nothing
+// ran there) and kept out of placement for engine_timeout, so later calls go to the next engine.
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { ExecutorCall, CallOutcome, Executor, RouteScope } from '../domain/executor';
 import { clusterFull, clusterNoEngine, engineBusy, engineLost, engineStopped, ERROR_REGISTRY, FrescoError } from '../errors';
 import { log } from '../log';
 import type { EngineDirectory, EngineView } from './engine-directory';
-import { HopConnection, StreamPool } from './hop-stream';
+import { DEFAULT_LIVENESS, HopConnection, Liveness, StreamPool } from './hop-stream';
 import { decodeResult, encodeCall, encodeRetire, RETIRE_PATH, SIGNATURE_HEADER, signRequest, verifyAnswer } from './hop-codec';
-import { rank, routeKey } from './placement';
+import { hash32, placementOrder, routeKey } from './placement';
 
 /** The remote executor's settings; see [cluster]. */
 export interface RemoteExecutorOptions {
@@ -23,12 +26,14 @@ export interface RemoteExecutorOptions {
   maxFrameBytes?: number;
   /** Persistent hop connections per engine (default 4), each carrying several calls at once. */
   streamsPerEngine?: number;
+  /** Pings and opening timeout of the streams (default DEFAULT_LIVENESS). */
+  liveness?: Liveness;
 }
 
 type Attempt = { kind: 'result'; result: CallOutcome } | { kind: 'refused' } | { kind: 'unreachable' };
 
-// Connection errors that mean the request never reached a process: safe to try the next engine.
-const UNREACHED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+// Errors opening a stream, before any call was sent on it: safe to try the next engine.
+const UNREACHED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT']);
 
 function cancelled(): CallOutcome {
   const empty = Buffer.alloc(0);
@@ -59,7 +64,8 @@ export class RemoteExecutor implements Executor {
   private readonly streams: StreamPool;
 
   constructor(private readonly directory: EngineDirectory, private readonly o: RemoteExecutorOptions) {
-    this.streams = new StreamPool(o.secret, o.maxFrameBytes ?? 64 * 1024 * 1024, o.streamsPerEngine ?? 4);
+    this.streams = new StreamPool(o.secret, o.maxFrameBytes ?? 64 * 1024 * 1024, o.streamsPerEngine ?? 4,
+      o.liveness ?? DEFAULT_LIVENESS, (e, why) => this.directory.suspect(e.id, why));
   }
 
   async start(): Promise<void> {
@@ -77,9 +83,10 @@ export class RemoteExecutor implements Executor {
     const began = Date.now();
     // Short at first: a hot container is often released just after its answer went out.
     let delay = 1;
+    const routeHash = hash32(key);
     for (;;) {
-      const order = rank(key, this.directory.engines());
-      for (const e of order) {
+      const engines = this.directory.engines();
+      for (const e of placementOrder(routeHash, engines)) {
         if (req.signal?.aborted) return cancelled();
         const a = await this.attempt(e, frame, req);
         if (a.kind === 'result') return a.result;
@@ -89,9 +96,10 @@ export class RemoteExecutor implements Executor {
       if (req.signal?.aborted) return cancelled();
       const waited = Date.now() - began;
       if (waited >= this.o.placementWaitMs) {
-        throw this.directory.hasMembers() ? clusterFull(req.route.path, waited) : clusterNoEngine();
+        // Full only when some engine could have taken it; none up and reachable is no engine at all.
+        throw this.directory.engines().length > 0 ? clusterFull(req.route.path, waited) : clusterNoEngine();
       }
-      if (order.length === 0) void this.directory.refresh();
+      if (engines.length === 0) void this.directory.refresh();
       await sleep(Math.min(delay, this.o.placementWaitMs - waited), req.signal);
       delay = Math.min(delay * 2, 200);
     }

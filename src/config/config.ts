@@ -15,6 +15,8 @@ export interface Config {
     bind_host: string; bind_port: number; public_url?: string; auth_strategy: 'keystone' | 'noauth';
     transport_url?: string; state_path: string; max_body_size: number; log_level: string;
     max_timeout: number; max_memory: number; call_retention: number; idempotency_window: number; credential_headers: string[];
+    max_chain_depth: number;
+    dead_letter_retention: number;
   };
   database: { connection?: string; max_pool_size: number };
   keystone_authtoken: {
@@ -30,10 +32,12 @@ export interface Config {
   engine: {
     engine_id?: string; output_cap: number; log_cap: number; prestart_per_route: number;
     prestart_total: number; max_containers: number; max_memory: number; max_wait: number; cpu_quota: number; pids_limit: number; async_prefetch: number; call_lease: number;
+    max_min_hot: number;
   };
   cluster: {
     secret?: string; bind_host: string; bind_port: number; advertise_url?: string; heartbeat_interval: number;
     engine_timeout: number; forget_after: number; placement_wait: number; call_slots: number;
+    ping_interval: number; ping_timeout: number; connect_timeout: number;
   };
   runtimes: {
     package_max_size: number; package_max_unpacked: number; package_max_ratio: number;

@@ -119,4 +119,19 @@ export const OPTIONS: readonly OptionSpec[] = [
   o('notifications', 'exchange_durable', 'string', 'passive',
     'passive (check only), true or false: how the exchanges are declared.', { choices: ['passive', 'true', 'false'] }),
   o('notifications', 'max_message_size', 'int', 1024 * 1024, 'Largest notification read, in bytes.', { min: 1024 }),
+  o('cluster', 'ping_interval', 'int', 1, 'Seconds an API process lets a hop stream to an engine stay silent before it sends a '
+    + 'signed liveness ping (the engine answers at once).', { min: 1, max: 60 }),
+  o('cluster', 'ping_timeout', 'int', 3, 'Seconds of silence (no answer, no pong) after which an API process closes a hop stream: '
+    + 'its calls in flight end with 502 FRESCO_ENGINE_LOST and the engine leaves that process\'s placement for engine_timeout '
+    + '(a frozen or cut-off engine keeps its TCP connection open).', { min: 1, max: 600 }),
+  o('cluster', 'connect_timeout', 'int', 3, 'Seconds an API process waits to open a hop stream to an engine (connection and signed '
+    + 'handshake); then the engine leaves its placement for engine_timeout and the call tries the next engine.', { min: 1, max: 60 }),
+  o('DEFAULT', 'max_chain_depth', 'int', 10,
+    'Most links a chain of calls may have (docs/api.md, "Chaining"): a chained call deeper than this is not started, and its parent\'s chain_error says so.',
+    { min: 1, max: 1000 }),
+  o('DEFAULT', 'dead_letter_retention', 'int', 14 * 86400,
+    'Seconds a dead letter (a failed async call or event, docs/api.md) is kept before the sweeper purges it; redriven or not.',
+    { min: 60 }),
+  o('engine', 'max_min_hot', 'int', 8, 'Largest min_hot a route may set: hot containers each engine keeps for it even when idle '
+    + '(Qinling\'s function scaleup).', { min: 0, max: 1024 }),
 ];

@@ -8,8 +8,8 @@ export type CallStatus = (typeof CALL_STATUSES)[number];
 /** The status a call ends with. */
 export type FinalStatus = Exclude<CallStatus, 'queued' | 'running'>;
 
-/** What started the call: a sync HTTP run, an async one, or an event of a trigger's type. */
-export const CALL_TRIGGERS = ['http', 'async', 'swift', 'notification', 'alarm', 'schedule'] as const;
+/** What started the call: a sync HTTP run, an async one, an event of a trigger's type, or the call before it in a chain. */
+export const CALL_TRIGGERS = ['http', 'async', 'swift', 'notification', 'alarm', 'schedule', 'chain'] as const;
 export type CallTrigger = (typeof CALL_TRIGGERS)[number];
 
 /** How the function ran: a container of its own, a pre-started one, or a hot one serving many calls. */

@@ -23,6 +23,8 @@ export interface RunnableRoute {
   idleTimeout: number;
   /** Most hot containers of this route on this engine. */
   maxConcurrency: number;
+  /** Hot containers kept even when idle (started ahead of calls, refilled, never swept below); default 0. */
+  minHot?: number;
   /** App config then route config (route wins), already merged; becomes env. */
   config: Record<string, string>;
   /** Opt-ins the hardened defaults refuse unless set. */
@@ -73,6 +75,13 @@ export interface RouteScope {
   path?: string;
 }
 
+/** A live hot container of a route. */
+export interface HotWorker {
+  /** The container's name. */
+  name: string;
+  busy: boolean;
+}
+
 /** Runs calls. `start()` reaps orphans of an earlier run; `stop()` removes every container it made. */
 export interface Executor {
   start(): Promise<void>;
@@ -84,6 +93,10 @@ export interface Executor {
   /** Starts one hot container of `route` ahead of any call when it has none (a function from code
    *  just created), so that its first call skips the start. Optional; never throws. */
   prewarm?(route: RunnableRoute): Promise<void>;
+  /** The live hot containers of one route on this engine (Qinling's function workers). Optional. */
+  workers?(route: RouteScope & { path: string }): HotWorker[];
+  /** Hot containers on this engine running `image`, and how many are idle (Qinling's runtime pool). Optional. */
+  poolOf?(image: string): { total: number; available: number };
   /** True when calls run in other processes (the API's RemoteExecutor): nothing of a call, such as
    *  a code package, is prepared on this host. */
   readonly remote?: boolean;

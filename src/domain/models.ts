@@ -1,6 +1,7 @@
 // Fresco's domain objects and the store ports that keep them. No I/O here.
 import type { RouteFormat } from './executor';
 import type { RetryPolicy } from './retry';
+import type { ChainNode, FollowUp } from './chain';
 import type { CallKind, CallOutcome, CallRequest, CallStatus, CallTrigger, FinalStatus } from './call';
 
 export type { CallKind, CallOutcome, CallRequest, CallStatus, CallTrigger, FinalStatus } from './call';
@@ -46,6 +47,11 @@ export interface Route {
   codeFile?: string | null;
   /** Async calls only (and trigger calls): runs again after a failed attempt; absent means DEFAULT_RETRY (none). */
   retry?: RetryPolicy;
+  /** Chaining (docs/api.md, "Chaining"): the route whose async call follows a successful (failed) call, `/path` or `app/path`. */
+  onSuccess?: string | null;
+  onFailure?: string | null;
+  /** Hot containers each engine keeps for the route even when idle (Qinling's scale up/down); absent means 0. */
+  minHot?: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -79,6 +85,8 @@ export interface RouteStore {
   create(route: NewRoute): Promise<Route | undefined>;
   update(projectId: string, appName: string, path: string, patch: RoutePatch): Promise<Route | undefined>;
   delete(projectId: string, appName: string, path: string): Promise<boolean>;
+  /** Every route of the project that chains to another, with its links (for the cycle check). */
+  chainNodes(projectId: string): Promise<ChainNode[]>;
 }
 
 export interface Call {
@@ -103,6 +111,16 @@ export interface Call {
   /** 0–100, as last reported by the function (FRESCO_PROGRESS lines on stderr); absent if never. */
   progress?: number;
   progressMessage?: string;
+  /** Chaining: the call this one follows, the first call of its chain, and its distance from it (0: not chained). */
+  parentCallId?: string;
+  rootCallId?: string;
+  depth?: number;
+  /** Why the call that should have followed this one was not started (FRESCO_CHAIN_*). */
+  chainError?: string;
+  /** The dead letter this call redrives (docs/api.md, "Dead letters"). */
+  redriveOf?: string;
+  /** The finished call this one replays (POST .../calls/{id}/replay). */
+  replayOf?: string;
 }
 
 export interface CallFilter {
@@ -113,6 +131,8 @@ export interface CallFilter {
   /** Opaque marker from a previous page's `next`. */
   marker?: string;
   limit: number;
+  /** Every project's calls, not only `projectId`'s (admins: the Qinling API's all_projects). */
+  allProjects?: boolean;
 }
 
 export type NewCall = Pick<Call, 'projectId' | 'app' | 'route' | 'trigger' | 'triggerId'> & {
@@ -122,6 +142,14 @@ export type NewCall = Pick<Call, 'projectId' | 'app' | 'route' | 'trigger' | 'tr
   dedupeKey?: string;
   /** The id to record the call under (chosen before, e.g. held by an idempotency key); default a new one. */
   id?: string;
+  /** A chained call's lineage (docs/api.md, "Chaining"). */
+  parentCallId?: string;
+  rootCallId?: string;
+  depth?: number;
+  /** The dead letter this call redrives. */
+  redriveOf?: string;
+  /** The finished call this one replays. */
+  replayOf?: string;
 };
 
 /** A call an engine has taken, with what it runs with. */
@@ -134,12 +162,19 @@ export interface ClaimedCall {
 export interface CallStore {
   /** Records a queued call; undefined when its dedupeKey was used before (nothing inserted). */
   enqueue(call: NewCall): Promise<Call | undefined>;
+  /**
+   * Records a queued call that redrives dead letter `call.redriveOf` and marks that dead letter
+   * redriven by it, in one transaction; undefined when it was redriven already (nothing written).
+   */
+  enqueueRedrive(call: NewCall): Promise<Call | undefined>;
   /** Records a finished sync call in one write. */
   recordFinished(id: string, call: NewCall, outcome: CallOutcome): Promise<void>;
   /** Records a sync call still running here (it became slow), leased to `engineId` like an async one. */
   recordRunning(id: string, call: NewCall, engineId: string, startedAt: Date, leaseMs: number): Promise<void>;
   get(projectId: string, id: string): Promise<Call | undefined>;
   getLog(projectId: string, id: string): Promise<{ log: Buffer; truncated: boolean } | undefined>;
+  /** The call and the input kept with it (async and trigger calls; none for sync ones); undefined when unknown. */
+  getWithRequest(projectId: string, id: string): Promise<{ call: Call; request?: CallRequest } | undefined>;
   /** Newest first; `next` is the marker of the following page or null. */
   list(projectId: string, filter: CallFilter): Promise<{ calls: Call[]; next: string | null }>;
   /** Takes call `id` if it is queued (or running on an expired lease); undefined otherwise. */
@@ -152,8 +187,12 @@ export interface CallStore {
   renewLease(id: string, engineId: string, leaseMs: number, progress?: { progress: number; message: string | null }): Promise<boolean>;
   /** Puts a call this engine runs back to queued (engine shutting down); false if it was not ours. */
   requeue(id: string, engineId: string): Promise<boolean>;
-  /** Records the outcome if the call is still running on this engine; false otherwise. */
-  complete(id: string, engineId: string, outcome: CallOutcome): Promise<boolean>;
+  /**
+   * Records the outcome if the call is still running on this engine; false otherwise. With `follow`,
+   * its follow-up call (or the note why none starts) is written in the same transaction; with
+   * `deadLetter` (default false) the call also becomes a dead letter, atomically with its outcome.
+   */
+  complete(id: string, engineId: string, outcome: CallOutcome, follow?: FollowUp, deadLetter?: boolean): Promise<boolean>;
   /** Cancels a queued or running call; returns it, or undefined if unknown. */
   cancel(projectId: string, id: string): Promise<Call | undefined>;
   /** Running calls whose lease passed go back to queued (or error past maxAttempts); returns the re-queued ids. */
@@ -171,6 +210,12 @@ export interface CallStore {
   recordAttempt(id: string, attempt: number, outcome: CallOutcome): Promise<void>;
   /** Calls whose retry wait ended: clears their wait and returns their ids, to publish again. */
   releaseDueRetries(limit: number): Promise<string[]>;
+  /** Records a chained call (queued, once per dedupeKey) before its sync parent's record; undefined if it existed. */
+  enqueueFollowUp(follow: FollowUp): Promise<Call | undefined>;
+  /** Keeps in a finished call's record why its follow-up was not started. */
+  noteChainError(id: string, note: string): Promise<void>;
+  /** The chain call `id` belongs to: its root first, then the chained calls by depth; undefined if unknown. */
+  lineage(projectId: string, id: string): Promise<Call[] | undefined>;
   /** A call's attempts (retried calls only), oldest first. */
   attempts(projectId: string, id: string): Promise<CallAttempt[]>;
 }
@@ -206,12 +251,24 @@ export interface Trigger {
   secret?: string;
   enabled: boolean;
   lastFiredAt?: Date;
+  /** Schedule triggers (Qinling jobs): nothing fires before it; its first firing is at it, the
+   *  schedule's slots after (none without a schedule: a one-shot). */
+  startAt?: Date;
+  /** Firings left; undefined: no end. The firing that brings it to 0 ends the trigger ('done'). */
+  remaining?: number;
+  /** The calls' body instead of the schedule event (a Qinling job's function_input). */
+  input?: string;
+  /** Set when the trigger will never fire again: 'done' (its count ran out) or 'cancelled'. */
+  ended?: TriggerEnd;
   createdAt: Date;
   updatedAt: Date;
 }
 
+export type TriggerEnd = 'done' | 'cancelled';
+
 export type NewTrigger = Omit<Trigger, 'id' | 'createdAt' | 'updatedAt' | 'lastFiredAt'>;
-export type TriggerPatch = Partial<Pick<Trigger, 'name' | 'app' | 'route' | 'filter' | 'schedule' | 'timezone' | 'enabled'>>;
+export type TriggerPatch = Partial<Pick<Trigger, 'name' | 'app' | 'route' | 'filter' | 'schedule' | 'timezone' | 'enabled'>>
+  & { startAt?: Date | null; remaining?: number | null; input?: string | null; ended?: TriggerEnd | null };
 
 /** Keeps triggers; names are unique per project (ConflictError FRESCO_TRIGGER_EXISTS). */
 export interface TriggerStore {
@@ -224,6 +281,8 @@ export interface TriggerStore {
   create(t: NewTrigger): Promise<Trigger>;
   update(projectId: string, id: string, patch: TriggerPatch): Promise<Trigger | undefined>;
   delete(projectId: string, id: string): Promise<boolean>;
-  /** Moves last_fired_at forward to `at` if it was before; false when another process already did. */
-  advanceFired(id: string, previous: Date | undefined, at: Date): Promise<boolean>;
+  /** Moves last_fired_at forward to `at` if it was before; false when another process already did.
+   *  With `countdown`, one firing is taken off `remaining` in the same step, and the last one ends
+   *  the trigger (ended 'done', disabled). */
+  advanceFired(id: string, previous: Date | undefined, at: Date, countdown?: boolean): Promise<boolean>;
 }

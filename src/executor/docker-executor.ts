@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { ExecutorCall, CallOutcome, Executor, RouteScope, RunnableRoute } from '../domain/executor';
+import type { ExecutorCall, CallOutcome, Executor, HotWorker, RouteScope, RunnableRoute } from '../domain/executor';
 import { log } from '../log';
 import { Admission } from './admission';
 import { ColdSlot } from './cold-slot';
@@ -58,7 +58,25 @@ export class DockerExecutor implements Executor {
     this.prestart.retireRoutes(scope);
   }
 
-  /** See the Executor port: a hot route's pool starts a container when it has none. */
+  /** See the Executor port: the route's live hot containers on this engine. */
+  workers(scope: RouteScope & { path: string }): HotWorker[] {
+    for (const [id, { pool }] of this.pools) if (inScope(id, scope)) return pool.workers();
+    return [];
+  }
+
+  /** See the Executor port: hot containers of `image` (a runtime's) and how many are idle. */
+  poolOf(image: string): { total: number; available: number } {
+    const sum = { total: 0, available: 0 };
+    for (const { pool, route } of this.pools.values()) {
+      if (route.image !== image) continue;
+      const c = pool.capacity();
+      sum.total += c.total;
+      sum.available += c.available;
+    }
+    return sum;
+  }
+
+  /** See the Executor port: a hot route's pool starts a container when it has none (min_hot of them). */
   async prewarm(route: RunnableRoute): Promise<void> {
     if (this.state !== 'running' || route.format === 'default') return;
     this.hotPool(route).prewarm();
@@ -128,6 +146,8 @@ export class DockerExecutor implements Executor {
       });
       entry = { version, pool, slot: { kind: 'hot', exec: (r) => pool.run(r) }, route };
       this.pools.set(id, entry);
+      // min_hot: the route's floor of warm containers, whichever call or change made the pool.
+      if ((route.minHot ?? 0) > 0) pool.keep();
     }
     return entry;
   }

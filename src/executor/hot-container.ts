@@ -38,6 +38,8 @@ export class HotContainer {
   private readonly reader: ResponseReader;
   dead = false;
   lastUsed = Date.now();
+  /** The container's name (Qinling's worker name). */
+  name = '';
 
   private constructor(
     private readonly deps: RunDeps,
@@ -87,7 +89,9 @@ export class HotContainer {
         const conns = accept2(server, handle.exited, o.hotStartTimeout * 1000, deps, route);
         await handle.start().catch((e) => { throw dockerFailed('start a container', e); });
         const [io, err] = await conns;
-        return new HotContainer(deps, handle, io, err, protocol, onDeath);
+        const c = new HotContainer(deps, handle, io, err, protocol, onDeath);
+        c.name = spec.name;
+        return c;
       } catch (e) {
         deps.reaper.add(handle.remove());
         throw e;
@@ -123,6 +127,11 @@ export class HotContainer {
   abort(status: 'timeout' | 'cancelled', error: string): void {
     if (this.current) this.finish(this.current, { status, error });
     this.destroy();
+  }
+
+  /** True while a call runs on it. */
+  get busy(): boolean {
+    return this.current !== null;
   }
 
   /** Kills and removes the container in the background. */

@@ -4,6 +4,8 @@
 // default of 0 hung routes, docs/function-contract.md). A container that fails to start fails only the
 // call at the head of the queue. The idle sweeper runs only while containers are idle, and the
 // owner hears when the pool has nothing left, so that pools of gone routes do not pile up.
+// A route's min_hot (Qinling's scale up) is a floor: that many containers are started ahead of
+// calls (keep()), a dead one is replaced, and the sweeper never stops idle ones below it.
 import type { ExecutorCall, CallOutcome, RunnableRoute } from '../domain/executor';
 import { log } from '../log';
 import { engineBusy } from './errors';
@@ -31,6 +33,8 @@ export class HotPool {
   private settling = 0;
   private retired = false;
   private sweeper?: NodeJS.Timeout;
+  private refillTimer?: NodeJS.Timeout;
+  private lastRefill = 0;
   private readonly idleMs: number;
 
   /** `onEmpty` is called whenever the pool is left with no container, start or waiting call. */
@@ -56,15 +60,36 @@ export class HotPool {
   /** True when a call queued now would wait for a busy container: no container is starting or
    *  settling for it and the route is at max_concurrency. */
   private full(): boolean {
-    const room = Math.max(0, Math.max(1, this.route.maxConcurrency) - this.all.size - this.starting);
+    const room = Math.max(0, this.most() - this.all.size - this.starting);
     return this.waiters.length >= this.starting + this.settling + room;
   }
 
   /** Starts one container ahead of any call when the pool has none; a failure is only logged. */
   prewarm(): void {
-    if (this.retired || this.all.size + this.starting > 0) return;
-    this.starting++;
-    this.deps.reaper.add(this.launch());
+    this.keep(true);
+  }
+
+  /** Starts containers until min_hot are alive or starting (at least one when `one`); failures are only logged. */
+  keep(one = false): void {
+    const floor = Math.min(Math.max(this.minHot(), one ? 1 : 0), Math.max(1, this.route.maxConcurrency, this.minHot()));
+    while (!this.retired && this.all.size + this.starting < floor) {
+      this.starting++;
+      this.deps.reaper.add(this.launch());
+    }
+  }
+
+  /** The live containers, busy or idle (Qinling's workers). */
+  workers(): { name: string; busy: boolean }[] {
+    return [...this.all].map((c) => ({ name: c.name, busy: c.busy || !this.idle.includes(c) }));
+  }
+
+  /** Live containers and how many of them are idle. */
+  capacity(): { total: number; available: number } {
+    return { total: this.all.size, available: this.idle.length };
+  }
+
+  private minHot(): number {
+    return Math.max(0, this.route.minHot ?? 0);
   }
 
   /** Containers alive or starting (for tests and metrics). */
@@ -143,10 +168,15 @@ export class HotPool {
 
   // One more container whenever calls wait and the route has room for it.
   private grow(): void {
-    while (!this.retired && this.waiters.length > this.starting + this.settling && this.all.size + this.starting < Math.max(1, this.route.maxConcurrency)) {
+    while (!this.retired && this.waiters.length > this.starting + this.settling && this.all.size + this.starting < this.most()) {
       this.starting++;
       this.deps.reaper.add(this.launch());
     }
+  }
+
+  // Most containers at once: max_concurrency, or min_hot when it asks for more.
+  private most(): number {
+    return Math.max(1, this.route.maxConcurrency, this.minHot());
   }
 
   private async launch(): Promise<void> {
@@ -181,13 +211,35 @@ export class HotPool {
     if (i >= 0) this.idle.splice(i, 1);
     this.deps.images.release(this.route.image);
     this.grow();
+    this.refill();
     this.settle();
+  }
+
+  // A dead container below min_hot is replaced, at most once a second (a function that dies right
+  // after connecting must not make the engine start containers in a tight loop).
+  private refill(): void {
+    if (this.retired || this.all.size + this.starting >= this.minHot() || this.refillTimer) return;
+    const wait = this.lastRefill + 1000 - Date.now();
+    if (wait <= 0) {
+      this.lastRefill = Date.now();
+      return this.keep();
+    }
+    this.refillTimer = setTimeout(() => {
+      this.refillTimer = undefined;
+      this.refill();
+    }, wait);
+    this.refillTimer.unref();
   }
 
   private sweep(): void {
     const cutoff = Date.now() - this.idleMs;
-    for (const c of this.idle.filter((x) => x.lastUsed <= cutoff)) c.destroy();
-    if (this.idle.length === 0) this.stopSweeper();
+    // Never below min_hot: the longest-idle go first, while more than min_hot are alive.
+    const stale = this.idle.filter((x) => x.lastUsed <= cutoff).sort((a, b) => a.lastUsed - b.lastUsed);
+    for (const c of stale) {
+      if (this.all.size <= this.minHot()) break;
+      c.destroy();
+    }
+    if (this.idle.length === 0 || this.all.size <= this.minHot()) this.stopSweeper();
   }
 
   private stopSweeper(): void {

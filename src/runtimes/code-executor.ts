@@ -1,7 +1,7 @@
 // Puts a code route's package on this engine's disk before its call reaches the executor, which
 // mounts it read-only at /code in the runtime container (docs/runtimes.md). Image routes pass
 // straight through.
-import type { ExecutorCall, CallOutcome, Executor, RouteScope, RunnableRoute } from '../domain/executor';
+import type { ExecutorCall, CallOutcome, Executor, HotWorker, RouteScope, RunnableRoute } from '../domain/executor';
 import { log } from '../log';
 import type { PackageCache } from './package-cache';
 
@@ -26,7 +26,9 @@ export class CodeExecutor implements Executor {
 
   /** Unpacks the package and starts the route's first container before any call; never throws. */
   async prewarm(route: RunnableRoute): Promise<void> {
-    if (!route.code || !this.inner.prewarm) return;
+    if (!this.inner.prewarm) return;
+    // An image route with min_hot: its containers need no package.
+    if (!route.code) return this.inner.prewarm(route).catch(() => undefined);
     try {
       await this.inner.prewarm(await this.withDir(route));
     } catch (err) {
@@ -42,6 +44,14 @@ export class CodeExecutor implements Executor {
     const placed = { ...route, code: { ...route.code!, hostDir } };
     this.placed.set(route, placed);
     return placed;
+  }
+
+  workers(scope: RouteScope & { path: string }): HotWorker[] {
+    return this.inner.workers?.(scope) ?? [];
+  }
+
+  poolOf(image: string): { total: number; available: number } {
+    return this.inner.poolOf?.(image) ?? { total: 0, available: 0 };
   }
 
   retireRoutes(scope: RouteScope): void {

@@ -1,3 +1,4 @@
+import { type CallFollower, type ChainLinks, chainLinksOf } from '../domain/chain';
 import type { Executor } from '../domain/executor';
 import { outcomeWithoutRun } from '../domain/call';
 import { DEFAULT_RETRY, retryDelayMs, type RetryPolicy, shouldRetry } from '../domain/retry';
@@ -14,7 +15,8 @@ const RETRY_PAUSE_MS = 1000;
 /** Runs claimed async calls to a final status; their leases, cancels and drain are `running`'s. */
 export class AsyncCallRunner implements QueuedCallRunner {
   constructor(
-    private readonly deps: { calls: CallStore; executor: Executor; resolver: RouteResolver; running: RunningCalls },
+    /** `follower`: what follows a finished call (chaining); without it nothing does. */
+    private readonly deps: { calls: CallStore; executor: Executor; resolver: RouteResolver; running: RunningCalls; follower?: CallFollower },
     /** How many async calls this process runs at once. */
     readonly concurrency: number,
   ) {}
@@ -73,11 +75,17 @@ export class AsyncCallRunner implements QueuedCallRunner {
         }
         return true;
       }
-      if (!(await running.finish(call.id, outcome))) {
+      // Its follow-up (if its route chains one) is written with the final state, in one transaction.
+      const follow = ran?.links && await this.deps.follower?.next(call, outcome, ran.links, request);
+      // Attempts exhausted on a failure no on_failure route takes over: a dead letter, written with
+      // the outcome (docs/api.md, "Dead letters").
+      const dead = (outcome.status === 'error' || outcome.status === 'timeout') && !(follow && follow.call);
+      if (!(await running.finish(call.id, outcome, follow || undefined, dead))) {
         log.info({ callId: call.id }, 'call was cancelled or taken over; outcome not recorded');
-      } else if (policy.retries > 0) {
-        await this.deps.calls.recordAttempt(call.id, call.attempts, outcome);
+        return true;
       }
+      if (follow) this.deps.follower?.started(follow);
+      if (policy.retries > 0) await this.deps.calls.recordAttempt(call.id, call.attempts, outcome);
       return true;
     } finally {
       running.forget(call.id);
@@ -85,7 +93,7 @@ export class AsyncCallRunner implements QueuedCallRunner {
   }
 
   /** The call's outcome and its route's retry policy; 'retry': Docker could not take it (not an attempt). */
-  private async outcome({ call, request }: ClaimedCall, signal: AbortSignal): Promise<{ outcome: CallOutcome | 'retry'; retry?: RetryPolicy }> {
+  private async outcome({ call, request }: ClaimedCall, signal: AbortSignal): Promise<{ outcome: CallOutcome | 'retry'; retry?: RetryPolicy; links?: ChainLinks }> {
     let target;
     try {
       target = await this.deps.resolver.private(call.projectId, call.app, call.route);
@@ -93,10 +101,11 @@ export class AsyncCallRunner implements QueuedCallRunner {
       return { outcome: outcomeWithoutRun('error', `route ${call.route} of app "${call.app}" cannot be run: ${(err as Error).message}`) };
     }
     const retry = target.route.retry;
+    const links = chainLinksOf(target.route);
     try {
       // The attempt number reaches the function as FRESCO_ATTEMPT (default format) and the Fresco-Attempt header.
       return {
-        retry,
+        retry, links,
         outcome: await this.deps.executor.run({
           ...request, headers: { ...request.headers, 'fresco-attempt': String(call.attempts) }, id: call.id,
           route: target.runnable, signal, attempt: call.attempts, logSink: this.deps.running.logSink(call.id),
@@ -106,7 +115,7 @@ export class AsyncCallRunner implements QueuedCallRunner {
     } catch (err) {
       log.warn({ err, callId: call.id }, 'async call could not run');
       if (isRetryable(err)) return { outcome: 'retry', retry };
-      return { outcome: outcomeWithoutRun('error', (err as Error).message), retry };
+      return { outcome: outcomeWithoutRun('error', (err as Error).message), retry, links };
     }
   }
 }

@@ -1,8 +1,10 @@
 import { z } from 'zod';
-import { callNotFound } from '../errors';
+import { callNotFound, callNotReplayable, routeNotFound } from '../errors';
 import { CALL_STATUSES } from '../domain/call';
 import type { Call, CallAttempt, CallStore } from '../domain/models';
 import type { LogFollower, RunningCalls } from './running-calls';
+import type { InvokeService } from './invoke-service';
+import type { RouteResolver } from './route-resolver';
 import { parseInput } from './validation';
 
 export const listSchema = z.strictObject({
@@ -19,6 +21,8 @@ export const listSchema = z.strictObject({
 export class CallService {
   constructor(private readonly deps: {
     callStore: CallStore; running: Pick<RunningCalls, 'cancel'> & Partial<Pick<RunningCalls, 'follow' | 'progress'>>;
+    /** For replay: finds the call's route now and queues the new call. */
+    resolver?: Pick<RouteResolver, 'private'>; invoker?: Pick<InvokeService, 'accept'>;
   }) {}
 
   /** Filters from the query string; throws ValidationError naming the parameter. */
@@ -52,10 +56,40 @@ export class CallService {
     return this.deps.callStore.attempts(projectId, id);
   }
 
+  /** The chain call `id` belongs to, its root first (docs/api.md, "Chaining"); NotFoundError FRESCO_CALL_NOT_FOUND. */
+  async lineage(projectId: string, id: string): Promise<Call[]> {
+    const calls = await this.deps.callStore.lineage(projectId, id);
+    if (!calls?.length) throw callNotFound(id);
+    return calls;
+  }
+
   async log(projectId: string, id: string): Promise<{ log: Buffer; truncated: boolean }> {
     const log = await this.deps.callStore.getLog(projectId, id);
     if (!log) throw callNotFound(id);
     return log;
+  }
+
+  /**
+   * Runs a finished call again as a new async call with its kept input (async and trigger calls
+   * keep it; sync calls do not), linked by `replayOf`. Throws 404 FRESCO_CALL_NOT_FOUND, 409
+   * FRESCO_CALL_NOT_REPLAYABLE saying why (not finished, no input kept, route deleted).
+   */
+  async replay(projectId: string, id: string): Promise<Call> {
+    const { resolver, invoker } = this.deps;
+    const found = await this.deps.callStore.getWithRequest(projectId, id);
+    if (!found || !resolver || !invoker) throw callNotFound(id);
+    const { call, request } = found;
+    if (call.status === 'queued' || call.status === 'running') throw callNotReplayable(call.id, `it is still ${call.status}`);
+    if (!request) throw callNotReplayable(call.id, 'its input was not kept (a sync call)');
+    let target;
+    try {
+      target = await resolver.private(projectId, call.app, call.route);
+    } catch (err) {
+      if (routeNotFound.is(err)) throw callNotReplayable(call.id, `route ${call.route} of app "${call.app}" no longer exists`);
+      throw err;
+    }
+    const trigger = call.trigger === 'http' ? 'async' : call.trigger;
+    return (await invoker.accept(target, { ...request, trigger, triggerId: call.triggerId, replayOf: call.id })).call;
   }
 
   /** A queued call never runs; a running one is killed by its process (at once if it runs here, else when its lease renewal fails). Finished calls are left as they are. */

@@ -9,6 +9,7 @@ import {
   parseAlarmCallback, scheduleDedupeKey, type DeliveryProps,
 } from '../events';
 import type { Authorizer } from '../domain/identity';
+import type { DeadLetterStore } from '../domain/dead-letter';
 import { log } from '../log';
 import type { RouteResolver } from './route-resolver';
 import type { InvokeService } from './invoke-service';
@@ -39,6 +40,8 @@ export class EventService {
     triggerStore: TriggerStore; resolver: RouteResolver; invoker: InvokeService; maxMessageBytes: number;
     /** Decides whether a token-authenticated alarm caller may run the trigger's route (as a run would). */
     authorizer: Authorizer;
+    /** Where an event whose call cannot be created is kept (docs/api.md, "Dead letters"). */
+    deadLetters?: Pick<DeadLetterStore, 'add'>;
   }) {
     this.byProject = new LRUCache({ max: 10_000, ttl: 1000 });
   }
@@ -83,7 +86,8 @@ export class EventService {
   async fireSchedules(now = new Date()): Promise<number> {
     let fired = 0;
     for (const t of await this.deps.triggerStore.listEnabled(['schedule'])) {
-      const due = dueFiring(t.schedule ?? '', t.timezone ?? 'UTC', t.lastFiredAt ?? t.createdAt, now);
+      if (t.ended) continue;
+      const due = scheduleDue(t, now);
       if (!due.slot) continue;
       if (due.skipped) log.info({ triggerId: t.id, skipped: due.skipped }, 'missed schedule slots replayed once');
       const event: FrescoEvent = {
@@ -92,7 +96,7 @@ export class EventService {
         raw: null,
       };
       if (await this.queue(t, event, scheduleDedupeKey(t.id, due.slot))) fired++;
-      await this.deps.triggerStore.advanceFired(t.id, t.lastFiredAt, due.slot);
+      await this.deps.triggerStore.advanceFired(t.id, t.lastFiredAt, due.slot, t.remaining !== undefined);
     }
     return fired;
   }
@@ -106,21 +110,46 @@ export class EventService {
     return list;
   }
 
+  /** Keeps an event whose call could not be created, with the input its call would have had; once per dedupe key. */
+  private async deadLetter(t: Trigger, event: FrescoEvent, err: unknown, dedupeKey?: string): Promise<void> {
+    if (!this.deps.deadLetters) return;
+    const e = err as { code?: string; message?: string };
+    await this.deps.deadLetters.add({
+      projectId: t.projectId, kind: 'event', app: t.app, route: t.route, trigger: t.type, triggerId: t.id,
+      reason: 'not_created', errorCode: e.code, error: e.message ?? String(err), attempts: 0,
+      input: eventRequest(t, event), dedupeKey: dedupeKey && `dead:${dedupeKey}`,
+    });
+  }
+
   /** Records and queues the trigger's call; undefined when it was queued before (same dedupe key) or cannot run. */
   private async queue(t: Trigger, event: FrescoEvent, dedupeKey?: string): Promise<Call | undefined> {
     let target;
     try {
       target = await this.deps.resolver.private(t.projectId, t.app, t.route);
     } catch (err) {
-      log.warn({ triggerId: t.id, err: (err as Error).message }, 'trigger points at a route that cannot run; skipped');
+      log.warn({ triggerId: t.id, err: (err as Error).message }, 'trigger points at a route that cannot run; dead-lettered');
+      await this.deadLetter(t, event, err, dedupeKey);
       return undefined;
     }
+    // A Qinling job's function_input replaces the event as the call's body.
+    const request = eventRequest(t, event);
+    if (t.input !== undefined) request.body = Buffer.from(t.input);
     try {
-      const answer = await this.deps.invoker.accept(target, { ...eventRequest(t, event), trigger: t.type, triggerId: t.id, dedupeKey });
+      const answer = await this.deps.invoker.accept(target, { ...request, trigger: t.type, triggerId: t.id, dedupeKey });
       return answer.call;
     } catch (err) {
       if (callDuplicate.is(err)) return undefined;
       throw err;
     }
   }
+}
+
+/** The firing due at `now` for a schedule trigger: at its start_at first (when set and not yet
+ *  fired since), then its schedule's slots after the last firing (none without a schedule). */
+export function scheduleDue(t: Pick<Trigger, 'schedule' | 'timezone' | 'lastFiredAt' | 'createdAt' | 'startAt'>, now: Date): { slot?: Date; skipped: number } {
+  if (t.startAt && (!t.lastFiredAt || t.lastFiredAt.getTime() < t.startAt.getTime())) {
+    return t.startAt.getTime() <= now.getTime() ? { slot: t.startAt, skipped: 0 } : { skipped: 0 };
+  }
+  if (!t.schedule) return { skipped: 0 };
+  return dueFiring(t.schedule, t.timezone ?? 'UTC', t.lastFiredAt ?? t.createdAt, now);
 }

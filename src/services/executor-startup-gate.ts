@@ -1,4 +1,4 @@
-import type { ExecutorCall, CallOutcome, Executor, RouteScope, RunnableRoute } from '../domain/executor';
+import type { ExecutorCall, CallOutcome, Executor, HotWorker, RouteScope, RunnableRoute } from '../domain/executor';
 import { engineUnavailable } from '../errors';
 import { log } from '../log';
 
@@ -37,6 +37,15 @@ export class ExecutorStartupGate implements Executor {
 
   async prewarm(route: RunnableRoute): Promise<void> {
     await this.current?.prewarm?.(route);
+  }
+
+  /** None until Docker is usable. */
+  workers(scope: RouteScope & { path: string }): HotWorker[] {
+    return this.current?.workers?.(scope) ?? [];
+  }
+
+  poolOf(image: string): { total: number; available: number } {
+    return this.current?.poolOf?.(image) ?? { total: 0, available: 0 };
   }
 
   async stop(): Promise<void> {

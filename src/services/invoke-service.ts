@@ -6,6 +6,7 @@ import {
 import {
   IDEMPOTENCY_HEADER, type IdempotencyRecord, type IdempotencyStore, type KeptAnswer, keyProblem, requestFingerprint,
 } from '../domain/idempotency';
+import { type CallFollower, chainLinksOf } from '../domain/chain';
 import type { Executor } from '../domain/executor';
 import type { Call, CallOutcome, CallRequest, CallStore, CallTrigger, NewCall } from '../domain/models';
 import type { CallQueue } from '../domain/queue';
@@ -21,6 +22,10 @@ export interface IncomingCall extends CallRequest {
   abort?: AbortController;
   /** Makes a second call with the same key a duplicate (redelivered events, schedule slots). */
   dedupeKey?: string;
+  /** The dead letter this call redrives (docs/api.md, "Dead letters"). */
+  redriveOf?: string;
+  /** The finished call this one replays. */
+  replayOf?: string;
 }
 
 /** A sync call's outcome, or the accepted async call. */
@@ -52,6 +57,8 @@ export class InvokeService {
   constructor(private readonly deps: {
     calls: CallStore; queue: CallQueue; running: RunningCalls; executor?: Executor; credentialHeaders?: readonly string[];
     idempotency?: { store: IdempotencyStore; windowS: number };
+    /** What follows a finished sync call (chaining); without it nothing does. */
+    follower?: CallFollower;
   }) {
     this.isCredential = credentialTest(deps.credentialHeaders);
   }
@@ -124,11 +131,14 @@ export class InvokeService {
 
   /** Records and queues an async call; resolves once it is durably recorded (the queue's publish may still run). */
   async accept(target: ResolvedRoute, incoming: IncomingCall, id?: string): Promise<InvokeAnswer & { mode: 'async' }> {
-    const call = await this.deps.calls.enqueue({
+    const record: NewCall = {
       ...this.newCall(target, incoming.trigger === 'http' ? 'async' : incoming.trigger, incoming.triggerId),
-      dedupeKey: incoming.dedupeKey, request: this.request(incoming), id,
-    });
-    if (!call) throw callDuplicate('event');
+      dedupeKey: incoming.dedupeKey, request: this.request(incoming), id, redriveOf: incoming.redriveOf,
+      replayOf: incoming.replayOf,
+    };
+    // A redrive marks its dead letter in the same transaction: it runs once, and never is marked without its call.
+    const call = await (record.redriveOf ? this.deps.calls.enqueueRedrive(record) : this.deps.calls.enqueue(record));
+    if (!call) throw callDuplicate(record.redriveOf ? 'redrive' : 'event');
     // The committed record is what makes the call accepted, so the answer does not wait for the
     // broker's confirm: a publish that fails is re-sent on reconnect, and should this process die
     // first the engines' sweeper publishes the still-queued call again.
@@ -143,12 +153,16 @@ export class InvokeService {
     if (!executor) throw engineUnavailable();
     const signal = this.deps.running.addSync(id, this.newCall(target, incoming.trigger, incoming.triggerId), incoming.abort);
     try {
+      const headers = functionHeaders(incoming.headers, this.isCredential);
       const outcome = await executor.run({
         id, route: target.runnable, method: incoming.method, url: incoming.url, requestPath: incoming.requestPath,
-        headers: functionHeaders(incoming.headers, this.isCredential), body: incoming.body, signal,
-        logSink: this.deps.running.logSink(id),
+        headers, body: incoming.body, signal, logSink: this.deps.running.logSink(id),
       });
-      await this.deps.running.finish(id, outcome);
+      const links = chainLinksOf(target.route);
+      const follow = links && await this.deps.follower?.next({
+        id, projectId: target.route.projectId, app: target.route.appName, route: target.route.path, attempts: 1, depth: 0,
+      }, outcome, links, { method: incoming.method, url: incoming.url, requestPath: incoming.requestPath, headers, body: incoming.body });
+      if (await this.deps.running.finish(id, outcome, follow || undefined) && follow) this.deps.follower?.started(follow);
       return { mode: 'sync', callId: id, outcome };
     } finally {
       this.deps.running.forget(id);

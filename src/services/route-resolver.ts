@@ -66,7 +66,7 @@ export class RouteResolver {
       runnable: {
         projectId: route.projectId, appName: route.appName, path: route.path, image: route.image,
         format: route.format, memory: route.memory, timeout: route.timeout, idleTimeout: route.idleTimeout,
-        maxConcurrency: route.maxConcurrency, config: { ...(app?.config ?? {}), ...route.config },
+        maxConcurrency: route.maxConcurrency, minHot: route.minHot ?? 0, config: { ...(app?.config ?? {}), ...route.config },
         version: `${route.id}:${route.updatedAt.getTime()}:${app?.updatedAt.getTime() ?? 0}`,
         ...code,
       },

@@ -1,5 +1,8 @@
 import { z } from 'zod';
-import { appNotFound, packageCorrupt, packageNotFound, requestInvalid, routeNotFound } from '../errors';
+import {
+  appNotFound, chainCycle, chainTargetNotFound, packageCorrupt, packageNotFound, requestInvalid, routeNotFound,
+} from '../errors';
+import { type ChainField, type ChainLinks, chainTarget, findCycle, routeName } from '../domain/chain';
 import type { RouteScope } from '../domain/executor';
 import { AppStore, Route, RouteStore } from '../domain/models';
 import { DEFAULT_RETRY, RETRY_OUTCOMES, type RetryPolicy } from '../domain/retry';
@@ -12,6 +15,8 @@ import { booleanish, configSchema, enveloped, intIn, parseInput, routePathSchema
 export interface RouteLimits {
   maxTimeout: number;
   maxMemory: number;
+  /** Largest min_hot ([engine] max_min_hot); default 8. */
+  maxMinHot?: number;
 }
 
 const IMAGE = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
@@ -40,8 +45,17 @@ function fieldSchemas(limits: RouteLimits) {
     retry_max_delay: z.number({ error: 'must be a number' }).min(0, 'must be at least 0').max(86400, 'must be at most 86400'),
     retry_on: z.array(z.enum(RETRY_OUTCOMES, { error: 'must list "error" and/or "timeout"' }), { error: 'must be a list' })
       .max(2).transform((l) => [...new Set(l)]),
+    on_success: chainField,
+    on_failure: chainField,
+    min_hot: intIn(0, limits.maxMinHot ?? 8),
   };
 }
+
+// A chain target: "/path" (same app) or "app/path"; null or "" removes the link.
+const chainField = z.string({ error: 'must be a route: "/path" or "app/path"' }).max(1300).nullable()
+  .refine((t) => !t || routePathSchema.safeParse(chainTarget(t, 'app')?.path).success,
+    'must be a route: "/path" (same app) or "app/path"')
+  .transform((t) => t || null);
 
 type Input = Partial<z.output<z.ZodObject<ReturnType<typeof fieldSchemas>>>> & CodeInput;
 
@@ -59,7 +73,8 @@ function toPatch(input: Input) {
   return {
     image: input.image, type: input.type, format: input.format, memory: input.memory, timeout: input.timeout,
     idleTimeout: input.idle_timeout, maxConcurrency: input.max_concurrency, headers: input.headers,
-    config: input.config, isPublic: input.is_public,
+    config: input.config, isPublic: input.is_public, onSuccess: input.on_success, onFailure: input.on_failure,
+    minHot: input.min_hot,
   };
 }
 
@@ -118,13 +133,15 @@ export class RouteService {
     }
     if (input.image !== undefined) this.checkRegistry(input.image, 'route.');
     const p = toPatch(input);
+    await this.checkChain(projectId, { app: appName, path: input.path }, p, {}, 'route.');
     let route: Route | undefined;
     try {
       route = await this.deps.routeStore.create({
       projectId, appName, path: input.path, image: code ? '' : input.image!, ...code, type: p.type ?? 'sync', format: code ? 'json' : p.format ?? 'default',
       memory: p.memory ?? 128, timeout: p.timeout ?? Math.min(30, this.deps.limits.maxTimeout),
       idleTimeout: p.idleTimeout ?? 30, maxConcurrency: p.maxConcurrency ?? 1, headers: p.headers ?? {},
-      config: p.config ?? {}, isPublic: p.isPublic ?? false, retry: retryOf(input, DEFAULT_RETRY) ?? DEFAULT_RETRY,
+      config: p.config ?? {}, isPublic: p.isPublic ?? false, minHot: p.minHot ?? 0, retry: retryOf(input, DEFAULT_RETRY) ?? DEFAULT_RETRY,
+      onSuccess: p.onSuccess ?? null, onFailure: p.onFailure ?? null,
       });
     } finally {
       if (!route && code) await this.deps.code?.release(code.codeDigest);
@@ -147,13 +164,15 @@ export class RouteService {
     if (input.image !== undefined) this.checkRegistry(input.image, prefix);
     const wantsCode = Boolean(this.deps.code?.wants(input, upload)) || Boolean(upload);
     const wantsRetry = Boolean(retryOf(input, DEFAULT_RETRY));
-    const current = wantsCode || wantsRetry || input.image !== undefined || input.format !== undefined
+    const wantsChain = input.on_success !== undefined || input.on_failure !== undefined;
+    const current = wantsCode || wantsRetry || wantsChain || input.image !== undefined || input.format !== undefined
       ? await this.get(projectId, appName, path) : undefined;
     // Retry fields not given keep the route's current values.
     const retry = wantsRetry && current ? retryOf(input, current.retry ?? DEFAULT_RETRY) : undefined;
     const code = current && (wantsCode || (current.runtime && input.image === undefined))
       ? await this.codeSide(input, upload, prefix, current) : undefined;
     const imagePatch = current?.runtime && !code ? NO_CODE : {};
+    if (wantsChain && current) await this.checkChain(projectId, { app: appName, path }, toPatch(input), current, prefix);
     let route: Route | undefined;
     try {
       route = await this.deps.routeStore.update(projectId, appName, path,
@@ -199,6 +218,28 @@ export class RouteService {
       throw requestInvalid(`${prefix}format: a function from code speaks its runtime's format ("json")`);
     }
     return this.deps.code.prepare(input, upload, prefix, current);
+  }
+
+  /**
+   * The links given (over the route's `current` ones) name routes of the project and close no cycle:
+   * 400 FRESCO_CHAIN_TARGET_NOT_FOUND naming the field, 409 FRESCO_CHAIN_CYCLE naming the cycle.
+   */
+  private async checkChain(projectId: string, from: { app: string; path: string }, given: ChainLinks, current: ChainLinks,
+    prefix: string): Promise<void> {
+    if (given.onSuccess === undefined && given.onFailure === undefined) return;
+    const links = { onSuccess: given.onSuccess ?? (given.onSuccess === null ? null : current.onSuccess),
+      onFailure: given.onFailure ?? (given.onFailure === null ? null : current.onFailure) };
+    const fields: Array<[ChainField, string | null | undefined]> = [['on_success', given.onSuccess], ['on_failure', given.onFailure]];
+    for (const [field, target] of fields) {
+      if (!target) continue;
+      const ref = chainTarget(target, from.app)!;
+      const self = ref.app === from.app && ref.path === from.path;
+      if (!self && !(await this.deps.routeStore.get(projectId, ref.app, ref.path))) throw chainTargetNotFound(prefix + field, routeName(ref));
+    }
+    const cycle = findCycle(await this.deps.routeStore.chainNodes(projectId), from, links);
+    if (!cycle) return;
+    const first = fields.find(([, t]) => t && routeName(chainTarget(t, from.app)!) === cycle[1]);
+    throw chainCycle(prefix + (first?.[0] ?? fields.find(([, t]) => t)![0]), cycle);
   }
 
   // FRESCO_REQUEST_INVALID naming the option when the image's registry is not allowed.

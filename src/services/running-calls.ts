@@ -1,3 +1,4 @@
+import type { FollowUp } from '../domain/chain';
 import type { CallOutcome, CallStore, NewCall } from '../domain/models';
 import { log } from '../log';
 
@@ -170,8 +171,11 @@ export class RunningCalls {
   /**
    * Records call `id`'s outcome and forgets the call: completes its leased record, or writes a sync
    * call's record in one go. False when the record was no longer ours (cancelled or taken over).
+   * `follow` (chaining) is recorded with it: in the same transaction for a leased record; before the
+   * record of a sync call, so that no final record exists without its follow-up. `deadLetter`: a
+   * claimed call's last attempt failed; it becomes a dead letter with its outcome.
    */
-  async finish(id: string, outcome: CallOutcome): Promise<boolean> {
+  async finish(id: string, outcome: CallOutcome, follow?: FollowUp, deadLetter = false): Promise<boolean> {
     const e = this.entries.get(id);
     if (!e) return false;
     // No longer cancellable, and the watcher must not record it as running while we record it.
@@ -186,10 +190,12 @@ export class RunningCalls {
           e.tail.progressDirty = false;
           await this.deps.calls.renewLease(id, this.options.engineId, this.options.leaseMs, e.tail.progress).catch(() => false);
         }
-        return (recorded = await this.deps.calls.complete(id, this.options.engineId, outcome));
+        return (recorded = await this.deps.calls.complete(id, this.options.engineId, outcome, follow, deadLetter));
       }
       if (!e.call) return false;
+      if (follow?.call) await this.deps.calls.enqueueFollowUp(follow);
       await this.deps.calls.recordFinished(id, e.call, outcome);
+      if (follow?.note) await this.deps.calls.noteChainError(id, follow.note);
       return (recorded = true);
     } finally {
       // Followers end once the record is final, so a read after their end finds it.

@@ -1,5 +1,6 @@
 import type { CallStore } from '../domain/models';
 import type { IdempotencyStore } from '../domain/idempotency';
+import type { DeadLetterStore } from '../domain/dead-letter';
 import type { CallQueue } from '../domain/queue';
 import { log } from '../log';
 
@@ -9,9 +10,14 @@ export class Sweeper {
   private retryTimer?: NodeJS.Timeout;
   private lastPurge = 0;
 
-  constructor(private readonly deps: { calls: CallStore; queue: CallQueue; idempotency?: IdempotencyStore },
-    /** `retryIntervalMs`: how often retried calls whose wait ended are looked for (default 1000). */
-    private readonly options: { intervalMs: number; maxAttempts: number; retentionMs: number; retryIntervalMs?: number }) {}
+  constructor(private readonly deps: {
+    calls: CallStore; queue: CallQueue; idempotency?: IdempotencyStore; deadLetters?: Pick<DeadLetterStore, 'purgeBefore'>;
+  },
+    /** `retryIntervalMs`: how often retried calls whose wait ended are looked for (default 1000); `deadLetterRetentionMs`
+     *  how long dead letters are kept ([DEFAULT] dead_letter_retention; unset: forever). */
+    private readonly options: {
+      intervalMs: number; maxAttempts: number; retentionMs: number; retryIntervalMs?: number; deadLetterRetentionMs?: number;
+    }) {}
 
   start(): void {
     this.timer ??= setInterval(() => void this.sweep(), this.options.intervalMs);
@@ -37,6 +43,15 @@ export class Sweeper {
     }
   }
 
+  /** Deletes dead letters past [DEFAULT] dead_letter_retention; returns how many. */
+  async purgeDeadLetters(): Promise<number> {
+    const keep = this.options.deadLetterRetentionMs;
+    if (!this.deps.deadLetters || keep === undefined) return 0;
+    const purged = await this.deps.deadLetters.purgeBefore(new Date(Date.now() - keep));
+    if (purged) log.info({ purged }, 'purged dead letters past retention');
+    return purged;
+  }
+
   /** One pass; safe to call at any time. */
   async sweep(): Promise<void> {
     try {
@@ -52,6 +67,7 @@ export class Sweeper {
         if (purged) log.info({ purged }, 'purged call records past retention');
         const keys = await this.deps.idempotency?.purgeExpired();
         if (keys) log.info({ keys }, 'deleted idempotency keys past their window');
+        await this.purgeDeadLetters();
       }
     } catch (err) {
       log.warn({ err }, 'sweep failed; retrying on the next tick');

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { requestInvalid, routeNotFound, triggerNotFound } from '../errors';
-import type { RouteStore, Trigger, TriggerStore, TriggerType } from '../domain/models';
+import type { RouteStore, Trigger, TriggerPatch, TriggerStore, TriggerType } from '../domain/models';
 import { booleanish, enveloped, nameSchema, parseInput, routePathSchema, unwrap } from './validation';
 
 /** Per-type rules from the events layer: filter validation and schedule checks. */
@@ -35,6 +35,10 @@ export const updateSchema = z.strictObject({
   type: z.string().optional(),
 });
 
+/** What a Qinling job adds to a schedule trigger (docs/qinling.md): a start time (a one-shot without
+ *  a schedule), a number of firings, the calls' body, an end. Not part of Fresco's trigger body. */
+export type JobFields = Pick<TriggerPatch, 'startAt' | 'remaining' | 'input' | 'ended'>;
+
 /** Use cases on triggers (docs/api.md, Triggers). */
 export class TriggerService {
   constructor(private readonly deps: {
@@ -55,23 +59,29 @@ export class TriggerService {
   }
 
   /** Body `{"trigger": {...}}`; the route must exist in the project. */
-  async create(projectId: string, body: unknown): Promise<Trigger> {
+  async create(projectId: string, body: unknown, job?: JobFields): Promise<Trigger> {
     const example = '{"trigger": {"name": "t", "type": "swift", "app": "a", "route": "/r"}}';
     const input = parseInput(createSchema, enveloped(body, 'trigger', example), 'trigger');
     const timezone = input.type === 'schedule' ? input.timezone ?? 'UTC' : undefined;
-    this.checkScheduleFields(input.type, input.schedule, timezone, input.timezone);
+    // A job with a start time and no schedule fires once, at its start.
+    if (!(job?.startAt && input.type === 'schedule' && input.schedule === undefined)) {
+      this.checkScheduleFields(input.type, input.schedule, timezone, input.timezone);
+    }
     await this.checkRoute(projectId, input.app, input.route);
     const created = await this.deps.triggerStore.create({
       projectId, name: input.name, type: input.type, app: input.app, route: input.route,
       filter: this.deps.rules.parseFilter(input.type, input.filter ?? {}), schedule: input.schedule, timezone,
       secret: input.type === 'alarm' ? randomBytes(24).toString('base64url') : undefined, enabled: input.enabled ?? true,
+      ...(job ? {
+        startAt: job.startAt ?? undefined, remaining: job.remaining ?? undefined, input: job.input ?? undefined, ended: job.ended ?? undefined,
+      } : {}),
     });
     this.deps.onChange?.(projectId);
     return created;
   }
 
   /** Body: flat fields or `{"trigger": {...}}`; the type cannot change. */
-  async update(projectId: string, id: string, body: unknown): Promise<Trigger> {
+  async update(projectId: string, id: string, body: unknown, job?: JobFields): Promise<Trigger> {
     const current = await this.get(projectId, id);
     const { value, root } = unwrap(body, 'trigger');
     const input = parseInput(updateSchema, value, root);
@@ -85,7 +95,7 @@ export class TriggerService {
       await this.checkRoute(projectId, input.app ?? current.app, input.route ?? current.route);
     }
     const filter = input.filter === undefined ? undefined : this.deps.rules.parseFilter(current.type, input.filter);
-    const updated = await this.deps.triggerStore.update(projectId, id, { ...input, type: undefined, filter } as never);
+    const updated = await this.deps.triggerStore.update(projectId, id, { ...input, type: undefined, filter, ...job } as never);
     if (!updated) throw triggerNotFound(id);
     this.deps.onChange?.(projectId);
     return updated;

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { CallOutcome } from '../domain/models';
 import type { Db } from './db';
+import { callFailed, callTimeout } from '../errors';
 
 // Multi-row UPDATEs of the call store's hot path: many calls' outcomes (or start marks) in one
 // statement, each row matched by id, so that a busy engine commits once per batch, not per call.
@@ -11,27 +12,39 @@ export interface Completion {
   id: string;
   engineId: string;
   outcome: CallOutcome;
+  /** The call's last attempt failed: it becomes a dead letter in the same statement (docs/api.md, "Dead letters"). */
+  deadLetter?: boolean;
 }
 
 const COMPLETE_COLUMNS = '(?::uuid, ?::text, ?::text, ?::text, ?::timestamptz, ?::timestamptz, ?::int, ?::int, ?::text, '
-  + '?::bytea, ?::boolean, ?::bytea, ?::boolean)';
+  + '?::bytea, ?::boolean, ?::bytea, ?::boolean, ?::boolean)';
 
-/** Writes each outcome whose call is still running on its engine; returns the ids written. */
+/**
+ * Writes each outcome whose call is still running on its engine; returns the ids written. A call
+ * marked `deadLetter` that is written gets its dead letter in the same statement (so atomically):
+ * its request as input, the final status as reason.
+ */
 export async function completeMany(db: Db, items: Completion[]): Promise<Set<string>> {
   const values = items.map(() => COMPLETE_COLUMNS).join(', ');
-  const bindings = items.flatMap(({ id, engineId, outcome: o }) => [
+  const bindings = items.flatMap(({ id, engineId, outcome: o, deadLetter }) => [
     id, engineId, o.status, o.kind ?? null, o.startedAt ?? null, o.completedAt,
     o.startedAt ? Math.max(0, o.completedAt.getTime() - o.startedAt.getTime()) : null,
-    o.exitCode ?? null, o.error ?? null, o.result, o.resultTruncated, o.log, o.logTruncated,
+    o.exitCode ?? null, o.error ?? null, o.result, o.resultTruncated, o.log, o.logTruncated, deadLetter === true,
   ]);
-  const res = await db.raw(`UPDATE calls AS c SET status = v.status, kind = v.kind, started_at = v.started_at,
+  const res = await db.raw(`WITH done AS (UPDATE calls AS c SET status = v.status, kind = v.kind, started_at = v.started_at,
       completed_at = v.completed_at, duration_ms = v.duration_ms, exit_code = v.exit_code, error = v.error,
       result = v.result, result_truncated = v.result_truncated, log = v.log, log_truncated = v.log_truncated,
       lease_until = NULL
     FROM (VALUES ${values}) AS v(id, engine_id, status, kind, started_at, completed_at, duration_ms, exit_code, error,
-      result, result_truncated, log, log_truncated)
+      result, result_truncated, log, log_truncated, dead)
     WHERE c.id = v.id AND c.status = 'running' AND c.engine_id = v.engine_id
-    RETURNING c.id`, bindings);
+    RETURNING c.id, c.project_id, c.app, c.route, c.trigger, c.trigger_id, c.status, c.error, c.attempts, c.request, v.dead),
+    dead AS (INSERT INTO dead_letters (id, project_id, kind, call_id, app, route, trigger, trigger_id, reason, error_code,
+      error, attempts, input, created_at)
+      SELECT gen_random_uuid(), project_id, 'call', id, app, route, trigger, trigger_id, status,
+        CASE status WHEN 'timeout' THEN ?::text ELSE ?::text END, error, attempts, request, now()
+      FROM done WHERE dead AND request IS NOT NULL)
+    SELECT id FROM done`, [...bindings, callTimeout.spec.code, callFailed.spec.code]);
   return new Set((res.rows as Array<{ id: string }>).map((r) => r.id));
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { requestInvalid } from '../errors';
+import { engineLost, requestInvalid } from '../errors';
+import type { FollowCall, FollowUp } from '../domain/chain';
 import type {
   Call, CallAttempt, CallFilter, CallKind, CallOutcome, CallRequest, CallStore, ClaimedCall, NewCall,
 } from '../domain/models';
@@ -27,7 +28,8 @@ interface CallRow {
   completed_at: Date | null; duration_ms: number | null; exit_code: number | null; error: string | null;
   result: Uint8Array | null; result_truncated: boolean; log_truncated: boolean; attempts: number;
   progress?: number | null; progress_message?: string | null;
-  request?: RequestColumn | null;
+  request?: RequestColumn | null; redrive_of: string | null; replay_of: string | null;
+  parent_call_id: string | null; root_call_id: string | null; depth: number; chain_error: string | null;
 }
 
 /** The `request` column (JSON): a call's request with its body in base64. */
@@ -38,7 +40,7 @@ const fromRequestColumn = (c: RequestColumn): CallRequest => ({ ...c, body: Buff
 
 const SUMMARY = ['id', 'project_id', 'app', 'route', 'trigger', 'trigger_id', 'status', 'kind', 'created_at',
   'started_at', 'completed_at', 'duration_ms', 'exit_code', 'error', 'result', 'result_truncated', 'log_truncated',
-  'attempts', 'progress', 'progress_message'];
+  'attempts', 'parent_call_id', 'root_call_id', 'depth', 'chain_error', 'redrive_of', 'replay_of', 'progress', 'progress_message'];
 
 const date = (d: Date | null) => (d ? new Date(d) : undefined);
 
@@ -49,7 +51,9 @@ function toCall(r: CallRow): Call {
     createdAt: new Date(r.created_at), startedAt: date(r.started_at), completedAt: date(r.completed_at),
     durationMs: r.duration_ms ?? undefined, exitCode: r.exit_code ?? undefined, error: r.error ?? undefined,
     result: r.result ? Buffer.from(r.result) : undefined, resultTruncated: r.result_truncated,
-    logTruncated: r.log_truncated, attempts: r.attempts,
+    logTruncated: r.log_truncated, attempts: r.attempts, parentCallId: r.parent_call_id ?? undefined,
+    rootCallId: r.root_call_id ?? undefined, depth: r.depth ?? 0, chainError: r.chain_error ?? undefined,
+    redriveOf: r.redrive_of ?? undefined, replayOf: r.replay_of ?? undefined,
     progress: r.progress ?? undefined, progressMessage: r.progress_message ?? undefined,
   };
 }
@@ -59,6 +63,15 @@ function newCallColumns(id: string, call: NewCall): Record<string, unknown> {
   return {
     id, project_id: call.projectId, app: call.app, route: call.route, trigger: call.trigger,
     trigger_id: call.triggerId ?? null,
+    ...(call.depth ? { parent_call_id: call.parentCallId ?? null, root_call_id: call.rootCallId ?? null, depth: call.depth } : {}),
+  };
+}
+
+/** A follow-up call as the queue records it. */
+function followCall(f: FollowCall): NewCall {
+  return {
+    id: f.id, projectId: f.projectId, app: f.app, route: f.route, trigger: 'chain', request: f.request,
+    dedupeKey: f.dedupeKey, parentCallId: f.parentCallId, rootCallId: f.rootCallId, depth: f.depth,
   };
 }
 
@@ -82,11 +95,13 @@ function attemptColumns(id: string, attempt: number, o: CallOutcome): Record<str
   };
 }
 
-function encodeMarker(c: Call): string {
+/** A page marker after row `c` (newest-first lists keyed by created_at, id). */
+export function encodeMarker(c: { createdAt: Date; id: string }): string {
   return Buffer.from(`${c.createdAt.toISOString()}|${c.id}`).toString('base64url');
 }
 
-function decodeMarker(marker: string): { createdAt: Date; id: string } {
+/** The row a marker names; throws ValidationError for anything this API did not return. */
+export function decodeMarker(marker: string): { createdAt: Date; id: string } {
   const [at, id] = Buffer.from(marker, 'base64url').toString().split('|');
   const createdAt = new Date(at);
   // Both parts go into typed SQL (timestamptz, uuid): anything forged is refused here, not by PostgreSQL.
@@ -154,10 +169,26 @@ export class KnexCallStore implements CallStore {
   }
 
   enqueue(call: NewCall): Promise<Call | undefined> {
-    return this.inserts.submit({
+    return this.inserts.submit(this.queuedColumns(call));
+  }
+
+  async enqueueRedrive(call: NewCall): Promise<Call | undefined> {
+    const row = this.queuedColumns(call);
+    return this.db.transaction(async (tx) => {
+      const marked = await tx('dead_letters').where({ id: call.redriveOf, project_id: call.projectId }).whereNull('redriven_at')
+        .update({ redriven_at: tx.fn.now(), redrive_call_id: row.id }).returning('id');
+      if (marked.length === 0) return undefined;
+      const [inserted] = await tx('calls').insert(row).returning(SUMMARY);
+      return toCall(inserted);
+    });
+  }
+
+  private queuedColumns(call: NewCall): Record<string, unknown> {
+    return {
       ...newCallColumns(call.id ?? randomUUID(), call), status: 'queued', created_at: new Date(),
       request: call.request ? requestColumn(call.request) : null, dedupe_key: call.dedupeKey ?? null,
-    });
+      redrive_of: call.redriveOf ?? null, replay_of: call.replayOf ?? null,
+    };
   }
 
   /** Resolves at once (after one append to the journal, if any): the row is written within a few ms, and every read
@@ -181,6 +212,13 @@ export class KnexCallStore implements CallStore {
     return row && toCall(row);
   }
 
+  async getWithRequest(projectId: string, id: string): Promise<{ call: Call; request?: CallRequest } | undefined> {
+    if (!isUuid(id)) return undefined;
+    await this.finished.settle();
+    const row: CallRow | undefined = await this.db('calls').where({ project_id: projectId, id }).first([...SUMMARY, 'request']);
+    return row && { call: toCall(row), request: row.request ? fromRequestColumn(row.request) : undefined };
+  }
+
   async getLog(projectId: string, id: string): Promise<{ log: Buffer; truncated: boolean } | undefined> {
     if (!isUuid(id)) return undefined;
     await this.finished.settle();
@@ -190,7 +228,7 @@ export class KnexCallStore implements CallStore {
 
   async list(projectId: string, f: CallFilter): Promise<{ calls: Call[]; next: string | null }> {
     await this.finished.settle();
-    const q = this.db('calls').where({ project_id: projectId }).select(SUMMARY)
+    const q = this.db('calls').where(f.allProjects ? {} : { project_id: projectId }).select(SUMMARY)
       .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(f.limit + 1);
     if (f.app) q.where({ app: f.app });
     if (f.route) q.where({ route: f.route });
@@ -242,9 +280,38 @@ export class KnexCallStore implements CallStore {
     return n.length > 0;
   }
 
-  complete(id: string, engineId: string, outcome: CallOutcome): Promise<boolean> {
+  complete(id: string, engineId: string, outcome: CallOutcome, follow?: FollowUp, deadLetter = false): Promise<boolean> {
     this.startMarks.delete(id);
-    return this.completions.submit({ id, engineId, outcome });
+    if (!follow) return this.completions.submit({ id, engineId, outcome, deadLetter });
+    // The follow-up commits with its parent's final state, or neither does (docs/durability.md).
+    return this.db.transaction(async (tx) => {
+      if (!(await completeMany(tx, [{ id, engineId, outcome, deadLetter }])).has(id)) return false;
+      if (follow.call) {
+        await tx('calls').insert(this.queuedColumns(followCall(follow.call))).onConflict('dedupe_key').ignore();
+      } else {
+        await tx('calls').where({ id }).update({ chain_error: follow.note });
+      }
+      return true;
+    });
+  }
+
+  async enqueueFollowUp(follow: FollowUp): Promise<Call | undefined> {
+    return follow.call ? this.enqueue(followCall(follow.call)) : undefined;
+  }
+
+  async noteChainError(id: string, note: string): Promise<void> {
+    await this.finished.settle();
+    await this.db('calls').where({ id }).update({ chain_error: note });
+  }
+
+  async lineage(projectId: string, id: string): Promise<Call[] | undefined> {
+    const call = await this.get(projectId, id);
+    if (!call) return undefined;
+    const root = call.rootCallId ?? call.id;
+    const rows: CallRow[] = await this.db('calls').where({ project_id: projectId })
+      .where((q) => q.where({ id: root }).orWhere({ root_call_id: root }))
+      .orderBy([{ column: 'depth' }, { column: 'created_at' }, { column: 'id' }]).select(SUMMARY);
+    return rows.map(toCall);
   }
 
   async cancel(projectId: string, id: string): Promise<Call | undefined> {
@@ -259,8 +326,23 @@ export class KnexCallStore implements CallStore {
   }
 
   async requeueExpired(maxAttempts: number): Promise<string[]> {
+    return this.db.transaction(async (tx) => {
+      const rows = await this.expire(tx, maxAttempts);
+      // An async call whose engines were lost maxAttempts times ran out of attempts: a dead letter, in this transaction.
+      const lost = rows.filter((r: { status: string; request: unknown }) => r.status === 'error' && r.request).map((r: { id: string }) => r.id);
+      if (lost.length) {
+        await tx.raw(`INSERT INTO dead_letters (id, project_id, kind, call_id, app, route, trigger, trigger_id, reason,
+            error_code, error, attempts, input, created_at)
+          SELECT gen_random_uuid(), project_id, 'call', id, app, route, trigger, trigger_id, 'lost', ?::text,
+            error, attempts, request, now() FROM calls WHERE id IN (${lost.map(() => '?::uuid').join(', ')})`, [engineLost.spec.code, ...lost]);
+      }
+      return rows.filter((r: { status: string }) => r.status === 'queued').map((r: { id: string }) => r.id);
+    });
+  }
+
+  private async expire(tx: Db, maxAttempts: number) {
     // A sync call (no stored request) cannot run again: its caller is gone with the process that ran it.
-    const rows = await this.db('calls').where({ status: 'running' }).where('lease_until', '<', this.db.fn.now())
+    return tx('calls').where({ status: 'running' }).where('lease_until', '<', this.db.fn.now())
       .update({
         status: this.db.raw("CASE WHEN request IS NULL OR attempts >= ? THEN 'error' ELSE 'queued' END", [maxAttempts]),
         error: this.db.raw('CASE WHEN request IS NULL THEN ? WHEN attempts >= ? THEN ? ELSE NULL END',
@@ -268,8 +350,7 @@ export class KnexCallStore implements CallStore {
             `the engine running this call stopped answering ${maxAttempts} times`]),
         completed_at: this.db.raw('CASE WHEN request IS NULL OR attempts >= ? THEN now() ELSE NULL END', [maxAttempts]),
         engine_id: null, lease_until: null, started_at: this.db.raw('CASE WHEN request IS NULL THEN started_at ELSE NULL END'),
-      }).returning(['id', 'status']);
-    return rows.filter((r: { status: string }) => r.status === 'queued').map((r: { id: string }) => r.id);
+      }).returning(['id', 'status', this.db.raw('request IS NOT NULL AS request')]);
   }
 
   async listStaleQueued(olderThan: Date, limit: number): Promise<string[]> {
@@ -387,5 +468,5 @@ export class KnexCallStore implements CallStore {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const isUuid = (s: string) => UUID.test(s);
+export const isUuid = (s: string) => UUID.test(s);
 const emptyRequest = (): CallRequest => ({ method: 'POST', url: '', requestPath: '', headers: {}, body: Buffer.alloc(0) });

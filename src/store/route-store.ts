@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { routeExists, routePublicUrlTaken } from '../errors';
 import { NewRoute, Route, RoutePatch, RouteStore } from '../domain/models';
 import type { RetryOutcome } from '../domain/retry';
+import type { ChainNode } from '../domain/chain';
 import { Db } from './db';
 import { isUniqueViolation } from './pg-errors';
 
@@ -10,7 +11,9 @@ interface RouteRow {
   type: Route['type']; format: Route['format']; memory: number; timeout: number; idle_timeout: number;
   max_concurrency: number; headers: Route['headers']; config: Route['config']; is_public: boolean;
   runtime: string | null; entry: string | null; calling: Route['calling']; code_digest: string | null; code_file: string | null;
+  on_success: string | null; on_failure: string | null;
   retries: number; retry_delay: number; retry_backoff: number; retry_max_delay: number; retry_on: RetryOutcome[];
+  min_hot: number;
   created_at: Date; updated_at: Date;
 }
 
@@ -23,6 +26,8 @@ const toRoute = (r: RouteRow): Route => ({
     retries: r.retries, delay: Number(r.retry_delay), backoff: Number(r.retry_backoff), maxDelay: Number(r.retry_max_delay),
     on: r.retry_on,
   },
+  onSuccess: r.on_success ?? null, onFailure: r.on_failure ?? null,
+  minHot: r.min_hot ?? 0,
   createdAt: new Date(r.created_at), updatedAt: new Date(r.updated_at),
 });
 
@@ -30,6 +35,8 @@ const COLUMNS: Record<Exclude<keyof RoutePatch, 'retry'>, string> = {
   image: 'image', type: 'type', format: 'format', memory: 'memory', timeout: 'timeout',
   idleTimeout: 'idle_timeout', maxConcurrency: 'max_concurrency', headers: 'headers', config: 'config',
   isPublic: 'is_public', runtime: 'runtime', entry: 'entry', calling: 'calling', codeDigest: 'code_digest', codeFile: 'code_file',
+  onSuccess: 'on_success', onFailure: 'on_failure',
+  minHot: 'min_hot',
 };
 
 function toColumns(patch: RoutePatch): Record<string, unknown> {
@@ -64,6 +71,12 @@ export class KnexRouteStore implements RouteStore {
 
   async list(projectId: string, appName: string): Promise<Route[]> {
     const rows = await this.db<RouteRow>('routes').where({ project_id: projectId, app_name: appName }).orderBy('path');
+    return rows.map(toRoute);
+  }
+
+  /** The routes of every project's app named `appName` (the Qinling API's all_projects). */
+  async listAllProjects(appName: string): Promise<Route[]> {
+    const rows = await this.db<RouteRow>('routes').where({ app_name: appName }).orderBy(['project_id', 'path']);
     return rows.map(toRoute);
   }
 
@@ -105,6 +118,14 @@ export class KnexRouteStore implements RouteStore {
     } catch (err) {
       return conflict(err, { appName, path });
     }
+  }
+
+  async chainNodes(projectId: string): Promise<ChainNode[]> {
+    const rows = await this.db('routes').where({ project_id: projectId })
+      .where((q) => q.whereNotNull('on_success').orWhereNotNull('on_failure')).select('app_name', 'path', 'on_success', 'on_failure');
+    return rows.map((r: Pick<RouteRow, 'app_name' | 'path' | 'on_success' | 'on_failure'>) => ({
+      app: r.app_name, path: r.path, onSuccess: r.on_success, onFailure: r.on_failure,
+    }));
   }
 
   async delete(projectId: string, appName: string, path: string): Promise<boolean> {

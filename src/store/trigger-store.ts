@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { triggerExists } from '../errors';
-import type { NewTrigger, Trigger, TriggerPatch, TriggerStore, TriggerType } from '../domain/models';
+import type { NewTrigger, Trigger, TriggerEnd, TriggerPatch, TriggerStore, TriggerType } from '../domain/models';
 import { Db } from './db';
 import { isUniqueViolation } from './pg-errors';
 
@@ -8,12 +8,15 @@ interface TriggerRow {
   id: string; project_id: string; name: string; type: TriggerType; app: string; route: string;
   filter: Record<string, unknown>; schedule: string | null; timezone: string | null; secret: string | null;
   enabled: boolean; last_fired_at: Date | null; created_at: Date; updated_at: Date;
+  start_at: Date | null; remaining: number | null; input: string | null; ended: TriggerEnd | null;
 }
 
 const toTrigger = (r: TriggerRow): Trigger => ({
   id: r.id, projectId: r.project_id, name: r.name, type: r.type, app: r.app, route: r.route, filter: r.filter ?? {},
   schedule: r.schedule ?? undefined, timezone: r.timezone ?? undefined, secret: r.secret ?? undefined,
   enabled: r.enabled, lastFiredAt: r.last_fired_at ? new Date(r.last_fired_at) : undefined,
+  startAt: r.start_at ? new Date(r.start_at) : undefined, remaining: r.remaining ?? undefined, input: r.input ?? undefined,
+  ended: r.ended ?? undefined,
   createdAt: new Date(r.created_at), updatedAt: new Date(r.updated_at),
 });
 
@@ -28,6 +31,10 @@ function columns(p: TriggerPatch): Record<string, unknown> {
   if (p.schedule !== undefined) out.schedule = p.schedule;
   if (p.timezone !== undefined) out.timezone = p.timezone;
   if (p.enabled !== undefined) out.enabled = p.enabled;
+  if (p.startAt !== undefined) out.start_at = p.startAt;
+  if (p.remaining !== undefined) out.remaining = p.remaining;
+  if (p.input !== undefined) out.input = p.input;
+  if (p.ended !== undefined) out.ended = p.ended;
   return out;
 }
 
@@ -42,6 +49,11 @@ export class KnexTriggerStore implements TriggerStore {
 
   async list(projectId: string): Promise<Trigger[]> {
     return (await this.db<TriggerRow>('triggers').where({ project_id: projectId }).orderBy('name')).map(toTrigger);
+  }
+
+  /** Every project's triggers (the Qinling API's all_projects). */
+  async listAllProjects(): Promise<Trigger[]> {
+    return (await this.db<TriggerRow>('triggers').orderBy(['project_id', 'name'])).map(toTrigger);
   }
 
   async get(projectId: string, id: string): Promise<Trigger | undefined> {
@@ -91,10 +103,16 @@ export class KnexTriggerStore implements TriggerStore {
     return (await this.db('triggers').where({ project_id: projectId, id }).delete().returning('id')).length > 0;
   }
 
-  async advanceFired(id: string, previous: Date | undefined, at: Date): Promise<boolean> {
+  async advanceFired(id: string, previous: Date | undefined, at: Date, countdown = false): Promise<boolean> {
     const q = this.db('triggers').where({ id });
     if (previous) q.where({ last_fired_at: previous });
     else q.whereNull('last_fired_at');
-    return (await q.update({ last_fired_at: at }).returning('id')).length > 0;
+    const change: Record<string, unknown> = { last_fired_at: at };
+    if (countdown) {
+      change.remaining = this.db.raw('GREATEST(remaining - 1, 0)');
+      change.ended = this.db.raw("CASE WHEN remaining IS NOT NULL AND remaining <= 1 THEN 'done' ELSE ended END");
+      change.enabled = this.db.raw('CASE WHEN remaining IS NOT NULL AND remaining <= 1 THEN false ELSE enabled END');
+    }
+    return (await q.update(change).returning('id')).length > 0;
   }
 }

@@ -1,4 +1,4 @@
-"""openstack fn call list|show|log|cancel (call records, beyond Picasso)."""
+"""openstack fn call list|show|log|cancel|lineage|replay (call records, beyond Picasso)."""
 
 import codecs
 
@@ -87,3 +87,25 @@ class CancelCall(command.ShowOne):
 
     def take_action(self, args):
         return common.show(self.app.client_manager.fresco.delete('calls', fc.quote(args.call_id))['call'])
+
+
+class CallLineage(command.Lister):
+    """List the chain a call belongs to: its root first, then each chained call with its parent."""
+
+    def get_parser(self, prog_name):
+        return _call_arg(super().get_parser(prog_name))
+
+    def take_action(self, args):
+        lineage = self.app.client_manager.fresco.get('calls', fc.quote(args.call_id), 'lineage')['lineage']
+        return common.table(lineage['calls'], ['id', 'depth', 'parent_call_id', 'app', 'route', 'status',
+                                               'trigger', 'chain_error'])
+
+
+class ReplayCall(command.ShowOne):
+    """Run a finished call again with its kept input (async and trigger calls); shows the new call."""
+
+    def get_parser(self, prog_name):
+        return _call_arg(super().get_parser(prog_name))
+
+    def take_action(self, args):
+        return common.show(self.app.client_manager.fresco.post(None, 'calls', fc.quote(args.call_id), 'replay')['call'])

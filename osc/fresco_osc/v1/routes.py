@@ -14,7 +14,8 @@ from fresco_osc.v1 import common
 SCALARS = (('image', 'image'), ('type', 'type'), ('route_format', 'format'), ('memory', 'memory'),
            ('timeout', 'timeout'), ('idle_timeout', 'idle_timeout'),
            ('max_concurrency', 'max_concurrency'), ('retries', 'retries'), ('retry_delay', 'retry_delay'),
-           ('retry_backoff', 'retry_backoff'), ('retry_max_delay', 'retry_max_delay'))
+           ('retry_backoff', 'retry_backoff'), ('retry_max_delay', 'retry_max_delay'),
+           ('on_success', 'on_success'), ('on_failure', 'on_failure'), ('min_hot', 'min_hot'))
 
 
 def _route_args(parser, creating):
@@ -41,6 +42,9 @@ def _route_args(parser, creating):
                         help='Seconds a hot container may idle (default 30)')
     parser.add_argument('--max-concurrency', type=int, metavar='<n>',
                         help='Hot containers per engine host (default 1)')
+    parser.add_argument('--min-hot', type=int, metavar='<n>',
+                        help='Hot containers each engine keeps even when idle (default 0; http/json routes '
+                             'and functions from code; at most [engine] max_min_hot)')
     parser.add_argument('--retries', type=int, metavar='<n>',
                         help='Async calls: further attempts after a failed one (default 0)')
     parser.add_argument('--retry-delay', type=float, metavar='<s>',
@@ -51,6 +55,10 @@ def _route_args(parser, creating):
                         help='Longest wait between attempts (default 300)')
     parser.add_argument('--retry-on', choices=['error', 'timeout'], action='append',
                         help='Outcome that is retried (repeat for both; default error and timeout)')
+    parser.add_argument('--on-success', metavar='<route>',
+                        help='Chaining: route (/path or app/path) whose async call gets each successful output')
+    parser.add_argument('--on-failure', metavar='<route>',
+                        help='Chaining: route whose async call gets a description of each failed call')
     common.add_key_value(parser, '--config', 'config', 'Environment variable of the function')
     common.add_key_value(parser, '--header', 'headers', 'Header added to answers')
     public = parser.add_mutually_exclusive_group()
@@ -61,6 +69,8 @@ def _route_args(parser, creating):
     if not creating:
         parser.add_argument('--unset-config', metavar='<key>', action='append', default=[],
                             help='Remove a config key (repeat for more)')
+        parser.add_argument('--no-on-success', action='store_true', help='Remove the on_success link')
+        parser.add_argument('--no-on-failure', action='store_true', help='Remove the on_failure link')
     return parser
 
 
@@ -81,6 +91,9 @@ def _fields(args):
         route['is_public'] = args.is_public
     if args.retry_on:
         route['retry_on'] = sorted(set(args.retry_on))
+    for link in ('on_success', 'on_failure'):
+        if getattr(args, 'no_' + link, False):
+            route[link] = None
     return route
 
 
@@ -143,7 +156,7 @@ class ListRoutes(command.Lister):
         routes = fn.get('apps', fc.quote(args.app), 'routes')['routes']
         fields = ['path', 'image', 'type', 'format', 'is_public']
         if args.long:
-            fields += ['memory', 'timeout', 'idle_timeout', 'max_concurrency', 'config', 'headers',
+            fields += ['memory', 'timeout', 'idle_timeout', 'max_concurrency', 'min_hot', 'config', 'headers',
                        'created_at', 'updated_at']
         return common.table(routes, fields)
 

@@ -17,6 +17,8 @@ export function presentCall(c: Call) {
     exit_code: c.exitCode ?? null, error: c.error ?? null, result: c.result?.toString('utf8') ?? null,
     truncated: c.resultTruncated, log_truncated: c.logTruncated, attempts: c.attempts,
     progress: c.progress ?? null, progress_message: c.progressMessage ?? null,
+    parent_call_id: c.parentCallId ?? null, root_call_id: c.rootCallId ?? c.id, depth: c.depth ?? 0, chain_error: c.chainError ?? null,
+    redrive_of: c.redriveOf ?? null, replay_of: c.replayOf ?? null,
   };
 }
 
@@ -63,6 +65,19 @@ export function callRoutes(router: Router<FrescoState>, deps: { calls: CallServi
     ctx.type = 'text/plain; charset=utf-8';
     if (log.truncated) ctx.set('X-Fresco-Log-Truncated', 'true');
     ctx.body = log.log;
+  });
+  // Chaining (docs/api.md): whoever may read a call may read the chain it belongs to.
+  router.get('/v1/:project_id/calls/:id/lineage', async (ctx) => {
+    allow(ctx, 'fresco:call:get');
+    const calls = await deps.calls.lineage(ctx.params.project_id, ctx.params.id);
+    ctx.body = { lineage: { root_call_id: calls[0].id, calls: calls.map(presentCall) } };
+  });
+  router.post('/v1/:project_id/calls/:id/replay', async (ctx) => {
+    allow(ctx, 'fresco:call:replay');
+    const call = await deps.calls.replay(ctx.params.project_id, ctx.params.id);
+    ctx.status = 202;
+    ctx.set('Location', `/v1/${encodeURIComponent(ctx.params.project_id)}/calls/${call.id}`);
+    ctx.body = { call: presentCall(call), call_id: call.id, message: 'Call replayed' };
   });
   router.delete('/v1/:project_id/calls/:id', async (ctx) => {
     allow(ctx, 'fresco:call:cancel');

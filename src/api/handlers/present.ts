@@ -21,13 +21,14 @@ export function presentRoute(r: Route) {
   return {
     id: r.id, app_name: r.appName, project_id: r.projectId, path: r.path, image: r.image, type: r.type,
     format: r.format, memory: r.memory, timeout: r.timeout, idle_timeout: r.idleTimeout,
-    max_concurrency: r.maxConcurrency, headers: r.headers, config: r.config, is_public: r.isPublic,
+    max_concurrency: r.maxConcurrency, headers: r.headers, config: r.config, is_public: r.isPublic, min_hot: r.minHot ?? 0,
     // A function from code (docs/runtimes.md); image routes show none of these.
     ...(r.runtime ? {
       runtime: r.runtime, entry: r.entry ?? '', calling: r.calling ?? 'lambda',
       code: { digest: r.codeDigest ?? '', file: r.codeFile ?? null },
     } : {}),
     ...retryFields(r.retry ?? DEFAULT_RETRY),
+    on_success: r.onSuccess ?? null, on_failure: r.onFailure ?? null,
     created_at: r.createdAt.toISOString(), updated_at: r.updatedAt.toISOString(),
   };
 }

@@ -7,8 +7,9 @@ import type { Context, Middleware, Next } from 'koa';
 import {
   appNotFound, callNotFound, type FrescoError, notFound, NotFoundError, notImplemented, requestInvalid, routeNotFound, runtimeNotFound,
 } from '../../errors';
+import type { Executor } from '../../domain/executor';
 import type { Authorizer } from '../../domain/identity';
-import type { Route } from '../../domain/models';
+import type { CallStore, Route } from '../../domain/models';
 import type { Runtime } from '../../runtimes/model';
 import type { RuntimeService } from '../../runtimes/runtime-service';
 import type { AppService } from '../../services/app-service';
@@ -20,6 +21,7 @@ import type { FrescoState } from '../context';
 import { jsonBody } from '../middleware/json-body';
 import { errorAnswer } from '../middleware/errors';
 import { parseCode, readFunctionForm } from './forms';
+import { allProjects } from './all-projects';
 import { qinlingInvokeRoute, qinlingTriggerRoutes, type QinlingTriggerDeps } from './triggers';
 import {
   CPU_KEY, DESCRIPTION_KEY, NAME_KEY, presentExecution, presentFunction, presentRuntime, presentSyncExecution, QINLING_APP,
@@ -36,6 +38,12 @@ export interface QinlingDeps extends QinlingTriggerDeps {
   authenticate: Middleware;
   maxBodySize: number;
   maxPackageSize?: number;
+  /** Where this process runs calls: its hot pools answer worker list and runtime pool show
+   *  (absent, or remote on a cluster API: 501). */
+  executor?: Executor;
+  /** Every project's functions and executions (?all_projects=true, admins). */
+  routeStore?: { listAllProjects(appName: string): Promise<Route[]> };
+  callStore?: Pick<CallStore, 'list'>;
 }
 
 export const QINLING_PREFIX = '/qinling';
@@ -117,6 +125,15 @@ export function qinlingRoutes(router: Router<FrescoState>, deps: QinlingDeps): v
   });
 
   // --- runtimes: Fresco's runtimes, by id or name ---
+  // Workers and pools are the hot containers of this process's own executor.
+  const localExecutor = (what: string): Executor => {
+    const e = deps.executor;
+    if (!e || e.remote || !e.workers || !e.poolOf) {
+      throw notImplemented(`${what}: this API process runs no calls itself (a cluster API: the engines hold the containers); `
+        + 'ask an `all` process, or see the engines with `openstack fn engine list` (docs/qinling.md)');
+    }
+    return e;
+  };
   const findRuntime = async (key: string): Promise<Runtime> => {
     const runtime = (await deps.runtimes.list()).find((r) => r.id === key || r.name === key);
     if (!runtime) throw runtimeNotFound(key);
@@ -136,6 +153,13 @@ export function qinlingRoutes(router: Router<FrescoState>, deps: QinlingDeps): v
     const runtime = await deps.runtimes.create({ runtime: { name, image, description: typeof b.description === 'string' ? b.description : undefined } });
     ctx.status = 201;
     ctx.body = presentRuntime(runtime);
+  });
+  // Qinling's pool: the runtime's hot containers on this process's engine, and how many are idle.
+  router.get(`${V1}/runtimes/:id/pool`, async (ctx) => {
+    allow(ctx, 'fresco:runtime:get');
+    const runtime = await findRuntime(ctx.params.id);
+    const executor = localExecutor('Runtime pools');
+    ctx.body = { name: runtime.id, capacity: executor.poolOf!(runtime.image) };
   });
   router.get(`${V1}/runtimes/:id`, async (ctx) => {
     allow(ctx, 'fresco:runtime:get');
@@ -179,7 +203,10 @@ export function qinlingRoutes(router: Router<FrescoState>, deps: QinlingDeps): v
   router.get(`${V1}/functions`, async (ctx) => {
     allow(ctx, 'fresco:route:list');
     const runtimes = await deps.runtimes.list();
-    const all = (await listFunctions(project(ctx))).map((r) => presentFunction(r, runtimes));
+    const routes = allProjects(ctx, deps.authorizer) && deps.routeStore
+      ? (await deps.routeStore.listAllProjects(QINLING_APP)).filter((r) => UUID.test(r.path.slice(1)))
+      : await listFunctions(project(ctx));
+    const all = routes.map((r) => presentFunction(r, runtimes));
     ctx.body = { functions: filtered(all, ctx.query) };
   });
   router.post(`${V1}/functions`, async (ctx) => {
@@ -203,7 +230,8 @@ export function qinlingRoutes(router: Router<FrescoState>, deps: QinlingDeps): v
       route.entry = fields.entry || 'main.main';
       route.calling = 'qinling';
     } else if (code.source === 'swift') {
-      throw requestInvalid('code.source: "swift" is not supported by Fresco; upload the package (--file or --package)');
+      throw requestInvalid('code.source: "swift": this Fresco has no [swift] section configured (service credentials to fetch '
+        + 'packages from Swift), so it cannot take code from a container; upload the package (--file or --package)');
     } else {
       throw requestInvalid('code.source: must be "package" or "image"');
     }
@@ -232,7 +260,9 @@ export function qinlingRoutes(router: Router<FrescoState>, deps: QinlingDeps): v
     allow(ctx, 'fresco:route:update');
     const fn = await getFunction(ctx, ctx.params.id);
     const { fields, upload } = await formOf(ctx);
-    if (fields.source === 'swift') throw requestInvalid('source: "swift" is not supported by Fresco; upload the package');
+    if (fields.source === 'swift') {
+      throw requestInvalid('source: "swift": this Fresco has no [swift] section configured to fetch packages from Swift; upload the package');
+    }
     if (upload && !fn.runtime) throw requestInvalid('package: an image function takes no package');
     const config = { ...fn.config };
     if (fields.name !== undefined) config[NAME_KEY] = fields.name;
@@ -254,6 +284,28 @@ export function qinlingRoutes(router: Router<FrescoState>, deps: QinlingDeps): v
     const fn = await getFunction(ctx, ctx.params.id);
     await deps.routes.update(fn.projectId, QINLING_APP, fn.path, {});
     ctx.status = 202;
+  });
+  // Scale up/down: the route's min_hot, the hot containers kept for it even when idle (bounded by
+  // [engine] max_min_hot); worker list shows them.
+  const scale = (sign: 1 | -1) => async (ctx: Context) => {
+    allow(ctx, 'fresco:route:update');
+    const fn = await getFunction(ctx, ctx.params.id);
+    const b = (ctx.request.body ?? {}) as Record<string, unknown>;
+    const count = b.count === undefined || b.count === null ? 1 : Number(b.count);
+    if (!Number.isInteger(count) || count < 1) throw requestInvalid(`count: must be a whole number of at least 1, got ${JSON.stringify(b.count)}`);
+    const minHot = Math.max(0, (fn.minHot ?? 0) + sign * count);
+    if (minHot !== (fn.minHot ?? 0)) await deps.routes.update(fn.projectId, QINLING_APP, fn.path, { route: { min_hot: minHot } });
+    ctx.status = 202;
+    ctx.body = { function_id: fn.path.slice(1), min_hot: minHot };
+  };
+  router.post(`${V1}/functions/:id/scale_up`, scale(1));
+  router.post(`${V1}/functions/:id/scale_down`, scale(-1));
+  router.get(`${V1}/functions/:id/workers`, async (ctx) => {
+    allow(ctx, 'fresco:route:get');
+    const fn = await getFunction(ctx, ctx.params.id);
+    const executor = localExecutor('Function workers');
+    const workers = executor.workers!({ projectId: fn.projectId, appName: QINLING_APP, path: fn.path });
+    ctx.body = { workers: workers.map((w) => ({ function_id: fn.path.slice(1), worker_name: w.name })) };
   });
   router.delete(`${V1}/functions/:id`, async (ctx) => {
     allow(ctx, 'fresco:route:delete');
@@ -307,7 +359,9 @@ export function qinlingRoutes(router: Router<FrescoState>, deps: QinlingDeps): v
   router.get(`${V1}/executions`, async (ctx) => {
     allow(ctx, 'fresco:call:list');
     const fid = typeof ctx.query.function_id === 'string' && !ctx.query.function_id.includes(':') ? ctx.query.function_id : undefined;
-    const page = await deps.calls.list(project(ctx), { app: QINLING_APP, ...(fid ? { route: `/${fid}` } : {}), limit: '1000' });
+    const page = allProjects(ctx, deps.authorizer) && deps.callStore
+      ? await deps.callStore.list(project(ctx), { app: QINLING_APP, ...(fid ? { route: `/${fid}` } : {}), limit: 1000, allProjects: true })
+      : await deps.calls.list(project(ctx), { app: QINLING_APP, ...(fid ? { route: `/${fid}` } : {}), limit: '1000' });
     ctx.body = { executions: filtered(page.calls.map((c) => presentExecution(c)), ctx.query) };
   });
   router.get(`${V1}/executions/:id`, async (ctx) => {
@@ -338,10 +392,6 @@ export function qinlingRoutes(router: Router<FrescoState>, deps: QinlingDeps): v
   router.all(`${V1}/functions/:id/versions/*rest`, later('Function versions'));
   router.all(`${V1}/aliases`, later('Function aliases'));
   router.all(`${V1}/aliases/*rest`, later('Function aliases'));
-  router.post(`${V1}/functions/:id/scale_up`, later('Function scale up and down'));
-  router.post(`${V1}/functions/:id/scale_down`, later('Function scale up and down'));
-  router.get(`${V1}/functions/:id/workers`, later('Function workers'));
-  router.get(`${V1}/runtimes/:id/pool`, later('Runtime pools'));
 
   router.all(`${QINLING_PREFIX}/*rest`, (ctx) => { throw notFound(ctx.method, ctx.path); });
 }

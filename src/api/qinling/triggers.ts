@@ -10,15 +10,17 @@ import type { Trigger, TriggerStore } from '../../domain/models';
 import type { RouteResolver } from '../../services/route-resolver';
 import type { RouteService } from '../../services/route-service';
 import type { InvokeService } from '../../services/invoke-service';
-import type { TriggerService } from '../../services/trigger-service';
+import type { JobFields, TriggerService } from '../../services/trigger-service';
+import { nextFirings } from '../../events/schedule';
 import type { FrescoState } from '../context';
 import { readBody } from '../handlers/runs';
 import { functionIdOf, QINLING_APP, qTime } from './present';
+import { allProjects } from './all-projects';
 
 export interface QinlingTriggerDeps {
   triggers: TriggerService;
   /** Webhook invocations carry only the id and the secret. */
-  triggerStore: Pick<TriggerStore, 'getById'>;
+  triggerStore: Pick<TriggerStore, 'getById'> & { listAllProjects?(): Promise<Trigger[]> };
   routes: RouteService;
   resolver: RouteResolver;
   invoker: InvokeService;
@@ -62,6 +64,9 @@ export function qinlingTriggerRoutes(router: Router<FrescoState>, v1: string, de
       return false;
     }
   };
+  // The caller's project's triggers, or every project's (?all_projects=true, admins).
+  const listed = async (ctx: Context): Promise<Trigger[]> => (allProjects(ctx, deps.authorizer) && deps.triggerStore.listAllProjects
+    ? deps.triggerStore.listAllProjects() : deps.triggers.list(project(ctx)));
   const ours = (t: Trigger, prefix: string) => t.app === QINLING_APP && t.name.startsWith(prefix);
   const one = async (ctx: Context, id: string, prefix: string) => {
     const t = await deps.triggers.get(project(ctx), id);
@@ -88,7 +93,7 @@ export function qinlingTriggerRoutes(router: Router<FrescoState>, v1: string, de
   });
   router.get(`${v1}/webhooks`, async (ctx) => {
     allow(ctx, 'fresco:trigger:list');
-    const list = (await deps.triggers.list(project(ctx))).filter((t) => ours(t, WEBHOOK));
+    const list = (await listed(ctx)).filter((t) => ours(t, WEBHOOK));
     const show = mayRun(ctx);
     let webhooks = list.map((t) => presentWebhook(ctx, t, show));
     const fid = ctx.query.function_id;
@@ -127,32 +132,22 @@ export function qinlingTriggerRoutes(router: Router<FrescoState>, v1: string, de
     ctx.status = 204;
   });
 
-  // --- jobs ---
-  const presentJob = (t: Trigger) => ({
-    id: t.id, name: t.name.slice(JOB.length + 37) || null, count: null, status: t.enabled ? 'running' : 'paused',
-    function_alias: null, function_id: functionIdOf(t.route), function_version: 0, function_input: null,
-    pattern: t.schedule ?? null, first_execution_time: null, next_execution_time: null, project_id: t.projectId,
-    created_at: qTime(t.createdAt), updated_at: qTime(t.updatedAt),
-  });
+  // --- jobs: schedule triggers (pattern), with a start (first_execution_time), a count and an input ---
   router.get(`${v1}/jobs`, async (ctx) => {
     allow(ctx, 'fresco:trigger:list');
-    ctx.body = { jobs: (await deps.triggers.list(project(ctx))).filter((t) => ours(t, JOB)).map(presentJob) };
+    ctx.body = { jobs: (await listed(ctx)).filter((t) => ours(t, JOB)).map((t) => presentJob(t)) };
   });
   router.post(`${v1}/jobs`, async (ctx) => {
     allow(ctx, 'fresco:trigger:create');
     const b = (ctx.request.body ?? {}) as Record<string, unknown>;
     const fid = functionOf(b);
-    if (typeof b.pattern !== 'string' || !b.pattern) {
-      throw requestInvalid('pattern: required, a cron pattern such as "*/1 * * * *" (first_execution_time alone is not supported)');
-    }
-    for (const k of ['first_execution_time', 'count', 'function_input'] as const) {
-      if (b[k] !== undefined && b[k] !== null) throw requestInvalid(`${k}: not supported by Fresco's jobs (docs/qinling.md)`);
-    }
+    const job = jobCreateFields(b);
     const name = typeof b.name === 'string' && b.name ? `-${b.name}` : '';
     await checkFunction(ctx, fid);
     const t = await deps.triggers.create(project(ctx), { trigger: {
-      name: `${JOB}${randomUUID()}${name}`, type: 'schedule', app: QINLING_APP, route: `/${fid}`, schedule: b.pattern,
-    } });
+      name: `${JOB}${randomUUID()}${name}`, type: 'schedule', app: QINLING_APP, route: `/${fid}`,
+      ...(job.pattern ? { schedule: job.pattern } : {}),
+    } }, job.fields);
     ctx.status = 201;
     ctx.body = presentJob(t);
   });
@@ -164,17 +159,9 @@ export function qinlingTriggerRoutes(router: Router<FrescoState>, v1: string, de
     allow(ctx, 'fresco:trigger:update');
     const current = await one(ctx, ctx.params.id, JOB);
     const b = (ctx.request.body ?? {}) as Record<string, unknown>;
-    const patch: Record<string, unknown> = {};
-    if (typeof b.pattern === 'string' && b.pattern) patch.schedule = b.pattern;
-    if (b.status === 'running') patch.enabled = true;
-    else if (b.status === 'paused') patch.enabled = false;
-    else if (b.status !== undefined && b.status !== null) {
-      throw requestInvalid(`status: "${String(b.status)}": Fresco's jobs are running or paused (delete a job to end it)`);
-    }
-    for (const k of ['next_execution_time', 'function_input', 'name'] as const) {
-      if (b[k] !== undefined && b[k] !== null) throw requestInvalid(`${k}: cannot be changed on Fresco's jobs`);
-    }
-    const t = Object.keys(patch).length ? await deps.triggers.update(project(ctx), current.id, patch) : current;
+    const { patch, fields } = jobUpdate(current, b);
+    const t = Object.keys(patch).length || Object.keys(fields).length
+      ? await deps.triggers.update(project(ctx), current.id, patch, fields) : current;
     ctx.body = presentJob(t);
   });
   router.delete(`${v1}/jobs/:id`, async (ctx) => {
@@ -182,6 +169,98 @@ export function qinlingTriggerRoutes(router: Router<FrescoState>, v1: string, de
     await deps.triggers.delete(project(ctx), (await one(ctx, ctx.params.id, JOB)).id);
     ctx.status = 204;
   });
+}
+
+/** A Qinling job as its API showed it: status from the trigger's end and enabled flag. */
+export function presentJob(t: Trigger, now = new Date()) {
+  return {
+    id: t.id, name: t.name.slice(JOB.length + 37) || null, count: t.remaining ?? null, status: jobStatus(t),
+    function_alias: null, function_id: functionIdOf(t.route), function_version: 0, function_input: t.input ?? null,
+    pattern: t.schedule ?? null, first_execution_time: qTime(t.startAt), next_execution_time: qTime(nextRun(t, now)),
+    project_id: t.projectId, created_at: qTime(t.createdAt), updated_at: qTime(t.updatedAt),
+  };
+}
+
+export function jobStatus(t: Pick<Trigger, 'ended' | 'enabled'>): 'running' | 'paused' | 'done' | 'cancelled' {
+  return t.ended ?? (t.enabled ? 'running' : 'paused');
+}
+
+/** When the job fires next: its start when it has not fired since, else its pattern's next slot. */
+function nextRun(t: Trigger, now: Date): Date | undefined {
+  if (t.ended) return undefined;
+  if (t.startAt && (!t.lastFiredAt || t.lastFiredAt < t.startAt)) return t.startAt;
+  if (!t.schedule) return undefined;
+  try {
+    return nextFirings(t.schedule, t.timezone ?? 'UTC', now, new Date(now.getTime() + 400 * 86400_000), 1)[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Qinling's times: `YYYY-MM-DD HH:MM[:SS]`, UTC unless a zone is given. */
+export function parseJobTime(name: string, v: unknown): Date {
+  const text = typeof v === 'string' ? v.trim() : '';
+  const iso = text.replace(' ', 'T');
+  const d = new Date(/(Z|[+-]\d\d:?\d\d)$/i.test(iso) ? iso : `${iso}Z`);
+  if (!text || Number.isNaN(d.getTime())) throw requestInvalid(`${name}: "${String(v)}" is not a time such as "2026-12-05 10:30" (UTC)`);
+  return d;
+}
+
+/** Qinling's input: a string of JSON; anything else is passed on as a JSON string. */
+function jobInput(v: unknown): string {
+  const text = typeof v === 'string' ? v : JSON.stringify(v);
+  try {
+    JSON.parse(text);
+    return text;
+  } catch {
+    return JSON.stringify(text);
+  }
+}
+
+const given = (v: unknown) => v !== undefined && v !== null && v !== '';
+
+/** A job create's pattern and what it adds to its schedule trigger. */
+export function jobCreateFields(b: Record<string, unknown>): { pattern?: string; fields: JobFields } {
+  const pattern = given(b.pattern) ? String(b.pattern) : undefined;
+  const startAt = given(b.first_execution_time) ? parseJobTime('first_execution_time', b.first_execution_time) : undefined;
+  if (!pattern && !startAt) throw requestInvalid('pattern or first_execution_time: one is required (a cron pattern such as "*/5 * * * *")');
+  let count: number | undefined;
+  if (given(b.count)) {
+    count = Number(b.count);
+    if (!Number.isInteger(count) || count < 1) throw requestInvalid(`count: must be a whole number of at least 1, got ${JSON.stringify(b.count)}`);
+  }
+  // Without a pattern a job runs once, at its first_execution_time (Qinling's rule too).
+  if (!pattern) {
+    if (count !== undefined && count > 1) throw requestInvalid('count: a job without a pattern runs once; give a pattern to run it more times');
+    count = 1;
+  }
+  return {
+    pattern, fields: { startAt, remaining: count, input: given(b.function_input) ? jobInput(b.function_input) : undefined },
+  };
+}
+
+/** A job update (name, status, next_execution_time, pattern, function_input; nulls unchanged) as a trigger update. */
+export function jobUpdate(t: Trigger, b: Record<string, unknown>): { patch: Record<string, unknown>; fields: JobFields } {
+  const patch: Record<string, unknown> = {};
+  const fields: JobFields = {};
+  if (given(b.name)) patch.name = `${t.name.slice(0, JOB.length + 36)}-${String(b.name)}`;
+  if (given(b.pattern)) patch.schedule = String(b.pattern);
+  if (given(b.function_input)) fields.input = jobInput(b.function_input);
+  if (given(b.next_execution_time)) fields.startAt = parseJobTime('next_execution_time', b.next_execution_time);
+  if (given(b.status)) {
+    const status = String(b.status);
+    if (t.ended && status !== t.ended) throw requestInvalid(`status: the job is ${t.ended}; it cannot become ${status}`);
+    if (status === 'running') patch.enabled = true;
+    else if (status === 'paused') patch.enabled = false;
+    else if (status === 'done' || status === 'cancelled') {
+      patch.enabled = false;
+      fields.ended = status;
+    } else throw requestInvalid(`status: "${status}": must be running, paused, done or cancelled`);
+  }
+  if (t.ended && (patch.schedule !== undefined || fields.startAt !== undefined)) {
+    throw requestInvalid(`the job is ${t.ended}: it runs no more; create a new job`);
+  }
+  return { patch, fields };
 }
 
 /** POST {v1}/webhooks/{id}/invoke/{secret}: no token; the body is the function's input; always async. */

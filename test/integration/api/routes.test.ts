@@ -21,8 +21,8 @@ describe('API: routes (Picasso v1) on PostgreSQL', () => {
     assert.equal(res.status, 200);
     const r = res.body.route;
     assert.deepEqual(
-      [r.path, r.image, r.type, r.format, r.memory, r.timeout, r.idle_timeout, r.max_concurrency, r.is_public, r.headers, r.config],
-      ['/img/resize', 'fresco/resize:1', 'sync', 'default', 128, 30, 30, 1, false, {}, {}],
+      [r.path, r.image, r.type, r.format, r.memory, r.timeout, r.idle_timeout, r.max_concurrency, r.min_hot, r.is_public, r.headers, r.config],
+      ['/img/resize', 'fresco/resize:1', 'sync', 'default', 128, 30, 30, 1, 0, false, {}, {}],
     );
     const shown = await api().get('/v1/demo/apps/img/routes/img/resize');
     assert.equal(shown.body.route.image, 'fresco/resize:1');
@@ -42,6 +42,8 @@ describe('API: routes (Picasso v1) on PostgreSQL', () => {
     assert.equal(flat.body.route.is_public, false);
     const wrapped = await api().put('/v1/demo/apps/img/routes/pc').send({ route: { format: 'http', headers: { 'X-A': ['1'] } } });
     assert.equal(wrapped.body.route.format, 'http');
+    const warm = await api().put('/v1/demo/apps/img/routes/pc').send({ min_hot: 2 });
+    assert.equal(warm.body.route.min_hot, 2);
     assert.deepEqual(wrapped.body.route.headers, { 'X-A': ['1'] });
   });
 
@@ -72,6 +74,7 @@ describe('API: routes (Picasso v1) on PostgreSQL', () => {
     ['a fractional timeout', { path: '/a', image: 'x:1', timeout: 1.5 }, /route\.timeout:/],
     ['a timeout over the maximum', { path: '/a', image: 'x:1', timeout: 301 }, /route\.timeout: must be at most 300/],
     ['idle_timeout 0', { path: '/a', image: 'x:1', idle_timeout: 0 }, /route\.idle_timeout: must be at least 1/],
+    ['min_hot over [engine] max_min_hot', { path: '/a', image: 'x:1', min_hot: 9 }, /route\.min_hot: must be at most 8/],
     ['a string memory', { path: '/a', image: 'x:1', memory: '128' }, /route\.memory:/],
     ['is_public "yes"', { path: '/a', image: 'x:1', is_public: 'yes' }, /route\.is_public:/],
     ['headers not lists', { path: '/a', image: 'x:1', headers: { A: 'b' } }, /route\.headers\.A:/],

@@ -2,7 +2,7 @@
 // processes (from the sources), each with its own engine id and a free port, one PostgreSQL
 // database of the test's own, optionally a RabbitMQ vhost of its own, and the machine's Docker.
 // Containers are counted by Fresco's labels, which carry the engine id.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,6 +16,8 @@ import { buildImages, docker } from '../executor/fixtures';
 import { BROKER_URL } from '../queue/broker';
 
 const run = promisify(execFile);
+/** Where PostgreSQL's Unix socket is (for engines in a network namespace of their own). */
+const PG_SOCKET_DIR = process.env.FRESCO_TEST_PG_SOCKET_DIR ?? '/var/run/postgresql';
 const rabbitmqctl = (...args: string[]) => run('rabbitmqctl', args, { timeout: 60_000 });
 
 /** The answer of one call, as a user sees it. */
@@ -81,6 +83,27 @@ export class ClusterWorld {
     const p = spawnFresco(name, 'engine', this.configFile, {
       ...this.common(), FRESCO_ENGINE_ENGINE_ID: this.id(name), FRESCO_CLUSTER_BIND_PORT: '0', ...env,
     });
+    this.engines.set(name, p);
+    await p.waitForLog('engine call hop listening', 30_000);
+    return p;
+  }
+
+  /** Starts engine `name` inside network namespace `ns` (`ip netns exec`), its hop bound to
+   *  `host` (an address of that namespace) and announced there; it reaches PostgreSQL and Docker
+   *  through their Unix sockets, which a network namespace does not hide. */
+  async startEngineInNetns(ns: string, name: string, host: string, env: Record<string, string> = {}): Promise<FrescoProcess> {
+    const root = path.resolve(__dirname, '../../..');
+    const entry = `require(${JSON.stringify(path.join(root, 'src/cli/main'))}).main(process.argv.slice(1))`;
+    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FRESCO_')));
+    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--require', 'tsx/cjs', '-e', entry, '--', '--config-file',
+      this.configFile, 'engine'], {
+      cwd: root, stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...base, FRESCO_LOG_LEVEL: 'info', ...this.common(), FRESCO_DATABASE_CONNECTION: `postgresql://postgres@${encodeURIComponent(PG_SOCKET_DIR)}/${this.t.name}`,
+        FRESCO_ENGINE_ENGINE_ID: this.id(name), FRESCO_CLUSTER_BIND_HOST: host, FRESCO_CLUSTER_BIND_PORT: '0', ...env,
+      },
+    });
+    const p = new FrescoProcess(`${name}@${ns}`, child);
     this.engines.set(name, p);
     await p.waitForLog('engine call hop listening', 30_000);
     return p;

@@ -129,6 +129,20 @@ describe('openstack fn (OSC plugin) with the real Keystone', function () {
     assert.equal(still.image, IMAGE);
   });
 
+  it('chains routes (--on-success, --no-on-success) and lists a call\'s lineage', async () => {
+    await json('DEMO', ['fn', 'route', 'create', app, '/after', '--image', IMAGE, '--type', 'async']);
+    const linked = await json('DEMO', ['fn', 'route', 'set', app, 'hello', '--on-success', '/after']);
+    assert.equal(linked.on_success, '/after');
+    await failsCleanly('DEMO', ['fn', 'route', 'set', app, '/after', '--on-failure', '/hello'], /loop/);
+    const run = await json('DEMO', ['fn', 'run', app, '/hello', '--data', 'Chain']);
+    const lineage = await json('DEMO', ['fn', 'call', 'lineage', run.call_id]);
+    assert.deepEqual(lineage.map((c: Record<string, unknown>) => [c.Depth, c['Parent Call ID'], c.Route]),
+      [[0, null, '/hello'], [1, run.call_id, '/after']]);
+    const unlinked = await json('DEMO', ['fn', 'route', 'set', app, 'hello', '--no-on-success']);
+    assert.equal(unlinked.on_success, null);
+    await world.ok('DEMO', ['fn', 'route', 'delete', app, '/after']);
+  });
+
   it('deletes the route and the app as demo', async () => {
     await world.ok('DEMO', ['fn', 'route', 'delete', app, '/hello']);
     await world.ok('DEMO', ['fn', 'app', 'delete', app]);

@@ -41,9 +41,7 @@ export class OscWorld {
    * Keystone (idempotent), Fresco on a free port and its own catalog region; throws if any fails.
    */
   static async start(label: string): Promise<OscWorld> {
-    // FRESCO_OSC_PYTHONPATH (a checkout's osc/): that plugin code runs, the installed one stays
-    // as it is (a machine shared by several checkouts); new commands still need 50-osc.sh.
-    if (!process.env.FRESCO_OSC_PYTHONPATH) execFileSync('bash', [SETUP_OSC], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 600_000 });
+    execFileSync('bash', [SETUP_OSC], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 600_000 });
     const ks = await openstackUp('keystone-up.sh');
     const db = await createTestDb();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `fresco-osc-${label}-`));
@@ -95,6 +93,8 @@ export class OscWorld {
       OS_PROJECT_NAME: ks[`OS_${user}_PROJECT_NAME`],
     };
     if (!catalog) env.OS_FRESCO_ENDPOINT_OVERRIDE = this.url;
+    // A plugin installed apart (pip install --target DIR osc/): its modules and entry points come first,
+    // so a checkout can test its plugin without replacing the one in the shared system python.
     if (process.env.FRESCO_OSC_PYTHONPATH) env.PYTHONPATH = process.env.FRESCO_OSC_PYTHONPATH;
     return env;
   }

@@ -189,6 +189,56 @@ describe('openstack function (python-qinlingclient) against the Qinling-compatib
     await refused('READER', ['function', 'detach', zipFn], /Unable to detach the specified function/);
   });
 
+  it('scales a function up and down: its workers are live containers, bounded by [engine] max_min_hot', async () => {
+    type Worker = { Function_id: string; Worker_name: string };
+    const workers = async () => (await json('DEMO', ['function', 'worker', 'list', zipFn])) as Worker[];
+    const running = (names: string[]) => new Set(execFileSync('docker', ['ps', '--format', '{{.Names}}'], { encoding: 'utf8' })
+      .split('\n').filter((n) => names.includes(n)));
+    await ok('DEMO', ['function', 'scaleup', zipFn, '--count', '2']);
+    const up = await waitFor('two workers', async () => {
+      const w = await workers();
+      return w.length === 2 ? w : undefined;
+    }, 60_000, 250);
+    assert.ok(up.every((w) => w.Function_id === zipFn), JSON.stringify(up));
+    assert.equal(running(up.map((w) => w.Worker_name)).size, 2, `workers are running containers: ${JSON.stringify(up)}`);
+    // The runtime's pool: its hot containers on this Fresco, the idle ones available.
+    const pool = await json('DEMO', ['runtime', 'pool', 'show', runtimeId]);
+    const capacity = typeof pool.capacity === 'string' ? JSON.parse(pool.capacity.replace(/'/g, '"')) : pool.capacity;
+    assert.ok(capacity.total >= 2 && capacity.available <= capacity.total, JSON.stringify(pool));
+    // Executions run on the kept workers.
+    const exec = await json('DEMO', ['function', 'execution', 'create', '--function', zipFn, '--input', '{"word": "warm"}']);
+    assert.equal(JSON.parse(exec.result.output), 'warm?');
+    await ok('DEMO', ['function', 'scaledown', zipFn, '--count', '1']);
+    const down = await waitFor('one worker', async () => {
+      const w = await workers();
+      return w.length === 1 ? w : undefined;
+    }, 60_000, 250);
+    assert.equal(running(down.map((w) => w.Worker_name)).size, 1);
+    // Bounded: min_hot at most [engine] max_min_hot (8).
+    // The client prints the faultstring on stdout and words the failure itself.
+    const over = await osc('DEMO', ['function', 'scaleup', zipFn, '--count', '100']);
+    assert.equal(over.code, 1);
+    assert.match(over.stdout, /min_hot: must be at most 8 \(HTTP 400\)/);
+    assert.match(over.stderr, /Unable to scale up the specified function/);
+    const reader = await osc('READER', ['function', 'scaleup', zipFn]);
+    assert.equal(reader.code, 1);
+    assert.match(reader.stdout, /HTTP 403/);
+    await refused('ALT', ['function', 'worker', 'list', zipFn], /not found \(HTTP 404\)/);
+    await ok('DEMO', ['function', 'scaledown', zipFn, '--count', '5']);
+    await waitFor('at most the one container a function from code keeps after a change', async () => (await workers()).length <= 1, 60_000, 250);
+  });
+
+  it('lists every project\'s functions and executions to an admin with all_projects, and refuses it to others', async () => {
+    const all = await json('ADMIN', ['function', 'list', '--filter', 'all_projects=true']);
+    assert.ok(all.some((f: { Id: string; Project_id: string }) => f.Id === fileFn && f.Project_id === world.ks.OS_DEMO_PROJECT_ID), JSON.stringify(all));
+    const own = await json('ADMIN', ['function', 'list']);
+    assert.ok(!own.some((f: { Id: string }) => f.Id === fileFn), 'without all_projects, the admin\'s own project only');
+    const execs = await json('ADMIN', ['function', 'execution', 'list', '--filter', 'all_projects=true', '--filter', `function_id=${fileFn}`]);
+    assert.ok(execs.some((e: { Id: string }) => e.Id === syncExec), JSON.stringify(execs));
+    await refused('DEMO', ['function', 'list', '--filter', 'all_projects=true'], /HTTP 403/);
+    await refused('ALT', ['function', 'execution', 'list', '--filter', 'all_projects=true'], /HTTP 403/);
+  });
+
   it('keeps the demo project\'s functions and executions from the alt project', async () => {
     await refused('ALT', ['function', 'show', fileFn], /not found \(HTTP 404\)/);
     await refused('ALT', ['function', 'execution', 'create', '--function', fileFn], /not found \(HTTP 404\)/);
@@ -260,10 +310,43 @@ describe('openstack function (python-qinlingclient) against the Qinling-compatib
     const paused = await json('DEMO', ['job', 'update', jobId, '--status', 'paused']);
     assert.equal(paused.status, 'paused');
     assert.deepEqual(await json('ALT', ['job', 'list']), []);
+    await ok('DEMO', ['job', 'delete', jobId]);
+  });
+
+  it('runs a job with a count exactly that many times from its first_execution_time, then shows it done; a paused job runs nothing', async () => {
+    const utc = (d: Date) => d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, '');
+    // A job due in an hour: nothing runs yet, its next execution is its first.
+    const later = utc(new Date(Date.now() + 3600_000));
+    const held = await json('DEMO', ['job', 'create', '--function', fileFn, '--first-execution-time', later, '--function-input', '{"name": "Held"}']);
+    assert.deepEqual([held.status, held.count, held.first_execution_time, held.next_execution_time, held.pattern],
+      ['running', 1, later, later, null]);
+    // Paused, then made due now: it must not run while paused.
+    assert.equal((await json('DEMO', ['job', 'update', held.id, '--status', 'paused'])).status, 'paused');
+    const now = utc(new Date(Date.now() - 1000));
+    assert.equal((await json('DEMO', ['job', 'update', held.id, '--next-execution-time', now])).next_execution_time, now);
+    // Twice: at once (its first_execution_time), then at the pattern's next minute.
+    const twice = await json('DEMO', ['job', 'create', '--function', fileFn, '--pattern', '* * * * *', '--count', '2',
+      '--first-execution-time', now, '--function-input', '{"name": "Twice"}', '--name', 'twice']);
+    assert.deepEqual([twice.status, twice.count, twice.function_input], ['running', 2, '{"name": "Twice"}']);
+    const outputs = async (who: string) => (await json('DEMO', ['function', 'execution', 'list', '--filter', `function_id=${fileFn}`]))
+      .filter((e: { Status: string; Result: { output?: string } }) => e.Status === 'success' && (e.Result.output ?? '').includes(`Hello ${who}`));
+    await waitFor('the job to run once at its first_execution_time', async () => (await outputs('Twice')).length === 1, 60_000, 500);
+    const done = await waitFor('the job to be done', async () => {
+      const j = await json('DEMO', ['job', 'show', twice.id]);
+      return j.status === 'done' ? j : undefined;
+    }, 90_000, 1000);
+    assert.deepEqual([done.count, done.next_execution_time], [0, null]);
+    await waitFor('its second execution to end', async () => (await outputs('Twice')).length === 2, 60_000, 500);
+    assert.equal((await outputs('Held')).length, 0, 'the paused job ran nothing while it was due for a minute');
+    await refused('DEMO', ['job', 'update', twice.id, '--status', 'running'], /the job is done/);
+    // Resumed, the paused one runs its one execution and is done.
+    await ok('DEMO', ['job', 'update', held.id, '--status', 'running']);
+    await waitFor('the resumed job to run', async () => (await outputs('Held')).length === 1, 60_000, 500);
+    await waitFor('the resumed job to be done', async () => (await json('DEMO', ['job', 'show', held.id])).status === 'done', 30_000, 500);
+    for (const id of [held.id, twice.id]) await ok('DEMO', ['job', 'delete', id]);
   });
 
   it('deletes executions, functions and the runtime', async () => {
-    await ok('DEMO', ['job', 'delete', jobId]);
     await ok('DEMO', ['webhook', 'delete', webhookId]);
     assert.deepEqual(await json('DEMO', ['job', 'list']), []);
     assert.deepEqual(await json('DEMO', ['webhook', 'list']), []);

@@ -4,6 +4,7 @@ import { KnexAppStore } from '../../../src/store/app-store';
 import { KnexCallStore } from '../../../src/store/call-store';
 import { KnexRouteStore } from '../../../src/store/route-store';
 import { KnexTriggerStore } from '../../../src/store/trigger-store';
+import { KnexDeadLetterStore } from '../../../src/store/dead-letter-store';
 import type { CallOutcome, CallRequest, NewCall, NewRoute, NewTrigger } from '../../../src/domain/models';
 import { waitFor } from '../../helpers/wait';
 
@@ -35,19 +36,21 @@ export function storeSuite(name: string, open: () => Promise<{ db: Db; drop(): P
     let routes: KnexRouteStore;
     let calls: KnexCallStore;
     let triggers: KnexTriggerStore;
+    let dead: KnexDeadLetterStore;
     before(async () => {
       handle = await open();
       apps = new KnexAppStore(handle.db);
       routes = new KnexRouteStore(handle.db);
       calls = new KnexCallStore(handle.db);
       triggers = new KnexTriggerStore(handle.db);
+      dead = new KnexDeadLetterStore(handle.db);
     });
     after(async () => {
       await calls.close();
       await handle.drop();
     });
     beforeEach(async () => {
-      for (const table of ['calls', 'triggers', 'routes', 'apps']) await handle.db(table).delete();
+      for (const table of ['dead_letters', 'calls', 'triggers', 'routes', 'apps']) await handle.db(table).delete();
     });
 
     it('keeps app names unique per project, not across projects', async () => {
@@ -75,6 +78,16 @@ export function storeSuite(name: string, open: () => Promise<{ db: Db; drop(): P
       assert.equal((await routes.getPublic('app', '/img/resize'))?.projectId, 'p1');
       await routes.update('p1', 'app', '/img/resize', { isPublic: false });
       assert.equal(await routes.getPublic('app', '/img/resize'), undefined);
+    });
+
+    it('keeps a route\'s min_hot (0 unless set) and lists one app name across projects', async () => {
+      await apps.create({ projectId: 'p1', name: 'app', description: '', config: {} });
+      await apps.create({ projectId: 'p2', name: 'app', description: '', config: {} });
+      assert.equal((await routes.create(route()))?.minHot, 0);
+      await routes.create(route({ projectId: 'p2', minHot: 2 }));
+      assert.equal((await routes.get('p2', 'app', '/hello'))?.minHot, 2);
+      assert.equal((await routes.update('p1', 'app', '/hello', { minHot: 3 }))?.minHot, 3);
+      assert.deepEqual((await routes.listAllProjects('app')).map((r) => [r.projectId, r.minHot]), [['p1', 3], ['p2', 2]]);
     });
 
     it('lets only one project claim a public URL', async () => {
@@ -151,6 +164,60 @@ export function storeSuite(name: string, open: () => Promise<{ db: Db; drop(): P
       });
       const failed = await calls.get('p1', async1.id);
       assert.deepEqual([failed?.status, failed?.attempts], ['error', 2]);
+      // Out of attempts on lost engines: a dead letter; the sync call (no input kept) is not one.
+      const { deadLetters } = await dead.list('p1', { limit: 10 });
+      assert.deepEqual(deadLetters.map((d) => [d.callId, d.reason, d.errorCode, d.attempts]), [[async1.id, 'lost', 'FRESCO_ENGINE_LOST', 2]]);
+    });
+
+    it('writes a failed call\'s dead letter with its outcome, only where the call is still the engine\'s', async () => {
+      const [a, b, c] = [(await calls.enqueue(newCall()))!, (await calls.enqueue(newCall()))!, (await calls.enqueue(newCall()))!];
+      for (const x of [a, b, c]) await calls.claim(x.id, 'e1', 60_000);
+      const failed = outcome({ status: 'error', exitCode: 2, error: 'boom' });
+      const written = await Promise.all([calls.complete(a.id, 'e1', failed, undefined, true), calls.complete(b.id, 'e1', outcome(), undefined, false),
+        calls.complete(c.id, 'e2', failed, undefined, true)]);
+      assert.deepEqual(written, [true, true, false]);
+      const { deadLetters } = await dead.list('p1', { limit: 10 });
+      assert.equal(deadLetters.length, 1);
+      const d = deadLetters[0];
+      assert.deepEqual([d.kind, d.callId, d.app, d.route, d.trigger, d.reason, d.errorCode, d.error, d.attempts],
+        ['call', a.id, 'app', '/hello', 'async', 'error', 'FRESCO_CALL_FAILED', 'boom', 1]);
+      assert.deepEqual([d.input.method, d.input.headers, d.input.body.toString()], ['POST', { a: 'b' }, 'body']);
+      assert.equal((await calls.get('p1', a.id))?.status, 'error');
+    });
+
+    it('keeps dead letters per project: dedupe, filters, pages, one redrive with its call, purge', async () => {
+      const base = { kind: 'event' as const, app: 'app', route: '/hello', trigger: 'swift' as const, reason: 'not_created', attempts: 0, input: request };
+      assert.equal(await dead.add({ ...base, projectId: 'p1', dedupeKey: 'k' }), true);
+      assert.equal(await dead.add({ ...base, projectId: 'p1', dedupeKey: 'k' }), false, 'a redelivered event');
+      for (let i = 0; i < 3; i++) await dead.add({ ...base, projectId: 'p1', kind: 'call', route: '/other' });
+      await dead.add({ ...base, projectId: 'p2' });
+      const all = await dead.list('p1', { limit: 10 });
+      assert.equal(all.deadLetters.length, 4);
+      assert.equal((await dead.list('p1', { kind: 'event', limit: 10 })).deadLetters.length, 1);
+      assert.equal((await dead.list('p1', { route: '/other', limit: 10 })).deadLetters.length, 3);
+      const p1 = await dead.list('p1', { limit: 3 });
+      const p2 = await dead.list('p1', { limit: 3, marker: p1.next! });
+      assert.deepEqual([...p1.deadLetters, ...p2.deadLetters].map((d) => d.id), all.deadLetters.map((d) => d.id));
+      assert.equal(p2.next, null);
+      const theirs = (await dead.list('p2', { limit: 10 })).deadLetters[0];
+      assert.equal(await dead.get('p1', theirs.id), undefined);
+      assert.equal(await calls.enqueueRedrive(newCall({ redriveOf: theirs.id })), undefined, 'not across projects');
+      assert.equal(await dead.delete('p1', theirs.id), false);
+      const mine = all.deadLetters[0];
+      // The redrive's call and its mark commit together; a second redrive writes nothing.
+      const [first, second] = await Promise.all([calls.enqueueRedrive(newCall({ redriveOf: mine.id })),
+        calls.enqueueRedrive(newCall({ redriveOf: mine.id }))]);
+      const winner = first ?? second;
+      assert.ok(winner && !(first && second), 'redriven once');
+      assert.deepEqual([winner.status, winner.redriveOf], ['queued', mine.id]);
+      assert.equal((await dead.get('p1', mine.id))?.redriveCallId, winner.id);
+      assert.equal((await handle.db('calls').where({ redrive_of: mine.id })).length, 1);
+      assert.equal((await dead.list('p1', { redriven: false, limit: 10 })).deadLetters.length, 3);
+      assert.equal((await dead.list('p1', { redriven: true, limit: 10 })).deadLetters.length, 1);
+      assert.equal(await dead.purge('p1', { kind: 'event', olderThan: new Date(Date.now() - 60_000) }), 0);
+      assert.equal(await dead.purge('p1', { kind: 'event' }), 1);
+      assert.equal(await dead.purgeBefore(new Date(Date.now() + 1000)), 4);
+      assert.equal((await dead.list('p2', { limit: 10 })).deadLetters.length, 0);
     });
 
     it('records finished sync calls behind the caller, lists them by page and filter, and purges old ones', async () => {
@@ -195,6 +262,37 @@ export function storeSuite(name: string, open: () => Promise<{ db: Db; drop(): P
       assert.equal(await triggers.advanceFired(t.id, undefined, first), false, 'another process already fired it');
       assert.equal(await triggers.advanceFired(t.id, first, new Date('2026-01-01T00:02:00Z')), true);
       assert.equal((await triggers.get('p1', t.id))?.lastFiredAt?.toISOString(), '2026-01-01T00:02:00.000Z');
+    });
+
+    it('keeps a job\'s start, count, input and end, and ends it when its last firing is taken', async () => {
+      const startAt = new Date('2026-01-01T00:00:30Z');
+      const t = await triggers.create(trigger({ type: 'schedule', schedule: '* * * * *', timezone: 'UTC', startAt, remaining: 2, input: '{"a":1}' }));
+      assert.deepEqual([t.startAt?.toISOString(), t.remaining, t.input, t.ended], [startAt.toISOString(), 2, '{"a":1}', undefined]);
+      const plain = await triggers.create(trigger({ name: 'plain', type: 'schedule', schedule: '* * * * *', timezone: 'UTC' }));
+      assert.deepEqual([plain.startAt, plain.remaining, plain.input, plain.ended], [undefined, undefined, undefined, undefined]);
+      assert.equal(await triggers.advanceFired(t.id, undefined, startAt, true), true);
+      let now = await triggers.get('p1', t.id);
+      assert.deepEqual([now?.remaining, now?.ended, now?.enabled], [1, undefined, true]);
+      assert.equal(await triggers.advanceFired(t.id, startAt, new Date('2026-01-01T00:01:00Z'), true), true);
+      now = await triggers.get('p1', t.id);
+      assert.deepEqual([now?.remaining, now?.ended, now?.enabled], [0, 'done', false], 'the last firing ends it');
+      assert.deepEqual((await triggers.listEnabled(['schedule'])).map((x) => x.id), [plain.id]);
+      // A firing without countdown leaves a count alone; an update sets and clears the job fields.
+      assert.equal(await triggers.advanceFired(plain.id, undefined, startAt), true);
+      const changed = await triggers.update('p1', plain.id, { startAt: new Date('2026-02-01T00:00:00Z'), remaining: 5, input: '"x"', ended: 'cancelled' });
+      assert.deepEqual([changed?.startAt?.toISOString(), changed?.remaining, changed?.input, changed?.ended],
+        ['2026-02-01T00:00:00.000Z', 5, '"x"', 'cancelled']);
+      const cleared = await triggers.update('p1', plain.id, { startAt: null, remaining: null, input: null, ended: null });
+      assert.deepEqual([cleared?.startAt, cleared?.remaining, cleared?.input, cleared?.ended], [undefined, undefined, undefined, undefined]);
+      await triggers.create(trigger({ projectId: 'p2', name: 'theirs' }));
+      assert.deepEqual((await triggers.listAllProjects()).map((x) => [x.projectId, x.name]), [['p1', 'on-put'], ['p1', 'plain'], ['p2', 'theirs']]);
+    });
+
+    it('lists every project\'s calls when asked to', async () => {
+      await calls.recordFinished('00000000-0000-4000-8000-0000000000a1', newCall({ trigger: 'http' }), outcome({}));
+      await calls.recordFinished('00000000-0000-4000-8000-0000000000a2', newCall({ trigger: 'http', projectId: 'p2' }), outcome({}));
+      assert.equal((await calls.list('p1', { limit: 10 })).calls.length, 1);
+      assert.deepEqual((await calls.list('p1', { limit: 10, allProjects: true })).calls.map((c) => c.projectId).sort(), ['p1', 'p2']);
     });
   });
 }

@@ -3,7 +3,9 @@ import supertest from 'supertest';
 import { presentCall } from '../../../src/api/handlers/calls';
 import { presentApp, presentRoute } from '../../../src/api/handlers/present';
 import { presentTrigger } from '../../../src/api/handlers/triggers';
-import { appWire, callWire, routeWire, triggerWire } from '../../../src/api/wire-schemas';
+import { presentDeadLetter } from '../../../src/api/handlers/dead-letters';
+import { appWire, callWire, deadLetterWire, routeWire, triggerWire } from '../../../src/api/wire-schemas';
+import type { DeadLetter } from '../../../src/domain/dead-letter';
 import type { App, Call, Route, Trigger } from '../../../src/domain/models';
 import { openDb, type Db } from '../../../src/store/db';
 import { buildTestApi, testConfig } from '../../helpers/api';
@@ -92,5 +94,9 @@ describe('OpenAPI document (GET /api)', () => {
     const trigger = { id: 't', projectId: 'p', name: 'n', type: 'swift', app: 'a', route: '/x', filter: {}, enabled: true,
       createdAt: t, updatedAt: t };
     assert.deepEqual(keys(presentTrigger(trigger as unknown as Trigger, 'http://h')), shape(triggerWire));
+    const dead: DeadLetter = { id: 'd', projectId: 'p', kind: 'call', app: 'a', route: '/x', trigger: 'async', reason: 'error',
+      attempts: 1, input: { method: 'POST', url: '', requestPath: '/x', headers: {}, body: Buffer.from('x') }, createdAt: t };
+    assert.deepEqual(keys(presentDeadLetter(dead, true)), shape(deadLetterWire));
+    assert.deepEqual(keys(presentDeadLetter(dead)), shape(deadLetterWire).filter((k) => k !== 'input'));
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { hash32, home, members, rank, routeKey } from '../../../src/cluster/placement';
+import { randomBytes } from 'node:crypto';
+import { hash32, home, members, placementOrder, rank, routeKey } from '../../../src/cluster/placement';
 
 // Rendezvous placement: every API process derives the same order from the same members; one
 // engine leaving moves only the routes it was home to, one joining takes only routes from the
@@ -66,5 +67,40 @@ describe('cluster placement (rendezvous hashing)', () => {
     for (const h of homes(keys(20_000), ids(n))) counts.set(h, (counts.get(h) ?? 0) + 1);
     assert.equal(counts.size, n);
     assert.ok(Math.max(...counts.values()) / (20_000 / n) < 1.3, JSON.stringify([...counts.values()]));
+  });
+
+  it('finds the home in one pass: the same engine as the first of the sorted order, for random routes and engine sets', () => {
+    for (let set = 0; set < 200; set++) {
+      const size = 1 + (set % 50) * 3;
+      const m = members(Array.from({ length: size }, () => `e-${randomBytes(5).toString('hex')}`));
+      for (let r = 0; r < 50; r++) {
+        const k = routeKey({ projectId: randomBytes(4).toString('hex'), appName: 'a', path: `/${randomBytes(3).toString('hex')}` });
+        const sorted = rank(k, m);
+        assert.equal(home(hash32(k), m), sorted[0]);
+        if (r < 3) assert.deepEqual([...placementOrder(hash32(k), m)], sorted, 'the lazy order is the full order');
+      }
+    }
+    assert.deepEqual([...placementOrder(hash32('p/a/x'), [])], []);
+  });
+
+  it('ties on weight go to the smaller id, in one pass as in the sorted order', () => {
+    const twins = [{ id: 'b', hash: 7 }, { id: 'a', hash: 7 }, { id: 'c', hash: 7 }];
+    assert.equal(home(123, twins)!.id, 'a');
+    assert.deepEqual([...placementOrder(123, twins)].map((e) => e.id), ['a', 'b', 'c']);
+  });
+
+  it('join and leave move about 1/N of the routes, for random engine sets', () => {
+    const ks = keys(20_000);
+    for (const n of [7, 30, 100]) {
+      const all = Array.from({ length: n + 1 }, () => `e-${randomBytes(6).toString('hex')}`);
+      const base = homes(ks, all.slice(0, n));
+      const joined = homes(ks, all);
+      const left = homes(ks, all.slice(1, n));
+      const share = (a: string[], b: string[]) => a.filter((x, i) => x !== b[i]).length / ks.length;
+      const j = share(base, joined);
+      const l = share(base, left);
+      assert.ok(j > 0.5 / (n + 1) && j < 1.5 / (n + 1), `${n} → ${n + 1} engines moved ${j}`);
+      assert.ok(l > 0.5 / n && l < 1.5 / n, `${n} → ${n - 1} engines moved ${l}`);
+    }
   });
 });
