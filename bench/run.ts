@@ -12,6 +12,7 @@ import { log } from '../src/log';
 import { apiOverhead } from './api-overhead';
 import { asyncThroughput } from './async';
 import { clusterFigures } from './cluster';
+import { followLatency } from './follow';
 import {
   BenchDb, BenchFresco, createRoutes, FrescoSetup, HELLO, openBenchDb, publicUrl, startFresco,
   stateDirName,
@@ -22,13 +23,14 @@ import { Figure, print, removeScript, requireWrk, timedLoop, wrk } from './measu
 
 const SECONDS = Math.min(10, Math.max(1, Number(process.env.BENCH_SECONDS ?? 5)));
 const ASYNC_CALLS = Math.max(10, Number(process.env.BENCH_ASYNC_CALLS ?? 2000));
+const FOLLOW_CALLS = Math.min(20, Math.max(1, Number(process.env.BENCH_FOLLOW_CALLS ?? 5)));
 const ROUNDS = Math.min(10, Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3)));
-// BENCH_SCENARIOS=hot,async (any of overhead, bare, cold, pre, hot, async, rabbit, cluster) runs only those.
-const WANTED = new Set((process.env.BENCH_SCENARIOS ?? 'overhead,bare,cold,pre,hot,async,rabbit,cluster').split(',').map((x) => x.trim()));
+// BENCH_SCENARIOS=hot,async (any of overhead, bare, cold, pre, hot, async, rabbit, cluster, follow) runs only those.
+const WANTED = new Set((process.env.BENCH_SCENARIOS ?? 'overhead,bare,cold,pre,hot,async,rabbit,cluster,follow').split(',').map((x) => x.trim()));
 const want = (name: string) => WANTED.has(name);
 
 type Key = HotKey | 'bare' | 'cold1' | 'cold4' | 'pre' | 'preWrk'
-  | 'localAccept' | 'local' | 'localPaced' | 'rabbitAccept' | 'rabbit' | 'rabbitPaced';
+  | 'localAccept' | 'local' | 'localPaced' | 'rabbitAccept' | 'rabbit' | 'rabbitPaced' | 'follow';
 type Results = Partial<Record<Key, Figure>>;
 
 function dockerRunOnce(): Promise<void> {
@@ -102,6 +104,7 @@ async function warmScenarios(f: BenchFresco, r: Results, ifn?: IronFunctions): P
     Object.assign(r, await hotInterleaved(f, SECONDS, ROUNDS, ifn));
   }
   if (want('async')) [r.localAccept, r.local, r.localPaced] = await asyncThroughput(f, '/async-local', 'async, in-process queue', ASYNC_CALLS);
+  if (want('follow')) r.follow = await followLatency(f, FOLLOW_CALLS);
 }
 
 async function rabbitScenarios(f: BenchFresco, r: Results): Promise<void> {
@@ -128,7 +131,7 @@ async function main(): Promise<void> {
     if (want('overhead')) overhead = await apiOverhead(db, SECONDS, ROUNDS);
     if (want('bare')) r.bare = await timedLoop('bare docker run --rm -i (sequential)', SECONDS, dockerRunOnce);
     if (want('cold')) await withFresco(db, { name: 'cold', prestartPerRoute: 0 }, (f) => coldScenarios(f, r));
-    if (want('pre') || want('hot') || want('async')) await withFresco(db, { name: 'warm' }, (f) => warmScenarios(f, r, ifn));
+    if (want('pre') || want('hot') || want('async') || want('follow')) await withFresco(db, { name: 'warm' }, (f) => warmScenarios(f, r, ifn));
     if (want('rabbit')) await withFresco(db, { name: 'mq', rabbit: true }, (f) => rabbitScenarios(f, r), true);
     if (want('cluster')) overhead.push(...await clusterFigures(db, SECONDS, ROUNDS));
   } finally {
@@ -144,7 +147,7 @@ async function main(): Promise<void> {
 }
 
 const ORDER: Key[] = ['bare', 'cold1', 'cold4', 'pre', 'preWrk', 'hot1', 'hot4', 'hotV1', 'hotV14', 'minimal', 'minimal4',
-  'direct', 'fifn1', 'ifn1', 'fifn4', 'ifn4', 'localAccept', 'local', 'localPaced', 'rabbitAccept', 'rabbit', 'rabbitPaced'];
+  'direct', 'fifn1', 'ifn1', 'fifn4', 'ifn4', 'localAccept', 'local', 'localPaced', 'rabbitAccept', 'rabbit', 'rabbitPaced', 'follow'];
 
 function ratio(name: string, a: Figure | undefined, b: Figure | undefined, note: string): Figure {
   const q = (x?: number, y?: number) => (x === undefined || y === undefined ? NaN : x / y);

@@ -196,6 +196,12 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
     versions: new RouteVersionService({
       versionStore, routeStore, appStore, onChange: () => resolver.invalidate(), release: (digest) => codeRoutes.release(digest),
     }),
+    /** Starts the kept containers of every route with a min_hot (an engine just started); never throws. */
+    keepWarm: async () => {
+      const routes = await routeStore.listMinHot().catch(() => []);
+      for (const r of routes) prewarm({ projectId: r.projectId, appName: r.appName, path: r.path });
+      if (routes.length) log.info({ routes: routes.length }, 'starting the kept (min_hot) containers of routes');
+    },
     calls, callStore, routeStore, idempotencyStore, resolver, queue, running, asyncRunner, invoker, authorizer, triggerStore,
     triggers: new TriggerService({ triggerStore, routeStore, rules: triggerRules, onChange: (p) => events.invalidate(p) }),
     events,
@@ -349,7 +355,10 @@ export async function start(config: Config, role: Role, adapters: Adapters = {})
     const recovered = await services.callStore.recover();
     if (recovered) log.info({ records: recovered }, 'wrote the call records an earlier run left in its journal');
     let address: Started['address'];
-    if (role === 'engine' || role === 'all') startEngine(config, services, life);
+    if (role === 'engine' || role === 'all') {
+      startEngine(config, services, life);
+      void services.keepWarm();
+    }
     if (role === 'engine' && config.cluster.secret && executor) {
       await joinCluster({ config, executor: services.executor!, store: new KnexEngineStore(db), engineId, life });
     } else if (role === 'engine') {

@@ -86,6 +86,24 @@ export async function callLog(id: string): Promise<{ text: string; truncated: bo
   return { text: await res.text(), truncated: res.headers.get('X-Fresco-Log-Truncated') === 'true' };
 }
 
+/**
+ * Follows a running call's log (GET .../log?follow=true): `onText` gets the whole text so far
+ * after each chunk, until the call ends or `signal` aborts. Resolves when the follow ends.
+ */
+export async function followLog(id: string, onText: (text: string) => void, signal: AbortSignal): Promise<void> {
+  const res = await fetch(projectPath(`/calls/${encodeURIComponent(id)}/log?follow=true`), { headers: headers({ Accept: 'text/plain' }), signal });
+  if (!res.ok || !res.body) return;
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    text += decoder.decode(value, { stream: true });
+    onText(text);
+  }
+}
+
 /** The console's login through Fresco (POST /console/keystone/auth/tokens): the token and Keystone's token body. */
 export async function keystoneLogin(auth: unknown): Promise<{ token: string; body: any }> {
   const res = await fetch('keystone/auth/tokens', {

@@ -56,6 +56,8 @@ export const callWire = z.object({
   duration_ms: z.number().nullable(), exit_code: z.int().nullable(), error: z.string().nullable(),
   result: z.string().nullable().describe('the output, capped'), truncated: z.boolean().describe('result was capped'),
   log_truncated: z.boolean(), attempts: z.int(),
+  progress: z.int().min(0).max(100).nullable().describe('0-100 as last reported by the function (FRESCO_PROGRESS on stderr); null if never'),
+  progress_message: z.string().nullable().describe('the message of the last progress line'),
   parent_call_id: z.string().nullable().describe('chaining: the call this one follows'),
   root_call_id: z.string().nullable().describe('chaining: the first call of its chain (its own id when not chained)'),
   depth: z.int().describe('chaining: links from the root (0: not chained)'),

@@ -65,6 +65,9 @@ export interface ExecutorCall extends CallRequest {
   onStart?: (kind: CallKind) => void;
   /** Which attempt of an async call this is (1 = first); FRESCO_ATTEMPT in the function's environment. */
   attempt?: number;
+  /** Receives the function's stderr as it is written (live logs), never more than the call's log
+   *  keeps; what it received is always a prefix of the outcome's `log`. Optional. */
+  logSink?: (chunk: Buffer) => void;
 }
 
 /** One route, or every route of an app when `path` is absent. */

@@ -108,6 +108,9 @@ export interface Call {
   resultTruncated: boolean;
   logTruncated: boolean;
   attempts: number;
+  /** 0–100, as last reported by the function (FRESCO_PROGRESS lines on stderr); absent if never. */
+  progress?: number;
+  progressMessage?: string;
   /** Chaining: the call this one follows, the first call of its chain, and its distance from it (0: not chained). */
   parentCallId?: string;
   rootCallId?: string;
@@ -183,7 +186,7 @@ export interface CallStore {
   /** Notes that a running call started (shown while it runs); may be written later, or not at all once it completed. */
   markStarted(id: string, kind: CallKind, at: Date): Promise<void>;
   /** Extends the lease; false when the call is no longer this engine's to run (e.g. cancelled). */
-  renewLease(id: string, engineId: string, leaseMs: number): Promise<boolean>;
+  renewLease(id: string, engineId: string, leaseMs: number, progress?: { progress: number; message: string | null }): Promise<boolean>;
   /** Puts a call this engine runs back to queued (engine shutting down); false if it was not ours. */
   requeue(id: string, engineId: string): Promise<boolean>;
   /**

@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { ExecutorCall, CallOutcome, RunnableRoute } from '../domain/executor';
-import { CappedBuffer } from './capture';
+import { CappedBuffer, LogForward } from './capture';
 import { ContainerHandle, ExitInfo, ImageGoneError } from './docker/driver';
 import { configEnv, routeEnv } from './env';
 import { log } from '../log';
@@ -24,6 +24,8 @@ interface Current {
   req: ExecutorCall;
   resolve: (r: CallOutcome) => void;
   log: CappedBuffer;
+  /** The call's live log, when someone may follow it. */
+  forward?: LogForward;
   startedAt: Date;
   answered: boolean;
   done: boolean;
@@ -49,7 +51,10 @@ export class HotContainer {
   ) {
     this.reader = protocol.reader(deps.options.outputCap);
     io.on('data', (chunk: Buffer) => this.onData(chunk));
-    err.on('data', (chunk: Buffer) => this.current?.log.push(chunk));
+    err.on('data', (chunk: Buffer) => {
+      this.current?.log.push(chunk);
+      this.current?.forward?.push(chunk);
+    });
     for (const s of [io, err]) {
       s.on('error', () => undefined);
       s.on('close', () => this.die('the function closed its stdout'));
@@ -102,6 +107,7 @@ export class HotContainer {
     return new Promise((resolve) => {
       this.current = {
         req, resolve, log: new CappedBuffer(this.deps.options.logCap), startedAt: new Date(), answered: false, done: false,
+        forward: req.logSink && new LogForward(req.logSink, this.deps.options.logCap),
       };
       this.reader.reset(req.method);
       req.onStart?.('hot');

@@ -3,7 +3,7 @@
 // Cold runs create, start and feed it at once; pre-started ones start it ahead of the call.
 import type { Duplex } from 'node:stream';
 import type { ExecutorCall, CallOutcome, CallKind } from '../domain/executor';
-import { CappedBuffer } from './capture';
+import { CappedBuffer, LogForward } from './capture';
 import type { ContainerSpec } from './docker/container-spec';
 import { ContainerHandle, DockerDriver, ExitInfo, ImageGoneError } from './docker/driver';
 import { dockerFailed } from './errors';
@@ -62,6 +62,8 @@ export class OneShot {
   // The launcher's end-of-call report (pre-started runs), on stdout and then stderr.
   private readonly outTrailer?: TrailerWatch;
   private readonly errTrailer?: TrailerWatch;
+  /** The running call's live log, when someone may follow it. */
+  private forward?: LogForward;
 
   private constructor(
     readonly handle: ContainerHandle, private readonly limits: OneShotLimits, private readonly reaper: Reaper,
@@ -89,6 +91,7 @@ export class OneShot {
   private onStderr(chunk: Buffer): void {
     this.err.push(chunk);
     this.errTrailer?.push(chunk);
+    this.forward?.push(chunk);
   }
 
   private output(): Buffer {
@@ -132,6 +135,12 @@ export class OneShot {
 
   /** Feeds `input`, closes stdin and waits for the end; removes the container afterwards. */
   async run(req: ExecutorCall, input: Buffer, kind: CallKind, startedAt: Date): Promise<CallOutcome> {
+    if (req.logSink) {
+      this.forward = new LogForward(req.logSink, this.limits.logCap, this.nonceBytes);
+      // A cold container started before its input came, and its function may have written already.
+      const early = this.err.value();
+      if (early.length > 0) this.forward.push(early);
+    }
     this.stdin.end(input);
     const ending = await this.ending(req);
     const exit = ending === 'reported' ? await this.reportedExit() : await this.awaitExit(ending !== 'exit');

@@ -110,7 +110,7 @@ export class AsyncCallRunner implements QueuedCallRunner {
         retry, links,
         outcome: await this.deps.executor.run({
           ...request, headers: { ...request.headers, 'fresco-attempt': String(call.attempts) }, id: call.id,
-          route: target.runnable, signal, attempt: call.attempts,
+          route: target.runnable, signal, attempt: call.attempts, logSink: this.deps.running.logSink(call.id),
           onStart: (kind) => void this.deps.calls.markStarted(call.id, kind, new Date()).catch(() => undefined),
         }),
       };

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { callNotFound, callNotReplayable, routeNotFound } from '../errors';
 import { CALL_STATUSES } from '../domain/call';
 import type { Call, CallAttempt, CallStore } from '../domain/models';
-import type { RunningCalls } from './running-calls';
+import type { LogFollower, RunningCalls } from './running-calls';
 import type { InvokeService } from './invoke-service';
 import type { RouteResolver } from './route-resolver';
 import { parseInput } from './validation';
@@ -20,7 +20,7 @@ export const listSchema = z.strictObject({
 /** Reads and cancels call records (docs/api.md, Calls). */
 export class CallService {
   constructor(private readonly deps: {
-    callStore: CallStore; running: Pick<RunningCalls, 'cancel'>;
+    callStore: CallStore; running: Pick<RunningCalls, 'cancel'> & Partial<Pick<RunningCalls, 'follow' | 'progress'>>;
     /** For replay: finds the call's route now and queues the new call. */
     resolver?: Pick<RouteResolver, 'private'>; invoker?: Pick<InvokeService, 'accept'>;
   }) {}
@@ -38,7 +38,17 @@ export class CallService {
   async get(projectId: string, id: string): Promise<Call> {
     const call = await this.deps.callStore.get(projectId, id);
     if (!call) throw callNotFound(id);
-    return call;
+    // A call running here: its latest progress, fresher than the one written with its lease.
+    const p = call.status === 'running' ? this.deps.running.progress?.(id) : undefined;
+    return p ? { ...call, progress: p.progress, progressMessage: p.message ?? undefined } : call;
+  }
+
+  /**
+   * Follows call `id`'s log while it runs in this process (see RunningCalls.follow); undefined
+   * when it does not run here. The caller checked the call is the project's (get()).
+   */
+  followHere(id: string, f: LogFollower): (() => void) | undefined {
+    return this.deps.running.follow?.(id, f);
   }
 
   /** The attempts of a retried call, oldest first (empty for a call that ran once). */

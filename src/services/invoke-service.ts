@@ -156,7 +156,7 @@ export class InvokeService {
       const headers = functionHeaders(incoming.headers, this.isCredential);
       const outcome = await executor.run({
         id, route: target.runnable, method: incoming.method, url: incoming.url, requestPath: incoming.requestPath,
-        headers, body: incoming.body, signal,
+        headers, body: incoming.body, signal, logSink: this.deps.running.logSink(id),
       });
       const links = chainLinksOf(target.route);
       const follow = links && await this.deps.follower?.next({

@@ -21,6 +21,76 @@ interface Entry {
   /** Resolves true while a `running` record leased to us exists: at once for a claimed call, once recorded for a slow sync one. */
   leased?: Promise<boolean>;
   renewedAt: number;
+  /** The call's log so far and its followers (live logs), made on the first logSink() or follow(). */
+  tail?: LogTail;
+}
+
+/** Someone following a running call's log (GET .../log?follow=true). */
+export interface LogFollower {
+  data(chunk: Buffer): void;
+  /** The call left this process; `recorded`: its outcome (and so its final log) was recorded. */
+  end(recorded: boolean): void;
+}
+
+/** A call's progress as its function reported it (docs/function-contract.md, "Progress"). */
+export interface CallProgress {
+  progress: number;
+  message: string | null;
+}
+
+const PROGRESS_LINE = /^FRESCO_PROGRESS[ \t]+(\d{1,3}(?:\.\d+)?)(?:[ \t]+(.*))?$/;
+/** Longest progress message kept; longer ones are cut. */
+export const PROGRESS_MESSAGE_MAX = 255;
+/** A line longer than this cannot be a progress line: only its end is kept while looking for one. */
+const LINE_MAX = 512;
+
+/** A running call's log as written so far (a prefix of its final log), its followers and progress. */
+export class LogTail {
+  private readonly chunks: Buffer[] = [];
+  size = 0;
+  readonly followers = new Set<LogFollower>();
+  progress?: CallProgress;
+  /** True while `progress` has not been written to the call's record. */
+  progressDirty = false;
+  private line = '';
+
+  write(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    for (const f of this.followers) f.data(chunk);
+    // Progress lines: only a chunk that may complete one is parsed.
+    if (this.line.length === 0 && !chunk.includes(0x46 /* F */)) {
+      // Mid-line after this chunk: the line's rest cannot start a progress line.
+      if (chunk[chunk.length - 1] !== 0x0a) this.line = '\0';
+      return;
+    }
+    const text = this.line + chunk.toString('utf8');
+    const lines = text.split('\n');
+    this.line = lines.pop()!.slice(-LINE_MAX);
+    for (const l of lines) this.parse(l.replace(/\r$/, ''));
+  }
+
+  private parse(line: string): void {
+    const m = PROGRESS_LINE.exec(line);
+    if (!m) return;
+    const value = Number(m[1]);
+    if (!(value >= 0 && value <= 100)) return;
+    this.progress = { progress: Math.round(value), message: m[2]?.trim().slice(0, PROGRESS_MESSAGE_MAX) || null };
+    this.progressDirty = true;
+  }
+
+  /** What was written so far. */
+  value(): Buffer {
+    return this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.size);
+  }
+
+  /** The call's final log is `log`: hands followers what of it they have not seen, then ends them. */
+  end(recorded: boolean, log?: Buffer): void {
+    if (log && log.length > this.size) this.write(log.subarray(this.size));
+    for (const f of this.followers) f.end(recorded);
+    this.followers.clear();
+  }
 }
 
 /**
@@ -57,6 +127,36 @@ export class RunningCalls {
     return this.drainingFlag;
   }
 
+  /**
+   * The executor's logSink for call `id` (ExecutorCall.logSink): its stderr as written, for
+   * followers and progress. Undefined when the call does not run here.
+   */
+  logSink(id: string): ((chunk: Buffer) => void) | undefined {
+    const e = this.entries.get(id);
+    if (!e) return undefined;
+    const tail = (e.tail ??= new LogTail());
+    return (chunk) => tail.write(chunk);
+  }
+
+  /**
+   * Follows call `id`'s log while it runs here: `f` gets what was written so far at once, then
+   * each chunk as written, then end(). Returns the function that stops following, or undefined
+   * when the call does not run in this process.
+   */
+  follow(id: string, f: LogFollower): (() => void) | undefined {
+    const e = this.entries.get(id);
+    if (!e) return undefined;
+    const tail = (e.tail ??= new LogTail());
+    if (tail.size > 0) f.data(tail.value());
+    tail.followers.add(f);
+    return () => { tail.followers.delete(f); };
+  }
+
+  /** Call `id`'s progress as last reported, when it runs here and reported any. */
+  progress(id: string): CallProgress | undefined {
+    return this.entries.get(id)?.tail?.progress;
+  }
+
   /** Registers sync call `id`, which has no record yet; aborting `ac` (or a cancel) ends it. Returns its signal. */
   addSync(id: string, call: NewCall, ac = new AbortController()): AbortSignal {
     return this.add(id, ac, call, undefined);
@@ -81,14 +181,25 @@ export class RunningCalls {
     // No longer cancellable, and the watcher must not record it as running while we record it.
     this.entries.delete(id);
     this.writing++;
+    let recorded = false;
     try {
-      if (e.leased && await e.leased) return await this.deps.calls.complete(id, this.options.engineId, outcome, follow, deadLetter);
+      if (e.leased && await e.leased) {
+        // The last progress (if new since the renewal) is kept on the final record; calls that
+        // report none pay nothing for it.
+        if (e.tail?.progressDirty) {
+          e.tail.progressDirty = false;
+          await this.deps.calls.renewLease(id, this.options.engineId, this.options.leaseMs, e.tail.progress).catch(() => false);
+        }
+        return (recorded = await this.deps.calls.complete(id, this.options.engineId, outcome, follow, deadLetter));
+      }
       if (!e.call) return false;
       if (follow?.call) await this.deps.calls.enqueueFollowUp(follow);
       await this.deps.calls.recordFinished(id, e.call, outcome);
       if (follow?.note) await this.deps.calls.noteChainError(id, follow.note);
-      return true;
+      return (recorded = true);
     } finally {
+      // Followers end once the record is final, so a read after their end finds it.
+      e.tail?.end(recorded, outcome.log);
       this.writing--;
       this.left(e);
     }
@@ -105,6 +216,7 @@ export class RunningCalls {
     const e = this.entries.get(id);
     if (!e) return;
     this.entries.delete(id);
+    e.tail?.end(false);
     this.left(e);
   }
 
@@ -191,7 +303,11 @@ export class RunningCalls {
   private async renew(id: string, e: Entry): Promise<void> {
     try {
       if (!(await e.leased) || !this.entries.has(id)) return;
-      if (!(await this.deps.calls.renewLease(id, this.options.engineId, this.options.leaseMs))) e.ac.abort();
+      // The progress reported since the last renewal rides along: one write per renewal, not per line.
+      const tail = e.tail;
+      const progress = tail?.progressDirty ? tail.progress : undefined;
+      if (tail) tail.progressDirty = false;
+      if (!(await this.deps.calls.renewLease(id, this.options.engineId, this.options.leaseMs, progress))) e.ac.abort();
     } catch (err) {
       log.warn({ err, callId: id }, 'lease renewal failed; will retry');
     }

@@ -27,6 +27,7 @@ interface CallRow {
   status: Call['status']; kind: Call['kind'] | null; created_at: Date; started_at: Date | null;
   completed_at: Date | null; duration_ms: number | null; exit_code: number | null; error: string | null;
   result: Uint8Array | null; result_truncated: boolean; log_truncated: boolean; attempts: number;
+  progress?: number | null; progress_message?: string | null;
   request?: RequestColumn | null; redrive_of: string | null; replay_of: string | null;
   parent_call_id: string | null; root_call_id: string | null; depth: number; chain_error: string | null;
   route_version?: number | null;
@@ -40,7 +41,7 @@ const fromRequestColumn = (c: RequestColumn): CallRequest => ({ ...c, body: Buff
 
 const SUMMARY = ['id', 'project_id', 'app', 'route', 'trigger', 'trigger_id', 'status', 'kind', 'created_at',
   'started_at', 'completed_at', 'duration_ms', 'exit_code', 'error', 'result', 'result_truncated', 'log_truncated',
-  'attempts', 'parent_call_id', 'root_call_id', 'depth', 'chain_error', 'redrive_of', 'replay_of', 'route_version'];
+  'attempts', 'parent_call_id', 'root_call_id', 'depth', 'chain_error', 'redrive_of', 'replay_of', 'progress', 'progress_message', 'route_version'];
 
 const date = (d: Date | null) => (d ? new Date(d) : undefined);
 
@@ -54,6 +55,7 @@ function toCall(r: CallRow): Call {
     logTruncated: r.log_truncated, attempts: r.attempts, parentCallId: r.parent_call_id ?? undefined,
     rootCallId: r.root_call_id ?? undefined, depth: r.depth ?? 0, chainError: r.chain_error ?? undefined,
     redriveOf: r.redrive_of ?? undefined, replayOf: r.replay_of ?? undefined,
+    progress: r.progress ?? undefined, progressMessage: r.progress_message ?? undefined,
     ...(r.route_version ? { routeVersion: r.route_version } : {}),
   };
 }
@@ -264,9 +266,12 @@ export class KnexCallStore implements CallStore {
     this.startTimer ??= setTimeout(() => void this.writeStartMarks(), START_MARK_DELAY_MS).unref();
   }
 
-  async renewLease(id: string, engineId: string, leaseMs: number): Promise<boolean> {
+  async renewLease(id: string, engineId: string, leaseMs: number, progress?: { progress: number; message: string | null }): Promise<boolean> {
     const n = await this.db('calls').where({ id, status: 'running', engine_id: engineId })
-      .update({ lease_until: this.leaseUntil(leaseMs) }).returning('id');
+      .update({
+        lease_until: this.leaseUntil(leaseMs),
+        ...(progress && { progress: progress.progress, progress_message: progress.message }),
+      }).returning('id');
     return n.length > 0;
   }
 
@@ -412,7 +417,7 @@ export class KnexCallStore implements CallStore {
 
   private claimColumns(engineId: string, leaseMs: number) {
     return { status: 'running', engine_id: engineId, lease_until: this.leaseUntil(leaseMs),
-      attempts: this.db.raw('attempts + 1') };
+      attempts: this.db.raw('attempts + 1'), progress: null, progress_message: null };
   }
 
   /** One INSERT for many new calls; a call whose dedupe_key was taken (before or in this batch) gets undefined. */

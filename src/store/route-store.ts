@@ -74,6 +74,11 @@ export class KnexRouteStore implements RouteStore {
     return rows.map(toRoute);
   }
 
+  /** Every route with a min_hot, of any project (an engine starts their containers when it starts). */
+  async listMinHot(): Promise<Route[]> {
+    return (await this.db<RouteRow>('routes').where('min_hot', '>', 0).orderBy(['project_id', 'app_name', 'path'])).map(toRoute);
+  }
+
   /** The routes of every project's app named `appName` (the Qinling API's all_projects). */
   async listAllProjects(appName: string): Promise<Route[]> {
     const rows = await this.db<RouteRow>('routes').where({ app_name: appName }).orderBy(['project_id', 'path']);

@@ -11,11 +11,13 @@
 #   fresco-test/hot-http:1  hot http hello-world (C; behaviours by path, see c/hot-http.c)
 #   fresco-test/hot-json:1  hot json hello-world (C)
 #   fresco-test/garbage:1   hot function that answers bytes that are neither HTTP nor JSON
+#   fresco-test/ticker:1    cold: "tick N" and "FRESCO_PROGRESS <N*100/TICKS> tick N" on stderr every 0.3 s ($TICKS times, 5), then "ticked <stdin>"
+#   fresco-test/stamps:1    cold: "stamp <epoch s.µs>" on stderr every $GAP s (0.05), $STAMPS times (40) (live-log bench)
 # Each image is tagged :<content hash> and :1. Idempotent: when every image already has the tag
 # of the current sources' hash, nothing is compiled or built (~0.2 s). Needs docker, gcc, busybox.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-misbehaving=(fail sleep oom flood forkbomb probe garbage)
+misbehaving=(fail sleep oom flood forkbomb probe garbage ticker stamps)
 images=(hello env hot-http hot-json nap "${misbehaving[@]}")
 busybox=/usr/bin/busybox; [[ -x $busybox ]] || busybox="$(command -v busybox)"
 hash=$(cd "$here" && { cat build.sh c/*.c scripts/*; sha256sum "$busybox" | cut -d' ' -f1; } | sha256sum | cut -c1-12)

@@ -1,11 +1,12 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, callLog, projectPath } from '../api';
+import { api, callLog, followLog, projectPath } from '../api';
 import { canWrite, Session } from '../session';
 import { ErrorBox, href, PageTitle, Status, Time, useLoad } from '../ui';
 import type { Call } from './calls';
 
-// One call: status, timings, kind, exit code, result and log. While it is queued or running the
-// page asks again every second (the API has no log stream), so the log grows as the function writes.
+// One call: status, timings, kind, exit code, result, progress and log. While it is queued or
+// running the page asks again every second, and the log streams as the function writes it
+// (GET .../log?follow=true).
 
 const LIVE = ['queued', 'running'];
 
@@ -29,6 +30,7 @@ function Facts({ c }: { c: Call }) {
       <dt>Duration</dt><dd>{c.duration_ms === null ? '–' : `${c.duration_ms} ms`}</dd>
       <dt>Exit code</dt><dd>{c.exit_code ?? '–'}</dd>
       <dt>Attempts</dt><dd>{c.attempts}</dd>
+      {c.progress != null && <><dt>Progress</dt><dd><progress max={100} value={c.progress} aria-label="Progress" /> {c.progress}%{c.progress_message ? ` ${c.progress_message}` : ''}</dd></>}
     </dl>
   );
 }
@@ -44,6 +46,15 @@ export function CallPage({ session, id }: { session: Session; id: string }) {
     const t = setTimeout(data.reload, 1000);
     return () => clearTimeout(t);
   }, [data.data, live]);
+  // The log as it is written, while the call is live; the stored log once it ended.
+  const [liveLog, setLiveLog] = useState('');
+  useEffect(() => {
+    if (!live) return;
+    const ac = new AbortController();
+    followLog(id, setLiveLog, ac.signal).catch(() => undefined);
+    return () => ac.abort();
+  }, [id, live]);
+  const logText = live && liveLog ? liveLog : data.data?.log.text;
   const cancel = async () => {
     try {
       await api('DELETE', projectPath(`/calls/${encodeURIComponent(id)}`));
@@ -74,7 +85,7 @@ export function CallPage({ session, id }: { session: Session; id: string }) {
       {data.data && (
         <section class="card" aria-labelledby="log-h">
           <h2 id="log-h">Log{data.data.log.truncated ? ' (cut at the log cap)' : ''}</h2>
-          {data.data.log.text ? <pre class="output" aria-label="Call log">{data.data.log.text}</pre> : <p class="muted">The function wrote nothing on stderr.</p>}
+          {logText ? <pre class="output" aria-label="Call log">{logText}</pre> : <p class="muted">{live ? 'Nothing on stderr yet.' : 'The function wrote nothing on stderr.'}</p>}
         </section>
       )}
       {live && canWrite(session) && (

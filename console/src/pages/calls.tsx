@@ -11,7 +11,7 @@ export interface Call {
   id: string; app: string; route: string; status: string; trigger: string; kind: string | null; cold: boolean | null;
   created_at: string; started_at: string | null; completed_at: string | null; duration_ms: number | null;
   exit_code: number | null; error: string | null; result: string | null; truncated: boolean; log_truncated: boolean;
-  attempts: number; trigger_id: string | null;
+  attempts: number; trigger_id: string | null; progress?: number | null; progress_message?: string | null;
 }
 
 const STATUSES = ['queued', 'running', 'success', 'error', 'timeout', 'cancelled'];

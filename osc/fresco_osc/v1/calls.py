@@ -1,5 +1,7 @@
 """openstack fn call list|show|log|cancel|lineage|replay (call records, beyond Picasso)."""
 
+import codecs
+
 from osc_lib.command import command
 
 from fresco_osc import client as fc
@@ -50,15 +52,31 @@ class ShowCall(command.ShowOne):
 
 
 class CallLog(command.Command):
-    """Print a call's log (the function's stderr)."""
+    """Print a call's log (the function's stderr); --follow prints it as it is written."""
 
     def get_parser(self, prog_name):
-        return _call_arg(super().get_parser(prog_name))
+        parser = _call_arg(super().get_parser(prog_name))
+        parser.add_argument('--follow', action='store_true',
+                            help='Print the log as the function writes it, until the call ends')
+        return parser
 
     def take_action(self, args):
         fn = self.app.client_manager.fresco
-        resp = fn.request('GET', fn.url('calls', fc.quote(args.call_id), 'log'))
-        self.app.stdout.write(resp.content.decode('utf-8', errors='replace'))
+        url = fn.url('calls', fc.quote(args.call_id), 'log')
+        if not args.follow:
+            resp = fn.request('GET', url)
+            self.app.stdout.write(resp.content.decode('utf-8', errors='replace'))
+            return
+        # Streamed: the body is read as it comes (log=False: the debug log would read it whole).
+        resp = fn.request('GET', url, params={'follow': 'true'}, stream=True, log=False)
+        decoder = codecs.getincrementaldecoder('utf-8')(errors='replace')
+        try:
+            for chunk in resp.iter_content(chunk_size=None):
+                self.app.stdout.write(decoder.decode(chunk))
+                self.app.stdout.flush()
+            self.app.stdout.write(decoder.decode(b'', final=True))
+        finally:
+            resp.close()
 
 
 class CancelCall(command.ShowOne):

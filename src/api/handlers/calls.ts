@@ -1,4 +1,6 @@
+import { PassThrough } from 'node:stream';
 import Router from '@koa/router';
+import type { Context } from 'koa';
 import type { Call, CallAttempt } from '../../domain/models';
 import { callNotFound, requestInvalid } from '../../errors';
 import type { Authorizer } from '../../domain/identity';
@@ -14,6 +16,7 @@ export function presentCall(c: Call) {
     completed_at: c.completedAt?.toISOString() ?? null, duration_ms: c.durationMs ?? null,
     exit_code: c.exitCode ?? null, error: c.error ?? null, result: c.result?.toString('utf8') ?? null,
     truncated: c.resultTruncated, log_truncated: c.logTruncated, attempts: c.attempts,
+    progress: c.progress ?? null, progress_message: c.progressMessage ?? null,
     parent_call_id: c.parentCallId ?? null, root_call_id: c.rootCallId ?? c.id, depth: c.depth ?? 0, chain_error: c.chainError ?? null,
     redrive_of: c.redriveOf ?? null, replay_of: c.replayOf ?? null,
     route_version: c.routeVersion ?? null,
@@ -46,6 +49,12 @@ export function callRoutes(router: Router<FrescoState>, deps: { calls: CallServi
   });
   router.get('/v1/:project_id/calls/:id/log', async (ctx) => {
     allow(ctx, 'fresco:call:get');
+    const follow = ctx.query.follow;
+    if (follow !== undefined && follow !== 'true' && follow !== 'false') throw requestInvalid('follow: must be true or false');
+    if (follow === 'true') {
+      if (ctx.query.attempt !== undefined) throw requestInvalid('attempt: cannot be combined with follow');
+      return followLog(ctx, deps.calls, ctx.params.project_id, ctx.params.id);
+    }
     let log = await deps.calls.log(ctx.params.project_id, ctx.params.id);
     if (ctx.query.attempt !== undefined) {
       const n = Number(ctx.query.attempt);
@@ -76,4 +85,81 @@ export function callRoutes(router: Router<FrescoState>, deps: { calls: CallServi
     const call = await deps.calls.cancel(ctx.params.project_id, ctx.params.id);
     ctx.body = { call: presentCall(call), message: call.status === 'cancelled' ? 'Call cancelled' : 'Call had already finished' };
   });
+}
+
+/** How often a follow of a call running in another process reads its record. */
+export const FOLLOW_POLL_MS = 250;
+
+const FINAL = new Set(['success', 'error', 'timeout', 'cancelled']);
+
+/**
+ * GET .../log?follow=true: the call's log as it is written, until the call ends. A call running in
+ * this process is tailed live (X-Fresco-Log-Follow: live); one running elsewhere is awaited by
+ * reading its record, then answered with its stored log, as is a call already ended (final).
+ * The stream ends when the client leaves, and everything it held is let go.
+ */
+async function followLog(ctx: Context, calls: CallService, projectId: string, id: string): Promise<void> {
+  const first = await calls.get(projectId, id);
+  const out = new PassThrough();
+  let stop: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    stop?.();
+    stop = undefined;
+    clearTimeout(timer);
+    out.end();
+  };
+  const finalLog = async () => {
+    if (closed) return;
+    const log = await calls.log(projectId, id).catch(() => undefined);
+    if (log && !closed) out.write(log.log);
+    close();
+  };
+  // Follows here while the call runs here; reads the record while it runs elsewhere (or waits
+  // between attempts); ends with the stored log once the call is final.
+  const step = async (): Promise<void> => {
+    timer = undefined;
+    if (closed) return;
+    const call = await calls.get(projectId, id).catch(() => undefined);
+    if (closed) return;
+    if (!call || FINAL.has(call.status)) return finalLog();
+    if (tryHere()) return;
+    timer = setTimeout(() => void step().catch(close), FOLLOW_POLL_MS);
+  };
+  const tryHere = (): boolean => {
+    stop = calls.followHere(id, {
+      data: (chunk) => { if (!closed) out.write(chunk); },
+      end: (recorded) => {
+        stop = undefined;
+        // Its outcome recorded here, the follower has the whole final log; otherwise (retry
+        // later, back in the queue) the call goes on, here or elsewhere.
+        if (recorded) close();
+        else if (!closed) timer = setTimeout(() => void step().catch(close), 0);
+      },
+    });
+    return stop !== undefined;
+  };
+  ctx.type = 'text/plain; charset=utf-8';
+  ctx.set('Cache-Control', 'no-store');
+  if (FINAL.has(first.status)) {
+    ctx.set('X-Fresco-Log-Follow', 'final');
+    const log = await calls.log(projectId, id);
+    if (log.truncated) ctx.set('X-Fresco-Log-Truncated', 'true');
+    ctx.body = log.log;
+    return;
+  }
+  ctx.res.once('close', close);
+  out.once('close', close);
+  ctx.body = out;
+  if (tryHere()) {
+    ctx.set('X-Fresco-Log-Follow', 'live');
+  } else {
+    ctx.set('X-Fresco-Log-Follow', 'final');
+    timer = setTimeout(() => void step().catch(close), FOLLOW_POLL_MS);
+  }
+  // The client learns at once that the follow began (and which kind), not with the first line.
+  ctx.flushHeaders();
 }

@@ -292,6 +292,29 @@ describe('web console in Chromium (real Fresco, Keystone, Docker)', function () 
     assert.equal(await page.getByRole('button', { name: 'Cancel this call' }).count(), 0);
   });
 
+  it('shows a running call\'s progress and its log as the function writes it', async () => {
+    await page.goto(url(`#/apps/${appName}`));
+    const form = page.getByRole('form', { name: 'Create a route' });
+    await form.getByLabel('Path').fill('/tick');
+    await form.getByLabel('Image').fill('fresco-test/ticker:1');
+    await form.getByLabel('Type').selectOption('async');
+    await form.getByLabel('Config').fill('TICKS=20');
+    await form.getByRole('button', { name: 'Create route' }).click();
+    await heading().filter({ hasText: 'Route /tick' }).waitFor();
+    const run = page.getByRole('form', { name: 'Run it' });
+    await run.getByRole('button', { name: 'Run' }).click();
+    await run.getByRole('status', { name: 'Answer' }).getByRole('link', { name: /^Call / }).click();
+    await heading().filter({ hasText: /^Call / }).waitFor();
+    // The first line shows while the call still runs (6 s of ticks), with the progress.
+    await page.getByLabel('Call log').filter({ hasText: 'tick 1' }).waitFor({ timeout: 60_000 });
+    assert.match(await page.locator('dl.facts').innerText(), /Status\s+running/);
+    await page.getByLabel('Progress').waitFor();
+    await shot('call-running');
+    await page.locator('dl.facts').getByText('success').waitFor({ timeout: 60_000 });
+    assert.match(await page.locator('dl.facts').innerText(), /Progress\s+100% tick 20/);
+    assert.match(await page.getByLabel('Call log').innerText(), /tick 20/);
+  });
+
   it('changes a route and the app, and deletes a route', async () => {
     await page.goto(url(`#/apps/${appName}/routes/%2Fnap`));
     const form = page.getByRole('form', { name: 'Change this route' });

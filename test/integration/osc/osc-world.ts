@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -68,6 +68,20 @@ export class OscWorld {
    * with `catalog`, from the Keystone catalog of this world's region.
    */
   osc(user: OscUser, args: string[], catalog = false): Promise<OscResult> {
+    const env = this.env(user, catalog);
+    return new Promise((resolve) => {
+      execFile(OPENSTACK, args, { env, timeout: 60_000 }, (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      });
+    });
+  }
+
+  /** Starts `openstack ARGS` as USER, for a test that reads its output as it comes. */
+  spawn(user: OscUser, args: string[]): ChildProcess {
+    return spawn(OPENSTACK, args, { env: this.env(user, false), stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+
+  private env(user: OscUser, catalog: boolean): Record<string, string> {
     const ks = this.ks;
     const env: Record<string, string> = {
       PATH: '/usr/local/bin:/usr/bin:/bin', HOME: process.env.HOME ?? '/root', LANG: 'C.UTF-8',
@@ -82,11 +96,7 @@ export class OscWorld {
     // A plugin installed apart (pip install --target DIR osc/): its modules and entry points come first,
     // so a checkout can test its plugin without replacing the one in the shared system python.
     if (process.env.FRESCO_OSC_PYTHONPATH) env.PYTHONPATH = process.env.FRESCO_OSC_PYTHONPATH;
-    return new Promise((resolve) => {
-      execFile(OPENSTACK, args, { env, timeout: 60_000 }, (err, stdout, stderr) => {
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      });
-    });
+    return env;
   }
 
   /** Runs `openstack ARGS` as USER and returns its stdout; fails the test unless it exits 0. */

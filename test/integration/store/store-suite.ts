@@ -88,6 +88,8 @@ export function storeSuite(name: string, open: () => Promise<{ db: Db; drop(): P
       assert.equal((await routes.get('p2', 'app', '/hello'))?.minHot, 2);
       assert.equal((await routes.update('p1', 'app', '/hello', { minHot: 3 }))?.minHot, 3);
       assert.deepEqual((await routes.listAllProjects('app')).map((r) => [r.projectId, r.minHot]), [['p1', 3], ['p2', 2]]);
+      await routes.update('p1', 'app', '/hello', { minHot: 0 });
+      assert.deepEqual((await routes.listMinHot()).map((r) => [r.projectId, r.path]), [['p2', '/hello']], 'the routes an engine warms at start');
     });
 
     it('lets only one project claim a public URL', async () => {
