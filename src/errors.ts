@@ -354,3 +354,14 @@ export const routeVersionInUse = define('FRESCO_ROUTE_VERSION_IN_USE', 409,
   'A version that an alias points at cannot be deleted; move or delete the alias first.',
   (path: string, version: number, aliases: string[]) =>
     `Version ${version} of route ${path} is the target of alias(es) ${aliases.map((a) => `"${a}"`).join(', ')}; move or delete them first`);
+
+// --- Quotas and back-pressure (docs/api.md, "Quotas") ---------------------------------------------
+
+/** A run over one of the project's limits; `Retry-After` says when to try again. */
+export const quotaExceeded = define('FRESCO_QUOTA_EXCEEDED', 429,
+  'A run was refused: the project is over one of its quotas (the message names it: running_calls, queued_calls or calls_per_second); '
+  + 'try again after `Retry-After` seconds. Async calls over running_calls are never refused: they wait in the queue.',
+  (limit: 'running_calls' | 'queued_calls' | 'calls_per_second', value: number, retryAfterS: number) => ({
+    message: `Quota exceeded: ${limit} is ${value} for this project; try again in ${retryAfterS} s`,
+    headers: { 'Retry-After': String(retryAfterS) },
+  }));

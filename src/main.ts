@@ -40,6 +40,9 @@ import { KnexAppStore } from './store/app-store';
 import { deadLetterRoutes } from './api/handlers/dead-letters';
 import { KnexDeadLetterStore } from './store/dead-letter-store';
 import { DeadLetterService } from './services/dead-letter-service';
+import { quotaRoutes } from './api/handlers/quotas';
+import { KnexQuotaStore } from './store/quota-store';
+import { QuotaService } from './services/quota-service';
 import { KnexCallStore } from './store/call-store';
 import { KnexEngineStore } from './store/engine-store';
 import { KnexIdempotencyStore } from './store/idempotency-store';
@@ -151,13 +154,18 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
   });
   // Chaining: what follows a finished call (docs/api.md, "Chaining").
   const follower = new CallChainer({ resolver, queue, maxDepth: config.DEFAULT.max_chain_depth });
+  // Per-project quotas (docs/api.md, "Quotas"): the runs' admission at the API and the async calls' fair share.
+  const quotas = new QuotaService({ store: new KnexQuotaStore(db), defaults: {
+    running_calls: config.DEFAULT.quota_running_calls, queued_calls: config.DEFAULT.quota_queued_calls,
+    calls_per_second: config.DEFAULT.quota_calls_per_second,
+  } });
   const asyncRunner = adapters.executor && new AsyncCallRunner({
-    calls: callStore, executor: adapters.executor, resolver, running, follower,
+    calls: callStore, executor: adapters.executor, resolver, running, follower, quota: quotas,
   }, config.engine.async_prefetch);
   const idempotencyStore = new KnexIdempotencyStore(db);
   const invoker = new InvokeService({
     calls: callStore, queue, running, executor: adapters.executor, credentialHeaders: config.DEFAULT.credential_headers,
-    idempotency: { store: idempotencyStore, windowS: config.DEFAULT.idempotency_window }, follower,
+    idempotency: { store: idempotencyStore, windowS: config.DEFAULT.idempotency_window }, follower, quota: quotas,
   });
   const calls = new CallService({ callStore, running, resolver, invoker });
   // A changed or deleted route must not be run from caches: its lookups nor its kept containers.
@@ -207,6 +215,7 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
     events,
     deadLetterStore,
     deadLetters: new DeadLetterService({ store: deadLetterStore, resolver, invoker }),
+    quotas,
     cluster: new ClusterService({ engines: new KnexEngineStore(db), timeoutMs: config.cluster.engine_timeout * 1000 }),
   };
 }
@@ -231,6 +240,7 @@ export function buildApi(config: Config, services: Services, checkHealth: () => 
       (r) => alarmRoutes(r, { events: services.events, authenticate: auth.authenticate, maxBodySize }),
       (r) => engineRoutes(r, { cluster: services.cluster, authorizer: auth.authorizer }),
       (r) => deadLetterRoutes(r, { deadLetters: services.deadLetters, authorizer: auth.authorizer }),
+      (r) => quotaRoutes(r, { quotas: services.quotas, authorizer: auth.authorizer }),
       // The Qinling-compatible API (docs/qinling.md), catalog type function-engine.
       (r) => qinlingRoutes(r, {
         ...services, authenticate: auth.authenticate, maxBodySize, publicUrl, maxPackageSize: config.runtimes.package_max_size,

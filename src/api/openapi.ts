@@ -6,6 +6,7 @@ import { listSchema as callQuery } from '../services/call-service';
 import { listSchema as deadLetterQuery, purgeSchema as deadLetterPurge, redriveSchema as deadLetterRedrive } from '../services/dead-letter-service';
 import type { RouteService } from '../services/route-service';
 import { versionSchemas } from '../services/route-version-service';
+import { updateSchema as quotaUpdate } from '../services/quota-service';
 import { createSchema as triggerCreate, updateSchema as triggerUpdate } from '../services/trigger-service';
 import { runtimeCreateSchema } from '../runtimes/runtime-service';
 import type { FrescoState } from './context';
@@ -97,6 +98,9 @@ function operations(routes: Pick<RouteService, 'createSchema' | 'updateSchema'>)
     { methods: ['post'], path: `${P}/deadletters/{id}/redrive`, tag: 'deadletters', auth: true, summary: 'Redrive a dead letter: a new async call with its input, linked by redrive_of (409 when its route is gone or it was redriven)', ok: { status: 202, schema: answers.redriven, description: 'the new call' } },
     { methods: ['post'], path: `${P}/deadletters/redrive`, tag: 'deadletters', auth: true, summary: 'Redrive the dead letters not redriven yet that match the filters (or all: true), oldest first, up to limit (default 100)', body: schemaOf(deadLetterRedrive), ok: { status: 200, schema: answers.redrivenMany, description: 'each item\'s new call or error' } },
     { methods: ['post'], path: `${P}/deadletters/purge`, tag: 'deadletters', auth: true, summary: 'Delete the dead letters that match the filters and older_than (seconds), or all: true', body: schemaOf(deadLetterPurge), ok: { status: 200, schema: answers.purged, description: 'how many were deleted' } },
+    { methods: ['get'], path: `${P}/quotas`, tag: 'quotas', auth: true, summary: 'Show the project\'s quotas: the limits in force (0: unlimited), what an admin set, the defaults', ok: { status: 200, schema: answers.quota, description: 'the quotas' } },
+    { methods: ['put'], path: `${P}/quotas`, tag: 'quotas', auth: true, summary: 'Set some of the project\'s limits (admins only); null puts one back to the default, a limit not sent keeps its value', body: wrappedOrFlat('quota', quotaUpdate), ok: { status: 200, schema: answers.quota, description: 'the quotas now' } },
+    { methods: ['delete'], path: `${P}/quotas`, tag: 'quotas', auth: true, summary: 'Put every limit of the project back to the configured defaults (admins only)', ok: { status: 200, schema: answers.quota, description: 'the quotas now' } },
     { methods: ['post'], path: '/alarms/{trigger_id}/{secret}', tag: 'triggers', summary: 'Aodh alarm action (the trigger\'s callback_url); answers 202 at once', body: { description: 'the Aodh alarm notification' }, ok: { status: 202, schema: answers.accepted, description: 'accepted' } },
     { methods: ['get'], path: '/console', tag: 'console', summary: 'The web console at /console/ (docs/console.md; /console redirects there); it uses this API with the user\'s token', ok: { status: 200, type: 'text/html', description: 'the console' } },
     { methods: ['get'], path: '/console/{file}', tag: 'console', summary: 'A script or style sheet of the web console', ok: { status: 200, type: '*/*', description: 'the file' } },

@@ -124,6 +124,21 @@ export const engineWire = z.object({
   started_at: time, last_heartbeat: nullableTime,
 });
 
+const limits = {
+  running_calls: z.int().describe('calls of the project running at once; 0: unlimited'),
+  queued_calls: z.int().describe('async calls of the project waiting in the queue; 0: unlimited'),
+  calls_per_second: z.int().describe('runs a second at each API process; 0: unlimited'),
+};
+
+/** A project's quotas (docs/api.md, "Quotas"): the limits in force, what an admin set (null: the default), the defaults. */
+const quotaWire = z.object({
+  project_id: z.string(), ...limits,
+  overrides: z.object({
+    running_calls: z.int().nullable(), queued_calls: z.int().nullable(), calls_per_second: z.int().nullable(),
+  }).describe('what an admin set; null: the configured default'),
+  defaults: z.object(limits).describe('[DEFAULT] quota_* of the configuration'),
+});
+
 /** Every error answer. */
 export const errorWire = z.object({
   error: z.object({
@@ -171,4 +186,5 @@ export const answers = {
     name: z.string(), version: z.string(),
     auth: z.object({ strategy: z.enum(['keystone', 'noauth']), www_authenticate_uri: z.string().optional() }),
   }),
+  quota: z.object({ quota: quotaWire, message: message.optional() }),
 };

@@ -25,6 +25,7 @@ export const ACTIONS: readonly string[] = [
   'fresco:route:version:list', 'fresco:route:version:get', 'fresco:route:version:create', 'fresco:route:version:delete',
   'fresco:route:alias:list', 'fresco:route:alias:get', 'fresco:route:alias:create', 'fresco:route:alias:update',
   'fresco:route:alias:delete',
+  'fresco:quota:get', 'fresco:quota:update', 'fresco:quota:delete',
 ];
 
 function builtInRules(): Record<string, string> {
@@ -63,6 +64,10 @@ function builtInRules(): Record<string, string> {
     for (const v of READS) rules[`fresco:route:${r}:${v}`] = 'rule:admin_or_reader';
     for (const v of r === 'version' ? ['create', 'delete'] : WRITES) rules[`fresco:route:${r}:${v}`] = 'rule:admin_or_member';
   }
+  // Quotas (docs/api.md, "Quotas"): the project reads its own, only admins set or remove them.
+  rules['fresco:quota:get'] = 'rule:admin_or_reader';
+  rules['fresco:quota:update'] = 'rule:admin_required';
+  rules['fresco:quota:delete'] = 'rule:admin_required';
   return rules;
 }
 

@@ -17,6 +17,7 @@ export interface Config {
     max_timeout: number; max_memory: number; call_retention: number; idempotency_window: number; credential_headers: string[];
     max_chain_depth: number;
     dead_letter_retention: number;
+    quota_running_calls: number; quota_queued_calls: number; quota_calls_per_second: number;
   };
   database: { connection?: string; max_pool_size: number };
   keystone_authtoken: {

@@ -134,4 +134,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     { min: 60 }),
   o('engine', 'max_min_hot', 'int', 8, 'Largest min_hot a route may set: hot containers each engine keeps for it even when idle '
     + '(Qinling\'s function scaleup).', { min: 0, max: 1024 }),
+  o('DEFAULT', 'quota_running_calls', 'int', 0,
+    'Default per-project limit of calls running at once (docs/api.md, "Quotas"); 0: unlimited. Over it a sync run answers 429, '
+    + 'an async call waits in the queue: the fair share between projects.', { min: 0 }),
+  o('DEFAULT', 'quota_queued_calls', 'int', 0,
+    'Default per-project limit of async calls waiting in the queue; 0: unlimited. Over it an async run answers 429.', { min: 0 }),
+  o('DEFAULT', 'quota_calls_per_second', 'int', 0,
+    'Default per-project rate of runs, per API process (a token bucket with a burst of one second); 0: unlimited. Over it a run answers 429.',
+    { min: 0 }),
 ];

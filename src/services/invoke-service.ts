@@ -59,6 +59,8 @@ export class InvokeService {
     idempotency?: { store: IdempotencyStore; windowS: number };
     /** What follows a finished sync call (chaining); without it nothing does. */
     follower?: CallFollower;
+    /** Per-project quotas of HTTP runs (docs/api.md, "Quotas"); without it none. */
+    quota?: { admit(projectId: string, mode: 'sync' | 'async'): Promise<void> };
   }) {
     this.isCredential = credentialTest(deps.credentialHeaders);
   }
@@ -68,7 +70,9 @@ export class InvokeService {
    * With an `Idempotency-Key` header, a key already used in the project within the window answers
    * the first call's answer instead (docs/api.md, "Sending a call twice").
    */
-  invoke(target: ResolvedRoute, incoming: IncomingCall): Promise<InvokeAnswer> {
+  async invoke(target: ResolvedRoute, incoming: IncomingCall): Promise<InvokeAnswer> {
+    // Runs at the API (sync and async) count against the project's quotas; events, schedules and redrives do not.
+    if (incoming.trigger === 'http') await this.deps.quota?.admit(target.route.projectId, target.route.type === 'async' ? 'async' : 'sync');
     const header = incoming.headers[IDEMPOTENCY_HEADER];
     if (header !== undefined && this.deps.idempotency) {
       return this.invokeOnce(target, incoming, Array.isArray(header) ? header.join(', ') : header, this.deps.idempotency);

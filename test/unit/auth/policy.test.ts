@@ -43,7 +43,7 @@ describe('policy rules (parse)', () => {
 });
 
 // Runtimes belong to the deployment: only admins register or remove them (docs/runtimes.md).
-const ADMIN_ONLY = ['fresco:runtime:create', 'fresco:runtime:delete', 'fresco:all_projects'];
+const ADMIN_ONLY = ['fresco:runtime:create', 'fresco:runtime:delete', 'fresco:all_projects', 'fresco:quota:update', 'fresco:quota:delete'];
 
 describe('policy (built-in rules)', () => {
   const policy = createPolicy();
@@ -51,7 +51,7 @@ describe('policy (built-in rules)', () => {
 
   it('defines every action the API enforces', () => {
     for (const action of ACTIONS) assert.ok(policy.rules[action], action);
-    assert.equal(ACTIONS.length, 42);
+    assert.equal(ACTIONS.length, 45);
   });
 
   it('lets a reader read its project but not write, run or cancel (FRESCO_POLICY_FORBIDDEN)', () => {
