@@ -18,9 +18,12 @@ export interface QuotaStore {
   delete(projectId: string): Promise<boolean>;
   /** How many of the project's calls have this status (async calls; sync ones once they ran a second). */
   count(projectId: string, status: 'queued' | 'running'): Promise<number>;
-  /** Puts a call claimed over its project's running limit back in the queue for `delayMs`, its attempt not
-   *  counted (as a retry waits: durably, not_before); false when it was no longer this engine's. */
-  defer(id: string, engineId: string, delayMs: number): Promise<boolean>;
+  /**
+   * Puts the claimed call `id` back in the queue for `delayMs` (durably, as a retry waits: not_before; its
+   * attempt not counted) when its project runs more than `max` calls, itself included; true when it did.
+   * Checks of one project are serialized, so of calls claimed together exactly those over `max` go back.
+   */
+  holdBackIfOver(projectId: string, id: string, engineId: string, max: number, delayMs: number): Promise<boolean>;
 }
 
 /**

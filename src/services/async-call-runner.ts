@@ -18,7 +18,7 @@ export class AsyncCallRunner implements QueuedCallRunner {
     /** `follower`: what follows a finished call (chaining); without it nothing does. */
     private readonly deps: { calls: CallStore; executor: Executor; resolver: RouteResolver; running: RunningCalls; follower?: CallFollower;
       /** Per-project running_calls (docs/api.md, "Quotas"): a call over it goes back to wait in the queue. */
-      quota?: { mustWait(projectId: string): Promise<boolean>; defer(id: string, engineId: string): Promise<boolean> } },
+      quota?: { holdBack(projectId: string, id: string, engineId: string): Promise<boolean> } },
     /** How many async calls this process runs at once. */
     readonly concurrency: number,
   ) {}
@@ -54,11 +54,7 @@ export class AsyncCallRunner implements QueuedCallRunner {
     const signal = running.addClaimed(call.id);
     try {
       // Its project already runs its running_calls: back to the queue, durably, never dropped (the fair share).
-      if (!running.draining && await this.deps.quota?.mustWait(call.projectId)) {
-        running.forget(call.id);
-        await this.deps.quota!.defer(call.id, running.options.engineId);
-        return true;
-      }
+      if (!running.draining && await this.deps.quota?.holdBack(call.projectId, call.id, running.options.engineId)) return true;
       // Claimed while this process stops (a delivery still on its way): straight back to the queue.
       const ran = running.draining ? undefined : await this.outcome({ call, request }, signal);
       const outcome = ran?.outcome ?? 'retry';

@@ -82,15 +82,11 @@ export class QuotaService {
     }
   }
 
-  /** Whether a claimed async call must go back to wait: its project already runs running_calls calls (itself excluded). */
-  async mustWait(projectId: string): Promise<boolean> {
+  /** Puts a claimed async call back in the queue for DEFER_MS when its project already runs running_calls
+   *  calls; true when it did (the call waits, never dropped: the fair share between projects). */
+  async holdBack(projectId: string, id: string, engineId: string): Promise<boolean> {
     const max = (await this.effective(projectId)).running_calls;
-    return max > 0 && await this.deps.store.count(projectId, 'running') > max;
-  }
-
-  /** Puts a claimed call back in the queue for DEFER_MS (see mustWait). */
-  defer(id: string, engineId: string): Promise<boolean> {
-    return this.deps.store.defer(id, engineId, DEFER_MS);
+    return max > 0 && this.deps.store.holdBackIfOver(projectId, id, engineId, max, DEFER_MS);
   }
 
   private takeToken(projectId: string, rate: number): void {

@@ -24,12 +24,18 @@ export class KnexQuotaStore implements QuotaStore {
     return Number(row?.n ?? 0);
   }
 
-  async defer(id: string, engineId: string, delayMs: number): Promise<boolean> {
-    const rows = await this.db('calls').where({ id, status: 'running', engine_id: engineId }).update({
-      status: 'queued', engine_id: null, lease_until: null, started_at: null, kind: null,
-      attempts: this.db.raw('GREATEST(attempts - 1, 0)'),
-      not_before: this.db.raw('now() + make_interval(secs => ?)', [delayMs / 1000]),
-    }).returning('id');
-    return rows.length > 0;
+  async holdBackIfOver(projectId: string, id: string, engineId: string, max: number, delayMs: number): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      // One check at a time per project: each sees the calls the checks before it put back.
+      await tx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`fresco-quota:${projectId}`]);
+      const row = await tx('calls').where({ project_id: projectId, status: 'running' }).count<{ n: string }[]>({ n: '*' }).first();
+      if (Number(row?.n ?? 0) <= max) return false;
+      const rows = await tx('calls').where({ id, status: 'running', engine_id: engineId }).update({
+        status: 'queued', engine_id: null, lease_until: null, started_at: null, kind: null,
+        attempts: tx.raw('GREATEST(attempts - 1, 0)'),
+        not_before: tx.raw('now() + make_interval(secs => ?)', [delayMs / 1000]),
+      }).returning('id');
+      return rows.length > 0;
+    });
   }
 }
