@@ -37,8 +37,9 @@ export interface QueueConsumer {
 
 /** Hands queued call ids to engines. The call's record is written before `publish`. */
 export interface CallQueue {
-  /** Resolves once the id is durably queued; throws FrescoError FRESCO_QUEUE_UNAVAILABLE otherwise. */
-  publish(callId: string): Promise<void>;
+  /** Resolves once the id is durably queued; throws FrescoError FRESCO_QUEUE_UNAVAILABLE otherwise.
+   *  `priority` (0–9, default DEFAULT_PRIORITY) orders it among queued calls (docs/api.md, "Priorities"). */
+  publish(callId: string, priority?: number): Promise<void>;
   /** Hands this queue's calls to `runner`, up to `prefetch` at once, until the consumer is stopped. */
   consume(runner: QueuedCallRunner, prefetch: number): Promise<QueueConsumer>;
   /** Queued calls older than this are published again (the broker may have lost them while away);
