@@ -185,7 +185,8 @@ export interface CallStore {
   list(projectId: string, filter: CallFilter): Promise<{ calls: Call[]; next: string | null }>;
   /** Takes call `id` if it is queued (or running on an expired lease); undefined otherwise. */
   claim(id: string, engineId: string, leaseMs: number): Promise<ClaimedCall | undefined>;
-  /** Takes up to `limit` of the oldest queued calls in one statement, skipping rows other engines hold; oldest first. */
+  /** Takes up to `limit` queued calls in one statement, skipping rows other engines hold: highest aged priority
+   *  first, then oldest (domain/priority.ts, comparePriority), and returns them in that order. */
   claimQueued(engineId: string, leaseMs: number, limit: number): Promise<ClaimedCall[]>;
   /** Notes that a running call started (shown while it runs); may be written later, or not at all once it completed. */
   markStarted(id: string, kind: CallKind, at: Date): Promise<void>;

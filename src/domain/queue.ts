@@ -25,7 +25,7 @@ export interface QueuedCallRunner {
   /** Takes call `id` if it is queued and runs it to a final status; false when it was not ours to take.
    *  Throws when the call was put back in the queue instead (process stopping, Docker unusable). */
   claimAndRun(id: string): Promise<boolean>;
-  /** Takes as many of the oldest queued calls as there are free slots (one statement) and runs them
+  /** Takes as many queued calls (highest aged priority, then oldest) as there are free slots (one statement) and runs them
    *  in the background, `onDone` after each; returns how many it took. */
   claimQueued(onDone: () => void): Promise<number>;
 }
