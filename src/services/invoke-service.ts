@@ -70,7 +70,14 @@ export class InvokeService {
    * the first call's answer instead (docs/api.md, "Sending a call twice").
    */
   invoke(target: ResolvedRoute, incoming: IncomingCall): Promise<InvokeAnswer> {
-    if (target.route.type === 'async') this.priorityOf(target, incoming); // a bad Fresco-Priority is a 400 before anything is kept
+    // A bad Fresco-Priority is a 400 before anything (an idempotency key) is kept.
+    if (target.route.type === 'async') {
+      try {
+        this.priorityOf(target, incoming);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
     const header = incoming.headers[IDEMPOTENCY_HEADER];
     if (header !== undefined && this.deps.idempotency) {
       return this.invokeOnce(target, incoming, Array.isArray(header) ? header.join(', ') : header, this.deps.idempotency);
