@@ -265,8 +265,8 @@ export class KnexCallStore implements CallStore {
     const rows: CallRow[] = await this.db('calls').whereIn('id', next)
       .update(this.claimColumns(engineId, leaseMs)).returning([...SUMMARY, 'request']);
     const now = Date.now();
-    return rows.map((r) => this.claimed(r)!)
-      .sort((a, b) => comparePriority(a.call as Required<Pick<Call, 'priority'>> & Call, b.call as Required<Pick<Call, 'priority'>> & Call, now));
+    const key = (c: ClaimedCall) => ({ priority: c.call.priority ?? DEFAULT_PRIORITY, createdAt: c.call.createdAt });
+    return rows.map((r) => this.claimed(r)!).sort((a, b) => comparePriority(key(a), key(b), now));
   }
 
   /** Resolves at once; written START_MARK_DELAY_MS later, unless the call was recorded finished first. */
