@@ -24,6 +24,7 @@ export const routeWire = z.object({
   max_concurrency: z.int(), headers: z.record(z.string(), z.array(z.string())).describe('added to /r answers'),
   config: stringMap.describe('environment; wins over the app config'), is_public: z.boolean(),
   min_hot: z.int().describe('hot containers each engine keeps for the route even when idle (http/json formats)'),
+  priority: z.int().min(0).max(9).describe('async calls: 0 (lowest) to 9 (highest), served highest first; a run may override it (Fresco-Priority)'),
   retries: z.int().describe('further attempts of a failed async call'), retry_delay: z.number().describe('seconds before the first retry'),
   retry_backoff: z.number().describe('factor of each further wait'), retry_max_delay: z.number().describe('seconds, longest wait'),
   retry_on: z.array(z.enum(['error', 'timeout'])).describe('outcomes retried'),
@@ -65,6 +66,7 @@ export const callWire = z.object({
   redrive_of: z.string().nullable().describe('the dead letter this call redrives'),
   replay_of: z.string().nullable().describe('the finished call this one replays'),
   route_version: z.int().nullable().describe('the published route version it ran; null: the route as it was'),
+  priority: z.int().min(0).max(9).describe('0 (lowest) to 9 (highest): queued async calls are served highest first'),
 });
 
 /** A published route version (docs/api.md, "Versions and aliases"): what the route ran, frozen. */

@@ -52,6 +52,8 @@ export interface Route {
   onFailure?: string | null;
   /** Hot containers each engine keeps for the route even when idle (Qinling's scale up/down); absent means 0. */
   minHot?: number;
+  /** Its async calls' priority unless a run sets one (docs/api.md, "Priorities"); absent means DEFAULT_PRIORITY. */
+  priority?: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -123,6 +125,8 @@ export interface Call {
   replayOf?: string;
   /** The published route version the call ran (docs/api.md, "Versions and aliases"); absent: the route itself. */
   routeVersion?: number;
+  /** 0 (lowest) – 9 (highest): the order queued async calls are served in (docs/api.md, "Priorities"). */
+  priority?: number;
 }
 
 export interface CallFilter {
@@ -137,7 +141,7 @@ export interface CallFilter {
   allProjects?: boolean;
 }
 
-export type NewCall = Pick<Call, 'projectId' | 'app' | 'route' | 'trigger' | 'triggerId' | 'routeVersion'> & {
+export type NewCall = Pick<Call, 'projectId' | 'app' | 'route' | 'trigger' | 'triggerId' | 'routeVersion' | 'priority'> & {
   /** What an async call runs with, kept with its record so any engine can run it. */
   request?: CallRequest;
   /** Makes a second insert with the same key a no-op (redelivered events, schedule slots). */
@@ -181,7 +185,8 @@ export interface CallStore {
   list(projectId: string, filter: CallFilter): Promise<{ calls: Call[]; next: string | null }>;
   /** Takes call `id` if it is queued (or running on an expired lease); undefined otherwise. */
   claim(id: string, engineId: string, leaseMs: number): Promise<ClaimedCall | undefined>;
-  /** Takes up to `limit` of the oldest queued calls in one statement, skipping rows other engines hold; oldest first. */
+  /** Takes up to `limit` queued calls in one statement, skipping rows other engines hold: highest aged priority
+   *  first, then oldest (domain/priority.ts, comparePriority), and returns them in that order. */
   claimQueued(engineId: string, leaseMs: number, limit: number): Promise<ClaimedCall[]>;
   /** Notes that a running call started (shown while it runs); may be written later, or not at all once it completed. */
   markStarted(id: string, kind: CallKind, at: Date): Promise<void>;

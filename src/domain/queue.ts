@@ -25,7 +25,7 @@ export interface QueuedCallRunner {
   /** Takes call `id` if it is queued and runs it to a final status; false when it was not ours to take.
    *  Throws when the call was put back in the queue instead (process stopping, Docker unusable). */
   claimAndRun(id: string): Promise<boolean>;
-  /** Takes as many of the oldest queued calls as there are free slots (one statement) and runs them
+  /** Takes as many queued calls (highest aged priority, then oldest) as there are free slots (one statement) and runs them
    *  in the background, `onDone` after each; returns how many it took. */
   claimQueued(onDone: () => void): Promise<number>;
 }
@@ -37,8 +37,9 @@ export interface QueueConsumer {
 
 /** Hands queued call ids to engines. The call's record is written before `publish`. */
 export interface CallQueue {
-  /** Resolves once the id is durably queued; throws FrescoError FRESCO_QUEUE_UNAVAILABLE otherwise. */
-  publish(callId: string): Promise<void>;
+  /** Resolves once the id is durably queued; throws FrescoError FRESCO_QUEUE_UNAVAILABLE otherwise.
+   *  `priority` (0–9, default DEFAULT_PRIORITY) orders it among queued calls (docs/api.md, "Priorities"). */
+  publish(callId: string, priority?: number): Promise<void>;
   /** Hands this queue's calls to `runner`, up to `prefetch` at once, until the consumer is stopped. */
   consume(runner: QueuedCallRunner, prefetch: number): Promise<QueueConsumer>;
   /** Queued calls older than this are published again (the broker may have lost them while away);

@@ -3,10 +3,12 @@ import type { AmqpConnection } from './amqp-connection';
 import { type CallQueueOptions, type CallQueueTopology, callQueueNames, declareCallQueue } from './call-topology';
 import type { ConsumeOptions, ConsumerHandle } from './consumer';
 import { PoisonMessageError } from './errors';
+import { DEFAULT_PRIORITY } from '../domain/priority';
 
 // The CallQueue port over RabbitMQ: the message is just the call id (the database holds the call),
-// sent persistent with publisher confirms to the durable queue `fresco.calls`, whose rejected
-// (poison) messages go through the fanout exchange `fresco.calls.dlx` to `fresco.calls.dlq`.
+// sent persistent with publisher confirms, with the call's priority, to the durable priority queue
+// `fresco.calls.prio`, whose rejected (poison) messages go through the fanout exchange
+// `fresco.calls.prio.dlx` to `fresco.calls.prio.dlq`.
 // The topology is registered on the connection the first time it is needed (publish, consume
 // or declare) and re-declared on every reconnect.
 
@@ -17,7 +19,7 @@ export class AmqpCallQueue implements CallQueue {
   readonly republishAfterMs = 30_000;
   private declared?: Promise<void>;
   /** Ids whose publish failed (broker away); published again as soon as the connection is back. */
-  private readonly unsent = new Set<string>();
+  private readonly unsent = new Map<string, number | undefined>();
 
   constructor(private readonly conn: AmqpConnection, options: CallQueueOptions = {}) {
     this.names = callQueueNames(options);
@@ -36,26 +38,26 @@ export class AmqpCallQueue implements CallQueue {
   }
 
   /** Queues `callId` durably; resolves after the broker's confirm. Throws FrescoError FRESCO_QUEUE_UNAVAILABLE (503). */
-  async publish(callId: string): Promise<void> {
+  async publish(callId: string, priority?: number): Promise<void> {
     try {
       await this.declare();
       await this.conn.publish('', this.names.queue, Buffer.from(callId, 'utf8'), {
-        messageId: callId, contentType: 'text/plain', persistent: true,
+        messageId: callId, contentType: 'text/plain', persistent: true, priority: priority ?? DEFAULT_PRIORITY,
       });
       this.unsent.delete(callId);
     } catch (err) {
       // The call is durable in the database; this process re-sends it on reconnect (and the
       // engines' sweeper republishes stale queued calls should this process die first).
-      if (this.unsent.size < 100_000) this.unsent.add(callId);
+      if (this.unsent.size < 100_000) this.unsent.set(callId, priority);
       throw err;
     }
   }
 
   private async resend(): Promise<void> {
-    for (const id of [...this.unsent]) {
+    for (const [id, priority] of [...this.unsent]) {
       if (!this.unsent.has(id)) continue;
       try {
-        await this.publish(id);
+        await this.publish(id, priority);
       } catch {
         return; // the connection went again; the next 'connected' resumes
       }
@@ -76,7 +78,7 @@ export class AmqpCallQueue implements CallQueue {
    * once (set it to the engine's concurrency). The message is acked once `handler` resolves, i.e.
    * after the outcome is recorded; a throw requeues it after ~1 s (at least once: handlers must
    * tolerate a call id they already ran); a PoisonMessageError, or a body that is not an id,
-   * dead-letters it to `fresco.calls.dlq`.
+   * dead-letters it to `fresco.calls.prio.dlq`.
    */
   async consumeCalls(handler: (callId: string) => Promise<void>, prefetch = 10,
     options: Omit<ConsumeOptions, 'prefetch'> = {}): Promise<ConsumerHandle> {

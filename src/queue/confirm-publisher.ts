@@ -25,6 +25,8 @@ export interface PublishOptions {
   /** delivery_mode 2: survives a broker restart on a durable queue. Default true. */
   persistent?: boolean;
   contentType?: string;
+  /** AMQP priority (0–9); a priority queue delivers higher first. */
+  priority?: number;
 }
 
 class Unroutable extends Error {}
@@ -103,7 +105,7 @@ export class ConfirmPublisher {
       // publish throws at once on a channel that is already closed; that is a retry, too.
       ch.publish(exchange, routingKey, content, {
         messageId: options.messageId, headers: options.headers, persistent: options.persistent ?? true,
-        contentType: options.contentType, mandatory: true,
+        contentType: options.contentType, mandatory: true, ...(options.priority !== undefined ? { priority: options.priority } : {}),
       }, onConfirm);
     });
   }

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { credentialTest, isCredentialHeader, isIdentityHeader } from '../auth';
 import {
-  callDuplicate, engineUnavailable, idempotencyKeyConflict, idempotencyKeyInProgress, idempotencyKeyInvalid,
+  callDuplicate, engineUnavailable, idempotencyKeyConflict, idempotencyKeyInProgress, idempotencyKeyInvalid, requestInvalid,
 } from '../errors';
+import { DEFAULT_PRIORITY, parsePriority, PRIORITY_HEADER } from '../domain/priority';
 import {
   IDEMPOTENCY_HEADER, type IdempotencyRecord, type IdempotencyStore, type KeptAnswer, keyProblem, requestFingerprint,
 } from '../domain/idempotency';
@@ -71,6 +72,8 @@ export class InvokeService {
    * the first call's answer instead (docs/api.md, "Sending a call twice").
    */
   async invoke(target: ResolvedRoute, incoming: IncomingCall): Promise<InvokeAnswer> {
+    // A bad Fresco-Priority is a 400 before anything (an idempotency key) is kept.
+    if (target.route.type === 'async') this.priorityOf(target, incoming);
     // Runs at the API (sync and async) count against the project's quotas; events, schedules and redrives do not.
     if (incoming.trigger === 'http') await this.deps.quota?.admit(target.route.projectId, target.route.type === 'async' ? 'async' : 'sync');
     const header = incoming.headers[IDEMPOTENCY_HEADER];
@@ -138,7 +141,7 @@ export class InvokeService {
     const record: NewCall = {
       ...this.newCall(target, incoming.trigger === 'http' ? 'async' : incoming.trigger, incoming.triggerId),
       dedupeKey: incoming.dedupeKey, request: this.request(incoming), id, redriveOf: incoming.redriveOf,
-      replayOf: incoming.replayOf,
+      replayOf: incoming.replayOf, priority: this.priorityOf(target, incoming),
     };
     // A redrive marks its dead letter in the same transaction: it runs once, and never is marked without its call.
     const call = await (record.redriveOf ? this.deps.calls.enqueueRedrive(record) : this.deps.calls.enqueue(record));
@@ -146,7 +149,7 @@ export class InvokeService {
     // The committed record is what makes the call accepted, so the answer does not wait for the
     // broker's confirm: a publish that fails is re-sent on reconnect, and should this process die
     // first the engines' sweeper publishes the still-queued call again.
-    this.deps.queue.publish(call.id).catch((err) => {
+    this.deps.queue.publish(call.id, record.priority).catch((err) => {
       log.warn({ err, callId: call.id }, 'queue publish failed; the call stays queued in the database');
     });
     return { mode: 'async', call };
@@ -171,6 +174,13 @@ export class InvokeService {
     } finally {
       this.deps.running.forget(id);
     }
+  }
+
+  /** The run's Fresco-Priority header, else the route's priority (docs/api.md, "Priorities"); throws a 400 naming the header. */
+  private priorityOf(target: ResolvedRoute, incoming: IncomingCall): number {
+    const asked = parsePriority(incoming.headers[PRIORITY_HEADER]);
+    if (typeof asked === 'object') throw requestInvalid(`Fresco-Priority: ${asked.problem}`);
+    return asked ?? target.route.priority ?? DEFAULT_PRIORITY;
   }
 
   /** The request as the function sees it: only the five request fields, headers without credentials. */

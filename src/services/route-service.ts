@@ -5,6 +5,7 @@ import {
 import { type ChainField, type ChainLinks, chainTarget, findCycle, routeName } from '../domain/chain';
 import type { RouteScope } from '../domain/executor';
 import { AppStore, Route, RouteStore } from '../domain/models';
+import { DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY } from '../domain/priority';
 import { DEFAULT_RETRY, RETRY_OUTCOMES, type RetryPolicy } from '../domain/retry';
 import type { RegistryPolicy } from '../domain/registry-policy';
 import { codeFields, type CodeFields, type CodeInput, type CodeRoutes, type Upload } from '../runtimes/code-routes';
@@ -48,6 +49,7 @@ function fieldSchemas(limits: RouteLimits) {
     on_success: chainField,
     on_failure: chainField,
     min_hot: intIn(0, limits.maxMinHot ?? 8),
+    priority: intIn(MIN_PRIORITY, MAX_PRIORITY),
   };
 }
 
@@ -75,6 +77,7 @@ function toPatch(input: Input) {
     idleTimeout: input.idle_timeout, maxConcurrency: input.max_concurrency, headers: input.headers,
     config: input.config, isPublic: input.is_public, onSuccess: input.on_success, onFailure: input.on_failure,
     minHot: input.min_hot,
+    priority: input.priority,
   };
 }
 
@@ -142,7 +145,7 @@ export class RouteService {
       projectId, appName, path: input.path, image: code ? '' : input.image!, ...code, type: p.type ?? 'sync', format: code ? 'json' : p.format ?? 'default',
       memory: p.memory ?? 128, timeout: p.timeout ?? Math.min(30, this.deps.limits.maxTimeout),
       idleTimeout: p.idleTimeout ?? 30, maxConcurrency: p.maxConcurrency ?? 1, headers: p.headers ?? {},
-      config: p.config ?? {}, isPublic: p.isPublic ?? false, minHot: p.minHot ?? 0, retry: retryOf(input, DEFAULT_RETRY) ?? DEFAULT_RETRY,
+      config: p.config ?? {}, isPublic: p.isPublic ?? false, minHot: p.minHot ?? 0, priority: p.priority ?? DEFAULT_PRIORITY, retry: retryOf(input, DEFAULT_RETRY) ?? DEFAULT_RETRY,
       onSuccess: p.onSuccess ?? null, onFailure: p.onFailure ?? null,
       });
     } finally {

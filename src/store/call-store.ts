@@ -6,6 +6,7 @@ import type {
 } from '../domain/models';
 import { completeMany, type Completion, insertFinishedMany, markStartedMany, type StartMark } from './call-batches';
 import { Db } from './db';
+import { comparePriority, DEFAULT_PRIORITY, MAX_PRIORITY, PRIORITY_AGING_S } from '../domain/priority';
 import { GroupCommit } from './group-commit';
 import type { RecordJournal } from './record-journal';
 import { WriteBehind } from './write-behind';
@@ -31,6 +32,7 @@ interface CallRow {
   request?: RequestColumn | null; redrive_of: string | null; replay_of: string | null;
   parent_call_id: string | null; root_call_id: string | null; depth: number; chain_error: string | null;
   route_version?: number | null;
+  priority?: number | null;
 }
 
 /** The `request` column (JSON): a call's request with its body in base64. */
@@ -41,7 +43,7 @@ const fromRequestColumn = (c: RequestColumn): CallRequest => ({ ...c, body: Buff
 
 const SUMMARY = ['id', 'project_id', 'app', 'route', 'trigger', 'trigger_id', 'status', 'kind', 'created_at',
   'started_at', 'completed_at', 'duration_ms', 'exit_code', 'error', 'result', 'result_truncated', 'log_truncated',
-  'attempts', 'parent_call_id', 'root_call_id', 'depth', 'chain_error', 'redrive_of', 'replay_of', 'progress', 'progress_message', 'route_version'];
+  'attempts', 'parent_call_id', 'root_call_id', 'depth', 'chain_error', 'redrive_of', 'replay_of', 'progress', 'progress_message', 'route_version', 'priority'];
 
 const date = (d: Date | null) => (d ? new Date(d) : undefined);
 
@@ -57,6 +59,7 @@ function toCall(r: CallRow): Call {
     redriveOf: r.redrive_of ?? undefined, replayOf: r.replay_of ?? undefined,
     progress: r.progress ?? undefined, progressMessage: r.progress_message ?? undefined,
     ...(r.route_version ? { routeVersion: r.route_version } : {}),
+    priority: r.priority ?? DEFAULT_PRIORITY,
   };
 }
 
@@ -66,6 +69,7 @@ function newCallColumns(id: string, call: NewCall): Record<string, unknown> {
     id, project_id: call.projectId, app: call.app, route: call.route, trigger: call.trigger,
     trigger_id: call.triggerId ?? null, route_version: call.routeVersion ?? null,
     ...(call.depth ? { parent_call_id: call.parentCallId ?? null, root_call_id: call.rootCallId ?? null, depth: call.depth } : {}),
+    ...(call.priority !== undefined ? { priority: call.priority } : {}),
   };
 }
 
@@ -252,12 +256,17 @@ export class KnexCallStore implements CallStore {
   }
 
   async claimQueued(engineId: string, leaseMs: number, limit: number): Promise<ClaimedCall[]> {
-    const next = this.db('calls').select('id').where({ status: 'queued' }).where((q) => this.due(q)).orderBy('created_at').limit(limit)
+    // Highest priority first, aged (domain/priority.ts, effectivePriority): a waiting call gains a
+    // level per PRIORITY_AGING_S seconds, so low ones are overtaken for a bounded time only.
+    const next = this.db('calls').select('id').where({ status: 'queued' }).where((q) => this.due(q))
+      .orderByRaw('least(?::int, priority + floor(extract(epoch from (now() - created_at)) / ?)::int) desc, created_at',
+        [MAX_PRIORITY, PRIORITY_AGING_S]).limit(limit)
       .forUpdate().skipLocked();
     const rows: CallRow[] = await this.db('calls').whereIn('id', next)
       .update(this.claimColumns(engineId, leaseMs)).returning([...SUMMARY, 'request']);
-    return rows.sort((a, b) => new Date(a.created_at).getTime() - new Date(b.created_at).getTime())
-      .map((r) => this.claimed(r)!);
+    const now = Date.now();
+    const key = (c: ClaimedCall) => ({ priority: c.call.priority ?? DEFAULT_PRIORITY, createdAt: c.call.createdAt });
+    return rows.map((r) => this.claimed(r)!).sort((a, b) => comparePriority(key(a), key(b), now));
   }
 
   /** Resolves at once; written START_MARK_DELAY_MS later, unless the call was recorded finished first. */

@@ -4,6 +4,7 @@ import { NewRoute, Route, RoutePatch, RouteStore } from '../domain/models';
 import type { RetryOutcome } from '../domain/retry';
 import type { ChainNode } from '../domain/chain';
 import { Db } from './db';
+import { DEFAULT_PRIORITY } from '../domain/priority';
 import { isUniqueViolation } from './pg-errors';
 
 interface RouteRow {
@@ -14,6 +15,7 @@ interface RouteRow {
   on_success: string | null; on_failure: string | null;
   retries: number; retry_delay: number; retry_backoff: number; retry_max_delay: number; retry_on: RetryOutcome[];
   min_hot: number;
+  priority?: number;
   created_at: Date; updated_at: Date;
 }
 
@@ -28,6 +30,7 @@ const toRoute = (r: RouteRow): Route => ({
   },
   onSuccess: r.on_success ?? null, onFailure: r.on_failure ?? null,
   minHot: r.min_hot ?? 0,
+  priority: r.priority ?? DEFAULT_PRIORITY,
   createdAt: new Date(r.created_at), updatedAt: new Date(r.updated_at),
 });
 
@@ -37,6 +40,7 @@ const COLUMNS: Record<Exclude<keyof RoutePatch, 'retry'>, string> = {
   isPublic: 'is_public', runtime: 'runtime', entry: 'entry', calling: 'calling', codeDigest: 'code_digest', codeFile: 'code_file',
   onSuccess: 'on_success', onFailure: 'on_failure',
   minHot: 'min_hot',
+  priority: 'priority',
 };
 
 function toColumns(patch: RoutePatch): Record<string, unknown> {

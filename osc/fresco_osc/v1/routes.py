@@ -15,7 +15,8 @@ SCALARS = (('image', 'image'), ('type', 'type'), ('route_format', 'format'), ('m
            ('timeout', 'timeout'), ('idle_timeout', 'idle_timeout'),
            ('max_concurrency', 'max_concurrency'), ('retries', 'retries'), ('retry_delay', 'retry_delay'),
            ('retry_backoff', 'retry_backoff'), ('retry_max_delay', 'retry_max_delay'),
-           ('on_success', 'on_success'), ('on_failure', 'on_failure'), ('min_hot', 'min_hot'))
+           ('on_success', 'on_success'), ('on_failure', 'on_failure'), ('min_hot', 'min_hot'),
+           ('priority', 'priority'))
 
 
 def _route_args(parser, creating):
@@ -59,6 +60,8 @@ def _route_args(parser, creating):
                         help='Chaining: route (/path or app/path) whose async call gets each successful output')
     parser.add_argument('--on-failure', metavar='<route>',
                         help='Chaining: route whose async call gets a description of each failed call')
+    parser.add_argument('--priority', type=int, choices=range(0, 10), metavar='<0-9>',
+                        help='Async calls: priority, 0 lowest to 9 highest, served highest first (default 4)')
     common.add_key_value(parser, '--config', 'config', 'Environment variable of the function')
     common.add_key_value(parser, '--header', 'headers', 'Header added to answers')
     public = parser.add_mutually_exclusive_group()

@@ -47,6 +47,8 @@ class Run(command.ShowOne):
         which.add_argument('--route-version', metavar='<number>', type=int,
                            help='Run this published version of the route (openstack fn route version list)')
         which.add_argument('--alias', metavar='<name>', help='Run the version this alias of the route names')
+        parser.add_argument('--priority', type=int, choices=range(0, 10), metavar='<0-9>',
+                            help='Async routes: this call\'s priority, 0 lowest to 9 highest (default: the route\'s)')
         return parser
 
     def take_action(self, args):
@@ -58,6 +60,8 @@ class Run(command.ShowOne):
             headers['Fresco-Version'] = str(args.route_version)
         if args.alias is not None:
             headers['Fresco-Alias'] = args.alias
+        if args.priority is not None:
+            headers['Fresco-Priority'] = str(args.priority)
         status, body = fn.run(args.app, args.path, data, content_type, headers)
         answer = {
             'call_id': body.get('call_id'),

@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Call, CallAttempt } from '../../domain/models';
 import { callNotFound, requestInvalid } from '../../errors';
+import { DEFAULT_PRIORITY } from '../../domain/priority';
 import type { Authorizer } from '../../domain/identity';
 import type { CallService } from '../../services/call-service';
 import { guard, type FrescoState } from '../context';
@@ -20,6 +21,7 @@ export function presentCall(c: Call) {
     parent_call_id: c.parentCallId ?? null, root_call_id: c.rootCallId ?? c.id, depth: c.depth ?? 0, chain_error: c.chainError ?? null,
     redrive_of: c.redriveOf ?? null, replay_of: c.replayOf ?? null,
     route_version: c.routeVersion ?? null,
+    priority: c.priority ?? DEFAULT_PRIORITY,
   };
 }
 

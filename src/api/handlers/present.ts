@@ -1,4 +1,5 @@
 import type { App, Route } from '../../domain/models';
+import { DEFAULT_PRIORITY } from '../../domain/priority';
 import { DEFAULT_RETRY, type RetryPolicy } from '../../domain/retry';
 
 // Domain objects as the Picasso v1 wire shows them (snake_case, ISO 8601 UTC times).
@@ -21,7 +22,7 @@ export function presentRoute(r: Route) {
   return {
     id: r.id, app_name: r.appName, project_id: r.projectId, path: r.path, image: r.image, type: r.type,
     format: r.format, memory: r.memory, timeout: r.timeout, idle_timeout: r.idleTimeout,
-    max_concurrency: r.maxConcurrency, headers: r.headers, config: r.config, is_public: r.isPublic, min_hot: r.minHot ?? 0,
+    max_concurrency: r.maxConcurrency, headers: r.headers, config: r.config, is_public: r.isPublic, min_hot: r.minHot ?? 0, priority: r.priority ?? DEFAULT_PRIORITY,
     // A function from code (docs/runtimes.md); image routes show none of these.
     ...(r.runtime ? {
       runtime: r.runtime, entry: r.entry ?? '', calling: r.calling ?? 'lambda',

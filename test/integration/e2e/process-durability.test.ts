@@ -115,7 +115,7 @@ describe('processes: fresco api and engines survive kill -9, RabbitMQ and Postgr
   async function queueDepth(): Promise<number> {
     const conn = await amqp.connect(transportUrl);
     try {
-      return (await (await conn.createChannel()).checkQueue('fresco.calls')).messageCount;
+      return (await (await conn.createChannel()).checkQueue('fresco.calls.prio')).messageCount;
     } finally {
       await conn.close().catch(() => undefined);
     }

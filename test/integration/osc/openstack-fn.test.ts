@@ -172,6 +172,18 @@ describe('openstack fn (OSC plugin) with the real Keystone', function () {
     await world.ok('DEMO', ['fn', 'route', 'delete', app, '/after']);
   });
 
+  it('sets a route\'s priority and a run\'s (fn route create/set --priority, fn run --priority)', async () => {
+    const created = await json('DEMO', ['fn', 'route', 'create', app, '/urgent', '--image', IMAGE, '--type', 'async', '--priority', '2']);
+    assert.equal(created.priority, 2);
+    const set = await json('DEMO', ['fn', 'route', 'set', app, '/urgent', '--priority', '7']);
+    assert.equal(set.priority, 7);
+    const byRoute = await json('DEMO', ['fn', 'run', app, '/urgent', '--data', 'Route']);
+    const byRun = await json('DEMO', ['fn', 'run', app, '/urgent', '--data', 'Run', '--priority', '9']);
+    assert.equal((await json('DEMO', ['fn', 'call', 'show', byRoute.call_id])).priority, 7);
+    assert.equal((await json('DEMO', ['fn', 'call', 'show', byRun.call_id])).priority, 9);
+    await world.ok('DEMO', ['fn', 'route', 'delete', app, '/urgent']);
+  });
+
   it('deletes the route and the app as demo', async () => {
     await world.ok('DEMO', ['fn', 'route', 'delete', app, '/hello']);
     await world.ok('DEMO', ['fn', 'app', 'delete', app]);
