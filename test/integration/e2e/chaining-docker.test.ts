@@ -1,41 +1,21 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import { start, type Started } from '../../../src/main';
-import { createTestDb, TestDb } from '../../helpers/db';
-import { testConfig } from '../../helpers/api';
+import { AllWorld } from '../../helpers/all-world';
 import { waitFor } from '../../helpers/wait';
 import { ownImage } from '../executor/fixtures';
-import { BROKER_URL } from '../queue/broker';
 
 // Chaining end to end: `fresco all` on real PostgreSQL, RabbitMQ (a vhost of this run, so no other
 // engine takes our calls) and Docker. A finished call's follow-up is recorded with its final state
 // and published to RabbitMQ; the next function reads the previous one's output on stdin.
-
-const rabbitmqctl = (...args: string[]) => promisify(execFile)('rabbitmqctl', args, { timeout: 60_000 });
 
 interface WireCall { id: string; route: string; status: string; trigger: string; depth: number; parent_call_id: string | null;
   result: string | null; chain_error: string | null }
 
 describe('chaining on real RabbitMQ and Docker: output to the next function, failures to on_failure, the depth cap', function () {
   this.timeout(180_000);
-  const tag = `${process.pid}-${randomBytes(3).toString('hex')}`;
-  const vhost = `fresco-test-chain-${tag}`;
-  let t: TestDb;
-  let fresco: Started;
-  let base: string;
-  let stateDir: string;
-
-  const post = (url: string, body: unknown, method = 'POST') => fetch(`${base}${url}`, {
-    method, body: typeof body === 'string' ? body : JSON.stringify(body),
-    headers: { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json' },
-  });
+  const w = new AllWorld({ name: 'chain', rabbitmq: true, env: { FRESCO_MAX_CHAIN_DEPTH: '2' } });
+  const post = (url: string, body: unknown, method = 'POST') => w.send(method, url, body);
   const lineage = async (id: string): Promise<WireCall[]> =>
-    (await (await fetch(`${base}/v1/demo/calls/${id}/lineage`)).json()).lineage.calls;
+    (await (await fetch(`${w.base}/v1/demo/calls/${id}/lineage`)).json()).lineage.calls;
   /** The lineage once it has `n` calls, all final. */
   const settled = async (id: string, n: number): Promise<WireCall[]> => {
     let calls: WireCall[] = [];
@@ -47,19 +27,9 @@ describe('chaining on real RabbitMQ and Docker: output to the next function, fai
   };
 
   before(async () => {
-    await rabbitmqctl('add_vhost', vhost);
-    await rabbitmqctl('set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*');
-    t = await createTestDb();
-    stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fresco-chain-'));
-    fresco = await start(testConfig({
-      FRESCO_DATABASE_CONNECTION: t.url, FRESCO_TRANSPORT_URL: `${BROKER_URL.replace(/\/+$/, '')}/${encodeURIComponent(vhost)}`,
-      FRESCO_BIND_PORT: '0', FRESCO_BIND_HOST: '127.0.0.1', FRESCO_STATE_PATH: stateDir, FRESCO_ENGINE_ENGINE_ID: `test-chain-${tag}`,
-      FRESCO_MAX_CHAIN_DEPTH: '2',
-    }), 'all');
-    base = `http://127.0.0.1:${fresco.address!.port}`;
-    assert.ok((await post('/v1/demo/apps', { app: { name: 'ch' } })).status < 300);
+    await w.start();
     // Targets first: a link must name an existing route.
-    for (const route of [
+    await w.createRoutes('ch', [
       { path: '/last', image: ownImage('env'), type: 'async' },
       { path: '/mid', image: ownImage('env'), type: 'async', on_success: '/last' },
       { path: '/b', image: ownImage('env'), type: 'async' },
@@ -67,17 +37,9 @@ describe('chaining on real RabbitMQ and Docker: output to the next function, fai
       { path: '/a', image: ownImage('hello'), type: 'async', on_success: '/b' },
       { path: '/failing', image: ownImage('fail'), type: 'async', on_failure: '/oops' },
       { path: '/deep', image: ownImage('hello'), type: 'sync', on_success: '/mid' },
-    ]) {
-      const r = await post('/v1/demo/apps/ch/routes', { route });
-      assert.ok(r.status < 300, await r.text());
-    }
+    ]);
   });
-  after(async () => {
-    await fresco?.stop();
-    await t?.drop();
-    if (stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
-    await rabbitmqctl('delete_vhost', vhost).catch(() => undefined);
-  });
+  after(() => w.stop());
 
   it('A on_success B: B reads A\'s output and knows its parent', async () => {
     const id = (await (await post('/v1/r/demo/ch/a', 'Chain')).json()).call_id;

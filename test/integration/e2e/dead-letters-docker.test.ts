@@ -1,63 +1,24 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import { start, type Started } from '../../../src/main';
-import { createTestDb, TestDb } from '../../helpers/db';
-import { testConfig } from '../../helpers/api';
+import { AllWorld } from '../../helpers/all-world';
 import { waitFor } from '../../helpers/wait';
 import { ownImage } from '../executor/fixtures';
-import { BROKER_URL } from '../queue/broker';
 
 // Dead letters end to end: `fresco all` on real PostgreSQL, RabbitMQ (a vhost of this run) and
 // Docker. A function that fails on both of its attempts lands in the dead letters; once the route's
 // image is fixed, a redrive runs the original input through the queue again and succeeds.
 
-const rabbitmqctl = (...args: string[]) => promisify(execFile)('rabbitmqctl', args, { timeout: 60_000 });
-
 describe('dead letters on real RabbitMQ and Docker: fail, fix the route, redrive', function () {
   this.timeout(180_000);
-  const tag = `${process.pid}-${randomBytes(3).toString('hex')}`;
-  const vhost = `fresco-test-dl-${tag}`;
-  let t: TestDb;
-  let fresco: Started;
-  let base: string;
-  let stateDir: string;
-
-  const send = (method: string, url: string, body?: unknown) => fetch(`${base}${url}`, {
-    method, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    headers: { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json' },
-  });
-  const json = async (method: string, url: string, body?: unknown) => {
-    const res = await send(method, url, body);
-    return { status: res.status, body: await res.json() };
-  };
-  const getCall = async (id: string) => (await json('GET', `/v1/demo/calls/${id}`)).body.call;
+  const w = new AllWorld({ name: 'dl', rabbitmq: true });
+  const send = (method: string, url: string, body?: unknown) => w.send(method, url, body);
+  const json = (method: string, url: string, body?: unknown) => w.json(method, url, body);
+  const getCall = (id: string) => w.getCall(id);
 
   before(async () => {
-    await rabbitmqctl('add_vhost', vhost);
-    await rabbitmqctl('set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*');
-    t = await createTestDb();
-    stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fresco-dl-'));
-    fresco = await start(testConfig({
-      FRESCO_DATABASE_CONNECTION: t.url, FRESCO_TRANSPORT_URL: `${BROKER_URL.replace(/\/+$/, '')}/${encodeURIComponent(vhost)}`,
-      FRESCO_BIND_PORT: '0', FRESCO_BIND_HOST: '127.0.0.1', FRESCO_STATE_PATH: stateDir, FRESCO_ENGINE_ENGINE_ID: `test-dl-${tag}`,
-    }), 'all');
-    base = `http://127.0.0.1:${fresco.address!.port}`;
-    assert.ok((await send('POST', '/v1/demo/apps', { app: { name: 'dl' } })).status < 300);
-    const r = await send('POST', '/v1/demo/apps/dl/routes', { route: {
-      path: '/job', image: ownImage('fail'), type: 'async', retries: 1, retry_delay: 0.2, retry_on: ['error'] } });
-    assert.ok(r.status < 300, await r.text());
+    await w.start();
+    await w.createRoutes('dl', [{ path: '/job', image: ownImage('fail'), type: 'async', retries: 1, retry_delay: 0.2, retry_on: ['error'] }]);
   });
-  after(async () => {
-    await fresco?.stop();
-    await t?.drop();
-    if (stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
-    await rabbitmqctl('delete_vhost', vhost).catch(() => undefined);
-  });
+  after(() => w.stop());
 
   it('keeps the exhausted call as a dead letter, and a redrive after the fix succeeds linked to it', async () => {
     const id = (await json('POST', '/v1/r/demo/dl/job', 'order 42')).body.call_id;

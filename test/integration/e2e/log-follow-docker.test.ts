@@ -1,11 +1,5 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { start, type Started } from '../../../src/main';
-import { createTestDb, TestDb } from '../../helpers/db';
-import { testConfig } from '../../helpers/api';
+import { AllWorld } from '../../helpers/all-world';
 import { waitFor } from '../../helpers/wait';
 import { ownImage } from '../executor/fixtures';
 
@@ -14,35 +8,15 @@ import { ownImage } from '../executor/fixtures';
 // call still runs, the whole log once it ends, and never the pre-started launcher's trailer.
 describe('live logs on real Docker: GET .../log?follow=true and FRESCO_PROGRESS', function () {
   this.timeout(120_000);
-  const tag = `${process.pid}-${randomBytes(3).toString('hex')}`;
-  let t: TestDb;
-  let fresco: Started;
-  let base: string;
-  let stateDir: string;
-
-  const post = (url: string, body: unknown) => fetch(`${base}${url}`, {
-    method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body),
-    headers: { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json' },
-  });
-  const getCall = async (id: string) => (await (await fetch(`${base}/v1/demo/calls/${id}`)).json()).call;
+  const w = new AllWorld({ name: 'follow' });
+  const post = (url: string, body: unknown) => w.post(url, body);
+  const getCall = (id: string) => w.getCall(id);
 
   before(async () => {
-    t = await createTestDb();
-    stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fresco-follow-'));
-    fresco = await start(testConfig({
-      FRESCO_DATABASE_CONNECTION: t.url, FRESCO_BIND_PORT: '0', FRESCO_BIND_HOST: '127.0.0.1',
-      FRESCO_STATE_PATH: stateDir, FRESCO_ENGINE_ENGINE_ID: `test-follow-${tag}`,
-    }), 'all');
-    base = `http://127.0.0.1:${fresco.address!.port}`;
-    assert.ok((await post('/v1/demo/apps', { app: { name: 'lf' } })).status < 300);
-    const r = await post('/v1/demo/apps/lf/routes', { route: { path: '/tick', image: ownImage('ticker'), type: 'async', timeout: 30 } });
-    assert.ok(r.status < 300, await r.text());
+    await w.start();
+    await w.createRoutes('lf', [{ path: '/tick', image: ownImage('ticker'), type: 'async', timeout: 30 }]);
   });
-  after(async () => {
-    await fresco?.stop();
-    await t?.drop();
-    if (stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
-  });
+  after(() => w.stop());
 
   // Twice: the route's first call runs cold, later ones may run in a pre-started container
   // (whose launcher ends stderr with its trailer).
@@ -50,7 +24,7 @@ describe('live logs on real Docker: GET .../log?follow=true and FRESCO_PROGRESS'
     it(`call ${n}: the follower gets the first line while the call runs, then the whole log as the call ends`, async () => {
       const id: string = (await (await post('/v1/r/demo/lf/tick', `run ${n}`)).json()).call_id;
       await waitFor('the function to start', async () => (await getCall(id)).started_at !== null, 60_000, 20);
-      const res = await fetch(`${base}/v1/demo/calls/${id}/log?follow=true`);
+      const res = await fetch(`${w.base}/v1/demo/calls/${id}/log?follow=true`);
       assert.equal(res.status, 200);
       assert.equal(res.headers.get('x-fresco-log-follow'), 'live');
       const got = { text: '', ended: false };
@@ -75,7 +49,7 @@ describe('live logs on real Docker: GET .../log?follow=true and FRESCO_PROGRESS'
       assert.equal(call.result, `ticked run ${n}\n`);
       assert.equal(call.progress, 100);
       assert.equal(call.progress_message, 'tick 5');
-      const stored = await (await fetch(`${base}/v1/demo/calls/${id}/log`)).text();
+      const stored = await (await fetch(`${w.base}/v1/demo/calls/${id}/log`)).text();
       assert.equal(got.text, stored, 'the follower saw exactly the stored log');
       assert.match(stored, /^tick 1\nFRESCO_PROGRESS 20 tick 1\n[\s\S]*tick 5\nFRESCO_PROGRESS 100 tick 5\n$/);
       assert.doesNotMatch(got.text, /FRESCO-END-/);
