@@ -16,6 +16,8 @@ import { openstackUp, OsEnv } from '../../helpers/openstack';
 
 /** Debian's client: a pyenv python3 may come first on PATH and lacks the OpenStack libraries. */
 export const OPENSTACK = '/usr/bin/openstack';
+/** One command's limit: generous, as Debian's client and Keystone are slow on a loaded CI machine. */
+const OSC_TIMEOUT_MS = 150_000;
 const SETUP_OSC = path.resolve(__dirname, '../../setup.d/50-osc.sh');
 
 /** The test accounts of keystone-up.sh. */
@@ -70,8 +72,10 @@ export class OscWorld {
   osc(user: OscUser, args: string[], catalog = false): Promise<OscResult> {
     const env = this.env(user, catalog);
     return new Promise((resolve) => {
-      execFile(OPENSTACK, args, { env, timeout: 60_000 }, (err, stdout, stderr) => {
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      execFile(OPENSTACK, args, { env, timeout: OSC_TIMEOUT_MS }, (err, stdout, stderr) => {
+        // A killed command has no exit code: say so, or a timeout reads as a silent failure.
+        const killed = err && (err as { killed?: boolean }).killed ? `\n[killed after ${OSC_TIMEOUT_MS / 1000} s without ending]` : '';
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr: stderr + killed });
       });
     });
   }
