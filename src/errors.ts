@@ -328,7 +328,7 @@ export const deadLetterRedriven = define('FRESCO_DEADLETTER_REDRIVEN', 409,
   (id: string, callId: string) => `Dead letter ${id} was already redriven as call ${callId}`);
 /** A replay needs a finished call with kept input whose route still exists; `why` says which is missing. */
 export const callNotReplayable = define('FRESCO_CALL_NOT_REPLAYABLE', 409,
-  'The call cannot be replayed: it has not finished, its input was not kept (sync calls), or its route was deleted.',
+  'The call cannot be replayed: it has not finished, its input was not kept (sync calls of routes without keep_input), or its route was deleted.',
   (id: string, why: string) => `Call ${id} cannot be replayed: ${why}`);
 
 /** Start-up configuration problem; the message names the option. Not an answer, so not registered. */

@@ -25,6 +25,7 @@ export const routeWire = z.object({
   config: stringMap.describe('environment; wins over the app config'), is_public: z.boolean(),
   min_hot: z.int().describe('hot containers each engine keeps for the route even when idle (http/json formats)'),
   priority: z.int().min(0).max(9).describe('async calls: 0 (lowest) to 9 (highest), served highest first; a run may override it (Fresco-Priority)'),
+  keep_input: z.boolean().describe('sync calls keep their input (credentials stripped) so that they can be replayed; async calls always do'),
   retries: z.int().describe('further attempts of a failed async call'), retry_delay: z.number().describe('seconds before the first retry'),
   retry_backoff: z.number().describe('factor of each further wait'), retry_max_delay: z.number().describe('seconds, longest wait'),
   retry_on: z.array(z.enum(['error', 'timeout'])).describe('outcomes retried'),

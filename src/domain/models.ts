@@ -54,6 +54,9 @@ export interface Route {
   minHot?: number;
   /** Its async calls' priority unless a run sets one (docs/api.md, "Priorities"); absent means DEFAULT_PRIORITY. */
   priority?: number;
+  /** Its sync calls keep their input (credentials stripped) as async calls do, so they can be replayed
+   *  (docs/api.md, "Replay"); absent means false. */
+  keepInput?: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -177,6 +180,9 @@ export interface CallStore {
   recordFinished(id: string, call: NewCall, outcome: CallOutcome): Promise<void>;
   /** Records a sync call still running here (it became slow), leased to `engineId` like an async one. */
   recordRunning(id: string, call: NewCall, engineId: string, startedAt: Date, leaseMs: number): Promise<void>;
+  /** Keeps a finished slow sync call's input (route keep_input): its running record had none, so that a lost
+   *  engine never requeues a sync call as if it were async. */
+  keepRequest?(id: string, request: CallRequest): Promise<void>;
   get(projectId: string, id: string): Promise<Call | undefined>;
   getLog(projectId: string, id: string): Promise<{ log: Buffer; truncated: boolean } | undefined>;
   /** The call and the input kept with it (async and trigger calls; none for sync ones); undefined when unknown. */

@@ -71,7 +71,7 @@ export class CallService {
 
   /**
    * Runs a finished call again as a new async call with its kept input (async and trigger calls
-   * keep it; sync calls do not), linked by `replayOf`. Throws 404 FRESCO_CALL_NOT_FOUND, 409
+   * keep it; sync calls only on keep_input routes), linked by `replayOf`. Throws 404 FRESCO_CALL_NOT_FOUND, 409
    * FRESCO_CALL_NOT_REPLAYABLE saying why (not finished, no input kept, route deleted).
    */
   async replay(projectId: string, id: string): Promise<Call> {
@@ -80,7 +80,7 @@ export class CallService {
     if (!found || !resolver || !invoker) throw callNotFound(id);
     const { call, request } = found;
     if (call.status === 'queued' || call.status === 'running') throw callNotReplayable(call.id, `it is still ${call.status}`);
-    if (!request) throw callNotReplayable(call.id, 'its input was not kept (a sync call)');
+    if (!request) throw callNotReplayable(call.id, 'its input was not kept (a sync call; a route keeps its sync calls\' input with keep_input)');
     let target;
     try {
       target = await resolver.private(projectId, call.app, call.route);

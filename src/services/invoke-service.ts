@@ -158,9 +158,14 @@ export class InvokeService {
   private async runSync(target: ResolvedRoute, incoming: IncomingCall, id: string): Promise<InvokeAnswer & { mode: 'sync' }> {
     const executor = this.deps.executor;
     if (!executor) throw engineUnavailable();
-    const signal = this.deps.running.addSync(id, this.newCall(target, incoming.trigger, incoming.triggerId), incoming.abort);
+    const headers = functionHeaders(incoming.headers, this.isCredential);
+    // keep_input (docs/api.md, "Replay"): the record keeps the input as an async call's does; other routes pay nothing.
+    const call: NewCall = {
+      ...this.newCall(target, incoming.trigger, incoming.triggerId),
+      ...(target.route.keepInput ? { request: this.request(incoming) } : {}),
+    };
+    const signal = this.deps.running.addSync(id, call, incoming.abort);
     try {
-      const headers = functionHeaders(incoming.headers, this.isCredential);
       const outcome = await executor.run({
         id, route: target.runnable, method: incoming.method, url: incoming.url, requestPath: incoming.requestPath,
         headers, body: incoming.body, signal, logSink: this.deps.running.logSink(id),

@@ -50,6 +50,7 @@ function fieldSchemas(limits: RouteLimits) {
     on_failure: chainField,
     min_hot: intIn(0, limits.maxMinHot ?? 8),
     priority: intIn(MIN_PRIORITY, MAX_PRIORITY),
+    keep_input: z.boolean({ error: 'must be a boolean (true or false)' }),
   };
 }
 
@@ -78,6 +79,7 @@ function toPatch(input: Input) {
     config: input.config, isPublic: input.is_public, onSuccess: input.on_success, onFailure: input.on_failure,
     minHot: input.min_hot,
     priority: input.priority,
+    keepInput: input.keep_input,
   };
 }
 
@@ -145,7 +147,7 @@ export class RouteService {
       projectId, appName, path: input.path, image: code ? '' : input.image!, ...code, type: p.type ?? 'sync', format: code ? 'json' : p.format ?? 'default',
       memory: p.memory ?? 128, timeout: p.timeout ?? Math.min(30, this.deps.limits.maxTimeout),
       idleTimeout: p.idleTimeout ?? 30, maxConcurrency: p.maxConcurrency ?? 1, headers: p.headers ?? {},
-      config: p.config ?? {}, isPublic: p.isPublic ?? false, minHot: p.minHot ?? 0, priority: p.priority ?? DEFAULT_PRIORITY, retry: retryOf(input, DEFAULT_RETRY) ?? DEFAULT_RETRY,
+      config: p.config ?? {}, isPublic: p.isPublic ?? false, minHot: p.minHot ?? 0, priority: p.priority ?? DEFAULT_PRIORITY, keepInput: p.keepInput ?? false, retry: retryOf(input, DEFAULT_RETRY) ?? DEFAULT_RETRY,
       onSuccess: p.onSuccess ?? null, onFailure: p.onFailure ?? null,
       });
     } finally {

@@ -190,7 +190,12 @@ export class RunningCalls {
           e.tail.progressDirty = false;
           await this.deps.calls.renewLease(id, this.options.engineId, this.options.leaseMs, e.tail.progress).catch(() => false);
         }
-        return (recorded = await this.deps.calls.complete(id, this.options.engineId, outcome, follow, deadLetter));
+        recorded = await this.deps.calls.complete(id, this.options.engineId, outcome, follow, deadLetter);
+        // A slow sync call of a keep_input route: its input is kept once it finished (see CallStore.keepRequest).
+        if (recorded && e.call?.request) {
+          await this.deps.calls.keepRequest?.(id, e.call.request).catch((err) => log.warn({ err, callId: id }, 'could not keep a sync call\'s input'));
+        }
+        return recorded;
       }
       if (!e.call) return false;
       if (follow?.call) await this.deps.calls.enqueueFollowUp(follow);

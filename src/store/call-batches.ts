@@ -70,7 +70,7 @@ const FINISHED: Array<[string, string]> = [
   ['trigger_id', 'uuid'], ['status', 'text'], ['kind', 'text'], ['created_at', 'timestamptz'],
   ['started_at', 'timestamptz'], ['completed_at', 'timestamptz'], ['duration_ms', 'int'], ['exit_code', 'int'],
   ['error', 'text'], ['result', 'bytea'], ['result_truncated', 'boolean'], ['log', 'bytea'],
-  ['log_truncated', 'boolean'], ['attempts', 'int'], ['route_version', 'int'],
+  ['log_truncated', 'boolean'], ['attempts', 'int'], ['route_version', 'int'], ['request', 'jsonb'],
 ];
 
 // Columns the table fills with a default when a row leaves them out (as knex's insert did).

@@ -90,6 +90,7 @@ function finishedColumns(id: string, call: NewCall, o: CallOutcome): Record<stri
     duration_ms: o.startedAt ? Math.max(0, o.completedAt.getTime() - o.startedAt.getTime()) : null,
     exit_code: o.exitCode ?? null, error: o.error ?? null, result: o.result, result_truncated: o.resultTruncated,
     log: o.log, log_truncated: o.logTruncated, lease_until: null,
+    ...(call.request ? { request: requestColumn(call.request) } : {}),
   };
 }
 
@@ -202,6 +203,10 @@ export class KnexCallStore implements CallStore {
   async recordFinished(id: string, call: NewCall, outcome: CallOutcome): Promise<void> {
     const row = finishedColumns(id, call, outcome);
     this.finished.add({ row, seq: this.journal?.append(row) ?? 0 });
+  }
+
+  async keepRequest(id: string, request: CallRequest): Promise<void> {
+    await this.db('calls').where({ id }).update({ request: requestColumn(request) });
   }
 
   async recordRunning(id: string, call: NewCall, engineId: string, startedAt: Date, leaseMs: number): Promise<void> {

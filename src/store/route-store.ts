@@ -16,6 +16,7 @@ interface RouteRow {
   retries: number; retry_delay: number; retry_backoff: number; retry_max_delay: number; retry_on: RetryOutcome[];
   min_hot: number;
   priority?: number;
+  keep_input?: boolean;
   created_at: Date; updated_at: Date;
 }
 
@@ -31,6 +32,7 @@ const toRoute = (r: RouteRow): Route => ({
   onSuccess: r.on_success ?? null, onFailure: r.on_failure ?? null,
   minHot: r.min_hot ?? 0,
   priority: r.priority ?? DEFAULT_PRIORITY,
+  keepInput: r.keep_input ?? false,
   createdAt: new Date(r.created_at), updatedAt: new Date(r.updated_at),
 });
 
@@ -41,6 +43,7 @@ const COLUMNS: Record<Exclude<keyof RoutePatch, 'retry'>, string> = {
   onSuccess: 'on_success', onFailure: 'on_failure',
   minHot: 'min_hot',
   priority: 'priority',
+  keepInput: 'keep_input',
 };
 
 function toColumns(patch: RoutePatch): Record<string, unknown> {

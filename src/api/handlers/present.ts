@@ -23,6 +23,7 @@ export function presentRoute(r: Route) {
     id: r.id, app_name: r.appName, project_id: r.projectId, path: r.path, image: r.image, type: r.type,
     format: r.format, memory: r.memory, timeout: r.timeout, idle_timeout: r.idleTimeout,
     max_concurrency: r.maxConcurrency, headers: r.headers, config: r.config, is_public: r.isPublic, min_hot: r.minHot ?? 0, priority: r.priority ?? DEFAULT_PRIORITY,
+    keep_input: r.keepInput ?? false,
     // A function from code (docs/runtimes.md); image routes show none of these.
     ...(r.runtime ? {
       runtime: r.runtime, entry: r.entry ?? '', calling: r.calling ?? 'lambda',

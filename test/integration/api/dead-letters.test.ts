@@ -268,6 +268,43 @@ describe('dead letters: failed async calls and events, list, redrive, purge (Pos
     assert.equal((await as('reader').post(`/v1/demo/calls/${first}/replay`)).status, 403);
   });
 
+  it('replays a sync call of a keep_input route with the same body and content type, without its credentials', async () => {
+    const bad = await api.post('/v1/demo/apps/dl/routes').send({ route: { path: '/keep', image: 'x:1', keep_input: 'yes' } });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error.message, /route\.keep_input/);
+    const created = await api.post('/v1/demo/apps/dl/routes').send({ route: { path: '/keep', image: 'x:1', keep_input: true } });
+    assert.deepEqual([created.status, created.body.route.keep_input], [200, true], JSON.stringify(created.body));
+    const plain = await api.post('/v1/demo/apps/dl/routes').send({ route: { path: '/plain', image: 'x:1' } });
+    assert.equal(plain.body.route.keep_input, false);
+    const sync = await api.post('/v1/r/demo/dl/keep').set('Content-Type', 'application/x-kept').set('X-Auth-Token', 'secret-token')
+      .send('kept body');
+    assert.deepEqual([sync.status, sync.body.result], [200, 'ok kept body']);
+    const callId = sync.body.call_id;
+    assert.ok(callId, JSON.stringify(sync.headers));
+    const res = await api.post(`/v1/demo/calls/${callId}/replay`);
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    assert.equal(res.body.call.replay_of, callId);
+    assert.equal(await services.asyncRunner!.claimAndRun(res.body.call_id), true);
+    const replayed = (await api.get(`/v1/demo/calls/${res.body.call_id}`)).body.call;
+    assert.deepEqual([replayed.status, replayed.result, replayed.replay_of, replayed.trigger], ['success', 'ok kept body', callId, 'async']);
+    const run = executor.seen[executor.seen.length - 1];
+    assert.equal(run.id, res.body.call_id);
+    assert.equal(run.body.toString(), 'kept body');
+    assert.equal(run.headers['content-type'], 'application/x-kept');
+    assert.equal(run.headers['x-auth-token'], undefined, 'the credential is not kept');
+    const row = await t.db('calls').where({ id: callId }).first('request');
+    assert.ok(row.request, 'the sync call\'s record keeps its input');
+    assert.ok(!JSON.stringify(row.request).includes('secret-token'), 'no credential in the kept input');
+    // Turned off, the route's next sync calls keep nothing again.
+    const off = await request(app.callback()).put('/v1/demo/apps/dl/routes/plain').set('X-Test-Who', 'member').send({ route: { keep_input: false } });
+    assert.equal(off.status, 200, JSON.stringify(off.body));
+    const other = await api.post('/v1/r/demo/dl/plain').send('not kept');
+    const otherId = other.body.call_id;
+    const refused = await api.post(`/v1/demo/calls/${otherId}/replay`);
+    assert.deepEqual([refused.status, refused.body.error.code], [409, 'FRESCO_CALL_NOT_REPLAYABLE']);
+    assert.match(refused.body.error.message, /keep_input/);
+  });
+
   it('lets the sweeper purge dead letters past dead_letter_retention', async () => {
     await t.db('dead_letters').update({ created_at: new Date(Date.now() - 15 * 86400_000) });
     const sweeper = new Sweeper({ calls: services.callStore, queue: services.queue, deadLetters: services.deadLetterStore },
