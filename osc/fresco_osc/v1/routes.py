@@ -69,6 +69,11 @@ def _route_args(parser, creating):
                         help='Anyone may run it at /r/<app>/<path>, without a token')
     public.add_argument('--private', dest='is_public', action='store_false',
                         help='Only the project may run it (the default)')
+    keep = parser.add_mutually_exclusive_group()
+    keep.add_argument('--keep-input', dest='keep_input', action='store_true', default=None,
+                      help='Sync calls keep their input (without credentials) so that they can be replayed')
+    keep.add_argument('--no-keep-input', dest='keep_input', action='store_false',
+                      help='Sync calls keep no input (the default; async calls always keep theirs)')
     if not creating:
         parser.add_argument('--unset-config', metavar='<key>', action='append', default=[],
                             help='Remove a config key (repeat for more)')
@@ -92,6 +97,8 @@ def _fields(args):
             route[opt] = getattr(args, opt)
     if args.is_public is not None:
         route['is_public'] = args.is_public
+    if args.keep_input is not None:
+        route['keep_input'] = args.keep_input
     if args.retry_on:
         route['retry_on'] = sorted(set(args.retry_on))
     for link in ('on_success', 'on_failure'):
