@@ -13,6 +13,7 @@ import { apiOverhead } from './api-overhead';
 import { asyncThroughput } from './async';
 import { clusterFigures } from './cluster';
 import { followLatency } from './follow';
+import { idempotencyOverhead } from './idempotency';
 import {
   BenchDb, BenchFresco, createRoutes, FrescoSetup, HELLO, openBenchDb, publicUrl, startFresco,
   stateDirName,
@@ -25,8 +26,8 @@ const SECONDS = Math.min(10, Math.max(1, Number(process.env.BENCH_SECONDS ?? 5))
 const ASYNC_CALLS = Math.max(10, Number(process.env.BENCH_ASYNC_CALLS ?? 2000));
 const FOLLOW_CALLS = Math.min(20, Math.max(1, Number(process.env.BENCH_FOLLOW_CALLS ?? 5)));
 const ROUNDS = Math.min(10, Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3)));
-// BENCH_SCENARIOS=hot,async (any of overhead, bare, cold, pre, hot, async, rabbit, cluster, follow) runs only those.
-const WANTED = new Set((process.env.BENCH_SCENARIOS ?? 'overhead,bare,cold,pre,hot,async,rabbit,cluster,follow').split(',').map((x) => x.trim()));
+// BENCH_SCENARIOS=hot,async (any of overhead, bare, cold, pre, hot, idem, async, rabbit, cluster, follow) runs only those.
+const WANTED = new Set((process.env.BENCH_SCENARIOS ?? 'overhead,bare,cold,pre,hot,idem,async,rabbit,cluster,follow').split(',').map((x) => x.trim()));
 const want = (name: string) => WANTED.has(name);
 
 type Key = HotKey | 'bare' | 'cold1' | 'cold4' | 'pre' | 'preWrk'
@@ -96,12 +97,16 @@ async function prestartedScenarios(f: BenchFresco, r: Results): Promise<void> {
   r.preWrk = await wrk('Fresco pre-started route, back-to-back (/r)', url, { connections: 1, seconds: SECONDS });
 }
 
-async function warmScenarios(f: BenchFresco, r: Results, ifn?: IronFunctions): Promise<void> {
+async function warmScenarios(f: BenchFresco, r: Results, extra: Figure[], ifn?: IronFunctions): Promise<void> {
   await createRoutes(f.url);
   if (want('pre')) await prestartedScenarios(f, r);
   if (want('hot')) {
     await post(publicUrl(f, '/hot'));
     Object.assign(r, await hotInterleaved(f, SECONDS, ROUNDS, ifn));
+  }
+  if (want('idem')) {
+    await post(publicUrl(f, '/hot'));
+    extra.push(...await idempotencyOverhead(f, SECONDS, ROUNDS));
   }
   if (want('async')) [r.localAccept, r.local, r.localPaced] = await asyncThroughput(f, '/async-local', 'async, in-process queue', ASYNC_CALLS);
   if (want('follow')) r.follow = await followLatency(f, FOLLOW_CALLS);
@@ -122,6 +127,7 @@ async function main(): Promise<void> {
   const r: Results = {};
   let ifn: IronFunctions | undefined;
   let overhead: Figure[] = [];
+  const idem: Figure[] = [];
   try {
     console.log(`bench: ${SECONDS} s per scenario, hot path ${ROUNDS} interleaved rounds, ${ASYNC_CALLS} async calls, `
       + `${os.cpus().length} CPUs, node ${process.version}`);
@@ -131,7 +137,7 @@ async function main(): Promise<void> {
     if (want('overhead')) overhead = await apiOverhead(db, SECONDS, ROUNDS);
     if (want('bare')) r.bare = await timedLoop('bare docker run --rm -i (sequential)', SECONDS, dockerRunOnce);
     if (want('cold')) await withFresco(db, { name: 'cold', prestartPerRoute: 0 }, (f) => coldScenarios(f, r));
-    if (want('pre') || want('hot') || want('async') || want('follow')) await withFresco(db, { name: 'warm' }, (f) => warmScenarios(f, r, ifn));
+    if (want('pre') || want('hot') || want('idem') || want('async') || want('follow')) await withFresco(db, { name: 'warm' }, (f) => warmScenarios(f, r, idem, ifn));
     if (want('rabbit')) await withFresco(db, { name: 'mq', rabbit: true }, (f) => rabbitScenarios(f, r), true);
     if (want('cluster')) overhead.push(...await clusterFigures(db, SECONDS, ROUNDS));
   } finally {
@@ -142,7 +148,7 @@ async function main(): Promise<void> {
     fs.rmSync(stateDir, { recursive: true, force: true });
   }
   console.log('');
-  print([...overhead, ...table(r)]);
+  print([...overhead, ...table(r), ...idem]);
   console.log(`\ntotal bench time ${((Date.now() - began) / 1000).toFixed(0)} s`);
 }
 
