@@ -7,10 +7,13 @@ import { buildApi, buildServices } from '../../../src/main';
 import { Sweeper } from '../../../src/services/sweeper';
 import { createTestDb, TestDb } from '../../helpers/db';
 import { testConfig } from '../../helpers/api';
+import { waitFor } from '../../helpers/wait';
 
 /** A function that fails while its body says "fail", and echoes the body otherwise. */
 class FailingExecutor implements Executor {
   readonly seen: ExecutorCall[] = [];
+  /** Calls whose body starts with "hold" wait for this to be called. */
+  release: () => void = () => undefined;
   async start(): Promise<void> {}
   async stop(): Promise<void> {}
   retireRoutes(): void {}
@@ -18,6 +21,7 @@ class FailingExecutor implements Executor {
     this.seen.push(req);
     const base = { kind: 'cold' as const, startedAt: new Date(), resultTruncated: false, logTruncated: false, log: Buffer.alloc(0) };
     const body = req.body.toString();
+    if (body.startsWith('hold')) await new Promise<void>((resolve) => { this.release = resolve; });
     if (body.startsWith('fail')) return { ...base, status: 'error', exitCode: 3, result: Buffer.alloc(0), error: `failed: ${body}`, completedAt: new Date() };
     if (body.startsWith('slow')) return { ...base, status: 'timeout', result: Buffer.alloc(0), error: 'timed out', completedAt: new Date() };
     return { ...base, status: 'success', exitCode: 0, result: Buffer.from(`ok ${body}`), completedAt: new Date() };
@@ -303,6 +307,24 @@ describe('dead letters: failed async calls and events, list, redrive, purge (Pos
     const refused = await api.post(`/v1/demo/calls/${otherId}/replay`);
     assert.deepEqual([refused.status, refused.body.error.code], [409, 'FRESCO_CALL_NOT_REPLAYABLE']);
     assert.match(refused.body.error.message, /keep_input/);
+  });
+
+  it('keeps a slow sync call\'s input only once it finished: while running its record has none, so a lost engine never requeues it', async () => {
+    const answer = api.post('/v1/r/demo/dl/keep').set('Content-Type', 'text/plain').send('hold on').then((r) => r);
+    const running = await waitFor('the slow sync call recorded as running',
+      async () => t.db('calls').where({ route: '/keep', status: 'running' }).first('id', 'request'));
+    assert.equal(running.request, null);
+    executor.release();
+    const done = await answer;
+    assert.deepEqual([done.status, done.body.call_id], [200, running.id]);
+    const res = await api.post(`/v1/demo/calls/${running.id}/replay`);
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    const replayed = executor.seen.length;
+    const ran = services.asyncRunner!.claimAndRun(res.body.call_id);
+    await waitFor('the replay to run', () => executor.seen.length > replayed);
+    executor.release();
+    assert.equal(await ran, true);
+    assert.equal(executor.seen[executor.seen.length - 1].body.toString(), 'hold on');
   });
 
   it('lets the sweeper purge dead letters past dead_letter_retention', async () => {
