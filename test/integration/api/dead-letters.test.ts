@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import type Koa from 'koa';
-import request from 'supertest';
 import type { CallOutcome, Executor, ExecutorCall } from '../../../src/domain/executor';
 import type { Identity } from '../../../src/domain/identity';
-import { buildApi, buildServices } from '../../../src/main';
+import type { Services } from '../../../src/main';
 import { Sweeper } from '../../../src/services/sweeper';
 import { createTestDb, TestDb } from '../../helpers/db';
-import { testConfig } from '../../helpers/api';
+import { buildIdentityApi, testConfig, type TestCaller } from '../../helpers/api';
 import { waitFor } from '../../helpers/wait';
 
 /** A function that fails while its body says "fail", and echoes the body otherwise. */
@@ -39,13 +37,8 @@ describe('dead letters: failed async calls and events, list, redrive, purge (Pos
   this.timeout(60_000);
   let t: TestDb;
   const executor = new FailingExecutor();
-  let app: Koa;
-  let services: ReturnType<typeof buildServices>;
-  const as = (who: string) => {
-    const agent = request(app.callback());
-    const wrap = (m: 'get' | 'post' | 'put' | 'delete') => (url: string) => agent[m](url).set('X-Test-Who', who);
-    return { get: wrap('get'), post: wrap('post'), put: wrap('put'), delete: wrap('delete') };
-  };
+  let services: Services;
+  let as: (who: string) => TestCaller;
   const api = { get: (u: string) => as('member').get(u), post: (u: string) => as('member').post(u), delete: (u: string) => as('member').delete(u) };
 
   /** Runs an async call of `route` with `body` to its end; returns its id. */
@@ -58,15 +51,7 @@ describe('dead letters: failed async calls and events, list, redrive, purge (Pos
 
   before(async () => {
     t = await createTestDb();
-    const config = testConfig();
-    services = buildServices(t.db, config, { executor });
-    app = buildApi(config, services, async () => undefined, 0, {
-      authorizer: services.authorizer,
-      authenticate: async (ctx, next) => {
-        ctx.state.identity = IDENTITIES[String(ctx.get('X-Test-Who'))];
-        await next();
-      },
-    });
+    ({ services, as } = buildIdentityApi(t.db, IDENTITIES, { executor }));
     for (const project of ['demo', 'other']) {
       const who = project === 'demo' ? 'member' : 'other';
       assert.equal((await as(who).post(`/v1/${project}/apps`).send({ app: { name: 'dl' } })).status, 200);
@@ -300,7 +285,7 @@ describe('dead letters: failed async calls and events, list, redrive, purge (Pos
     assert.ok(row.request, 'the sync call\'s record keeps its input');
     assert.ok(!JSON.stringify(row.request).includes('secret-token'), 'no credential in the kept input');
     // Turned off, the route's next sync calls keep nothing again.
-    const off = await request(app.callback()).put('/v1/demo/apps/dl/routes/plain').set('X-Test-Who', 'member').send({ route: { keep_input: false } });
+    const off = await as('member').put('/v1/demo/apps/dl/routes/plain').send({ route: { keep_input: false } });
     assert.equal(off.status, 200, JSON.stringify(off.body));
     const other = await api.post('/v1/r/demo/dl/plain').send('not kept');
     const otherId = other.body.call_id;

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import type Koa from 'koa';
-import request from 'supertest';
 import type { CallOutcome, Executor, ExecutorCall } from '../../../src/domain/executor';
 import type { Identity } from '../../../src/domain/identity';
-import { buildApi, buildServices } from '../../../src/main';
+import type { Response } from 'supertest';
+import type { Services } from '../../../src/main';
 import { createTestDb, TestDb } from '../../helpers/db';
-import { testConfig } from '../../helpers/api';
+import { buildIdentityApi, type TestCaller } from '../../helpers/api';
 import { waitFor } from '../../helpers/wait';
 
 /** Echoes the body; a body starting with "hold" runs until release() (so calls can be kept running). */
@@ -49,13 +48,8 @@ describe('quotas: per-project limits, 429 with Retry-After, async calls waiting 
   this.timeout(60_000);
   let t: TestDb;
   const executor = new HoldingExecutor();
-  let app: Koa;
-  let services: ReturnType<typeof buildServices>;
-  const as = (who: string) => {
-    const agent = request(app.callback());
-    const wrap = (m: 'get' | 'post' | 'put' | 'delete') => (url: string) => agent[m](url).set('X-Test-Who', who);
-    return { get: wrap('get'), post: wrap('post'), put: wrap('put'), delete: wrap('delete') };
-  };
+  let services: Services;
+  let as: (who: string) => TestCaller;
   const admin = () => as('admin');
   const run = (project: string, route: 'a' | 's', body = 'x') =>
     admin().post(`/v1/r/${project}/q/${route}`).set('Content-Type', 'text/plain').send(body);
@@ -67,15 +61,7 @@ describe('quotas: per-project limits, 429 with Retry-After, async calls waiting 
 
   before(async () => {
     t = await createTestDb();
-    const config = testConfig();
-    services = buildServices(t.db, config, { executor });
-    app = buildApi(config, services, async () => undefined, 0, {
-      authorizer: services.authorizer,
-      authenticate: async (ctx, next) => {
-        ctx.state.identity = IDENTITIES[String(ctx.get('X-Test-Who'))];
-        await next();
-      },
-    });
+    ({ services, as } = buildIdentityApi(t.db, IDENTITIES, { executor }));
     for (const project of ['demo', 'queued', 'rated', 'busy', 'calm']) {
       assert.equal((await admin().post(`/v1/${project}/apps`).send({ app: { name: 'q' } })).status, 200);
       for (const [path, type] of [['/a', 'async'], ['/s', 'sync']]) {
@@ -134,7 +120,7 @@ describe('quotas: per-project limits, 429 with Retry-After, async calls waiting 
   it('answers 429 with Retry-After over the rate (sync and async runs); another project is not affected', async () => {
     await setQuota('rated', { calls_per_second: 2 });
     const statuses: number[] = [];
-    let refused: request.Response | undefined;
+    let refused: Response | undefined;
     for (let i = 0; i < 6; i++) {
       const res = await run('rated', i % 2 ? 'a' : 's');
       statuses.push(res.status);
