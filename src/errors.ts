@@ -159,6 +159,17 @@ export const packageCorrupt = define('FRESCO_PACKAGE_CORRUPT', 500,
   (digest: string) => `The code package ${digest.slice(0, 12)} does not match its digest`, { expose: true });
 export const packageNotFound = define('FRESCO_PACKAGE_NOT_FOUND', 404, 'The route has no code package (an image route).',
   (path: string) => `Route ${path} runs an image; it has no code package to download`);
+/** Swift (the package store, `[swift]`) did not answer or failed; `problem` says how. */
+export const packageStoreUnavailable = define('FRESCO_PACKAGE_STORE_UNAVAILABLE', 503,
+  'Swift, where this deployment keeps code packages (`[swift]`), did not answer or failed; nothing was stored, try again later.',
+  (problem: string) => `The code package store (Swift) is unavailable: ${problem}`, { retryable: true, expose: true });
+export const swiftObjectNotFound = define('FRESCO_SWIFT_OBJECT_NOT_FOUND', 404,
+  'A function\'s code names a Swift object that the project\'s account does not hold.',
+  (container: string, object: string) => `Swift object ${container}/${object} not found in your project's Swift account`);
+export const swiftObjectForbidden = define('FRESCO_SWIFT_OBJECT_FORBIDDEN', 403,
+  'Swift refused the caller\'s token to read the object a function\'s code names.',
+  (container: string, object: string, status: number) =>
+    `Swift refused to let you read ${container}/${object} (HTTP ${status}): your token needs a role Swift accepts on the container`);
 
 // --- Authentication and authorisation -----------------------------------------------------------
 

@@ -8,7 +8,7 @@ import { engineRoutes } from './api/handlers/engines';
 import { callRoutes } from './api/handlers/calls';
 import { triggerRoutes } from './api/handlers/triggers';
 import { createMetrics } from './api/metrics';
-import { type Auth, authOptionsFromConfig, buildAuthFromConfig, createAuthorizer } from './auth';
+import { type Auth, authOptionsFromConfig, buildAuthFromConfig, createAuthorizer, KeystoneClient, resolveKeystoneOptions } from './auth';
 import type { Config } from './config/config';
 import type { Executor, RouteScope } from './domain/executor';
 import type { CallQueue } from './domain/queue';
@@ -54,6 +54,9 @@ import { KnexRouteVersionStore } from './store/route-version-store';
 import { RouteVersionService } from './services/route-version-service';
 import { KnexRuntimeStore } from './store/runtime-store';
 import { KnexPackageStore } from './store/package-store';
+import { SwiftClient } from './store/swift-client';
+import { SwiftCodeSource } from './store/swift-code-source';
+import { SwiftPackageStore } from './store/swift-package-store';
 import { runtimeRoutes } from './api/handlers/runtimes';
 import { qinlingRoutes } from './api/qinling';
 import { PackageLimits } from './runtimes/archive';
@@ -108,6 +111,26 @@ function packageLimits(config: Config): PackageLimits {
   return { maxSize: r.package_max_size, maxUnpacked: r.package_max_unpacked, maxRatio: r.package_max_ratio, maxEntries: 10_000 };
 }
 
+/** Where code packages are kept: Swift when [swift] is enabled (with the client that also reads
+ *  users' objects for Qinling functions), else Fresco's database. */
+export function packageStoreFor(db: Db, config: Config): { packages: KnexPackageStore | SwiftPackageStore; swiftCode?: SwiftCodeSource } {
+  const own = new KnexPackageStore(db);
+  const sw = config.swift;
+  if (!sw.enabled) return { packages: own };
+  const identity = new KeystoneClient(resolveKeystoneOptions({
+    authUrl: sw.auth_url!, username: sw.username!, password: sw.password!, projectName: sw.project_name,
+    userDomainName: sw.user_domain_name, projectDomainName: sw.project_domain_name, timeoutMs: sw.timeout * 1000,
+  }), Date.now, { catalog: true, userAgent: 'fresco-swift' });
+  const swift = new SwiftClient(identity, {
+    interface: sw.interface, region: sw.region_name, endpointOverride: sw.endpoint_override,
+    resellerPrefix: sw.reseller_prefix, timeoutMs: sw.timeout * 1000,
+  });
+  return {
+    packages: new SwiftPackageStore({ swift, index: own, containerPrefix: sw.container_prefix }),
+    swiftCode: new SwiftCodeSource({ swift, maxSize: config.runtimes.package_max_size }),
+  };
+}
+
 /** The Docker executor's options from [docker] and [engine]. */
 export function executorOptions(config: Config, engineId: string): DockerExecutorOptions {
   const d = config.docker;
@@ -136,7 +159,7 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
   const routeStore = new KnexRouteStore(db);
   const callStore = new KnexCallStore(db, { journal: adapters.journal });
   const runtimeStore = new KnexRuntimeStore(db);
-  const packages = new KnexPackageStore(db);
+  const { packages, swiftCode } = packageStoreFor(db, config);
   const versionStore = new KnexRouteVersionStore(db);
   const resolver = new RouteResolver({ routeStore, appStore, runtimes: runtimeStore, versions: versionStore });
   const limits = packageLimits(config);
@@ -202,7 +225,7 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
     }),
     runtimes: new RuntimeService({ store: runtimeStore, onChange: () => resolver.invalidate() }),
     versions: new RouteVersionService({
-      versionStore, routeStore, appStore, onChange: () => resolver.invalidate(), release: (digest) => codeRoutes.release(digest),
+      versionStore, routeStore, appStore, onChange: () => resolver.invalidate(), release: (projectId, digest) => codeRoutes.release(projectId, digest),
     }),
     /** Starts the kept containers of every route with a min_hot (an engine just started); never throws. */
     keepWarm: async () => {
@@ -210,6 +233,8 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
       for (const r of routes) prewarm({ projectId: r.projectId, appName: r.appName, path: r.path });
       if (routes.length) log.info({ routes: routes.length }, 'starting the kept (min_hot) containers of routes');
     },
+    /** Reads Qinling functions' code from users' Swift objects ([swift] enabled). */
+    swiftCode,
     calls, callStore, routeStore, idempotencyStore, resolver, queue, running, asyncRunner, invoker, authorizer, triggerStore,
     triggers: new TriggerService({ triggerStore, routeStore, rules: triggerRules, onChange: (p) => events.invalidate(p) }),
     events,

@@ -2,13 +2,18 @@ import type { AxiosInstance, AxiosRequestConfig, AxiosResponse } from 'axios';
 import { log } from '../log';
 import { withDeadline } from '../timing';
 import type { ResolvedKeystoneOptions } from './keystone-options';
-import { KeystoneUnavailableError, parseTokenBody, TokenInfo, TokenInvalidError } from './keystone-token';
+import { CatalogEntry, KeystoneUnavailableError, parseCatalog, parseTokenBody, TokenInfo, TokenInvalidError } from './keystone-token';
 
 // Talks to Keystone v3 for the auth middleware: Fresco's own service token (password auth,
-// renewed before it expires) and validation of user tokens with it. Never logs a token: axios
+// renewed before it expires) and validation of user tokens with it. The same client, built with
+// `catalog`, is the identity that keeps code packages in Swift ([swift]): its token's catalog
+// names the object-store endpoint. Never logs a token: axios
 // errors carry request headers, so only their code and status are logged.
 
-interface ServiceToken { token: string; expiresAt: number; issuedAt: number }
+interface ServiceToken { token: string; expiresAt: number; issuedAt: number; projectId?: string; catalog: CatalogEntry[] }
+
+/** A service token with what it was scoped to and, for a client built with `catalog`, its service catalog. */
+export interface ServiceSession { token: string; projectId: string; catalog: CatalogEntry[] }
 
 /** Keystone HTTP requests made so far (every attempt, whatever its outcome); tests assert caching with it. */
 export interface KeystoneCallCounts { issue: number; validate: number }
@@ -26,13 +31,15 @@ export class KeystoneClient {
   private service?: ServiceToken;
   private pendingService?: Promise<ServiceToken>;
 
-  /** `now` (ms) is injectable so tests can move time past renewals and expiries. */
-  constructor(private readonly opts: ResolvedKeystoneOptions, private readonly now: () => number = Date.now) {
+  /** `now` (ms) is injectable so tests can move time past renewals and expiries; `catalog` asks for
+   *  the service catalog with the service token (serviceSession), which token validation never needs. */
+  constructor(private readonly opts: ResolvedKeystoneOptions, private readonly now: () => number = Date.now,
+    private readonly extra: { catalog?: boolean; userAgent?: string } = {}) {
     // Loaded here, not at import: a Fresco without Keystone (noauth) never pays axios's memory.
     const axios = (require('axios') as typeof import('axios')).default;
     this.http = axios.create({
       baseURL: opts.authUrl, timeout: opts.timeoutMs, maxRedirects: 0, validateStatus: () => true,
-      headers: { Accept: 'application/json', 'User-Agent': 'fresco-keystone-auth' },
+      headers: { Accept: 'application/json', 'User-Agent': extra.userAgent ?? 'fresco-keystone-auth' },
     });
   }
 
@@ -62,17 +69,32 @@ export class KeystoneClient {
 
   /** Fresco's current service token, acquiring or renewing it first when needed. */
   async serviceToken(): Promise<string> {
+    return (await this.current()).token;
+  }
+
+  /** The current service token, its project and (built with `catalog`) its catalog; throws KeystoneUnavailableError. */
+  async serviceSession(): Promise<ServiceSession> {
+    const t = await this.current();
+    return { token: t.token, projectId: t.projectId ?? '', catalog: t.catalog };
+  }
+
+  /** Drops `token` when it is still the current service token (another service answered 401 to it). */
+  forgetServiceToken(token: string): void {
+    if (this.service?.token === token) this.service = undefined;
+  }
+
+  private async current(): Promise<ServiceToken> {
     const current = this.service;
-    if (current && !this.needsRenewal(current)) return current.token;
+    if (current && !this.needsRenewal(current)) return current;
     this.pendingService ??= this.issue().finally(() => { this.pendingService = undefined; });
     try {
       this.service = await this.pendingService;
     } catch (err) {
       // A renewal that fails while the old token still lives is not worth failing a request for.
-      if (current && current.expiresAt > this.now()) return current.token;
+      if (current && current.expiresAt > this.now()) return current;
       throw err;
     }
-    return this.service.token;
+    return this.service;
   }
 
   private needsRenewal(t: ServiceToken): boolean {
@@ -85,7 +107,7 @@ export class KeystoneClient {
     let res = await this.check(userToken, serviceToken);
     if (res.status === 401) {
       // Keystone no longer accepts our token (revoked, keys rotated, restarted): re-authenticate once.
-      if (this.service?.token === serviceToken) this.service = undefined;
+      this.forgetServiceToken(serviceToken);
       serviceToken = await this.serviceToken();
       res = await this.check(userToken, serviceToken);
     }
@@ -119,7 +141,7 @@ export class KeystoneClient {
     this.calls.issue++;
     const o = this.opts;
     const res = await this.send({
-      method: 'POST', url: '/auth/tokens?nocatalog',
+      method: 'POST', url: this.extra.catalog ? '/auth/tokens' : '/auth/tokens?nocatalog',
       data: { auth: {
         identity: { methods: ['password'],
           password: { user: { name: o.username, domain: { name: o.userDomainName }, password: o.password } } },
@@ -133,7 +155,10 @@ export class KeystoneClient {
       throw new KeystoneUnavailableError(`Keystone refused Fresco's service user (HTTP ${res.status})`);
     }
     const info = parseTokenBody(res.data);
-    return { token, expiresAt: info.expiresAt, issuedAt: info.issuedAt ?? this.now() };
+    return {
+      token, expiresAt: info.expiresAt, issuedAt: info.issuedAt ?? this.now(), projectId: info.projectId,
+      catalog: this.extra.catalog ? parseCatalog(res.data) : [],
+    };
   }
 
   /** One request with a hard deadline; network failures become KeystoneUnavailableError. */

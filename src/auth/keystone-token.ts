@@ -82,3 +82,33 @@ export function parseKeystoneTime(value: unknown): number {
   const s = value.trim().replace(' ', 'T');
   return Date.parse(ZONELESS.test(s) ? `${s}Z` : s);
 }
+
+/** One service of a token's catalog: its type (`object-store`) and endpoints. */
+export interface CatalogEntry {
+  type: string;
+  endpoints: Array<{ interface: string; region?: string; url: string }>;
+}
+
+/** The catalog of a token body (empty when Keystone sent none, `?nocatalog`). */
+export function parseCatalog(body: unknown): CatalogEntry[] {
+  const raw = (body as { token?: { catalog?: unknown } } | undefined)?.token?.catalog;
+  if (!Array.isArray(raw)) return [];
+  return raw.filter((s) => s && typeof s.type === 'string').map((s) => ({
+    type: s.type as string,
+    endpoints: (Array.isArray(s.endpoints) ? s.endpoints : [])
+      .filter((e: { url?: unknown }) => e && typeof e.url === 'string')
+      .map((e: { interface?: unknown; region_id?: unknown; region?: unknown; url: string }) => ({
+        interface: String(e.interface ?? ''), url: e.url,
+        region: typeof e.region_id === 'string' ? e.region_id : typeof e.region === 'string' ? e.region : undefined,
+      })),
+  }));
+}
+
+/** The URL of `type`'s endpoint on `iface` (in `region` when given), or undefined when the catalog has none. */
+export function endpointOf(catalog: CatalogEntry[], type: string, iface: string, region?: string): string | undefined {
+  for (const service of catalog.filter((s) => s.type === type)) {
+    const e = service.endpoints.find((x) => x.interface === iface && (!region || x.region === region));
+    if (e) return e.url;
+  }
+  return undefined;
+}

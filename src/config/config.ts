@@ -44,6 +44,11 @@ export interface Config {
     package_max_size: number; package_max_unpacked: number; package_max_ratio: number;
     package_cache_dir?: string; package_cache_size: number;
   };
+  swift: {
+    enabled: boolean; auth_url?: string; username?: string; password?: string; project_name?: string;
+    user_domain_name?: string; project_domain_name?: string; region_name?: string; interface: 'public' | 'internal' | 'admin';
+    endpoint_override?: string; reseller_prefix: string; container_prefix: string; timeout: number;
+  };
   notifications: {
     exchanges: string[]; queue: string; routing_key: string; exchange_durable: 'passive' | 'true' | 'false';
     max_message_size: number;
@@ -135,6 +140,14 @@ function derive(s: Sections): void {
   if (d.auth_strategy === 'keystone') {
     for (const name of ['auth_url', 'username', 'password']) {
       if (!ks[name]) throw new ConfigError(`[keystone_authtoken] ${name} is required when auth_strategy = keystone`);
+    }
+  }
+  const sw = s.swift;
+  if (sw.enabled) {
+    // The packages' identity is Fresco's service user unless [swift] names another.
+    for (const name of ['auth_url', 'username', 'password', 'project_name', 'user_domain_name', 'project_domain_name']) sw[name] ??= ks[name];
+    for (const name of ['auth_url', 'username', 'password']) {
+      if (!sw[name]) throw new ConfigError(`[swift] ${name} (or [keystone_authtoken] ${name}) is required when [swift] enabled = true`);
     }
   }
   const conn = s.database.connection as string | undefined;

@@ -38,7 +38,7 @@ export class CodeExecutor implements Executor {
 
   // The package is fetched or unpacked again whenever the cache lost it (dirFor), on every call.
   private async withDir(route: RunnableRoute): Promise<RunnableRoute> {
-    const hostDir = await this.cache.dirFor(route.code!);
+    const hostDir = await this.cache.dirFor(route.code!, route.projectId);
     const known = this.placed.get(route);
     if (known?.code?.hostDir === hostDir) return known;
     const placed = { ...route, code: { ...route.code!, hostDir } };

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { requestInvalid, runtimeNotFound } from '../errors';
 import type { Route } from '../domain/models';
+import { log } from '../log';
 import { checkPackage, PackageLimits } from './archive';
 import type { PackageStore, RuntimeStore } from './model';
 
@@ -44,8 +45,9 @@ export class CodeRoutes {
   }
 
   /** The code fields for `input` over `current` (a route being updated); stores the package.
-   *  Throws FRESCO_REQUEST_INVALID, FRESCO_RUNTIME_NOT_FOUND or FRESCO_PACKAGE_INVALID (nothing stored). */
-  async prepare(input: CodeInput, upload: Upload | undefined, prefix: string, current?: Route): Promise<CodeFields> {
+   *  Throws FRESCO_REQUEST_INVALID, FRESCO_RUNTIME_NOT_FOUND or FRESCO_PACKAGE_INVALID (nothing stored),
+   *  or FRESCO_PACKAGE_STORE_UNAVAILABLE when the package store cannot take it. */
+  async prepare(projectId: string, input: CodeInput, upload: Upload | undefined, prefix: string, current?: Route): Promise<CodeFields> {
     const runtime = input.runtime ?? current?.runtime ?? undefined;
     if (!runtime) throw requestInvalid(`${prefix}runtime: required for a function from code, e.g. "python3"`);
     if (!(await this.deps.runtimes.get(runtime))) throw runtimeNotFound(runtime, `${prefix}runtime`);
@@ -58,13 +60,18 @@ export class CodeRoutes {
     }
     const checked = await checkPackage(file.name, file.content, this.deps.limits);
     checkEntry(entry, checked.file, prefix);
-    await this.deps.packages.put(checked.digest, file.content);
+    await this.deps.packages.put(projectId, checked.digest, file.content);
     return { runtime, entry, calling: input.calling ?? current?.calling ?? 'lambda', codeDigest: checked.digest, codeFile: checked.file ?? null };
   }
 
-  /** Forgets packages no route uses any more (after a route changed code, went or failed to be written). */
-  release(...digests: Array<string | null | undefined>): Promise<void> {
-    return this.deps.packages.deleteUnreferenced(digests.filter((d): d is string => Boolean(d)));
+  /** Forgets the project's packages no route uses any more (after a route changed code, went or
+   *  failed to be written). Never throws: the route is already written, so a package the store
+   *  could not remove is only logged and stays stored. */
+  async release(projectId: string, ...digests: Array<string | null | undefined>): Promise<void> {
+    const some = digests.filter((d): d is string => Boolean(d));
+    if (some.length === 0) return;
+    await this.deps.packages.deleteUnreferenced(projectId, some)
+      .catch((err: unknown) => log.warn({ err, projectId, digests: some }, 'removing unused code packages failed; they stay stored'));
   }
 }
 

@@ -23,12 +23,26 @@ export interface RuntimeStore {
   delete(name: string): Promise<boolean>;
 }
 
-/** Keeps code packages by the sha256 of their bytes. */
+/** Keeps code packages by the sha256 of their bytes, for the Keystone project whose routes use
+ *  them (a store may keep each project's apart, as Swift does: a container per project). A store
+ *  that cannot be reached throws FRESCO_PACKAGE_STORE_UNAVAILABLE (503) and has kept nothing. */
 export interface PackageStore {
   /** Stores `content` under `digest` (its sha256, hex); storing the same bytes twice is a no-op. */
-  put(digest: string, content: Buffer): Promise<void>;
+  put(projectId: string, digest: string, content: Buffer): Promise<void>;
   /** The bytes, verified against `digest`; undefined when absent; throws FRESCO_PACKAGE_CORRUPT on a mismatch. */
-  get(digest: string): Promise<Buffer | undefined>;
-  /** Removes those of `digests` that no route refers to any more. */
-  deleteUnreferenced(digests: string[]): Promise<void>;
+  get(projectId: string, digest: string): Promise<Buffer | undefined>;
+  /** Removes those of `digests` that no route or route version of the project refers to any more. */
+  deleteUnreferenced(projectId: string, digests: string[]): Promise<void>;
+}
+
+/** Where a function's code is: a container and an object of the caller's project's Swift account. */
+export interface SwiftObjectRef {
+  container: string;
+  object: string;
+}
+
+/** Reads a function's code from the caller's Swift account with the caller's own token. */
+export interface SwiftCodeReader {
+  /** The object as an uploaded file (`name`, bytes), not yet checked as a package. */
+  fetch(token: string, projectId: string, ref: SwiftObjectRef): Promise<{ name: string; content: Buffer }>;
 }

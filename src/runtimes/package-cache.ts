@@ -31,15 +31,16 @@ export class PackageCache {
     });
   }
 
-  /** The host directory holding `code` unpacked; fetches and unpacks it on first use. Throws
-   *  FRESCO_PACKAGE_CORRUPT when the stored bytes do not match the digest or are gone. */
-  async dirFor(code: RunnableCode): Promise<string> {
+  /** The host directory holding `code` (of a route of `projectId`) unpacked; fetches and unpacks it
+   *  on first use. Throws FRESCO_PACKAGE_CORRUPT when the stored bytes do not match the digest or
+   *  are gone, FRESCO_PACKAGE_STORE_UNAVAILABLE when the store cannot be reached. */
+  async dirFor(code: RunnableCode, projectId: string): Promise<string> {
     const key = code.file ? `${code.digest}-${code.file}` : code.digest;
     const hit = this.lru.get(key);
     if (hit) return hit.dir;
     let pending = this.unpacking.get(key);
     if (!pending) {
-      pending = this.fetch(key, code).finally(() => this.unpacking.delete(key));
+      pending = this.fetch(key, code, projectId).finally(() => this.unpacking.delete(key));
       this.unpacking.set(key, pending);
     }
     return pending;
@@ -54,9 +55,9 @@ export class PackageCache {
     return this.ready;
   }
 
-  private async fetch(key: string, code: RunnableCode): Promise<string> {
+  private async fetch(key: string, code: RunnableCode, projectId: string): Promise<string> {
     await this.start();
-    const content = await this.deps.packages.get(code.digest);
+    const content = await this.deps.packages.get(projectId, code.digest);
     if (!content) throw packageCorrupt(code.digest);
     const tmp = path.join(this.deps.dir, `.tmp-${randomBytes(6).toString('hex')}`);
     const dir = path.join(this.deps.dir, `${key}.${randomBytes(4).toString('hex')}`);

@@ -9,6 +9,7 @@ import { DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY } from '../domain/priority
 import { DEFAULT_RETRY, RETRY_OUTCOMES, type RetryPolicy } from '../domain/retry';
 import type { RegistryPolicy } from '../domain/registry-policy';
 import { codeFields, type CodeFields, type CodeInput, type CodeRoutes, type Upload } from '../runtimes/code-routes';
+import type { PackageStore } from '../runtimes/model';
 import { booleanish, configSchema, enveloped, intIn, parseInput, routePathSchema, unwrap } from './validation';
 
 // Route rules: the fields and defaults of docs/api.md (Routes), limits from the deployment's configuration.
@@ -99,7 +100,7 @@ export class RouteService {
     registries?: Pick<RegistryPolicy, 'refusal'>;
     /** Functions from code (docs/runtimes.md); without it, routes must name an image. */
     code?: CodeRoutes;
-    packages?: { get(digest: string): Promise<Buffer | undefined> };
+    packages?: Pick<PackageStore, 'get'>;
     /** The packages of a route's published versions, freed with the route (they go with it). */
     versionDigests?: (routeId: string) => Promise<Array<string | null | undefined>>;
   }) {
@@ -134,7 +135,7 @@ export class RouteService {
     await this.requireApp(projectId, appName);
     const example = '{"route": {"path": "/hello", "image": "hello:latest"}}';
     const input = parseInput(this.createSchema, enveloped(body, 'route', example), 'route');
-    const code = await this.codeSide(input, upload, 'route.');
+    const code = await this.codeSide(projectId, input, upload, 'route.');
     if (!code && input.image === undefined) {
       throw requestInvalid('route.image: required (or runtime, entry and code for a function from code, docs/runtimes.md)');
     }
@@ -151,7 +152,7 @@ export class RouteService {
       onSuccess: p.onSuccess ?? null, onFailure: p.onFailure ?? null,
       });
     } finally {
-      if (!route && code) await this.deps.code?.release(code.codeDigest);
+      if (!route && code) await this.deps.code?.release(projectId, code.codeDigest);
     }
     // The app was deleted since requireApp.
     if (!route) throw appNotFound(appName);
@@ -177,7 +178,7 @@ export class RouteService {
     // Retry fields not given keep the route's current values.
     const retry = wantsRetry && current ? retryOf(input, current.retry ?? DEFAULT_RETRY) : undefined;
     const code = current && (wantsCode || (current.runtime && input.image === undefined))
-      ? await this.codeSide(input, upload, prefix, current) : undefined;
+      ? await this.codeSide(projectId, input, upload, prefix, current) : undefined;
     const imagePatch = current?.runtime && !code ? NO_CODE : {};
     if (wantsChain && current) await this.checkChain(projectId, { app: appName, path }, toPatch(input), current, prefix);
     let route: Route | undefined;
@@ -185,9 +186,9 @@ export class RouteService {
       route = await this.deps.routeStore.update(projectId, appName, path,
         { ...toPatch(input), retry, ...imagePatch, ...(code ? { ...code, image: '', format: 'json' as const } : {}) });
     } finally {
-      if (code && code.codeDigest !== current?.codeDigest) await this.deps.code?.release(route ? current?.codeDigest : code.codeDigest);
+      if (code && code.codeDigest !== current?.codeDigest) await this.deps.code?.release(projectId, route ? current?.codeDigest : code.codeDigest);
     }
-    if (current?.codeDigest && !code) await this.deps.code?.release(current.codeDigest);
+    if (current?.codeDigest && !code) await this.deps.code?.release(projectId, current.codeDigest);
     this.deps.onChange?.({ projectId, appName, path });
     if (!route) throw routeNotFound(appName, path);
     return route;
@@ -201,20 +202,20 @@ export class RouteService {
     if (!deleted) {
       throw routeNotFound(appName, path);
     }
-    if (current?.codeDigest || versions.some(Boolean)) await this.deps.code?.release(current?.codeDigest, ...versions);
+    if (current?.codeDigest || versions.some(Boolean)) await this.deps.code?.release(projectId, current?.codeDigest, ...versions);
   }
 
   /** A code route's package as uploaded; FRESCO_ROUTE_NOT_FOUND, FRESCO_PACKAGE_NOT_FOUND for an image route. */
   async download(projectId: string, appName: string, path: string): Promise<{ name: string; content: Buffer }> {
     const route = await this.get(projectId, appName, path);
     if (!route.codeDigest || !this.deps.packages) throw packageNotFound(path);
-    const content = await this.deps.packages.get(route.codeDigest);
+    const content = await this.deps.packages.get(projectId, route.codeDigest);
     if (!content) throw packageCorrupt(route.codeDigest);
     return { name: route.codeFile ?? `${path.split('/').pop() || 'code'}.zip`, content };
   }
 
   // The code fields of a function from code, its package checked and stored; undefined for an image route.
-  private async codeSide(input: Input, upload: Upload | undefined, prefix: string, current?: Route): Promise<CodeFields | undefined> {
+  private async codeSide(projectId: string, input: Input, upload: Upload | undefined, prefix: string, current?: Route): Promise<CodeFields | undefined> {
     const wants = upload !== undefined || input.runtime !== undefined || input.entry !== undefined
       || input.calling !== undefined || input.code !== undefined || Boolean(current?.runtime);
     if (!wants) return undefined;
@@ -225,7 +226,7 @@ export class RouteService {
     if (input.format !== undefined && input.format !== 'json') {
       throw requestInvalid(`${prefix}format: a function from code speaks its runtime's format ("json")`);
     }
-    return this.deps.code.prepare(input, upload, prefix, current);
+    return this.deps.code.prepare(projectId, input, upload, prefix, current);
   }
 
   /**

@@ -31,7 +31,7 @@ export class RouteVersionService {
     versionStore: RouteVersionStore; routeStore: Pick<RouteStore, 'get'>; appStore: Pick<AppStore, 'get'>;
     onChange?: () => void;
     /** Frees packages no route nor version uses any more (a deleted version's). */
-    release?: (digest: string) => Promise<void>;
+    release?: (projectId: string, digest: string) => Promise<void>;
   }) {}
 
   /** Freezes the route as its next version; body `{"version": {"description"}}`, the flat field, or none. */
@@ -62,7 +62,7 @@ export class RouteVersionService {
     const version = await this.version(route, number);
     if (!(await this.deps.versionStore.delete(route.id, number))) throw routeVersionNotFound(path, number);
     this.deps.onChange?.();
-    if (version.frozen.codeDigest) await this.deps.release?.(version.frozen.codeDigest);
+    if (version.frozen.codeDigest) await this.deps.release?.(projectId, version.frozen.codeDigest);
   }
 
   async listAliases(projectId: string, appName: string, path: string): Promise<RouteAlias[]> {

@@ -40,11 +40,11 @@ export function readFunctionForm(req: IncomingMessage, maxFile: number): Promise
 }
 
 /** `code`'s JSON: {"source": "package"|"swift"|"image", ...}. */
-export function parseCode(text: string | undefined): { source?: string; image?: string } {
+export function parseCode(text: string | undefined): { source?: string; image?: string; swift?: unknown } {
   if (text === undefined) return {};
   try {
     const code = JSON.parse(text) as unknown;
-    if (code && typeof code === 'object' && !Array.isArray(code)) return code as { source?: string; image?: string };
+    if (code && typeof code === 'object' && !Array.isArray(code)) return code as { source?: string; image?: string; swift?: unknown };
   } catch { /* below */ }
   throw requestInvalid('code: must be JSON such as {"source": "package"} or {"source": "image", "image": "repo/name:tag"}');
 }

@@ -24,11 +24,12 @@ import { parseCode, readFunctionForm } from './forms';
 import { allProjects } from './all-projects';
 import { qinlingInvokeRoute, qinlingTriggerRoutes, type QinlingTriggerDeps } from './triggers';
 import { executionTarget, qinlingVersionRoutes, type QinlingVersionDeps } from './versions';
+import { type QinlingSwiftDeps, swiftRefForUpdate, swiftRefOf, swiftUpload } from './swift-code';
 import {
-  CPU_KEY, DESCRIPTION_KEY, NAME_KEY, presentExecution, presentFunction, presentRuntime, presentSyncExecution, QINLING_APP,
+  CPU_KEY, DESCRIPTION_KEY, NAME_KEY, SWIFT_KEY, presentExecution, presentFunction, presentRuntime, presentSyncExecution, QINLING_APP,
 } from './present';
 
-export interface QinlingDeps extends QinlingTriggerDeps, QinlingVersionDeps {
+export interface QinlingDeps extends QinlingTriggerDeps, QinlingVersionDeps, QinlingSwiftDeps {
   apps: AppService;
   routes: RouteService;
   runtimes: RuntimeService;
@@ -206,7 +207,9 @@ export function qinlingRoutes(router: Router<FrescoState>, deps: QinlingDeps): v
   });
   router.post(`${V1}/functions`, async (ctx) => {
     allow(ctx, 'fresco:route:create');
-    const { fields, upload } = await formOf(ctx);
+    const form = await formOf(ctx);
+    const { fields } = form;
+    let upload = form.upload;
     const code = parseCode(fields.code ?? (upload ? '{"source": "package"}' : undefined));
     const config: Record<string, string> = {};
     if (fields.name) config[NAME_KEY] = fields.name;
@@ -225,10 +228,15 @@ export function qinlingRoutes(router: Router<FrescoState>, deps: QinlingDeps): v
       route.entry = fields.entry || 'main.main';
       route.calling = 'qinling';
     } else if (code.source === 'swift') {
-      throw requestInvalid('code.source: "swift": this Fresco has no [swift] section configured (service credentials to fetch '
-        + 'packages from Swift), so it cannot take code from a container; upload the package (--file or --package)');
+      if (!fields.runtime_id) throw requestInvalid('runtime_id: required for a function from Swift');
+      const fromSwift = await swiftUpload(ctx, deps, swiftRefOf(code.swift));
+      upload = fromSwift.upload;
+      Object.assign(config, fromSwift.config);
+      route.runtime = (await findRuntime(fields.runtime_id)).name;
+      route.entry = fields.entry || 'main.main';
+      route.calling = 'qinling';
     } else {
-      throw requestInvalid('code.source: must be "package" or "image"');
+      throw requestInvalid('code.source: must be "package", "swift" or "image"');
     }
     const projectId = project(ctx);
     await ensureApp(projectId);
@@ -254,12 +262,19 @@ export function qinlingRoutes(router: Router<FrescoState>, deps: QinlingDeps): v
   router.put(`${V1}/functions/:id`, async (ctx) => {
     allow(ctx, 'fresco:route:update');
     const fn = await getFunction(ctx, ctx.params.id);
-    const { fields, upload } = await formOf(ctx);
+    const form = await formOf(ctx);
+    const { fields } = form;
+    let upload = form.upload;
+    const config = { ...fn.config };
     if (fields.source === 'swift') {
-      throw requestInvalid('source: "swift": this Fresco has no [swift] section configured to fetch packages from Swift; upload the package');
+      if (!fn.runtime) throw requestInvalid('source: "swift": an image function takes no package');
+      const fromSwift = await swiftUpload(ctx, deps, swiftRefForUpdate(fields, fn.config), 'source');
+      upload = fromSwift.upload;
+      Object.assign(config, fromSwift.config);
+    } else if (upload) {
+      delete config[SWIFT_KEY];
     }
     if (upload && !fn.runtime) throw requestInvalid('package: an image function takes no package');
-    const config = { ...fn.config };
     if (fields.name !== undefined) config[NAME_KEY] = fields.name;
     if (fields.description !== undefined) config[DESCRIPTION_KEY] = fields.description;
     if (fields.cpu !== undefined) config[CPU_KEY] = String(intField(fields, 'cpu'));

@@ -10,6 +10,8 @@ export const QINLING_APP = 'qinling';
 export const NAME_KEY = 'QINLING_FUNCTION_NAME';
 export const DESCRIPTION_KEY = 'QINLING_FUNCTION_DESCRIPTION';
 export const CPU_KEY = 'QINLING_FUNCTION_CPU';
+/** The Swift object a function's code came from, `{"container", "object"}` as JSON. */
+export const SWIFT_KEY = 'QINLING_FUNCTION_SWIFT';
 const MIB = 1024 * 1024;
 
 /** Qinling printed `YYYY-MM-DD HH:MM:SS`. */
@@ -26,11 +28,17 @@ export function presentFunction(r: Route, runtimes: Runtime[]) {
   const runtime = r.runtime ? runtimes.find((rt) => rt.name === r.runtime) : undefined;
   return {
     id: functionIdOf(r.path), name: r.config[NAME_KEY] ?? null, description: r.config[DESCRIPTION_KEY] ?? null, count: 0,
-    code: r.runtime ? { source: 'package', md5sum: null, sha256: r.codeDigest ?? null } : { source: 'image', image: r.image },
+    code: codeOf(r),
     runtime_id: runtime?.id ?? null, entry: r.runtime ? (r.entry ?? 'main.main') : null, project_id: r.projectId,
     created_at: qTime(r.createdAt), updated_at: qTime(r.updatedAt),
     cpu: Number(r.config[CPU_KEY] ?? 100), memory_size: r.memory * MIB, timeout: r.timeout, latest_version: 0,
   };
+}
+
+function codeOf(r: Route) {
+  if (!r.runtime) return { source: 'image', image: r.image };
+  if (r.config[SWIFT_KEY]) return { source: 'swift', swift: JSON.parse(r.config[SWIFT_KEY]) as unknown, sha256: r.codeDigest ?? null };
+  return { source: 'package', md5sum: null, sha256: r.codeDigest ?? null };
 }
 
 export function presentRuntime(r: Runtime) {

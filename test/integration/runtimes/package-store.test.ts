@@ -21,25 +21,25 @@ describe('code packages and runtimes in PostgreSQL', () => {
 
   it('keeps the same bytes once and gives them back verified', async () => {
     const content = Buffer.from('def main(e, c):\n    return e\n');
-    await packages.put(sha(content), content);
-    await packages.put(sha(content), content);
+    await packages.put('p', sha(content), content);
+    await packages.put('p', sha(content), content);
     assert.equal(Number((await t.db('code_packages').count<{ n: string }[]>({ n: '*' }))[0].n), 1);
-    assert.deepEqual(await packages.get(sha(content)), content);
-    assert.equal(await packages.get('0'.repeat(64)), undefined);
+    assert.deepEqual(await packages.get('p', sha(content)), content);
+    assert.equal(await packages.get('p', '0'.repeat(64)), undefined);
   });
 
   it('refuses stored bytes that no longer match their digest', async () => {
     const content = Buffer.from('print(1)\n');
-    await packages.put(sha(content), content);
+    await packages.put('p', sha(content), content);
     await t.db('code_packages').where({ digest: sha(content) }).update({ content: Buffer.from('print(2)\n') });
-    await assert.rejects(packages.get(sha(content)), { code: 'FRESCO_PACKAGE_CORRUPT', status: 500 });
+    await assert.rejects(packages.get('p', sha(content)), { code: 'FRESCO_PACKAGE_CORRUPT', status: 500 });
   });
 
   it('removes only the packages no route refers to', async () => {
     const used = Buffer.from('used\n');
     const unused = Buffer.from('unused\n');
-    await packages.put(sha(used), used);
-    await packages.put(sha(unused), unused);
+    await packages.put('p', sha(used), used);
+    await packages.put('p', sha(unused), unused);
     const now = new Date();
     const [app] = await t.db('apps').insert({ id: '00000000-0000-4000-8000-000000000001', project_id: 'p', name: 'a', created_at: now, updated_at: now }).returning('id');
     await t.db('routes').insert({
@@ -47,9 +47,9 @@ describe('code packages and runtimes in PostgreSQL', () => {
       type: 'sync', format: 'json', memory: 128, timeout: 30, idle_timeout: 30, max_concurrency: 1,
       runtime: 'python3', entry: 'x.main', code_digest: sha(used), created_at: now, updated_at: now,
     });
-    await packages.deleteUnreferenced([sha(used), sha(unused)]);
-    assert.ok(await packages.get(sha(used)));
-    assert.equal(await packages.get(sha(unused)), undefined);
+    await packages.deleteUnreferenced('p', [sha(used), sha(unused)]);
+    assert.ok(await packages.get('p', sha(used)));
+    assert.equal(await packages.get('p', sha(unused)), undefined);
   });
 
   it('registers runtimes once per name and refuses to delete one a route uses', async () => {

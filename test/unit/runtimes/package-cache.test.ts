@@ -30,7 +30,7 @@ describe('PackageCache', () => {
   let dir: string;
   let stored: Map<string, Buffer>;
   let reads: number;
-  const store = { get: async (digest: string) => { reads++; return stored.get(digest); } };
+  const store = { get: async (_projectId: string, digest: string) => { reads++; return stored.get(digest); } };
   const put = (content: Buffer) => { stored.set(sha(content), content); return sha(content); };
 
   beforeEach(async () => {
@@ -45,9 +45,9 @@ describe('PackageCache', () => {
     const digest = put(zip);
     const cache = new PackageCache({ packages: store, dir: path.join(dir, 'c'), budgetBytes: 1 << 20, limits: DEFAULT_LIMITS });
     const code = { digest, entry: 'main.main', calling: 'lambda' as const };
-    const [a, b] = await Promise.all([cache.dirFor(code), cache.dirFor(code)]);
+    const [a, b] = await Promise.all([cache.dirFor(code, 'p'), cache.dirFor(code, 'p')]);
     assert.equal(a, b);
-    assert.equal(await cache.dirFor(code), a);
+    assert.equal(await cache.dirFor(code, 'p'), a);
     assert.equal(reads, 1, 'the store was read once');
     assert.equal(await fs.readFile(path.join(a, 'main.py'), 'utf8'), 'def main(e, c): return 1\n');
     assert.equal((await fs.stat(a)).mode & 0o777, 0o755);
@@ -56,20 +56,20 @@ describe('PackageCache', () => {
   it('evicts the least recently used package past its budget and removes its directory', async () => {
     const cache = new PackageCache({ packages: store, dir: path.join(dir, 'c'), budgetBytes: 250, limits: DEFAULT_LIMITS });
     const code = ['a', 'b', 'c'].map((n) => ({ digest: put(Buffer.alloc(100, n)), file: `${n}.py`, entry: `${n}.main`, calling: 'lambda' as const }));
-    const da = await cache.dirFor(code[0]);
-    const db = await cache.dirFor(code[1]);
-    await cache.dirFor(code[0]); // a is now more recent than b
-    const dc = await cache.dirFor(code[2]);
+    const da = await cache.dirFor(code[0], 'p');
+    const db = await cache.dirFor(code[1], 'p');
+    await cache.dirFor(code[0], 'p'); // a is now more recent than b
+    const dc = await cache.dirFor(code[2], 'p');
     await waitGone(db);
     assert.ok(await exists(path.join(da, 'a.py')), 'a stays');
     assert.ok(await exists(path.join(dc, 'c.py')), 'c is there');
-    const again = await cache.dirFor(code[1]);
+    const again = await cache.dirFor(code[1], 'p');
     assert.equal(await fs.readFile(path.join(again, 'b.py'), 'utf8'), 'b'.repeat(100), 'b comes back on demand');
     assert.notEqual(again, db, 'in a new directory: containers that mounted the old one are retired, not left on removed files');
   });
 
   it('fails with FRESCO_PACKAGE_CORRUPT when the store has no such package', async () => {
     const cache = new PackageCache({ packages: store, dir: path.join(dir, 'c'), budgetBytes: 1 << 20, limits: DEFAULT_LIMITS });
-    await assert.rejects(cache.dirFor({ digest: 'f'.repeat(64), entry: 'a.main', calling: 'lambda' }), { code: 'FRESCO_PACKAGE_CORRUPT' });
+    await assert.rejects(cache.dirFor({ digest: 'f'.repeat(64), entry: 'a.main', calling: 'lambda' }, 'p'), { code: 'FRESCO_PACKAGE_CORRUPT' });
   });
 });
