@@ -43,3 +43,30 @@ export function openstackUp(script: 'keystone-up.sh' | 'swift-up.sh'): Promise<O
       });
   });
 }
+
+/** A project-scoped token of one of the env file's accounts (`SERVICE`, `DEMO`, `ALT`, `ADMIN`, `READER`). */
+export async function issueToken(env: OsEnv, who: string): Promise<string> {
+  const res = await fetch(`${env.OS_AUTH_URL}/auth/tokens?nocatalog`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ auth: {
+      identity: { methods: ['password'], password: { user: { name: env[`OS_${who}_USERNAME`], domain: { id: 'default' }, password: env[`OS_${who}_PASSWORD`] } } },
+      scope: { project: { name: env[`OS_${who}_PROJECT_NAME`], domain: { id: 'default' } } },
+    } }),
+  });
+  const token = res.headers.get('x-subject-token');
+  if (res.status !== 201 || !token) throw new Error(`Keystone refused a token to ${who}: HTTP ${res.status}`);
+  return token;
+}
+
+/** Deletes the containers of the Swift account at `accountUrl` whose names start with `prefix`, objects first. */
+export async function deleteSwiftContainers(accountUrl: string, token: string, prefix: string): Promise<void> {
+  const headers = { 'X-Auth-Token': token };
+  const listed = await fetch(`${accountUrl}?prefix=${encodeURIComponent(prefix)}`, { headers });
+  if (listed.status !== 200) return;
+  for (const c of (await listed.text()).split('\n').filter(Boolean)) {
+    const objects = await fetch(`${accountUrl}/${encodeURIComponent(c)}`, { headers });
+    const names = objects.status === 200 ? (await objects.text()).split('\n').filter(Boolean) : [];
+    for (const o of names) await fetch(`${accountUrl}/${encodeURIComponent(c)}/${o.split('/').map(encodeURIComponent).join('/')}`, { method: 'DELETE', headers });
+    await fetch(`${accountUrl}/${encodeURIComponent(c)}`, { method: 'DELETE', headers });
+  }
+}

@@ -24,7 +24,9 @@ export function swiftRefOf(value: unknown, field = 'code.swift'): SwiftObjectRef
   const v = (value ?? {}) as Record<string, unknown>;
   for (const key of ['container', 'object'] as const) {
     const s = v[key];
-    if (typeof s !== 'string' || s === '' || s.length > 1024 || s.includes('\0') || (key === 'container' && s.includes('/'))) {
+    // Dot segments would be resolved away by the URL, leaving the container.
+    if (typeof s !== 'string' || s === '' || s.length > 1024 || s.includes('\0') || (key === 'container' && s.includes('/'))
+      || s.split('/').some((part) => part === '.' || part === '..')) {
       throw requestInvalid(`${field}.${key}: must name the Swift ${key} holding the function's code, e.g. {"container": "functions", "object": "hello.zip"}`);
     }
   }

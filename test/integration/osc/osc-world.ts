@@ -6,7 +6,7 @@ import path from 'node:path';
 import assert from 'node:assert/strict';
 import { createTestDb, TestDb } from '../../helpers/db';
 import { FrescoProcess, spawnFresco } from '../../helpers/fresco-process';
-import { openstackUp, OsEnv } from '../../helpers/openstack';
+import { deleteSwiftContainers, issueToken, openstackUp, OsEnv } from '../../helpers/openstack';
 
 // What the `openstack fn` tests drive: Debian's /usr/bin/openstack with Fresco's plugin
 // (test/setup.d/50-osc.sh) against a Fresco (`fresco all`, Keystone auth, its own PostgreSQL
@@ -35,21 +35,26 @@ export class OscWorld {
     private readonly fresco: FrescoProcess,
     readonly db: TestDb,
     private readonly dir: string,
+    /** Fresco's [swift] container_prefix, when it keeps its packages in Swift. */
+    readonly swiftContainerPrefix?: string,
   ) {}
 
   /**
    * Installs this checkout's plugin if another is installed (50-osc.sh, ~2 s when it is: on a
    * machine shared by several checkouts the system python holds whichever installed last), starts
    * Keystone (idempotent), Fresco on a free port and its own catalog region; throws if any fails.
+   * With `swift`, Swift runs too and Fresco keeps its packages there ([swift], a container prefix
+   * of this world's own, `swiftContainerPrefix`).
    */
-  static async start(label: string): Promise<OscWorld> {
+  static async start(label: string, opts: { swift?: boolean } = {}): Promise<OscWorld> {
     execFileSync('bash', [SETUP_OSC], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 600_000 });
-    const ks = await openstackUp('keystone-up.sh');
+    const ks = await openstackUp(opts.swift ? 'swift-up.sh' : 'keystone-up.sh');
     const db = await createTestDb();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `fresco-osc-${label}-`));
-    const fresco = spawnFresco(`fresco (${label})`, 'all', writeConfig(dir, db, ks), { FRESCO_BIND_PORT: '0' });
+    const swiftPrefix = opts.swift ? `fresco_osc_${randomBytes(4).toString('hex')}_` : undefined;
+    const fresco = spawnFresco(`fresco (${label})`, 'all', writeConfig(dir, db, ks, swiftPrefix), { FRESCO_BIND_PORT: '0' });
     const region = `FrescoOscTest-${randomBytes(4).toString('hex')}`;
-    const world = new OscWorld(ks, '', region, fresco, db, dir);
+    const world = new OscWorld(ks, '', region, fresco, db, dir, swiftPrefix);
     try {
       world.url = `http://127.0.0.1:${await fresco.port(30_000)}`;
       await world.registerRegion();
@@ -122,8 +127,16 @@ export class OscWorld {
     await attempt(() => this.fresco.stop(10_000));
     await attempt(() => this.removeRegion());
     await attempt(() => this.db.drop());
+    await attempt(() => this.removeSwiftContainers());
     fs.rmSync(this.dir, { recursive: true, force: true });
     if (errors.length) throw errors[0];
+  }
+
+  // The package containers of this world's prefix in the service user's account.
+  private async removeSwiftContainers(): Promise<void> {
+    if (!this.swiftContainerPrefix) return;
+    const account = `${this.ks.SWIFT_URL}/v1/AUTH_${this.ks.OS_SERVICE_PROJECT_ID}`;
+    await deleteSwiftContainers(account, await issueToken(this.ks, 'SERVICE'), this.swiftContainerPrefix);
   }
 
   private async registerRegion(): Promise<void> {
@@ -142,14 +155,16 @@ export class OscWorld {
   }
 }
 
-function writeConfig(dir: string, db: TestDb, ks: OsEnv): string {
+function writeConfig(dir: string, db: TestDb, ks: OsEnv, swiftPrefix?: string): string {
   const file = path.join(dir, 'fresco.conf');
+  // The service user of [keystone_authtoken] keeps the packages, as DevStack's plugin configures it.
+  const swift = swiftPrefix ? ['[swift]', 'enabled = true', `region_name = ${ks.OS_REGION_NAME}`, `container_prefix = ${swiftPrefix}`] : [];
   fs.writeFileSync(file, [
     '[DEFAULT]', 'bind_host = 127.0.0.1', 'auth_strategy = keystone', `state_path = ${dir}/state`,
     '[database]', `connection = ${db.url}`,
     '[keystone_authtoken]', `auth_url = ${ks.OS_AUTH_URL}`, `username = ${ks.OS_SERVICE_USERNAME}`,
     `password = ${ks.OS_SERVICE_PASSWORD}`, `project_name = ${ks.OS_SERVICE_PROJECT_NAME}`,
-    'user_domain_name = Default', 'project_domain_name = Default', '',
+    'user_domain_name = Default', 'project_domain_name = Default', ...swift, '',
   ].join('\n'));
   return file;
 }

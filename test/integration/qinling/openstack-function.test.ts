@@ -4,11 +4,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { buildZip } from '../../helpers/zip-builder';
 import { waitFor } from '../../helpers/wait';
+import { deleteSwiftContainers, issueToken } from '../../helpers/openstack';
 import { OscUser, OscWorld } from '../osc/osc-world';
 
 // Debian's python3-qinlingclient (`openstack function|runtime ...`, test/setup.d/50-osc.sh) against
 // Fresco's Qinling-compatible API (docs/qinling.md), found through the real Keystone catalog (type
-// function-engine, this world's region), with real PostgreSQL and Docker running the Python runtime.
+// function-engine, this world's region), with real PostgreSQL and Docker running the Python runtime,
+// and a real Swift keeping the packages and holding users' code.
 
 const ROOT = path.resolve(__dirname, '../../..');
 type User = OscUser | 'READER';
@@ -63,7 +65,7 @@ describe('openstack function (python-qinlingclient) against the Qinling-compatib
     this.timeout(900_000);
     const out = execFileSync('bash', [path.join(ROOT, 'runtimes/build.sh'), 'python3'], { encoding: 'utf8' });
     image = /(fresco\/runtime-python3:[0-9a-f]{12})/.exec(out)![1];
-    world = await OscWorld.start('qinling');
+    world = await OscWorld.start('qinling', { swift: true });
     qinlingUrl = `${world.url}/qinling`;
     // Qinling's catalog entry, as devstack/lib/fresco registers it, in this world's region (removed by stop()).
     const services = JSON.parse(await world.ok('ADMIN', ['service', 'list', '--long', '-f', 'json'])) as Array<{ Type: string }>;
@@ -171,6 +173,49 @@ describe('openstack function (python-qinlingclient) against the Qinling-compatib
     await ok('DEMO', ['function', 'update', zipFn, '--package', zip]);
     const exec = await json('DEMO', ['function', 'execution', 'create', '--function', zipFn, '--input', '{"word": "new"}']);
     assert.equal(JSON.parse(exec.result.output), 'new?');
+  });
+
+  it('creates a function from an object of the user\'s Swift container, runs it, updates it from the object, and refuses another project', async () => {
+    const demo = await issueToken(world.ks, 'DEMO');
+    const container = `functions-${process.pid}`;
+    const put = (obj: string, body?: Buffer) => fetch(`${world.ks.OS_DEMO_STORAGE_URL}/${container}${obj}`,
+      { method: 'PUT', body: body && new Uint8Array(body), headers: { 'X-Auth-Token': demo } });
+    assert.equal((await put('')).status, 201);
+    assert.equal((await put('/shout.zip', ZIP)).status, 201);
+
+    const created = await json('DEMO', ['function', 'create', '--runtime', runtimeId, '--container', container, '--object', 'shout.zip']);
+    const fn = created.id as string;
+    const exec = await json('DEMO', ['function', 'execution', 'create', '--function', fn, '--input', '{"word": "swift"}']);
+    assert.equal(exec.status, 'success', JSON.stringify(exec));
+    assert.equal(JSON.parse(exec.result.output), 'SWIFT!');
+    const shown = await fetch(`${qinlingUrl}/v1/functions/${fn}`, { headers: { 'X-Auth-Token': demo } });
+    const { code } = await shown.json() as { code: { source: string; swift: object; sha256: string } };
+    assert.deepEqual([code.source, code.swift], ['swift', { container, object: 'shout.zip' }]);
+    // Fresco keeps its own copy, in its package container of the project in its service account.
+    const service = await issueToken(world.ks, 'SERVICE');
+    const copy = `${world.ks.SWIFT_URL}/v1/AUTH_${world.ks.OS_SERVICE_PROJECT_ID}/${world.swiftContainerPrefix}${world.ks.OS_DEMO_PROJECT_ID}/${code.sha256}`;
+    assert.equal((await fetch(copy, { method: 'HEAD', headers: { 'X-Auth-Token': service } })).status, 200);
+
+    // The client sends no container or object on update (only their names): the code comes again from the function's object.
+    assert.equal((await put('/shout.zip', buildZip([{ name: 'main.py', data: Buffer.from('def main(word="hi", **kwargs):\n    return word * 2\n') }]))).status, 201);
+    await ok('DEMO', ['function', 'update', fn, '--container', container, '--object', 'shout.zip']);
+    const again = await json('DEMO', ['function', 'execution', 'create', '--function', fn, '--input', '{"word": "ab"}']);
+    assert.equal(JSON.parse(again.result.output), 'abab');
+
+    // Another project reads its own account, which has no such object.
+    await refused('ALT', ['function', 'create', '--runtime', runtimeId, '--container', container, '--object', 'shout.zip'],
+      new RegExp(`Swift object ${container}/shout.zip not found in your project's Swift account \\(HTTP 404\\)`));
+    await refused('DEMO', ['function', 'create', '--runtime', runtimeId, '--container', container, '--object', 'missing.zip'],
+      /Swift object .*\/missing.zip not found/);
+    // An object is checked as an upload is.
+    assert.equal((await put('/evil.zip', buildZip([{ name: '../evil.py', data: Buffer.from('x = 1\n') }]))).status, 201);
+    await refused('DEMO', ['function', 'create', '--runtime', runtimeId, '--container', container, '--object', 'evil.zip'],
+      /leaves the package \(zip-slip\).*\(HTTP 400\)/);
+
+    await ok('DEMO', ['function', 'delete', fn]);
+    await waitFor('Fresco\'s copy to go with the function', async () =>
+      (await fetch(copy, { method: 'HEAD', headers: { 'X-Auth-Token': service } })).status === 404, 10_000, 100);
+    await deleteSwiftContainers(world.ks.OS_DEMO_STORAGE_URL, demo, container);
   });
 
   it('publishes function versions and runs them by number and through an alias that moves', async () => {

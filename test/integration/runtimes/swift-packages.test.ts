@@ -8,7 +8,7 @@ import path from 'node:path';
 import { start, Started } from '../../../src/main';
 import { testConfig } from '../../helpers/api';
 import { createTestDb, TestDb } from '../../helpers/db';
-import { openstackUp, OsEnv } from '../../helpers/openstack';
+import { deleteSwiftContainers, issueToken, openstackUp, OsEnv } from '../../helpers/openstack';
 
 // Code packages kept in Swift ([swift] enabled, docs/runtimes.md) as an operator runs it: Fresco
 // (role all, noauth for its users) on real PostgreSQL and Docker keeps each project's packages in a
@@ -75,15 +75,7 @@ describe('code packages in Swift (role all, real Keystone, Swift, Docker and Pos
     const out = execFileSync('bash', [path.join(ROOT, 'runtimes/build.sh'), 'python3'], { encoding: 'utf8' });
     image = /(fresco\/runtime-python3:[0-9a-f]{12})/.exec(out)![1];
     os_ = await openstackUp('swift-up.sh');
-    const auth = await fetch(`${os_.OS_AUTH_URL}/auth/tokens?nocatalog`, {
-      method: 'POST', headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ auth: {
-        identity: { methods: ['password'], password: { user: { name: os_.OS_SERVICE_USERNAME, domain: { id: 'default' }, password: os_.OS_SERVICE_PASSWORD } } },
-        scope: { project: { name: os_.OS_SERVICE_PROJECT_NAME, domain: { id: 'default' } } },
-      } }),
-    });
-    assert.equal(auth.status, 201);
-    serviceToken = auth.headers.get('x-subject-token')!;
+    serviceToken = await issueToken(os_, 'SERVICE');
     t = await createTestDb();
     base = await startFresco(swiftEnv());
     assert.equal((await fetch(`${base}/v1/runtimes`, { method: 'POST', body: JSON.stringify({ runtime: { name: 'python3', image } }), headers: { 'Content-Type': 'application/json' } })).status, 201);
@@ -91,12 +83,8 @@ describe('code packages in Swift (role all, real Keystone, Swift, Docker and Pos
   });
   after(async () => {
     for (const f of started.reverse()) await f.stop();
-    // What a failed test left in the container, then the container.
-    if (serviceToken) {
-      const left = await fetch(`${account()}/${container}`, { headers: { 'X-Auth-Token': serviceToken } });
-      if (left.status === 200) for (const name of (await left.text()).split('\n').filter(Boolean)) await swift('DELETE', name);
-      await fetch(`${account()}/${container}`, { method: 'DELETE', headers: { 'X-Auth-Token': serviceToken } });
-    }
+    // The container, and what a failed test left in it.
+    if (serviceToken) await deleteSwiftContainers(account(), serviceToken, prefix);
     await t?.drop();
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
   });
