@@ -120,7 +120,7 @@ export function packageStoreFor(db: Db, config: Config): { packages: KnexPackage
   const identity = new KeystoneClient(resolveKeystoneOptions({
     authUrl: sw.auth_url!, username: sw.username!, password: sw.password!, projectName: sw.project_name,
     userDomainName: sw.user_domain_name, projectDomainName: sw.project_domain_name, timeoutMs: sw.timeout * 1000,
-  }), Date.now, { catalog: true, userAgent: 'fresco-swift' });
+  }), Date.now, { catalog: true, userAgent: 'fresco-swift', section: 'swift' });
   const swift = new SwiftClient(identity, {
     interface: sw.interface, region: sw.region_name, endpointOverride: sw.endpoint_override,
     resellerPrefix: sw.reseller_prefix, timeoutMs: sw.timeout * 1000,

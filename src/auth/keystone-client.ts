@@ -34,7 +34,7 @@ export class KeystoneClient {
   /** `now` (ms) is injectable so tests can move time past renewals and expiries; `catalog` asks for
    *  the service catalog with the service token (serviceSession), which token validation never needs. */
   constructor(private readonly opts: ResolvedKeystoneOptions, private readonly now: () => number = Date.now,
-    private readonly extra: { catalog?: boolean; userAgent?: string } = {}) {
+    private readonly extra: { catalog?: boolean; userAgent?: string; section?: string } = {}) {
     // Loaded here, not at import: a Fresco without Keystone (noauth) never pays axios's memory.
     const axios = (require('axios') as typeof import('axios')).default;
     this.http = axios.create({
@@ -151,7 +151,7 @@ export class KeystoneClient {
     const token = res.headers['x-subject-token'];
     if ((res.status !== 201 && res.status !== 200) || typeof token !== 'string') {
       log.error({ status: res.status, user: o.username, project: o.projectName },
-        'Keystone refused Fresco\'s service credentials; check [keystone_authtoken]');
+        `Keystone refused Fresco's service credentials; check [${this.extra.section ?? 'keystone_authtoken'}]`);
       throw new KeystoneUnavailableError(`Keystone refused Fresco's service user (HTTP ${res.status})`);
     }
     const info = parseTokenBody(res.data);
