@@ -229,7 +229,7 @@ export function qinlingRoutes(router: Router<FrescoState>, deps: QinlingDeps): v
       route.calling = 'qinling';
     } else if (code.source === 'swift') {
       if (!fields.runtime_id) throw requestInvalid('runtime_id: required for a function from Swift');
-      const fromSwift = await swiftUpload(ctx, deps, swiftRefOf(code.swift));
+      const fromSwift = await swiftUpload(ctx, deps, () => swiftRefOf(code.swift));
       upload = fromSwift.upload;
       Object.assign(config, fromSwift.config);
       route.runtime = (await findRuntime(fields.runtime_id)).name;
@@ -268,7 +268,7 @@ export function qinlingRoutes(router: Router<FrescoState>, deps: QinlingDeps): v
     const config = { ...fn.config };
     if (fields.source === 'swift') {
       if (!fn.runtime) throw requestInvalid('source: "swift": an image function takes no package');
-      const fromSwift = await swiftUpload(ctx, deps, swiftRefForUpdate(fields, fn.config), 'source');
+      const fromSwift = await swiftUpload(ctx, deps, () => swiftRefForUpdate(fields, fn.config), 'source');
       upload = fromSwift.upload;
       Object.assign(config, fromSwift.config);
     } else if (upload) {

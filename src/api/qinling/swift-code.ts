@@ -33,17 +33,19 @@ export function swiftRefOf(value: unknown, field = 'code.swift'): SwiftObjectRef
   return { container: v.container as string, object: v.object as string };
 }
 
-/** The object's code fetched as the caller, and the route config that remembers where it came from. */
-export async function swiftUpload(ctx: Context, deps: QinlingSwiftDeps, ref: SwiftObjectRef, field = 'code.source'):
+/** The object's code (`ref`, read once Swift is known to be configured) fetched as the caller, and
+ *  the route config that remembers where it came from. */
+export async function swiftUpload(ctx: Context, deps: QinlingSwiftDeps, ref: () => SwiftObjectRef, field = 'code.source'):
 Promise<{ upload: Upload; config: Record<string, string> }> {
   if (!deps.swiftCode) throw requestInvalid(`${field}: "swift": ${NOT_CONFIGURED}`);
+  const where = ref();
   const identity = (ctx.state as { identity?: Identity }).identity;
   const token = tokenOf((name) => ctx.get(name));
   if (!token || identity?.noauth) {
     throw requestInvalid(`${field}: "swift": the object is read with your Keystone token, and this Fresco runs without Keystone (noauth)`);
   }
-  const upload = await deps.swiftCode.fetch(token, identity!.projectId, ref);
-  return { upload, config: { [SWIFT_KEY]: JSON.stringify(ref) } };
+  const upload = await deps.swiftCode.fetch(token, identity!.projectId, where);
+  return { upload, config: { [SWIFT_KEY]: JSON.stringify(where) } };
 }
 
 /** The object an update with `source=swift` takes its code from: a well-formed `swift` field

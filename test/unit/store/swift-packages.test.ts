@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { loadConfig } from '../../../src/config/config';
 import { endpointOf, parseCatalog } from '../../../src/auth';
-import { swiftRefForUpdate, swiftRefOf } from '../../../src/api/qinling/swift-code';
+import { swiftRefForUpdate, swiftRefOf, swiftUpload } from '../../../src/api/qinling/swift-code';
 import { proxyOf } from '../../../src/store/swift-client';
 import { SwiftPackageStore } from '../../../src/store/swift-package-store';
 
@@ -73,6 +73,15 @@ describe('packages in Swift (pure parts)', () => {
     assert.deepEqual(swiftRefForUpdate({ source: 'swift', swift: 'object' }, config), { container: 'fns', object: 'f.zip' });
     assert.deepEqual(swiftRefForUpdate({ swift: '{"container":"c2","object":"o2"}' }, config), { container: 'c2', object: 'o2' });
     assert.throws(() => swiftRefForUpdate({ swift: 'object' }, {}), /cannot switch to Swift/);
+  });
+
+  it('refuses Swift code naming [swift] when it is not enabled, and without Keystone', async () => {
+    const ctx = (token: string, noauth: boolean) => ({ get: (h: string) => (h === 'X-Auth-Token' ? token : ''), state: { identity: { projectId: 'p', roles: [], noauth } } }) as never;
+    const ref = () => ({ container: 'c', object: 'o' });
+    await assert.rejects(swiftUpload(ctx('t', false), {}, ref), { status: 400, message: /"swift": this Fresco has no \[swift\] section enabled/ });
+    const reader = { fetch: async () => ({ name: 'o', content: Buffer.from('x') }) };
+    await assert.rejects(swiftUpload(ctx('', true), { swiftCode: reader }, ref), { status: 400, message: /runs without Keystone/ });
+    assert.deepEqual((await swiftUpload(ctx('t', false), { swiftCode: reader }, ref)).config, { QINLING_FUNCTION_SWIFT: '{"container":"c","object":"o"}' });
   });
 
   it('creates the project\'s container when Swift has none, then stores the package and indexes it', async () => {
