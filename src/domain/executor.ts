@@ -101,7 +101,7 @@ export interface Executor {
   prestartRuntimes?(images: string[]): void;
   /** The live hot containers of one route on this engine (Qinling's function workers). Optional. */
   workers?(route: RouteScope & { path: string }): HotWorker[];
-  /** Hot containers on this engine running `image`, and how many are idle (Qinling's runtime pool). Optional. */
+  /** Hot containers on this engine running `image`, waiting runtime containers included, and how many are idle or waiting (Qinling's runtime pool). Optional. */
   poolOf?(image: string): { total: number; available: number };
   /** True when calls run in other processes (the API's RemoteExecutor): nothing of a call, such as
    *  a code package, is prepared on this host. */

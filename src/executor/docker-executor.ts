@@ -71,9 +71,11 @@ export class DockerExecutor implements Executor {
     return [];
   }
 
-  /** See the Executor port: hot containers of `image` (a runtime's) and how many are idle. */
+  /** See the Executor port: hot containers of `image` (a runtime's) and how many are idle; its
+   *  waiting runtime containers count as idle ones. */
   poolOf(image: string): { total: number; available: number } {
-    const sum = { total: 0, available: 0 };
+    const waiting = this.runtimes.ready()[image] ?? 0;
+    const sum = { total: waiting, available: waiting };
     for (const { pool, route } of this.pools.values()) {
       if (route.image !== image) continue;
       const c = pool.capacity();
