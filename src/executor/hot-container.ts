@@ -52,6 +52,7 @@ export class HotContainer {
   name = '';
   /** The host directory mounted at /code that goes with the container (LaunchOptions.codeDir). */
   private codeDir?: string;
+  private afterFirstCall?: () => void;
 
   private constructor(
     private readonly deps: RunDeps,
@@ -118,9 +119,11 @@ export class HotContainer {
 
   /** Hands a waiting runtime container to its route's pool: its death is reported to `onDeath`
    *  from now on, and `init` (the runtime's fresco_init line, docs/runtimes.md) is written at once;
-   *  the runtime answers nothing, and takes the calls written after it in order. */
-  specialise(onDeath: (c: HotContainer) => void, init: Buffer): void {
+   *  the runtime answers nothing, and takes the calls written after it in order. `afterFirstCall`
+   *  runs once the first call ends, whatever way (or the container dies). */
+  specialise(onDeath: (c: HotContainer) => void, init: Buffer, afterFirstCall?: () => void): void {
     this.onDeath = onDeath;
+    this.afterFirstCall = afterFirstCall;
     this.io.write(init);
   }
 
@@ -166,6 +169,13 @@ export class HotContainer {
     this.deps.reaper.add(dir ? this.handle.remove().finally(() => fs.rm(dir, { recursive: true, force: true })) : this.handle.remove());
     this.onDeath(this);
     this.free(this.current);
+    this.firstCallDone();
+  }
+
+  private firstCallDone(): void {
+    const fn = this.afterFirstCall;
+    this.afterFirstCall = undefined;
+    fn?.();
   }
 
   private onData(chunk: Buffer): void {
@@ -207,6 +217,7 @@ export class HotContainer {
   private finish(cur: Current, end: { status: CallOutcome['status']; error?: string }, res?: HotResponse): void {
     if (cur.done) return;
     cur.done = true;
+    this.firstCallDone();
     this.lastUsed = Date.now();
     cur.resolve({
       status: end.status, kind: 'hot', exitCode: null, result: res?.body ?? Buffer.alloc(0), resultTruncated: false,

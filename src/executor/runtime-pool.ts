@@ -29,6 +29,9 @@ export const RUNTIME_LABEL = 'io.fresco.runtime.image';
 // would not act as in a container started with them, so a route whose config sets one starts its own.
 const STARTUP_ONLY = /^(NODE_|PYTHON|LD_|LC_|LANG$|LANGUAGE$|MALLOC_|GLIBC_|UV_)/;
 
+/** Milliseconds after a specialisation by which the next container starts to wait, first call or not. */
+const REFILL_MS = 2000;
+
 /** Milliseconds between attempts when a start failed, a waiting container died or the engine had no room. */
 const RETRY_MS = 2000;
 
@@ -103,17 +106,34 @@ export class RuntimePool {
     if (!e || !this.fits(route)) return undefined;
     let w = e.ready.shift();
     while (w?.c.dead) w = e.ready.shift();
-    this.refill(e);
-    if (!w) return undefined;
+    if (!w) {
+      this.refill(e);
+      return undefined;
+    }
+    // The next one starts once this function's first call is answered (or after REFILL_MS without
+    // one): a container start beside that call would take the CPU it needs.
+    let refilled = false;
+    const refill = () => {
+      if (refilled) return;
+      refilled = true;
+      clearTimeout(timer);
+      this.refill(e);
+    };
+    const timer = setTimeout(refill, REFILL_MS);
+    timer.unref();
     try {
       await linkTree(route.code!.hostDir!, w.dir);
     } catch (err) {
       log.warn({ err, image: route.image, path: route.path }, 'placing a function\'s code in a waiting runtime container failed');
       w.c.destroy();
+      refill();
       return undefined;
     }
-    if (w.c.dead) return undefined;
-    w.c.specialise(onDeath, initLine(route));
+    if (w.c.dead) {
+      refill();
+      return undefined;
+    }
+    w.c.specialise(onDeath, initLine(route), refill);
     return w.c;
   }
 

@@ -17,9 +17,11 @@ class FakeContainer {
   dead = false;
   init?: Record<string, string>;
   constructor(public onDeath: (c: FakeContainer) => void, readonly opts: LaunchOptions) {}
-  specialise(onDeath: (c: FakeContainer) => void, init: Buffer): void {
+  firstCall?: () => void;
+  specialise(onDeath: (c: FakeContainer) => void, init: Buffer, afterFirstCall: () => void): void {
     this.onDeath = onDeath;
     this.init = JSON.parse(init.toString()).fresco_init.env;
+    this.firstCall = afterFirstCall;
   }
   destroy(): void {
     if (this.dead) return;
@@ -107,6 +109,9 @@ describe('RuntimePool (waiting runtime containers)', () => {
     const dir = c.opts.codeDir!;
     assert.equal(fs.readFileSync(path.join(dir, 'lib', 'util.py'), 'utf8'), 'X = 1\n');
     assert.equal(fs.statSync(path.join(dir, 'hello.py')).ino, fs.statSync(path.join(tmp, 'pkg', 'hello.py')).ino, 'hard-linked');
+    await new Promise((r) => setImmediate(r));
+    assert.equal(made.length, 2, 'no start beside the function\'s first call');
+    c.firstCall!();
     await waitFor('the waiting set refilled', () => pool.ready()['fresco/runtime-python3:1'] === 2 && made.length === 3);
     c.destroy();
     assert.deepEqual(deaths, [c], 'its death is now the route pool\'s');
