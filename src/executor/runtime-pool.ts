@@ -188,22 +188,43 @@ export class RuntimePool {
     e.retry.unref();
   }
 
-  private startOne(e: RuntimeEntry): Promise<Waiting> {
+  private async startOne(e: RuntimeEntry): Promise<Waiting> {
     const o = this.deps.options;
     const dir = path.join(o.runDir, `code-${randomBytes(6).toString('hex')}`);
-    return this.deps.images.withImage(e.image, async (info) => {
+    const route = waitingRoute(e.image, o.runtimePrestart.memoryMb);
+    const c = await this.deps.images.withImage(e.image, async (info) => {
       if (info.labels?.[INIT_LABEL] !== '1') throw new NoInitSupport();
       await fs.mkdir(dir, { mode: 0o755 });
       await fs.chmod(dir, 0o755);
       try {
-        const c = await HotContainer.launch(this.deps, waitingRoute(e.image, o.runtimePrestart.memoryMb), info.argv, jsonProtocol,
+        return await HotContainer.launch(this.deps, route, info.argv, jsonProtocol,
           (dead) => this.forget(e, dead), { env: [], labels: { [RUNTIME_LABEL]: e.image }, codeDir: dir });
-        return { c, dir };
       } catch (err) {
         await fs.rm(dir, { recursive: true, force: true });
         throw err;
       }
     });
+    // From here the container holds the image until its death (forget); a failed probe destroys it.
+    await this.probe(c, route);
+    return { c, dir };
+  }
+
+  // The launcher connects before the runtime's interpreter has even started: a container only
+  // waits once its runtime answers, so that a function given it pays no interpreter start. A
+  // runtime with no code yet answers any call with a fresco_error (docs/runtimes.md).
+  private async probe(c: HotContainer, route: RunnableRoute): Promise<void> {
+    const ms = this.deps.options.hotStartTimeout * 1000;
+    let timer: NodeJS.Timeout | undefined;
+    const answered = c.call({ id: 'fresco-ready-probe', method: 'GET', url: '/', requestPath: '/', headers: {}, body: Buffer.alloc(0), route });
+    const late = new Promise<undefined>((resolve) => { timer = setTimeout(resolve, ms, undefined); });
+    const out = await Promise.race([answered, late]).finally(() => clearTimeout(timer));
+    if (!out || c.dead || !out.httpStatus) {
+      c.destroy();
+      throw new Error(out ? `the runtime did not answer as one waiting for code: ${out.error ?? out.status}`
+        : `the runtime did not answer within ${ms / 1000} s`);
+    }
+    await new Promise<void>((resolve) => c.whenFree(resolve));
+    if (c.dead) throw new Error('the runtime container died after it answered');
   }
 
   // A waiting container died or was discarded (still ours: specialise() hands its death over).

@@ -18,6 +18,15 @@ class FakeContainer {
   init?: Record<string, string>;
   constructor(public onDeath: (c: FakeContainer) => void, readonly opts: LaunchOptions) {}
   firstCall?: () => void;
+  probes = 0;
+  // A runtime with no code yet answers a call with a fresco_error (the pool's readiness probe).
+  async call(): Promise<unknown> {
+    this.probes++;
+    return { status: 'error', httpStatus: 500, error: 'the runtime container has no code yet' };
+  }
+  whenFree(fn: () => void): void {
+    fn();
+  }
   specialise(onDeath: (c: FakeContainer) => void, init: Buffer, afterFirstCall: () => void): void {
     this.onDeath = onDeath;
     this.init = JSON.parse(init.toString()).fresco_init.env;
@@ -69,7 +78,7 @@ describe('RuntimePool (waiting runtime containers)', () => {
     fs.writeFileSync(path.join(tmp, 'pkg', 'lib', 'util.py'), 'X = 1\n');
     const deps = {
       options: {
-        runDir: tmp, defaultNetwork: 'none', runtimePrestart: { perRuntime: 2, memoryMb: 128 },
+        runDir: tmp, defaultNetwork: 'none', hotStartTimeout: 10, runtimePrestart: { perRuntime: 2, memoryMb: 128 },
       },
       reaper: { add: (p: Promise<unknown>) => void p.catch(() => undefined) },
       images: {
@@ -95,6 +104,7 @@ describe('RuntimePool (waiting runtime containers)', () => {
       assert.deepEqual(fs.readdirSync(c.opts.codeDir!), [], 'empty until specialised');
     }
     assert.notEqual(made[0].opts.codeDir, made[1].opts.codeDir);
+    assert.ok(made.every((c) => c.probes === 1), 'each waits only once its runtime answered');
   });
 
   it('specialises a waiting container with the route\'s code and environment, and starts another to wait', async () => {
