@@ -113,6 +113,11 @@ export const OPTIONS: readonly OptionSpec[] = [
     'Where engines keep unpacked code packages, in a directory per engine id (emptied when that engine starts); default state_path/packages.'),
   o('runtimes', 'package_cache_size', 'int', 1024,
     'MiB of unpacked code packages an engine keeps; the least recently used are removed past it.', { min: 1 }),
+  o('runtimes', 'prestart_per_runtime', 'int', 1,
+    'Runtime containers each engine keeps waiting, per registered runtime, for the first call of a new function from code '
+    + '(specialised with its code then, docs/runtimes.md); 0: every function starts its own.', { min: 0, max: 64 }),
+  o('runtimes', 'prestart_memory', 'int', 128,
+    'Memory limit in MiB of waiting runtime containers: only routes of this memory use them (the default route memory).', { min: 16 }),
   o('swift', 'enabled', 'bool', false, 'Keep code packages in Swift (a container per Keystone project in the service account below) '
     + 'instead of Fresco\'s database, and let Qinling functions take their code from a Swift object (docs/runtimes.md).'),
   o('swift', 'auth_url', 'url', undefined, 'Keystone v3 URL of the identity that keeps the packages; default [keystone_authtoken] auth_url.'),
