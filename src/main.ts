@@ -203,6 +203,7 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
     runtimes: new RuntimeService({ store: runtimeStore, onChange: () => resolver.invalidate() }),
     versions: new RouteVersionService({
       versionStore, routeStore, appStore, onChange: () => resolver.invalidate(), release: (digest) => codeRoutes.release(digest),
+      retire: (scope) => adapters.executor?.retireRoutes(scope),
     }),
     /** Starts the kept containers of every route with a min_hot (an engine just started); never throws. */
     keepWarm: async () => {
