@@ -37,10 +37,10 @@ function columns(p: TriggerPatch): Record<string, unknown> {
   if (p.remaining !== undefined) out.remaining = p.remaining;
   if (p.input !== undefined) out.input = p.input;
   if (p.ended !== undefined) out.ended = p.ended;
-  // One target at most: a version (0: none) or an alias; setting one clears the other.
+  // One target at most: a version (0: the route as it is now) or an alias; setting one clears the other.
   if (p.version !== undefined) {
     out.route_version = p.version || null;
-    if (p.version) out.route_alias = null;
+    if (p.version !== null) out.route_alias = null;
   }
   if (p.alias !== undefined) {
     out.route_alias = p.alias;
