@@ -177,7 +177,7 @@ describe('Idempotency-Key: one run per key, across API processes (PostgreSQL)', 
     assert.equal(again.status, 200);
     assert.deepEqual(await again.json(), firstBody, 'the same key and version: the first answer');
     // Another version, an alias (even of another version), or none: another request under the same key.
-    for (const headers of [{ 'Fresco-Version': '2' }, { 'Fresco-Alias': 'prod' }, {}]) {
+    for (const headers of [{ 'Fresco-Version': '2' }, { 'Fresco-Alias': 'prod' }, {}] as Array<Record<string, string>>) {
       const r = await run(b, '/sync', 'versioned', key, headers);
       assert.equal(r.status, 409, JSON.stringify(headers));
       assert.equal((await r.json()).error.code, 'FRESCO_IDEMPOTENCY_KEY_CONFLICT');

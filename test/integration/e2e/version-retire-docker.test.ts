@@ -58,9 +58,9 @@ describe('deleting a route version retires its hot containers (Docker)', functio
       assert.equal(res.status, 200, JSON.stringify(res.data));
     };
     await run();
-    const [own] = await waitFor('the route\'s hot container', async () => {
+    const own = await waitFor('the route\'s hot container', async () => {
       const ids = await containers();
-      return ids.length === 1 && ids;
+      return ids.length === 1 && ids[0];
     }, 30_000, 200);
     await run({ 'Fresco-Version': '1' });
     const both = await containers();
