@@ -169,7 +169,9 @@ export class KnexCallStore implements CallStore {
       onWritten: (rows) => journal?.committed(rows[rows.length - 1].seq),
       onDropped: () => journal?.keepEverything(),
     });
-    this.states = new GroupCommit((items) => writeCallStates(this.db, items, STATE_COLUMNS));
+    // An accept has its caller waiting for the 202: it may start a statement even while two carry claims and outcomes.
+    this.states = new GroupCommit((items) => writeCallStates(this.db, items, STATE_COLUMNS),
+      { urgent: (w) => w.op === 'insert', maxInFlightUrgent: 4 });
   }
 
   /** Writes the records still pending (at shutdown); what the database did not take stays in the journal. */
