@@ -56,7 +56,7 @@ export async function ironFunctionsFromEnv(): Promise<IronFunctions | undefined>
     description: `IronFunctions ${version.trim()} at ${base}${child ? ` (started from ${process.env.IRONFUNCTIONS_BIN})` : ''}`,
     stop: async () => {
       if (child) {
-        child.kill('SIGTERM');
+        child.kill('SIGINT'); // IronFunctions shuts down (and removes its hot containers) on SIGINT only
         await new Promise((r) => child!.once('exit', r));
       }
       if (dir) fs.rmSync(dir, { recursive: true, force: true });

@@ -11,6 +11,7 @@ import type Koa from 'koa';
 import type { Middleware } from 'koa';
 import type { Layer as RouterLayer, Router } from '@koa/router';
 import type { Identity } from '../domain/identity';
+import type { ResolvedRoute } from '../services/route-resolver';
 import type { FrescoState } from './context';
 import type { InvokeDeps } from './handlers/runs';
 import type { Metrics } from './metrics';
@@ -37,6 +38,8 @@ interface Hit {
   layer: Layer;
   /** The layer's path parameters for this path (decoded once: the same path always gives the same ones). */
   params: Params;
+  /** True once checkPathParams passed them (the same parameters always pass). */
+  checked: boolean;
 }
 
 /** Which run layer, if any, Koa's router hands `path` to, and its parameters (memoised: the router's answer never changes). */
@@ -47,8 +50,9 @@ function layerFinder(router: Router<FrescoState>) {
     let hit = seen.get(key);
     if (hit === undefined) {
       const first = router.match(path, method).pathAndMethod.find((l) => l.methods.length > 0);
+      // Frozen: every request of this path reads the same parameters.
       hit = first && (first.path === PUBLIC_RUN || first.path === PRIVATE_RUN)
-        ? { layer: first, params: first.params(path, first.captures(path)) as Params } : null;
+        ? { layer: first, params: Object.freeze(first.params(path, first.captures(path))) as Params, checked: false } : null;
       if (seen.size >= 10_000) seen.clear();
       seen.set(key, hit);
     }
@@ -64,21 +68,31 @@ function runLayer(find: ReturnType<typeof layerFinder>, method: string, url: str
   return find(method, q < 0 ? url : url.slice(0, q));
 }
 
+// Koa's origin for a Host header (the same header always gives the same origin).
+const origins = new Map<string, string>();
+
 /** Koa's ctx.href (proxy off). */
 function hrefOf(req: IncomingMessage): string {
   const url = req.url ?? '';
   if (/^https?:\/\//i.test(url)) return url;
-  let host = (req.httpVersionMajor >= 2 && (req.headers[':authority'] as string | undefined)) || req.headers.host || '';
-  host = host.split(',', 1)[0].trim();
-  if (host.includes('@')) {
-    try {
-      host = new URL(`http://${host}`).host;
-    } catch {
-      host = '';
+  const header = (req.httpVersionMajor >= 2 && (req.headers[':authority'] as string | undefined)) || req.headers.host || '';
+  const secure = (req.socket as { encrypted?: boolean }).encrypted === true;
+  const key = secure ? `s${header}` : header;
+  let origin = origins.get(key);
+  if (origin === undefined) {
+    let host = header.split(',', 1)[0].trim();
+    if (host.includes('@')) {
+      try {
+        host = new URL(`http://${host}`).host;
+      } catch {
+        host = '';
+      }
     }
+    origin = `${secure ? 'https' : 'http'}://${host}`;
+    if (origins.size >= 1000) origins.clear();
+    origins.set(key, origin);
   }
-  const secure = (req.socket as { encrypted?: boolean }).encrypted;
-  return `${secure ? 'https' : 'http'}://${host}${url}`;
+  return origin + url;
 }
 
 /** An AbortController aborted when the caller goes away before the answer is written. */
@@ -124,14 +138,23 @@ export function withFastPath(app: Koa<FrescoState>, router: Router<FrescoState>,
     return ctx.state.identity;
   };
 
-  const run = async (req: IncomingMessage, res: ServerResponse, layer: Layer, p: Params, requestId: string): Promise<Answer> => {
+  const run = async (req: IncomingMessage, res: ServerResponse, hit: Hit, requestId: string): Promise<Answer> => {
+    const { layer, params: p } = hit;
+    const isPrivate = layer.path === PRIVATE_RUN;
     // As Koa orders it: authentication (/v1 only), the path parameters' check, then the handler.
-    const identity = layer.path === PRIVATE_RUN ? await authenticate(req, res, requestId) : undefined;
-    checkPathParams(p);
-    if (layer.path === PRIVATE_RUN) deps.authorizer.authorize(identity, 'fresco:route:run', p.project_id);
-    const target = await deps.resolver.pick(layer.path === PRIVATE_RUN
-      ? await deps.resolver.private(p.project_id, p.app, `/${p.route}`)
-      : await deps.resolver.public(p.app, `/${p.route}`), req.headers);
+    const identity = isPrivate ? await authenticate(req, res, requestId) : undefined;
+    if (!hit.checked) {
+      checkPathParams(p);
+      hit.checked = true;
+    }
+    if (isPrivate) deps.authorizer.authorize(identity, 'fresco:route:run', p.project_id);
+    // A cached route is taken at once; a miss (or a route not found, or private) is the resolver's to answer.
+    const path = `/${p.route}`;
+    const projectId = isPrivate ? p.project_id : undefined;
+    let target: ResolvedRoute | Promise<ResolvedRoute> = deps.resolver.peek(projectId, p.app, path)
+      ?? await (isPrivate ? deps.resolver.private(p.project_id, p.app, path) : deps.resolver.public(p.app, path));
+    target = deps.resolver.pick(target, req.headers);
+    if (target instanceof Promise) target = await target;
     const body = await readRequestBody(req, deps.maxBodySize);
     const answer = await deps.invoker.invoke(target, {
       method: req.method!, url: hrefOf(req), requestPath: req.url!, headers: req.headers as Record<string, string>,
@@ -144,18 +167,17 @@ export function withFastPath(app: Koa<FrescoState>, router: Router<FrescoState>,
       const { fe, body } = errorAnswer(err, requestId, { call_id: answer.callId });
       return { status: fe.status, headers: [['X-Fresco-Call-Id', answer.callId], ...Object.entries(fe.headers)], body };
     }
-    return layer.path === PRIVATE_RUN ? picassoAnswer(answer.callId, answer.outcome) : rawAnswer(target, answer.callId, answer.outcome);
+    return isPrivate ? picassoAnswer(answer.callId, answer.outcome) : rawAnswer(target, answer.callId, answer.outcome);
   };
 
-  const serve = async (req: IncomingMessage, res: ServerResponse, { layer, params }: Hit): Promise<void> => {
+  const serve = async (req: IncomingMessage, res: ServerResponse, hit: Hit): Promise<void> => {
     const began = process.hrtime.bigint();
     const requestId = `req-${randomUUID()}`;
     res.statusCode = 404;
     res.setHeader('X-Openstack-Request-Id', requestId);
     let status: number;
     try {
-      // A copy: the parameters are the memo's, and nothing of one request may reach another.
-      const answer = await run(req, res, layer, { ...params }, requestId);
+      const answer = await run(req, res, hit, requestId);
       status = answer.status;
       send(req, res, answer);
     } catch (err) {
@@ -168,7 +190,7 @@ export function withFastPath(app: Koa<FrescoState>, router: Router<FrescoState>,
         res.destroy(writeErr as Error);
       }
     }
-    deps.metrics.record(req.method!, String(layer.path), status, Number(process.hrtime.bigint() - began) / 1e9);
+    deps.metrics.record(req.method!, String(hit.layer.path), status, Number(process.hrtime.bigint() - began) / 1e9);
   };
 
   const find = layerFinder(router);

@@ -24,7 +24,7 @@ interface Current {
   req: ExecutorCall;
   resolve: (r: CallOutcome) => void;
   log: CappedBuffer;
-  /** The call's live log, when someone may follow it. */
+  /** The call's live log, when someone may follow it (made on its first stderr byte). */
   forward?: LogForward;
   startedAt: Date;
   answered: boolean;
@@ -52,8 +52,11 @@ export class HotContainer {
     this.reader = protocol.reader(deps.options.outputCap);
     io.on('data', (chunk: Buffer) => this.onData(chunk));
     err.on('data', (chunk: Buffer) => {
-      this.current?.log.push(chunk);
-      this.current?.forward?.push(chunk);
+      const cur = this.current;
+      if (!cur) return;
+      cur.log.push(chunk);
+      // Made on the first byte: a call that writes no stderr forwards nothing.
+      if (cur.req.logSink) (cur.forward ??= new LogForward(cur.req.logSink, this.deps.options.logCap)).push(chunk);
     });
     for (const s of [io, err]) {
       s.on('error', () => undefined);
@@ -107,7 +110,6 @@ export class HotContainer {
     return new Promise((resolve) => {
       this.current = {
         req, resolve, log: new CappedBuffer(this.deps.options.logCap), startedAt: new Date(), answered: false, done: false,
-        forward: req.logSink && new LogForward(req.logSink, this.deps.options.logCap),
       };
       this.reader.reset(req.method);
       req.onStart?.('hot');

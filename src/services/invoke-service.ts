@@ -61,7 +61,11 @@ export class InvokeService {
     /** What follows a finished sync call (chaining); without it nothing does. */
     follower?: CallFollower;
     /** Per-project quotas of HTTP runs (docs/api.md, "Quotas"); without it none. */
-    quota?: { admit(projectId: string, mode: 'sync' | 'async'): Promise<void> };
+    quota?: {
+      admit(projectId: string, mode: 'sync' | 'async'): Promise<void>;
+      /** admit() when it can answer at once: true admitted, false ask admit(); throws as admit() does. */
+      admitNow?(projectId: string, mode: 'sync' | 'async'): boolean;
+    };
   }) {
     this.isCredential = credentialTest(deps.credentialHeaders);
   }
@@ -71,25 +75,40 @@ export class InvokeService {
    * With an `Idempotency-Key` header, a key already used in the project within the window answers
    * the first call's answer instead (docs/api.md, "Sending a call twice").
    */
-  async invoke(target: ResolvedRoute, incoming: IncomingCall): Promise<InvokeAnswer> {
-    // A bad Fresco-Priority is a 400 before anything (an idempotency key) is kept.
-    if (target.route.type === 'async') this.priorityOf(target, incoming);
-    // Runs at the API (sync and async) count against the project's quotas; events, schedules and redrives do not.
-    if (incoming.trigger === 'http') await this.deps.quota?.admit(target.route.projectId, target.route.type === 'async' ? 'async' : 'sync');
-    const header = incoming.headers[IDEMPOTENCY_HEADER];
-    if (header !== undefined && this.deps.idempotency) {
-      return this.invokeOnce(target, incoming, Array.isArray(header) ? header.join(', ') : header, this.deps.idempotency);
+  invoke(target: ResolvedRoute, incoming: IncomingCall): Promise<InvokeAnswer> {
+    try {
+      // A bad Fresco-Priority is a 400 before anything (an idempotency key) is kept.
+      const priority = target.route.type === 'async' ? this.priorityOf(target, incoming) : undefined;
+      // Runs at the API (sync and async) count against the project's quotas; events, schedules and redrives do not.
+      // The usual case (limits cached, no count limit) is decided at once: no promise on the hot path.
+      const quota = this.deps.quota;
+      if (incoming.trigger === 'http' && quota) {
+        const { projectId } = target.route;
+        const mode = priority === undefined ? 'sync' : 'async';
+        if (!quota.admitNow?.(projectId, mode)) return quota.admit(projectId, mode).then(() => this.admitted(target, incoming, priority));
+      }
+      return this.admitted(target, incoming, priority);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    return this.dispatch(target, incoming, randomUUID());
   }
 
-  private dispatch(target: ResolvedRoute, incoming: IncomingCall, id: string): Promise<InvokeAnswer> {
-    return target.route.type === 'async' ? this.accept(target, incoming, id) : this.runSync(target, incoming, id);
+  /** invoke() once the quotas admitted the call; `priority` is an async call's. */
+  private admitted(target: ResolvedRoute, incoming: IncomingCall, priority: number | undefined): Promise<InvokeAnswer> {
+    const header = incoming.headers[IDEMPOTENCY_HEADER];
+    if (header !== undefined && this.deps.idempotency) {
+      return this.invokeOnce(target, incoming, Array.isArray(header) ? header.join(', ') : header, this.deps.idempotency, priority);
+    }
+    return this.dispatch(target, incoming, randomUUID(), priority);
+  }
+
+  private dispatch(target: ResolvedRoute, incoming: IncomingCall, id: string, priority: number | undefined): Promise<InvokeAnswer> {
+    return target.route.type === 'async' ? this.accept(target, incoming, id, priority) : this.runSync(target, incoming, id);
   }
 
   /** Runs the call only if this request takes the key; otherwise answers from the key's first call. */
   private async invokeOnce(target: ResolvedRoute, incoming: IncomingCall, key: string,
-    idem: { store: IdempotencyStore; windowS: number }): Promise<InvokeAnswer> {
+    idem: { store: IdempotencyStore; windowS: number }, priority: number | undefined): Promise<InvokeAnswer> {
     const problem = keyProblem(key);
     if (problem) throw idempotencyKeyInvalid(problem);
     const { projectId, appName: app, path } = target.route;
@@ -102,7 +121,7 @@ export class InvokeService {
     if (!claim.taken) return this.replay(projectId, claim.record, fingerprint);
     let answer: InvokeAnswer;
     try {
-      answer = await this.dispatch(target, incoming, id);
+      answer = await this.dispatch(target, incoming, id, priority);
     } catch (err) {
       // Nothing ran (no engine, the call could not be recorded): the caller may try again with the key.
       await idem.store.release(projectId, key, id).catch((e) => log.warn({ err: e }, 'could not free an idempotency key'));
@@ -136,12 +155,14 @@ export class InvokeService {
     return { mode: 'async', call };
   }
 
-  /** Records and queues an async call; resolves once it is durably recorded (the queue's publish may still run). */
-  async accept(target: ResolvedRoute, incoming: IncomingCall, id?: string): Promise<InvokeAnswer & { mode: 'async' }> {
+  /** Records and queues an async call; resolves once it is durably recorded (the queue's publish may still run).
+   *  `priority`: the call's, when the caller already worked it out (priorityOf). */
+  async accept(target: ResolvedRoute, incoming: IncomingCall, id?: string,
+    priority = this.priorityOf(target, incoming)): Promise<InvokeAnswer & { mode: 'async' }> {
     const record: NewCall = {
       ...this.newCall(target, incoming.trigger === 'http' ? 'async' : incoming.trigger, incoming.triggerId),
       dedupeKey: incoming.dedupeKey, request: this.request(incoming), id, redriveOf: incoming.redriveOf,
-      replayOf: incoming.replayOf, priority: this.priorityOf(target, incoming),
+      replayOf: incoming.replayOf, priority,
     };
     // A redrive marks its dead letter in the same transaction: it runs once, and never is marked without its call.
     const call = await (record.redriveOf ? this.deps.calls.enqueueRedrive(record) : this.deps.calls.enqueue(record));

@@ -73,6 +73,7 @@ export class QuotaService {
   /** Throws 429 FRESCO_QUOTA_EXCEEDED when a run of the project must be refused now: over its rate, or (async)
    *  its queued calls, or (sync) its running calls at their limit. Async calls never wait for running_calls here. */
   async admit(projectId: string, mode: 'sync' | 'async'): Promise<void> {
+    if (this.admitNow(projectId, mode)) return;
     const q = await this.effective(projectId);
     this.takeToken(projectId, q.calls_per_second);
     const which: QuotaLimit = mode === 'async' ? 'queued_calls' : 'running_calls';
@@ -80,6 +81,20 @@ export class QuotaService {
     if (max > 0 && await this.deps.store.count(projectId, mode === 'async' ? 'queued' : 'running') >= max) {
       throw quotaExceeded(which, max, 1);
     }
+  }
+
+  /**
+   * admit() without waiting, when the project's limits are cached (fresh) and the count limit
+   * that applies is 0 (unlimited): true when the run is admitted (its rate token taken), throws as
+   * admit() does; false when only admit() can tell (nothing was taken). The hot path's usual case
+   * (no quotas) then costs no promise and no await.
+   */
+  admitNow(projectId: string, mode: 'sync' | 'async'): boolean {
+    const hit = this.cache.get(projectId);
+    if (!hit || this.now() - hit.at >= (this.deps.cacheMs ?? 2000)) return false;
+    if (hit.quota[mode === 'async' ? 'queued_calls' : 'running_calls'] > 0) return false;
+    this.takeToken(projectId, hit.quota.calls_per_second);
+    return true;
   }
 
   /** Puts a claimed async call back in the queue for DEFER_MS when its project already runs running_calls

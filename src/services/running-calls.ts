@@ -21,7 +21,7 @@ interface Entry {
   /** Resolves true while a `running` record leased to us exists: at once for a claimed call, once recorded for a slow sync one. */
   leased?: Promise<boolean>;
   renewedAt: number;
-  /** The call's log so far and its followers (live logs), made on the first logSink() or follow(). */
+  /** The call's log so far and its followers (live logs), made on the first stderr byte or follow(). */
   tail?: LogTail;
 }
 
@@ -129,13 +129,13 @@ export class RunningCalls {
 
   /**
    * The executor's logSink for call `id` (ExecutorCall.logSink): its stderr as written, for
-   * followers and progress. Undefined when the call does not run here.
+   * followers and progress. Undefined when the call does not run here. The tail is made on the
+   * first byte (or the first follower): the many calls that write no stderr keep none.
    */
   logSink(id: string): ((chunk: Buffer) => void) | undefined {
     const e = this.entries.get(id);
     if (!e) return undefined;
-    const tail = (e.tail ??= new LogTail());
-    return (chunk) => tail.write(chunk);
+    return (chunk) => (e.tail ??= new LogTail()).write(chunk);
   }
 
   /**

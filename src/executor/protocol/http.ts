@@ -17,6 +17,18 @@ function clean(v: string): string {
   return UNSAFE.test(v) ? v.replace(/[\r\n]/g, ' ') : v;
 }
 
+// IronFunctions' name for a header (`Header_content_type`), worked out once per header name.
+const compatNames = new Map<string, string>();
+function compatName(name: string): string {
+  let c = compatNames.get(name);
+  if (c === undefined) {
+    c = `Header_${name.toLowerCase().replace(/-/g, '_')}: `;
+    if (compatNames.size >= 1000) compatNames.clear();
+    compatNames.set(name, c);
+  }
+  return c;
+}
+
 /** The request bytes for `req`: line, caller headers, IronFunctions headers, body. */
 export function encodeHttpRequest(req: ExecutorCall): Buffer {
   let head = `${req.method} ${clean(req.requestPath) || '/'} HTTP/1.1\r\n`;
@@ -25,7 +37,7 @@ export function encodeHttpRequest(req: ExecutorCall): Buffer {
     const value = req.headers[name];
     const values = Array.isArray(value) ? value : [value];
     if (!SKIP.has(name)) for (const v of values) head += `${name}: ${clean(v)}\r\n`;
-    compat += `Header_${name.toLowerCase().replace(/-/g, '_')}: ${clean(values.join(' '))}\r\n`;
+    compat += `${compatName(name)}${clean(Array.isArray(value) ? value.join(' ') : value)}\r\n`;
   }
   head += `${compat}Task-Id: ${req.id}\r\nContent-Length: ${req.body.length}\r\n\r\n`;
   if (req.body.length === 0) return Buffer.from(head, 'latin1');

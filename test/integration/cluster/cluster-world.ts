@@ -12,6 +12,7 @@ import axios from 'axios';
 import { createTestDb, TestDb } from '../../helpers/db';
 import { FrescoProcess, spawnFresco } from '../../helpers/fresco-process';
 import { waitFor } from '../../helpers/wait';
+import { members, rank, routeKey } from '../../../src/cluster/placement';
 import { buildImages, docker } from '../executor/fixtures';
 import { BROKER_URL } from '../queue/broker';
 
@@ -133,6 +134,32 @@ export class ClusterWorld {
       const res = await this.http.post(`${this.base}/v1/${project}/apps/${app}/routes`, { route: r });
       if (res.status !== 200) throw new Error(`route create: ${res.status} ${res.data}`);
     }
+  }
+
+  /** The engine losing tests' routes (engine-freeze, netns): eight slow ones (`/sN/sleep`, route
+   *  timeout 30 s) and eight hot ones (`/hN/pid`) of the hot-http test image, created once both
+   *  `names` engines are in the membership and the API places calls on them; `homedOn(name)` picks
+   *  one of each whose home is that engine. */
+  async lossRoutes(project: string, app: string, names: string[]): Promise<{ homedOn(name: string): { slow: string; hot: string } }> {
+    const slow = Array.from({ length: 8 }, (_, i) => `/s${i}/sleep`);
+    const hot = Array.from({ length: 8 }, (_, i) => `/h${i}/pid`);
+    await this.createRoutes(project, app, [
+      ...slow.map((path) => ({ path, image: 'fresco-test/hot-http:1', format: 'http', memory: 32, timeout: 30 })),
+      ...hot.map((path) => ({ path, image: 'fresco-test/hot-http:1', format: 'http', memory: 32 })),
+    ]);
+    await waitFor(`engines ${names.join(', ')} in the membership`, async () => (await this.liveIds()).length === names.length, 20_000, 100);
+    await this.placing(names);
+    const homeOf = (routePath: string) =>
+      rank(routeKey({ projectId: project, appName: app, path: routePath }), members(names.map((n) => this.id(n))))[0].id;
+    return {
+      homedOn: (name: string) => {
+        const pick = (list: string[]) => list.find((r) => homeOf(r) === this.id(name));
+        const s = pick(slow);
+        const h = pick(hot);
+        if (!s || !h) throw new Error(`no slow and hot route homed on engine ${name}`);
+        return { slow: s, hot: h };
+      },
+    };
   }
 
   /** POST /v1/r/{project}/{app}{path}; never throws. */

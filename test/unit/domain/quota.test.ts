@@ -74,6 +74,28 @@ describe('QuotaService', () => {
     assert.equal((await s.show('p')).quota.running_calls, 0);
   });
 
+  it('admits at once from its cache when no count limit applies, and a change made here counts from the next run', async () => {
+    const store = new MemoryQuotas();
+    let now = 0;
+    const s = new QuotaService({ store, defaults, now: () => now });
+    assert.equal(s.admitNow('p', 'sync'), false, 'nothing cached yet: only admit() can tell');
+    assert.equal(await codeOf(s.admit('p', 'sync')), undefined);
+    assert.equal(s.admitNow('p', 'sync'), true, 'unlimited, cached');
+    assert.equal(s.admitNow('p', 'async'), true);
+    await s.update('p', { calls_per_second: 1 });
+    assert.equal(await codeOf(s.admit('p', 'sync')), undefined, 'the new limit read again');
+    assert.throws(() => s.admitNow('p', 'sync'), (e: { code?: string }) => e.code === 'FRESCO_QUOTA_EXCEEDED', 'over the rate at once');
+    now = 1000;
+    await s.update('p', { calls_per_second: null, running_calls: 2 });
+    assert.equal(await codeOf(s.admit('p', 'sync')), undefined);
+    assert.equal(s.admitNow('p', 'sync'), false, 'running_calls needs the count: admit() asks the store');
+    assert.equal(s.admitNow('p', 'async'), true, 'async runs do not wait for running_calls');
+    store.counts.running = 2;
+    assert.equal(await codeOf(s.admit('p', 'sync')), 'FRESCO_QUOTA_EXCEEDED 429 1');
+    now = 3000;
+    assert.equal(s.admitNow('p', 'async'), false, 'the cache expired: admit() reads the limits again');
+  });
+
   it('names the bad field of an update', async () => {
     const s = new QuotaService({ store: new MemoryQuotas(), defaults });
     await assert.rejects(s.update('p', { calls_per_second: 1.5 }), /calls_per_second/);

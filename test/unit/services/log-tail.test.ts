@@ -86,6 +86,28 @@ describe('LogTail and RunningCalls.follow', () => {
     assert.equal(early.ended, undefined);
   });
 
+  it('keeps no tail for a call that writes no stderr; a follower there before the first byte still gets every byte', async () => {
+    const tailOf = (id: string) => (running as unknown as { entries: Map<string, { tail?: LogTail }> }).entries.get(id)?.tail;
+    running.addSync('a', call);
+    running.logSink('a');
+    assert.equal(tailOf('a'), undefined, 'nothing held for a call that wrote nothing');
+    assert.equal(await running.finish('a', withLog('')), true);
+    running.addSync('b', call);
+    const sink = running.logSink('b')!;
+    const f = follower();
+    running.follow('b', f);
+    sink(Buffer.from('FRESCO_PROGRESS 30 first\n'));
+    sink(Buffer.from('two\n'));
+    assert.equal(f.text, 'FRESCO_PROGRESS 30 first\ntwo\n');
+    assert.deepEqual(running.progress('b'), { progress: 30, message: 'first' });
+    const late = follower();
+    running.follow('b', late);
+    assert.equal(late.text, 'FRESCO_PROGRESS 30 first\ntwo\n', 'a follower attaching mid-call sees the whole log');
+    assert.equal(await running.finish('b', withLog('FRESCO_PROGRESS 30 first\ntwo\nend\n')), true);
+    assert.equal(f.text, 'FRESCO_PROGRESS 30 first\ntwo\nend\n');
+    assert.equal(f.ended, true);
+  });
+
   it('answers undefined for a call that does not run here, and ends followers unrecorded when a call is forgotten', () => {
     assert.equal(running.follow('nope', follower()), undefined);
     assert.equal(running.logSink('nope'), undefined);
