@@ -56,6 +56,8 @@ export interface FrescoSetup {
   name: string;
   /** Pre-started containers per default-format route (Fresco's default is 1). */
   prestartPerRoute?: number;
+  /** Runtime containers kept waiting per runtime (Fresco's default is 1). */
+  prestartPerRuntime?: number;
   /** Async calls through RabbitMQ (BENCH_TRANSPORT_URL) instead of the in-process queue. */
   rabbit?: boolean;
 }
@@ -78,6 +80,7 @@ export async function startFresco(db: BenchDb, s: FrescoSetup): Promise<BenchFre
     ...process.env, ...db.env, FRESCO_BIND_HOST: '127.0.0.1', FRESCO_BIND_PORT: '0', FRESCO_AUTH_STRATEGY: 'noauth',
     FRESCO_ENGINE_ENGINE_ID: `bench-${TAG}-${s.name}`,
     FRESCO_ENGINE_PRESTART_PER_ROUTE: s.prestartPerRoute === undefined ? undefined : String(s.prestartPerRoute),
+    FRESCO_RUNTIMES_PRESTART_PER_RUNTIME: s.prestartPerRuntime === undefined ? undefined : String(s.prestartPerRuntime),
     FRESCO_TRANSPORT_URL: s.rabbit ? TRANSPORT_URL : undefined,
     FRESCO_NOTIFICATIONS_QUEUE: `bench-notifications-${TAG}`,
   });

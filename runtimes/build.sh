@@ -6,6 +6,8 @@
 # language and Fresco's runtime server (runtimes/<name>/), and the rootfs tarball is imported into
 # Docker. The content tag is a digest of everything that goes into the image (this script, the
 # server, the package list, the suite): when an image with that tag exists the build is skipped.
+# The label io.fresco.runtime.init=1 says the server takes its code after it starts (fresco_init):
+# engines keep such containers waiting ahead of new functions (docs/runtimes.md).
 # FRESCO_RUNTIME_MIRROR overrides the Debian mirror (default http://deb.debian.org/debian);
 # FRESCO_RUNTIME_SUITE the suite (default: the host's, else bookworm). Needs root (or sudo) and docker.
 set -euo pipefail
@@ -56,7 +58,7 @@ sources=("deb $mirror $suite main")
   | docker import \
       --change "CMD [\"/bin/sh\", \"-c\", \"$cmd\"]" \
       --change 'USER 65534:65534' --change 'WORKDIR /code' \
-      --change "LABEL io.fresco.runtime=$name io.fresco.runtime.tag=$tag" \
+      --change "LABEL io.fresco.runtime=$name io.fresco.runtime.tag=$tag io.fresco.runtime.init=1" \
       --change 'ENV LANG=C.UTF-8 PYTHONDONTWRITEBYTECODE=1' \
       - "$image:$tag" >/dev/null
 docker tag "$image:$tag" "$image:latest"

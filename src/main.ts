@@ -118,6 +118,7 @@ export function executorOptions(config: Config, engineId: string): DockerExecuto
       username: d.registry_username, password: d.registry_password, serveraddress: d.registry_server ?? '',
     } : undefined,
     outputCap: e.output_cap, logCap: e.log_cap, prestartPerRoute: e.prestart_per_route, prestartTotal: e.prestart_total,
+    runtimePrestart: config.runtimes.prestart_per_runtime, runtimePrestartMemoryMb: config.runtimes.prestart_memory,
     maxContainers: e.max_containers, maxMemoryMb: e.max_memory, maxWait: e.max_wait,
     cpuQuota: e.cpu_quota, pidsLimit: e.pids_limit, maxTimeout: config.DEFAULT.max_timeout,
     runDir: path.resolve(config.DEFAULT.state_path, 'run', engineId),
@@ -142,11 +143,12 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
   const limits = packageLimits(config);
   // Code routes' packages are unpacked on this engine's disk before their calls reach Docker (on
   // the engine's, when the executor only hands calls to engines).
-  adapters = adapters.executor && !adapters.executor.remote ? { ...adapters, executor: new CodeExecutor(adapters.executor, new PackageCache({
+  const codeExecutor = adapters.executor && !adapters.executor.remote ? new CodeExecutor(adapters.executor, new PackageCache({
     packages, limits, budgetBytes: config.runtimes.package_cache_size * 1024 * 1024,
     // Per engine id: each engine empties its own directory at start.
     dir: path.resolve(config.runtimes.package_cache_dir ?? path.join(config.DEFAULT.state_path, 'packages'), engineId),
-  })) } : adapters;
+  }), runtimeStore) : undefined;
+  adapters = codeExecutor ? { ...adapters, executor: codeExecutor } : adapters;
   const queue = adapters.queue ?? new LocalCallQueue();
   // The calls running in this process, sync and async: their leases, cancels and drain.
   const running = new RunningCalls({ calls: callStore }, {
@@ -200,10 +202,17 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
       code: codeRoutes, packages,
       versionDigests: async (routeId) => (await versionStore.list(routeId)).map((v) => v.frozen.codeDigest),
     }),
-    runtimes: new RuntimeService({ store: runtimeStore, onChange: () => resolver.invalidate() }),
+    runtimes: new RuntimeService({ store: runtimeStore, onChange: () => {
+      resolver.invalidate();
+      // This process's engine keeps containers of the registered runtimes waiting (docs/runtimes.md).
+      void codeExecutor?.syncRuntimes();
+    } }),
     versions: new RouteVersionService({
       versionStore, routeStore, appStore, onChange: () => resolver.invalidate(), release: (digest) => codeRoutes.release(digest),
     }),
+    /** Keeps containers of the registered runtimes waiting for new functions (a process that
+     *  runs calls just started); never throws. */
+    syncRuntimes: async () => codeExecutor?.syncRuntimes(),
     /** Starts the kept containers of every route with a min_hot (an engine just started); never throws. */
     keepWarm: async () => {
       const routes = await routeStore.listMinHot().catch(() => []);
@@ -367,6 +376,7 @@ export async function start(config: Config, role: Role, adapters: Adapters = {})
     const recovered = await services.callStore.recover();
     if (recovered) log.info({ records: recovered }, 'wrote the call records an earlier run left in its journal');
     let address: Started['address'];
+    void services.syncRuntimes();
     if (role === 'engine' || role === 'all') {
       startEngine(config, services, life);
       void services.keepWarm();

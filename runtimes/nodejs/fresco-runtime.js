@@ -4,13 +4,16 @@
 // garble an answer. The code is under /code (read-only); FRESCO_ENTRY names `module.function`
 // (module relative to /code, e.g. `hello.main` → /code/hello.js's export `main`), sync or async,
 // called (event, context); FRESCO_CALLING `qinling` passes the input object's keys merged with
-// `context` as one object instead.
+// `context` as one object instead. Started without FRESCO_ENTRY, the runtime waits for its code (a
+// pre-started runtime container): the first line is then {"fresco_init": {"env": {...}}}, the
+// route's environment, which it sets before it requires the code the engine has meanwhile put under
+// /code; it answers nothing.
 'use strict';
 const net = require('node:net');
 const path = require('node:path');
 
 const CODE = process.env.FRESCO_CODE_DIR || '/code';
-const calling = process.env.FRESCO_CALLING || 'lambda';
+let calling = process.env.FRESCO_CALLING || 'lambda';
 
 function loadHandler() {
   const entry = process.env.FRESCO_ENTRY || '';
@@ -42,9 +45,24 @@ function fail(err) {
 }
 
 let handler; let loadError;
-try { handler = loadHandler(); } catch (e) { loadError = e; }
+let waiting = !process.env.FRESCO_ENTRY;
+function load() {
+  try { handler = loadHandler(); } catch (e) { loadError = e; }
+}
+if (!waiting) load();
+
+function specialise(init) {
+  for (const [k, v] of Object.entries((init && init.env) || {})) process.env[k] = String(v);
+  calling = process.env.FRESCO_CALLING || 'lambda';
+  waiting = false;
+  load();
+}
 
 async function serve(req) {
+  if (waiting) {
+    if (req.fresco_init !== undefined) return specialise(req.fresco_init);
+    return fail(new Error('the runtime container has no code yet (no fresco_init line)'));
+  }
   if (loadError) return fail(loadError);
   const context = {
     call_id: req.call_id, method: req.method, request_url: req.request_url, headers: req.headers || {},

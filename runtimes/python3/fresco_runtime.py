@@ -4,6 +4,9 @@
 # garble an answer. The code is under /code (read-only); FRESCO_ENTRY names `module.function`,
 # FRESCO_CALLING is `lambda` (handler(event, context)) or `qinling` (input keys as keyword
 # arguments plus `context`, or one positional argument when the input is not a JSON object).
+# Started without FRESCO_ENTRY, the runtime waits for its code (a pre-started runtime container):
+# the first line is then {"fresco_init": {"env": {...}}}, the route's environment, which it sets
+# before it imports the code the engine has meanwhile put under /code; it answers nothing.
 import importlib
 import json
 import os
@@ -83,18 +86,37 @@ def read_lines():
             yield line
 
 
+def load():
+    try:
+        return load_handler(), None
+    except BaseException:
+        return None, traceback.format_exc()
+
+
+def specialise(init):
+    os.environ.update({str(k): str(v) for k, v in (init.get('env') or {}).items()})
+    if hasattr(time, 'tzset'):
+        time.tzset()
+    return os.environ.get('FRESCO_CALLING', 'lambda')
+
+
 def main():
     calling = os.environ.get('FRESCO_CALLING', 'lambda')
-    try:
-        handler = load_handler()
-        load_error = None
-    except BaseException:
-        handler, load_error = None, traceback.format_exc()
+    waiting = not os.environ.get('FRESCO_ENTRY')
+    handler, load_error = (None, None) if waiting else load()
     for line in read_lines():
+        req = json.loads(line.decode('utf-8'))
+        if waiting:
+            if 'fresco_init' in req:
+                waiting = False
+                calling = specialise(req['fresco_init'] or {})
+                handler, load_error = load()
+            else:
+                failure('the runtime container has no code yet (no fresco_init line)\n')
+            continue
         if load_error is not None:
             failure(load_error)
             continue
-        req = json.loads(line.decode('utf-8'))
         context = Context(call_id=req.get('call_id'), method=req.get('method'), request_url=req.get('request_url'),
                           headers=req.get('headers') or {}, app_name=os.environ.get('APP_NAME'),
                           route=os.environ.get('ROUTE'), memory_mb=os.environ.get('MEMORY_MB'),

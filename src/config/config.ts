@@ -42,7 +42,7 @@ export interface Config {
   };
   runtimes: {
     package_max_size: number; package_max_unpacked: number; package_max_ratio: number;
-    package_cache_dir?: string; package_cache_size: number;
+    package_cache_dir?: string; package_cache_size: number; prestart_per_runtime: number; prestart_memory: number;
   };
   notifications: {
     exchanges: string[]; queue: string; routing_key: string; exchange_durable: 'passive' | 'true' | 'false';

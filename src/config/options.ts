@@ -113,6 +113,11 @@ export const OPTIONS: readonly OptionSpec[] = [
     'Where engines keep unpacked code packages, in a directory per engine id (emptied when that engine starts); default state_path/packages.'),
   o('runtimes', 'package_cache_size', 'int', 1024,
     'MiB of unpacked code packages an engine keeps; the least recently used are removed past it.', { min: 1 }),
+  o('runtimes', 'prestart_per_runtime', 'int', 1,
+    'Runtime containers each engine keeps waiting, per registered runtime, for the first call of a new function from code '
+    + '(specialised with its code then, docs/runtimes.md); 0: every function starts its own.', { min: 0, max: 64 }),
+  o('runtimes', 'prestart_memory', 'int', 128,
+    'Memory limit in MiB of waiting runtime containers: only routes of this memory use them (the default route memory).', { min: 16 }),
   o('notifications', 'exchanges', 'list', ['swift', 'nova', 'openstack'], 'Exchanges whose notifications.info Fresco reads.'),
   o('notifications', 'queue', 'string', 'fresco-notifications', "Fresco's own durable queue."),
   o('notifications', 'routing_key', 'string', 'notifications.info', 'Routing key bound on each exchange.'),

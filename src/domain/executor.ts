@@ -95,9 +95,13 @@ export interface Executor {
   /** Starts one hot container of `route` ahead of any call when it has none (a function from code
    *  just created), so that its first call skips the start. Optional; never throws. */
   prewarm?(route: RunnableRoute): Promise<void>;
+  /** Keeps runtime containers waiting, ahead of any function, for the images of the registered
+   *  runtimes (`images`, all of them each time), so that a new function from code is specialised
+   *  into one instead of starting a container (docs/runtimes.md). Optional; never throws. */
+  prestartRuntimes?(images: string[]): void;
   /** The live hot containers of one route on this engine (Qinling's function workers). Optional. */
   workers?(route: RouteScope & { path: string }): HotWorker[];
-  /** Hot containers on this engine running `image`, and how many are idle (Qinling's runtime pool). Optional. */
+  /** Hot containers on this engine running `image`, waiting runtime containers included, and how many are idle or waiting (Qinling's runtime pool). Optional. */
   poolOf?(image: string): { total: number; available: number };
   /** True when calls run in other processes (the API's RemoteExecutor): nothing of a call, such as
    *  a code package, is prepared on this host. */

@@ -16,6 +16,7 @@ import { ImageManager } from './images';
 import { DockerExecutorOptions, packageRoot, resolveOptions } from './options';
 import { PrestartPool } from './prestart-pool';
 import { inScope, routeId, RunDeps, versionKey } from './run-deps';
+import { RuntimePool } from './runtime-pool';
 import { Reaper, Slot } from './slot';
 
 /** Runs calls in containers on one Docker engine. */
@@ -23,6 +24,7 @@ export class DockerExecutor implements Executor {
   private readonly deps: RunDeps;
   private readonly cold: ColdSlot;
   private readonly prestart: PrestartPool;
+  private readonly runtimes: RuntimePool;
   private readonly pools = new Map<string, { version: string; pool: HotPool; slot: Slot; route: RunnableRoute }>();
   private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
   private starting?: Promise<void>;
@@ -34,6 +36,11 @@ export class DockerExecutor implements Executor {
     this.deps = { driver, options: o, reaper: new Reaper(), images: new ImageManager(driver, o), admission };
     this.cold = new ColdSlot(this.deps);
     this.prestart = new PrestartPool(this.deps);
+    // Waiting runtime containers count against the engine's bounds as hot ones do.
+    this.runtimes = new RuntimePool(this.deps, (mb) => {
+      const l = this.load();
+      return l.containers < o.maxContainers && l.memoryMb + mb <= o.maxMemoryMb;
+    });
   }
 
   /** Checks Docker, builds the launcher if missing, removes this engine's orphans. Safe to call twice. */
@@ -64,9 +71,11 @@ export class DockerExecutor implements Executor {
     return [];
   }
 
-  /** See the Executor port: hot containers of `image` (a runtime's) and how many are idle. */
+  /** See the Executor port: hot containers of `image` (a runtime's) and how many are idle; its
+   *  waiting runtime containers count as idle ones. */
   poolOf(image: string): { total: number; available: number } {
-    const sum = { total: 0, available: 0 };
+    const waiting = this.runtimes.ready()[image] ?? 0;
+    const sum = { total: waiting, available: waiting };
     for (const { pool, route } of this.pools.values()) {
       if (route.image !== image) continue;
       const c = pool.capacity();
@@ -74,6 +83,11 @@ export class DockerExecutor implements Executor {
       sum.available += c.available;
     }
     return sum;
+  }
+
+  /** See the Executor port: runtime containers wait for new functions of these images. */
+  prestartRuntimes(images: string[]): void {
+    if (this.state === 'running') this.runtimes.setImages(images);
   }
 
   /** See the Executor port: a hot route's pool starts a container when it has none (min_hot of them). */
@@ -87,6 +101,7 @@ export class DockerExecutor implements Executor {
     if (this.state === 'stopped') return this.deps.reaper.drain();
     this.state = 'stopped';
     this.prestart.stop();
+    this.runtimes.stop();
     for (const { pool } of this.pools.values()) pool.retire();
     this.pools.clear();
     // Starts under way finish (and discard themselves) first; then nothing labelled ours remains.
@@ -95,15 +110,17 @@ export class DockerExecutor implements Executor {
     await this.deps.reaper.drain();
   }
 
-  /** Ready pre-started containers, live hot containers, hot pools and image pulls started (for tests and metrics). */
-  stats(): { prestarted: number; hot: number; hotPools: number; pulls: number } {
+  /** Ready pre-started containers, live hot containers, hot pools, waiting runtime containers up
+   *  per image, and image pulls started (for tests and metrics). */
+  stats(): { prestarted: number; hot: number; hotPools: number; waitingRuntimes: Record<string, number>; pulls: number } {
     let hot = 0;
     for (const { pool } of this.pools.values()) hot += pool.size();
-    return { prestarted: this.prestart.size(), hot, hotPools: this.pools.size, pulls: this.deps.images.pullCount };
+    return { prestarted: this.prestart.size(), hot, hotPools: this.pools.size, waitingRuntimes: this.runtimes.ready(), pulls: this.deps.images.pullCount };
   }
 
   /** What this engine holds, for its membership announcement: containers and MiB of route
-   *  memory in use (cold, pre-started admitted, hot), and the routes with hot containers. */
+   *  memory in use (cold, pre-started admitted, hot, waiting runtime containers), and the routes
+   *  with hot containers. */
   load(): { containers: number; memoryMb: number; memoryBudgetMb: number; hot: number; hotRoutes: RunnableRoute[] } {
     let hot = 0;
     let hotMb = 0;
@@ -115,7 +132,8 @@ export class DockerExecutor implements Executor {
       if (n > 0) hotRoutes.push(route);
     }
     const a = this.deps.admission;
-    return { containers: a.size() + hot, memoryMb: a.memoryMb() + hotMb, memoryBudgetMb: this.deps.options.maxMemoryMb, hot, hotRoutes };
+    const waiting = this.runtimes.size();
+    return { containers: a.size() + hot + waiting, memoryMb: a.memoryMb() + hotMb + this.runtimes.memoryMb(), memoryBudgetMb: this.deps.options.maxMemoryMb, hot, hotRoutes };
   }
 
   private getSlot(req: ExecutorCall): Slot {
@@ -143,7 +161,10 @@ export class DockerExecutor implements Executor {
     if (!entry) {
       const pool = new HotPool(this.deps, route, (p) => {
         if (this.pools.get(id)?.pool === p) this.pools.delete(id);
-      });
+      }, this.runtimes);
+      // A code route's runtime keeps containers waiting from now on, even if it was registered
+      // after this engine last heard of the runtimes.
+      if (route.code) this.runtimes.add(route.image);
       entry = { version, pool, slot: { kind: 'hot', exec: (r) => pool.run(r) }, route };
       this.pools.set(id, entry);
       // min_hot: the route's floor of warm containers, whichever call or change made the pool.

@@ -15,10 +15,20 @@ import { configEnv, routeEnv } from './env';
 import { log } from '../log';
 import { dockerFailed } from './errors';
 import type { HotProtocol, HotResponse, ResponseReader } from './protocol/protocol';
-import { routeSpec, RunDeps } from './run-deps';
+import { CODE_IN_CONTAINER, routeSpec, RunDeps } from './run-deps';
 import { oomMessage } from './slot';
 
 const IO_DIR = '/.fresco-io';
+
+/** How a container is launched when it is not simply its route's (a waiting runtime container). */
+export interface LaunchOptions {
+  /** The environment instead of the route's (FRESCO_IO_SOCKET is added). */
+  env?: string[];
+  /** Labels added to the route's. */
+  labels?: Record<string, string>;
+  /** A host directory of this container's own, mounted read-only at /code and removed with it. */
+  codeDir?: string;
+}
 
 interface Current {
   req: ExecutorCall;
@@ -40,6 +50,9 @@ export class HotContainer {
   lastUsed = Date.now();
   /** The container's name (Qinling's worker name). */
   name = '';
+  /** The host directory mounted at /code that goes with the container (LaunchOptions.codeDir). */
+  private codeDir?: string;
+  private afterFirstCall?: () => void;
 
   private constructor(
     private readonly deps: RunDeps,
@@ -47,7 +60,7 @@ export class HotContainer {
     private readonly io: net.Socket,
     private readonly err: net.Socket,
     private readonly protocol: HotProtocol,
-    private readonly onDeath: (c: HotContainer) => void,
+    private onDeath: (c: HotContainer) => void,
   ) {
     this.reader = protocol.reader(deps.options.outputCap);
     io.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -73,10 +86,11 @@ export class HotContainer {
    *  failure, ImageGoneError when Docker has no such image, or an Error with the function's
    *  reason when it dies before connecting. */
   static async launch(deps: RunDeps, route: RunnableRoute, argv: string[], protocol: HotProtocol,
-    onDeath: (c: HotContainer) => void): Promise<HotContainer> {
+    onDeath: (c: HotContainer) => void, opts: LaunchOptions = {}): Promise<HotContainer> {
     const o = deps.options;
-    const env = [...routeEnv(route), ...configEnv(route), `FRESCO_IO_SOCKET=${IO_DIR}/s`];
-    const spec = routeSpec(o, route, 'hot', env, { argv, binds: [] });
+    const env = [...(opts.env ?? [...routeEnv(route), ...configEnv(route)]), `FRESCO_IO_SOCKET=${IO_DIR}/s`];
+    const spec = routeSpec(o, route, 'hot', env, { argv, binds: opts.codeDir ? [`${opts.codeDir}:${CODE_IN_CONTAINER}:ro`] : [] });
+    Object.assign(spec.labels, opts.labels);
     // The container name's random tail: unix socket paths must stay under 108 bytes (see options).
     const dir = path.join(o.runDir, spec.name.slice(-12));
     spec.binds!.push(`${dir}:${IO_DIR}`);
@@ -94,6 +108,7 @@ export class HotContainer {
         const [io, err] = await conns;
         const c = new HotContainer(deps, handle, io, err, protocol, onDeath);
         c.name = spec.name;
+        c.codeDir = opts.codeDir;
         return c;
       } catch (e) {
         deps.reaper.add(handle.remove());
@@ -103,6 +118,16 @@ export class HotContainer {
       server.close();
       deps.reaper.add(fs.rm(dir, { recursive: true, force: true }));
     }
+  }
+
+  /** Hands a waiting runtime container to its route's pool: its death is reported to `onDeath`
+   *  from now on, and `init` (the runtime's fresco_init line, docs/runtimes.md) is written at once;
+   *  the runtime answers nothing, and takes the calls written after it in order. `afterFirstCall`
+   *  runs once the first call ends, whatever way (or the container dies). */
+  specialise(onDeath: (c: HotContainer) => void, init: Buffer, afterFirstCall?: () => void): void {
+    this.onDeath = onDeath;
+    this.afterFirstCall = afterFirstCall;
+    this.io.write(init);
   }
 
   /** Runs one call; resolves when it ends whatever way. Only call when idle. */
@@ -142,9 +167,17 @@ export class HotContainer {
     this.dead = true;
     this.io.destroy();
     this.err.destroy();
-    this.deps.reaper.add(this.handle.remove());
+    const dir = this.codeDir;
+    this.deps.reaper.add(dir ? this.handle.remove().finally(() => fs.rm(dir, { recursive: true, force: true })) : this.handle.remove());
     this.onDeath(this);
     this.free(this.current);
+    this.firstCallDone();
+  }
+
+  private firstCallDone(): void {
+    const fn = this.afterFirstCall;
+    this.afterFirstCall = undefined;
+    fn?.();
   }
 
   private onData(chunk: Buffer): void {
@@ -186,6 +219,7 @@ export class HotContainer {
   private finish(cur: Current, end: { status: CallOutcome['status']; error?: string }, res?: HotResponse): void {
     if (cur.done) return;
     cur.done = true;
+    this.firstCallDone();
     this.lastUsed = Date.now();
     cur.resolve({
       status: end.status, kind: 'hot', exitCode: null, result: res?.body ?? Buffer.alloc(0), resultTruncated: false,

@@ -13,6 +13,7 @@ import { HotContainer } from './hot-container';
 import { httpProtocol } from './protocol/http';
 import { jsonProtocol } from './protocol/json';
 import type { RunDeps } from './run-deps';
+import type { RuntimePool } from './runtime-pool';
 import { emptyResult, timeoutMs } from './slot';
 
 interface Waiter {
@@ -37,9 +38,10 @@ export class HotPool {
   private lastRefill = 0;
   private readonly idleMs: number;
 
-  /** `onEmpty` is called whenever the pool is left with no container, start or waiting call. */
+  /** `onEmpty` is called whenever the pool is left with no container, start or waiting call;
+   *  `waiting`, when given, may hand a code route a waiting runtime container instead of a start. */
   constructor(private readonly deps: RunDeps, private readonly route: RunnableRoute,
-    private readonly onEmpty: (pool: HotPool) => void) {
+    private readonly onEmpty: (pool: HotPool) => void, private readonly waiting?: Pick<RuntimePool, 'specialise'>) {
     this.idleMs = Math.max(1, route.idleTimeout || 30) * 1000;
   }
 
@@ -182,8 +184,10 @@ export class HotPool {
   private async launch(): Promise<void> {
     let c: HotContainer;
     try {
-      c = await this.deps.images.withImage(this.route.image, (image) => HotContainer.launch(this.deps, this.route,
-        image.argv, this.route.format === 'json' ? jsonProtocol : httpProtocol, (dead) => this.forget(dead)));
+      const onDeath = (dead: HotContainer) => this.forget(dead);
+      c = (this.route.code && await this.waiting?.specialise(this.route, onDeath))
+        || await this.deps.images.withImage(this.route.image, (image) => HotContainer.launch(this.deps, this.route,
+          image.argv, this.route.format === 'json' ? jsonProtocol : httpProtocol, onDeath));
     } catch (err) {
       this.starting--;
       return this.failHead(err);

@@ -36,6 +36,10 @@ export interface DockerExecutorOptions {
   prestartPerRoute?: number;
   /** Pre-started containers in all [32]. */
   prestartTotal?: number;
+  /** Runtime containers kept waiting, per runtime image, for the first call of a new function from code; 0 disables [1]. */
+  runtimePrestart?: number;
+  /** Memory limit of waiting runtime containers in MiB: only routes of that memory use them [128]. */
+  runtimePrestartMemoryMb?: number;
   /** Unused images beyond this many bytes are removed, least recently used first [10 GiB]. */
   imageDiskBudgetBytes?: number;
   /** Registries images may be pulled from [registryAuth's server and Docker Hub]; see RegistryPolicy. */
@@ -63,6 +67,7 @@ export interface DockerExecutorOptions {
 export type ResolvedOptions = Readonly<{
   dockerHost: string; engineId: string; outputCap: number; logCap: number;
   prestart: Readonly<{ enabled: boolean; perRoute: number; total: number }>;
+  runtimePrestart: Readonly<{ perRuntime: number; memoryMb: number }>;
   diskBudgetBytes: number; registryAuth?: RegistryAuth; registries: RegistryPolicy;
   defaultNetwork: string; cpuQuota: number; pidsLimit: number; tmpfsSize: string; maxTimeout: number;
   user: string; maxQueue: number; maxContainers: number; maxMemoryMb: number; maxWait: number; hotStartTimeout: number; launcherPath: string; runDir: string;
@@ -91,6 +96,10 @@ export function resolveOptions(o: DockerExecutorOptions): ResolvedOptions {
     outputCap: positive('outputCap', o.outputCap ?? MiB),
     logCap: positive('logCap', o.logCap ?? 256 * 1024),
     prestart: Object.freeze({ enabled: perRoute > 0, perRoute, total: nonNegative('prestartTotal', o.prestartTotal ?? 32) }),
+    runtimePrestart: Object.freeze({
+      perRuntime: nonNegative('runtimePrestart', o.runtimePrestart ?? 1),
+      memoryMb: positive('runtimePrestartMemoryMb', o.runtimePrestartMemoryMb ?? 128),
+    }),
     diskBudgetBytes: positive('imageDiskBudgetBytes', o.imageDiskBudgetBytes ?? 10 * 1024 * MiB),
     registryAuth: o.registryAuth,
     registries: new RegistryPolicy(o.allowedRegistries ?? [], o.registryAuth?.serveraddress),

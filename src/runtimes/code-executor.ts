@@ -1,8 +1,10 @@
 // Puts a code route's package on this engine's disk before its call reaches the executor, which
-// mounts it read-only at /code in the runtime container (docs/runtimes.md). Image routes pass
-// straight through.
+// mounts it read-only at /code in the runtime container, or places it in a waiting runtime
+// container's (docs/runtimes.md). Image routes pass straight through. Tells the executor which
+// runtimes exist, so that it keeps containers of them waiting for new functions.
 import type { ExecutorCall, CallOutcome, Executor, HotWorker, RouteScope, RunnableRoute } from '../domain/executor';
 import { log } from '../log';
+import type { RuntimeStore } from './model';
 import type { PackageCache } from './package-cache';
 
 /** An Executor that unpacks code packages first, then delegates. */
@@ -11,10 +13,27 @@ export class CodeExecutor implements Executor {
   // route the same object, and the hot pools key their containers by that object (versionKey).
   private readonly placed = new WeakMap<RunnableRoute, RunnableRoute>();
 
-  constructor(private readonly inner: Executor, private readonly cache: Pick<PackageCache, 'dirFor'>) {}
+  constructor(private readonly inner: Executor, private readonly cache: Pick<PackageCache, 'dirFor'>,
+    private readonly runtimes?: Pick<RuntimeStore, 'list'>) {}
 
-  start(): Promise<void> {
-    return this.inner.start();
+  async start(): Promise<void> {
+    await this.inner.start();
+    await this.syncRuntimes();
+  }
+
+  /** Hands the registered runtimes' images to the executor (at start and whenever runtimes
+   *  change), which keeps containers of them waiting; never throws. */
+  async syncRuntimes(): Promise<void> {
+    if (!this.runtimes || !this.inner.prestartRuntimes) return;
+    try {
+      this.inner.prestartRuntimes([...new Set((await this.runtimes.list()).map((r) => r.image))]);
+    } catch (err) {
+      log.warn({ err }, 'listing the runtimes to keep containers of them waiting failed');
+    }
+  }
+
+  prestartRuntimes(images: string[]): void {
+    this.inner.prestartRuntimes?.(images);
   }
 
   /** See the Executor port; throws FRESCO_PACKAGE_CORRUPT when the package cannot be had intact. */

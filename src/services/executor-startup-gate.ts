@@ -14,6 +14,8 @@ export class ExecutorStartupGate implements Executor {
   private timer?: NodeJS.Timeout;
   private stopped = false;
   private lastError = 'not started yet';
+  /** The last prestartRuntimes() images, handed to the executor once it is usable. */
+  private runtimeImages?: string[];
 
   constructor(private readonly make: () => Executor, private readonly retryMs = 10_000) {
     this.next = make();
@@ -39,6 +41,11 @@ export class ExecutorStartupGate implements Executor {
     await this.current?.prewarm?.(route);
   }
 
+  prestartRuntimes(images: string[]): void {
+    this.runtimeImages = images;
+    this.current?.prestartRuntimes?.(images);
+  }
+
   /** None until Docker is usable. */
   workers(scope: RouteScope & { path: string }): HotWorker[] {
     return this.current?.workers?.(scope) ?? [];
@@ -62,6 +69,7 @@ export class ExecutorStartupGate implements Executor {
       await candidate.start();
       if (this.stopped) return void (await candidate.stop());
       this.current = candidate;
+      if (this.runtimeImages) candidate.prestartRuntimes?.(this.runtimeImages);
       log.info('Docker ready: calls run');
     } catch (err) {
       await candidate.stop().catch(() => undefined);

@@ -13,6 +13,8 @@ export interface ImageInfo {
   size: number;
   /** The image's entrypoint followed by its cmd. */
   argv: string[];
+  /** The image's labels (io.fresco.runtime.init=1: a runtime that takes its code after it starts). */
+  labels?: Record<string, string>;
 }
 
 /** How a container ended. */
@@ -92,7 +94,7 @@ export class DockerDriver {
   async inspectImage(ref: string): Promise<ImageInfo | undefined> {
     try {
       const i = await this.docker.getImage(ref).inspect();
-      return { id: i.Id, size: i.Size, argv: [...(i.Config?.Entrypoint ?? []), ...(i.Config?.Cmd ?? [])] };
+      return { id: i.Id, size: i.Size, argv: [...(i.Config?.Entrypoint ?? []), ...(i.Config?.Cmd ?? [])], labels: i.Config?.Labels ?? {} };
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 404) return undefined;
       throw err;

@@ -223,16 +223,20 @@ describe('openstack function (python-qinlingclient) against the Qinling-compatib
   });
 
   it('detaches a function from its container: the next execution starts a fresh one', async () => {
-    // The function's containers, by the labels the executor puts on them.
-    const containers = () => new Set(execFileSync('docker', ['ps', '-q', '--no-trunc', '--filter', `label=io.fresco.route=/${zipFn}`,
-      '--filter', `label=io.fresco.project=${world.ks.OS_DEMO_PROJECT_ID}`], { encoding: 'utf8' }).split('\n').filter(Boolean));
+    // The function's containers: its workers (a waiting runtime container it was given carries no
+    // label of the function, docs/runtimes.md), running in Docker.
+    const containers = async () => {
+      const names = ((await json('DEMO', ['function', 'worker', 'list', zipFn])) as { Worker_name: string }[]).map((w) => w.Worker_name);
+      return new Set(execFileSync('docker', ['ps', '-q', '--no-trunc', ...names.flatMap((n) => ['--filter', `name=^${n}$`])], { encoding: 'utf8' })
+        .split('\n').filter((id) => id && names.length > 0));
+    };
     const run = () => json('DEMO', ['function', 'execution', 'create', '--function', zipFn, '--input', '{"word": "a"}']);
     await run();
-    const before = containers();
+    const before = await containers();
     assert.ok(before.size > 0, 'the function runs in a kept container');
     await ok('DEMO', ['function', 'detach', zipFn]);
     await run();
-    const after = containers();
+    const after = await containers();
     assert.ok([...after].some((id) => !before.has(id)), `a fresh container: before ${[...before]}, after ${[...after]}`);
     // The client words a failed detach itself.
     await refused('READER', ['function', 'detach', zipFn], /Unable to detach the specified function/);

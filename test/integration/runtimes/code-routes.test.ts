@@ -10,6 +10,7 @@ import { testConfig } from '../../helpers/api';
 import { createTestDb, TestDb } from '../../helpers/db';
 import { waitFor } from '../../helpers/wait';
 import { buildZip } from '../../helpers/zip-builder';
+import type { DockerExecutor } from '../../../src/executor/docker-executor';
 import { containersOf } from '../executor/fixtures';
 
 // Functions from code (docs/runtimes.md) as a user deploys them: Fresco as `npm start` runs it
@@ -34,6 +35,7 @@ describe('functions from code (role all, real Docker and PostgreSQL)', function 
   let base: string;
   let stateDir: string;
   const engineId = `test-rt-${randomUUID().slice(0, 8)}`;
+  let images: Record<'python3' | 'nodejs', string>;
   const P = 'rt-project';
   const http = axios.create({ validateStatus: () => true, transformResponse: (d) => d });
   const json = (body: string) => JSON.parse(body);
@@ -50,7 +52,13 @@ describe('functions from code (role all, real Docker and PostgreSQL)', function 
   const createJson = (route: object) => http.post(routesUrl(), { route });
   const b64 = (s: Buffer | string) => Buffer.from(s).toString('base64');
   const packageCount = async () => Number((await t.db('code_packages').count<{ n: string }[]>({ n: '*' }))[0].n);
-  const containersFor = async (p: string) => (await containersOf(engineId)).filter((c) => c.Labels['io.fresco.route'] === p);
+  // A route's containers: those started for it (labelled with its path) and the waiting runtime
+  // containers it was given (named by its workers, as `openstack fn worker list` shows them).
+  const workerNames = (p: string) => new Set((fresco.services.executor?.workers?.({ projectId: P, appName: 'fn', path: p }) ?? []).map((w) => `/${w.name}`));
+  const containersFor = async (p: string) => {
+    const names = workerNames(p);
+    return (await containersOf(engineId)).filter((c) => c.Labels['io.fresco.route'] === p || c.Names.some((n) => names.has(n)));
+  };
 
   const pyHello = fs.readFileSync(path.join(ROOT, 'examples/python-hello/hello.py'));
   const jsHello = fs.readFileSync(path.join(ROOT, 'examples/node-hello/hello.js'));
@@ -65,9 +73,15 @@ describe('functions from code (role all, real Docker and PostgreSQL)', function 
     { name: 'index.js', data: "const greet = require('./lib/greet');\nexports.handler = (event) => greet(event.name);\n" },
   ]);
 
+  // The same code as jsZip in a package of its own (jsZip's route is deleted by the last test).
+  const jsZipNew = buildZip([
+    { name: 'lib/greet.js', data: 'module.exports = (who) => `Hi ${who}`;\n', deflate: true },
+    { name: 'index.js', data: "const greet = require('./lib/greet');\nexports.handler = (event) => greet(event.name);\n// new\n" },
+  ]);
+
   before(async function () {
     this.timeout(900_000);
-    const images = { python3: runtimeImage('python3'), nodejs: runtimeImage('nodejs') };
+    images = { python3: runtimeImage('python3'), nodejs: runtimeImage('nodejs') };
     t = await createTestDb();
     stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fresco-rt-'));
     fresco = await start(testConfig({
@@ -211,12 +225,115 @@ describe('functions from code (role all, real Docker and PostgreSQL)', function 
 
   it('never lets two functions share a container', async () => {
     for (const p of ['/py', '/py-zip', '/js', '/js-zip']) assert.equal((await run(p, '{"name": "X"}')).status, 200);
-    const all = await containersOf(engineId);
     const byRoute = new Map<string, string[]>();
-    for (const c of all) byRoute.set(c.Labels['io.fresco.route'], [...(byRoute.get(c.Labels['io.fresco.route']) ?? []), c.Id]);
-    const ids = ['/py', '/py-zip', '/js', '/js-zip'].flatMap((p) => byRoute.get(p) ?? []);
+    for (const p of ['/py', '/py-zip', '/js', '/js-zip']) byRoute.set(p, (await containersFor(p)).map((c) => c.Id));
+    const ids = [...byRoute.values()].flat();
     assert.equal(new Set(ids).size, ids.length, 'every container serves one route');
     for (const p of ['/py', '/py-zip', '/js', '/js-zip']) assert.equal(byRoute.get(p)?.length, 1, p);
+  });
+
+  // Waiting runtime containers (docs/runtimes.md): up before the routes that use them exist.
+  const waitingOf = async (runtime: 'python3' | 'nodejs') => {
+    const paths = (json((await http.get(routesUrl())).data).routes as { path: string }[]).map((r) => r.path);
+    const serving = new Set(paths.flatMap((p) => [...workerNames(p)]));
+    return (await containersOf(engineId)).filter((c) => c.Labels['io.fresco.runtime.image'] === images[runtime]
+      && c.State === 'running' && !c.Names.some((n) => serving.has(n)));
+  };
+  // The engine's count, through the wrappers main.ts puts around it (CodeExecutor, startup gate):
+  // Docker shows a container running a moment before its runtime answers and it counts as waiting.
+  const engine = () => (fresco.services.executor as unknown as { inner: { current: DockerExecutor } }).inner.current;
+  const waitForWaiting = (runtime: 'python3' | 'nodejs', not: string[] = []) => waitFor(`a waiting ${runtime} container`, async () => {
+    if ((engine().stats().waitingRuntimes[images[runtime]] ?? 0) < 1) return undefined;
+    const ids = (await waitingOf(runtime)).map((c) => c.Id).filter((id) => !not.includes(id));
+    return ids.length > 0 ? ids : undefined;
+  }, 45_000);
+
+  // A single file for Python, a zip with a directory for Node.
+  for (const [runtime, entry, part, file, src] of [['python3', 'hello.main', 'file', 'hello.py', pyHello],
+    ['nodejs', 'index.handler', 'package', 'code.zip', jsZipNew]] as const) {
+    it(`runs a new ${runtime} function's first call in a runtime container that waited before the route existed, then starts another to wait`, async () => {
+      const waiting = await waitForWaiting(runtime);
+      const p = `/${runtime}-new`;
+      const res = await upload({ path: p, runtime, entry }, part, file, src);
+      assert.equal(res.status, 200, res.data);
+      const first = await run(p, '{"name": "New"}');
+      assert.equal(first.status, 200, first.data);
+      if (runtime === 'python3') {
+        assert.deepEqual(json(json(first.data).result), { greeting: 'Hello New' });
+        assert.match(await callLog(json(first.data).call_id), /greeting New in call/, 'the function\'s prints reach the call log');
+      } else {
+        assert.equal(json(json(first.data).result), 'Hi New', 'the zip\'s lib/greet.js was there');
+      }
+      const serving = (await containersFor(p)).map((c) => c.Id);
+      assert.equal(serving.length, 1);
+      assert.ok(waiting.includes(serving[0]), 'the first call ran in a container that was waiting before the route was created');
+      assert.equal((await containersFor(p))[0].Labels['io.fresco.route'], '', 'it was started for no route');
+      const refilled = await waitForWaiting(runtime, waiting);
+      assert.ok(!refilled.includes(serving[0]));
+      const second = await run(p, '"Again"');
+      assert.equal((await call(json(second.data).call_id)).kind, 'hot');
+      assert.deepEqual((await containersFor(p)).map((c) => c.Id), serving, 'the container stays the route\'s');
+    });
+  }
+
+  it('gives two functions two waiting containers that share nothing: module globals and /tmp are their own', async () => {
+    const code = 'import os\nCALLS = []\n\ndef main(event, context):\n    CALLS.append(event)\n'
+      + '    open("/tmp/marker-" + event, "w").close()\n    return {"calls": CALLS, "tmp": sorted(os.listdir("/tmp"))}\n';
+    const ids: string[] = [];
+    for (const p of ['/iso-a', '/iso-b']) {
+      await waitForWaiting('python3');
+      assert.equal((await createJson({ path: p, runtime: 'python3', entry: 'iso.main', code: { name: 'iso.py', data: b64(code) } })).status, 200);
+      const res = await run(p, JSON.stringify(p.slice(1)));
+      assert.equal(res.status, 200, res.data);
+      assert.deepEqual(json(json(res.data).result), { calls: [p.slice(1)], tmp: [`marker-${p.slice(1)}`] }, `${p} sees only its own state`);
+      ids.push(...(await containersFor(p)).map((c) => c.Id));
+    }
+    assert.equal(ids.length, 2);
+    assert.notEqual(ids[0], ids[1], 'two routes, two containers');
+  });
+
+  it('gives a function in a waiting container the same environment and config as in one started for it', async () => {
+    const code = 'import os\nAT_IMPORT = os.environ.get("GREETING")\n\ndef main(event, context):\n'
+      + '    keys = ["GREETING", "MY_KEY", "APP_NAME", "FORMAT", "FRESCO_ENTRY", "FRESCO_CALLING"]\n'
+      + '    return {"env": {k: os.environ.get(k) for k in keys}, "at_import": AT_IMPORT, "route": os.environ.get("ROUTE"),\n'
+      + '            "memory": os.environ.get("MEMORY_MB"), "ctx": [context.app_name, context.route]}\n';
+    const env: Record<string, { env: unknown; at_import: string; route: string; memory: string; ctx: string[] }> = {};
+    const waiting = await waitForWaiting('python3');
+    // 256 MiB: no waiting container has that limit, so this one starts a container of its own.
+    for (const [p, memory] of [['/env-waiting', 128], ['/env-started', 256]] as const) {
+      const res = await createJson({ path: p, runtime: 'python3', entry: 'envy.main', memory, config: { GREETING: 'hi', 'my-key': 'v' },
+        code: { name: 'envy.py', data: b64(code) } });
+      assert.equal(res.status, 200, res.data);
+      const out = await run(p, '{}');
+      assert.equal(out.status, 200, out.data);
+      env[p] = json(json(out.data).result);
+    }
+    const [specialised] = (await containersFor('/env-waiting')).map((c) => c.Id);
+    assert.ok(waiting.includes(specialised), 'the 128 MiB route ran in a waiting container');
+    const [own] = await containersFor('/env-started');
+    assert.equal(own.Labels['io.fresco.route'], '/env-started', 'the 256 MiB route started its own');
+    assert.deepEqual(env['/env-waiting'].env, env['/env-started'].env);
+    assert.deepEqual(env['/env-waiting'].env, { GREETING: 'hi', MY_KEY: 'v', APP_NAME: 'fn', FORMAT: 'json', FRESCO_ENTRY: 'envy.main', FRESCO_CALLING: 'lambda' });
+    assert.equal(env['/env-waiting'].at_import, 'hi', 'config is set before the code is imported');
+    assert.deepEqual([env['/env-waiting'].route, env['/env-waiting'].memory, env['/env-waiting'].ctx], ['/env-waiting', '128', ['fn', '/env-waiting']]);
+    assert.deepEqual([env['/env-started'].route, env['/env-started'].memory, env['/env-started'].ctx], ['/env-started', '256', ['fn', '/env-started']]);
+  });
+
+  it('fails the calls of code that breaks on import in a waiting container with its traceback, and the next function still gets one', async () => {
+    const waiting = await waitForWaiting('python3');
+    const bad = 'raise RuntimeError("broken at import")\n\ndef main(event, context):\n    return 1\n';
+    assert.equal((await createJson({ path: '/py-broken', runtime: 'python3', entry: 'broken.main', code: { name: 'broken.py', data: b64(bad) } })).status, 200);
+    const res = await run('/py-broken', '{}');
+    assert.equal(res.status, 502, res.data);
+    const id = json(res.data).call_id;
+    assert.match((await call(id)).error, /RuntimeError: broken at import/);
+    assert.match(await callLog(id), /Traceback[\s\S]*broken\.py", line 1[\s\S]*RuntimeError: broken at import/);
+    assert.ok(waiting.includes((await containersFor('/py-broken'))[0].Id), 'it ran in a waiting container');
+    const next = await waitForWaiting('python3', waiting);
+    assert.equal((await upload({ path: '/py-after', runtime: 'python3', entry: 'hello.main' }, 'file', 'hello.py', pyHello)).status, 200);
+    const ok = await run('/py-after', '{"name": "After"}');
+    assert.equal(ok.status, 200, ok.data);
+    assert.ok(next.includes((await containersFor('/py-after'))[0].Id), 'the next function ran in a waiting container too');
   });
 
   it('returns the package to its own project only, byte for byte', async () => {
