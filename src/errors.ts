@@ -343,17 +343,30 @@ export class ConfigError extends Error {
 
 export const routeVersionNotFound = define('FRESCO_ROUTE_VERSION_NOT_FOUND', 404,
   'The route has no version with that number (published versions: GET .../routes/{route}/@versions).',
-  (path: string, version: number | string) => `Route ${path} has no version ${version}`);
+  (path: string, version: number | string, field?: string) => `${field ? `${field}: ` : ''}Route ${path} has no version ${version}`);
 export const routeAliasNotFound = define('FRESCO_ROUTE_ALIAS_NOT_FOUND', 404,
   'The route has no alias with that name (its aliases: GET .../routes/{route}/@aliases).',
-  (path: string, alias: string) => `Route ${path} has no alias "${alias}"`);
+  (path: string, alias: string, field?: string) => `${field ? `${field}: ` : ''}Route ${path} has no alias "${alias}"`);
 export const routeAliasExists = define('FRESCO_ROUTE_ALIAS_EXISTS', 409,
   'The route (or, in the Qinling API, the project) already has an alias with that name.',
   (alias: string) => `An alias named "${alias}" exists already`);
 export const routeVersionInUse = define('FRESCO_ROUTE_VERSION_IN_USE', 409,
-  'A version that an alias points at cannot be deleted; move or delete the alias first.',
-  (path: string, version: number, aliases: string[]) =>
-    `Version ${version} of route ${path} is the target of alias(es) ${aliases.map((a) => `"${a}"`).join(', ')}; move or delete them first`);
+  'A version that an alias points at or a trigger runs cannot be deleted; move or delete them first.',
+  (path: string, version: number, users: { aliases: string[]; triggers: string[] }) =>
+    `Version ${version} of route ${path} is ${usersOf(users)}; move or delete them first`);
+export const routeAliasInUse = define('FRESCO_ROUTE_ALIAS_IN_USE', 409,
+  'An alias that a trigger runs through cannot be deleted; point the trigger elsewhere or delete it first.',
+  (path: string, alias: string, triggers: string[]) =>
+    `Alias "${alias}" of route ${path} is run by trigger(s) ${quoted(triggers)}; point them elsewhere or delete them first`);
+
+const quoted = (names: string[]) => names.map((n) => `"${n}"`).join(', ');
+// "the target of alias(es) "prod" and the version trigger(s) "nightly" run".
+function usersOf(u: { aliases: string[]; triggers: string[] }): string {
+  const parts = [];
+  if (u.aliases.length) parts.push(`the target of alias(es) ${quoted(u.aliases)}`);
+  if (u.triggers.length) parts.push(`run by trigger(s) ${quoted(u.triggers)}`);
+  return parts.join(' and ');
+}
 
 // --- Quotas and back-pressure (docs/api.md, "Quotas") ---------------------------------------------
 

@@ -209,6 +209,7 @@ export function buildServices(db: Db, config: Config, adapters: Adapters = {}, e
     } }),
     versions: new RouteVersionService({
       versionStore, routeStore, appStore, onChange: () => resolver.invalidate(), release: (digest) => codeRoutes.release(digest),
+      retire: (scope) => adapters.executor?.retireRoutes(scope),
     }),
     /** Keeps containers of the registered runtimes waiting for new functions (a process that
      *  runs calls just started); never throws. */

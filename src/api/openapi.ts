@@ -57,7 +57,8 @@ const PARAMS: Record<string, string> = {
 function operations(routes: Pick<RouteService, 'createSchema' | 'updateSchema'>): Operation[] {
   const P = '/v1/{project_id}';
   const trig = (t: Json) => ({ ...t, description: 'filter by type: swift as components.schemas.SwiftFilter, '
-    + 'notification as NotificationFilter; alarm and schedule triggers take {}. schedule (cron) and timezone: schedule only' });
+    + 'notification as NotificationFilter; alarm and schedule triggers take {}. schedule (cron) and timezone: schedule only. '
+    + 'version (a published route version; 0: the route as it is now) or alias (looked up at each firing), not both' });
   return [
     { methods: ['get'], path: '/', tag: 'meta', summary: 'Version document', ok: { status: 200, schema: answers.versions, description: 'API versions' } },
     { methods: ['get'], path: '/api', tag: 'meta', summary: 'This OpenAPI document', ok: { status: 200, type: 'application/json', description: 'OpenAPI 3.1' } },

@@ -93,6 +93,8 @@ export const triggerWire = z.object({
   id: z.string(), project_id: z.string(), name: z.string(),
   type: z.enum(['swift', 'notification', 'alarm', 'schedule']), app: z.string(), route: z.string(),
   filter: z.record(z.string(), z.unknown()), schedule: z.string().nullable(), timezone: z.string().nullable(),
+  version: z.int().nullable().describe('the published route version each firing runs; null: see alias, else the route as it is now'),
+  alias: z.string().nullable().describe('the alias of the route whose version each firing runs, looked up at the firing'),
   callback_url: z.string().nullable().describe('alarm triggers: the URL to put in Aodh alarm_actions'),
   enabled: z.boolean(), last_fired_at: nullableTime, created_at: time, updated_at: time,
 });

@@ -22,8 +22,9 @@ function configFrom(file?: string): Config {
   return config;
 }
 
-async function runRole(role: Role, file?: string): Promise<void> {
+async function runRole(role: Role, file?: string, started?: () => void): Promise<void> {
   const running = await start(configFrom(file), role);
+  started?.();
   if (running.address) process.stderr.write(nextSteps(running.address));
   let stopping = false;
   const stop = async (signal: string) => {
@@ -89,7 +90,7 @@ ${DEFAULT_CONFIG} when it exists, else built-in defaults. Every option
 npm start runs \`fresco all\`.`;
 
 /** The `fresco` command line; exported for its help text's test. */
-export function program(): Command {
+export function program(started?: () => void): Command {
   const cmd = new Command('fresco')
     .description('Fresco: Functions-as-a-Service for OpenStack')
     .option('--config-file <path>', 'the INI configuration file (default below)')
@@ -103,7 +104,7 @@ export function program(): Command {
     ['listener', 'turn AMQP notifications and schedules into calls'],
     ['all', 'api, engine and listener in one process (npm start)'],
   ];
-  for (const [role, help] of roles) cmd.command(role).description(help).action(() => runRole(role, file()));
+  for (const [role, help] of roles) cmd.command(role).description(help).action(() => runRole(role, file(), started));
   cmd.command('db').description('database commands')
     .command('sync').description('create or migrate the database schema').action(() => dbSync(file()));
   cmd.command('runtime').description('runtimes of functions from code')
@@ -123,7 +124,7 @@ function fail(err: unknown): never {
   process.exit(err instanceof ConfigError ? 78 : 1);
 }
 
-/** Entry point of bin/fresco. */
-export function main(argv: string[]): void {
-  program().parseAsync(argv, { from: 'user' }).catch(fail);
+/** Entry point of bin/fresco; `started` is told once a role has started (see young-generation.ts). */
+export function main(argv: string[], started?: () => void): void {
+  program(started).parseAsync(argv, { from: 'user' }).catch(fail);
 }

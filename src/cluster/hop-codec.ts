@@ -154,7 +154,8 @@ export interface HopRetire {
 
 /** The retire request's body (JSON). */
 export function encodeRetire(r: HopRetire): Buffer {
-  return Buffer.from(JSON.stringify({ id: r.id, scope: { projectId: r.scope.projectId, appName: r.scope.appName, path: r.scope.path } }));
+  const { projectId, appName, path, version } = r.scope;
+  return Buffer.from(JSON.stringify({ id: r.id, scope: { projectId, appName, path, version } }));
 }
 
 /** Reads a retire request; throws HopFrameError naming the first bad field. */
@@ -172,7 +173,11 @@ export function decodeRetire(buf: Buffer): HopRetire {
   const s = x.scope!;
   need(isStr(s.projectId) && isStr(s.appName), 'scope.projectId or scope.appName');
   need(s.path === undefined || isStr(s.path), 'scope.path');
-  return { id: x.id as string, scope: { projectId: s.projectId as string, appName: s.appName as string, ...(isStr(s.path) ? { path: s.path } : {}) } };
+  need(s.version === undefined || (isStr(s.path) && Number.isInteger(s.version) && (s.version as number) > 0), 'scope.version');
+  return { id: x.id as string, scope: {
+    projectId: s.projectId as string, appName: s.appName as string, ...(isStr(s.path) ? { path: s.path } : {}),
+    ...(s.version !== undefined ? { version: s.version as number } : {}),
+  } };
 }
 
 // --- The hop's stream: one upgraded connection carrying many calls ----------------------------

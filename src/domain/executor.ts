@@ -70,11 +70,13 @@ export interface ExecutorCall extends CallRequest {
   logSink?: (chunk: Buffer) => void;
 }
 
-/** One route, or every route of an app when `path` is absent. */
+/** One route (with all its published versions), or every route of an app when `path` is absent;
+ *  with `path` and `version`, only that published version of the route (RunnableRoute.routeVersion). */
 export interface RouteScope {
   projectId: string;
   appName: string;
   path?: string;
+  version?: number;
 }
 
 /** A live hot container of a route. */

@@ -18,10 +18,15 @@ export function keyProblem(key: string): string | undefined {
   return undefined;
 }
 
-/** What identifies a request under one key: a sha256 of its method, route (project, app, path) and body. */
-export function requestFingerprint(method: string, route: { projectId: string; app: string; path: string }, body: Buffer): string {
-  return createHash('sha256').update(`${method.toUpperCase()}\n${route.projectId}\n${route.app}\n${route.path}\n`)
-    .update(body).digest('hex');
+/** What identifies a request under one key: a sha256 of its method, route (project, app, path), the
+ *  version it asked for (Fresco-Alias by name, else Fresco-Version; none or 0: the route itself) and body. */
+export function requestFingerprint(method: string, route: { projectId: string; app: string; path: string }, body: Buffer,
+  asked: { alias?: string; version?: number } = {}): string {
+  const hash = createHash('sha256').update(`${method.toUpperCase()}\n${route.projectId}\n${route.app}\n${route.path}\n`);
+  // Only a request that names a version says so: fingerprints of the others are those kept before versions.
+  const version = asked.alias !== undefined ? `alias:${asked.alias}` : asked.version ? `version:${asked.version}` : '';
+  if (version) hash.update(`@${version}\n`);
+  return hash.update(body).digest('hex');
 }
 
 /** The first call's answer, kept to be given again: a sync call's outcome (without its log), or an async call's id. */

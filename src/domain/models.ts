@@ -273,6 +273,11 @@ export interface Trigger {
   input?: string;
   /** Set when the trigger will never fire again: 'done' (its count ran out) or 'cancelled'. */
   ended?: TriggerEnd;
+  /** The published version of the route each firing runs (docs/api.md, "Versions and aliases");
+   *  with `alias`, never both; neither: the route as it is now. */
+  version?: number;
+  /** The alias whose version each firing runs, looked up at the firing. */
+  alias?: string;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -281,7 +286,9 @@ export type TriggerEnd = 'done' | 'cancelled';
 
 export type NewTrigger = Omit<Trigger, 'id' | 'createdAt' | 'updatedAt' | 'lastFiredAt'>;
 export type TriggerPatch = Partial<Pick<Trigger, 'name' | 'app' | 'route' | 'filter' | 'schedule' | 'timezone' | 'enabled'>>
-  & { startAt?: Date | null; remaining?: number | null; input?: string | null; ended?: TriggerEnd | null };
+  & { startAt?: Date | null; remaining?: number | null; input?: string | null; ended?: TriggerEnd | null }
+  /** The version or alias it runs; setting one clears the other, null clears it. */
+  & { version?: number | null; alias?: string | null };
 
 /** Keeps triggers; names are unique per project (ConflictError FRESCO_TRIGGER_EXISTS). */
 export interface TriggerStore {
@@ -291,7 +298,11 @@ export interface TriggerStore {
   getById(id: string): Promise<Trigger | undefined>;
   /** Enabled triggers of these types, of one project or (projectId undefined) of all. */
   listEnabled(types: TriggerType[], projectId?: string): Promise<Trigger[]>;
+  /** Throws FRESCO_ROUTE_VERSION_NOT_FOUND or FRESCO_ROUTE_ALIAS_NOT_FOUND (naming trigger.version or
+   *  trigger.alias) when the version or alias it runs is not the route's; checked under a lock, so a
+   *  concurrent delete of that version or alias either sees the trigger (409) or is seen (404). */
   create(t: NewTrigger): Promise<Trigger>;
+  /** The same checks as create, on the trigger as the patch leaves it. */
   update(projectId: string, id: string, patch: TriggerPatch): Promise<Trigger | undefined>;
   delete(projectId: string, id: string): Promise<boolean>;
   /** Moves last_fired_at forward to `at` if it was before; false when another process already did.

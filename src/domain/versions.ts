@@ -36,13 +36,20 @@ export interface RouteAlias {
 /** Which version a call asks for: a number (0: the route itself) or an alias. */
 export type VersionSelector = { version: number } | { alias: string };
 
+/** What a trigger's firings run: its alias, else its version; undefined: the route as it is now. */
+export function selectorOf(t: { version?: number; alias?: string }): VersionSelector | undefined {
+  if (t.alias !== undefined) return { alias: t.alias };
+  return t.version ? { version: t.version } : undefined;
+}
+
 /** Keeps versions and aliases; both go with their route. */
 export interface RouteVersionStore {
   /** Freezes `route` as its next version (numbered after routes.last_version); undefined when the route is gone. */
   publish(route: Route, frozen: FrozenRoute, description: string): Promise<RouteVersion | undefined>;
   list(routeId: string): Promise<RouteVersion[]>;
   get(routeId: string, number: number): Promise<RouteVersion | undefined>;
-  /** False when there was no such version; throws ConflictError FRESCO_ROUTE_VERSION_IN_USE when an alias points at it. */
+  /** False when there was no such version; throws ConflictError FRESCO_ROUTE_VERSION_IN_USE (naming them) while an
+   *  alias points at it or a trigger runs it. */
   delete(routeId: string, number: number): Promise<boolean>;
   listAliases(routeId: string): Promise<RouteAlias[]>;
   /** The aliases of every route of an app (the Qinling API's project-wide aliases). */
@@ -51,5 +58,6 @@ export interface RouteVersionStore {
   /** Throws ConflictError FRESCO_ROUTE_ALIAS_EXISTS. */
   createAlias(route: Route, name: string, version: number, description: string): Promise<RouteAlias>;
   updateAlias(routeId: string, name: string, patch: { version?: number; description?: string }): Promise<RouteAlias | undefined>;
+  /** False when there was no such alias; throws ConflictError FRESCO_ROUTE_ALIAS_IN_USE (naming them) while a trigger runs through it. */
   deleteAlias(routeId: string, name: string): Promise<boolean>;
 }

@@ -33,6 +33,7 @@ export function inScope(id: string, scope: RouteScope): boolean {
   const app = `${scope.projectId}\0${scope.appName}\0`;
   if (scope.path === undefined) return id.startsWith(app);
   const route = `${app}${scope.path}`;
+  if (scope.version) return id === `${route}\0@${scope.version}`;
   return id === route || id.startsWith(`${route}\0@`);
 }
 

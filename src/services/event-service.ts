@@ -10,6 +10,7 @@ import {
 } from '../events';
 import type { Authorizer } from '../domain/identity';
 import type { DeadLetterStore } from '../domain/dead-letter';
+import { selectorOf } from '../domain/versions';
 import { log } from '../log';
 import type { RouteResolver } from './route-resolver';
 import type { InvokeService } from './invoke-service';
@@ -125,9 +126,10 @@ export class EventService {
   private async queue(t: Trigger, event: FrescoEvent, dedupeKey?: string): Promise<Call | undefined> {
     let target;
     try {
-      target = await this.deps.resolver.private(t.projectId, t.app, t.route);
+      // A version, or the version its alias names now (docs/api.md, "Versions and aliases").
+      target = await this.deps.resolver.privateAt(t.projectId, t.app, t.route, selectorOf(t));
     } catch (err) {
-      log.warn({ triggerId: t.id, err: (err as Error).message }, 'trigger points at a route that cannot run; dead-lettered');
+      log.warn({ triggerId: t.id, err: (err as Error).message }, 'trigger points at a route (or version) that cannot run; dead-lettered');
       await this.deadLetter(t, event, err, dedupeKey);
       return undefined;
     }

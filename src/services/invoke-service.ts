@@ -112,7 +112,7 @@ export class InvokeService {
     const problem = keyProblem(key);
     if (problem) throw idempotencyKeyInvalid(problem);
     const { projectId, appName: app, path } = target.route;
-    const fingerprint = requestFingerprint(incoming.method, { projectId, app, path }, incoming.body);
+    const fingerprint = requestFingerprint(incoming.method, { projectId, app, path }, incoming.body, target);
     const id = randomUUID();
     // A sync call holds its key while it may run (its timeout, plus a margin); should its process
     // die, the key is free again after that. An async call holds it only until it is recorded.

@@ -12,6 +12,8 @@ export interface ResolvedRoute {
   runnable: RunnableRoute;
   /** The published version this runs (docs/api.md, "Versions and aliases"); absent: the route as it is now. */
   version?: number;
+  /** The alias it was picked through, when it was (an Idempotency-Key's request names it). */
+  alias?: string;
 }
 
 /** The run headers that pick a version or an alias of the route. */
@@ -41,6 +43,13 @@ export class RouteResolver {
   /** The project's route; throws NotFoundError FRESCO_ROUTE_NOT_FOUND. */
   private(projectId: string, app: string, path: string): Promise<ResolvedRoute> {
     return this.cached(`p\0${projectId}\0${app}\0${path}`, () => this.deps.routeStore.get(projectId, app, path), app, path);
+  }
+
+  /** The project's route as `selector` names it (undefined: the route itself), looked up now: an alias
+   *  that moved is followed. Throws as private() and version() do. */
+  async privateAt(projectId: string, app: string, path: string, selector?: VersionSelector): Promise<ResolvedRoute> {
+    const target = await this.private(projectId, app, path);
+    return selector ? this.version(target, selector) : target;
   }
 
   /** The public route at /r/{app}{path}; ForbiddenError FRESCO_ROUTE_PRIVATE when only a private one is there. */
@@ -73,7 +82,6 @@ export class RouteResolver {
   /** The version of `target`'s route that `selector` names (version 0: `target` itself). */
   async version(target: ResolvedRoute, selector: VersionSelector): Promise<ResolvedRoute> {
     const route = target.route;
-    let number: number;
     if ('alias' in selector) {
       const key = `a\0${route.id}\0${selector.alias}`;
       let hit = this.cache.get(key);
@@ -83,10 +91,10 @@ export class RouteResolver {
         this.cache.set(key, hit);
       }
       if (hit === NOT_FOUND) throw routeAliasNotFound(route.path, selector.alias);
-      number = hit as number;
-    } else {
-      number = selector.version;
+      const picked = await this.version(target, { version: hit as number });
+      return { ...picked, alias: selector.alias };
     }
+    const number = selector.version;
     if (number === 0) return target;
     return this.cached(`v\0${route.id}\0${number}`, async () => {
       const v = await this.deps.versions?.get(route.id, number);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { appNotFound, requestInvalid, routeAliasNotFound, routeNotFound, routeVersionNotFound } from '../errors';
+import type { RouteScope } from '../domain/executor';
 import type { AppStore, Route, RouteStore } from '../domain/models';
 import type { FrozenRoute, RouteAlias, RouteVersion, RouteVersionStore } from '../domain/versions';
 import { nameSchema, parseInput, unwrap } from './validation';
@@ -32,6 +33,8 @@ export class RouteVersionService {
     onChange?: () => void;
     /** Frees packages no route nor version uses any more (a deleted version's). */
     release?: (digest: string) => Promise<void>;
+    /** Removes the containers kept for a deleted version (the executor's retireRoutes). */
+    retire?: (scope: RouteScope) => void;
   }) {}
 
   /** Freezes the route as its next version; body `{"version": {"description"}}`, the flat field, or none. */
@@ -56,12 +59,14 @@ export class RouteVersionService {
     return this.version(route, number);
   }
 
-  /** Throws FRESCO_ROUTE_VERSION_NOT_FOUND, or FRESCO_ROUTE_VERSION_IN_USE while an alias points at it. */
+  /** Throws FRESCO_ROUTE_VERSION_NOT_FOUND, or FRESCO_ROUTE_VERSION_IN_USE while an alias points at it or a
+   *  trigger runs it. Its hot and pre-started containers go at once (busy ones after their call). */
   async delete(projectId: string, appName: string, path: string, number: number): Promise<void> {
     const route = await this.route(projectId, appName, path);
     const version = await this.version(route, number);
     if (!(await this.deps.versionStore.delete(route.id, number))) throw routeVersionNotFound(path, number);
     this.deps.onChange?.();
+    this.deps.retire?.({ projectId, appName, path, version: number });
     if (version.frozen.codeDigest) await this.deps.release?.(version.frozen.codeDigest);
   }
 
@@ -100,6 +105,7 @@ export class RouteVersionService {
     return alias;
   }
 
+  /** Throws FRESCO_ROUTE_ALIAS_NOT_FOUND, or FRESCO_ROUTE_ALIAS_IN_USE while a trigger runs through it. */
   async deleteAlias(projectId: string, appName: string, path: string, name: string): Promise<void> {
     const route = await this.route(projectId, appName, path);
     if (!(await this.deps.versionStore.deleteAlias(route.id, name))) throw routeAliasNotFound(path, name);

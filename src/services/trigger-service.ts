@@ -20,20 +20,32 @@ const base = {
   schedule: z.string({ error: 'must be a string' }).min(1).max(255),
   timezone: z.string({ error: 'must be a string' }).min(1).max(64),
   enabled: booleanish,
+  // What each firing runs (docs/api.md, "Versions and aliases"): a published version (0: the route as it
+  // is now) or an alias, looked up at the firing; null clears it.
+  version: z.int({ error: 'must be a whole number (a published version; 0: the route as it is now)' })
+    .min(0, 'must be at least 0').max(999_999_999).nullable(),
+  alias: nameSchema.nullable(),
 };
 
 export const createSchema = z.strictObject({
   ...base,
   type: z.enum(['swift', 'notification', 'alarm', 'schedule'], { error: 'must be swift, notification, alarm or schedule' }),
   filter: base.filter.optional(), schedule: base.schedule.optional(), timezone: base.timezone.optional(),
-  enabled: base.enabled.optional(),
+  enabled: base.enabled.optional(), version: base.version.optional(), alias: base.alias.optional(),
 });
 
 export const updateSchema = z.strictObject({
   name: base.name.optional(), app: base.app.optional(), route: base.route.optional(), filter: base.filter.optional(),
   schedule: base.schedule.optional(), timezone: base.timezone.optional(), enabled: base.enabled.optional(),
-  type: z.string().optional(),
+  version: base.version.optional(), alias: base.alias.optional(), type: z.string().optional(),
 });
+
+// A version and an alias are two ways to say what runs: one of them (a null or 0 is none).
+function oneTarget(input: { version?: number | null; alias?: string | null }, prefix: string): void {
+  if (input.version && input.alias) {
+    throw requestInvalid(`${prefix}version, ${prefix}alias: give one of them, not both (an alias names a version)`);
+  }
+}
 
 /** What a Qinling job adds to a schedule trigger (docs/qinling.md): a start time (a one-shot without
  *  a schedule), a number of firings, the calls' body, an end. Not part of Fresco's trigger body. */
@@ -67,9 +79,11 @@ export class TriggerService {
     if (!(job?.startAt && input.type === 'schedule' && input.schedule === undefined)) {
       this.checkScheduleFields(input.type, input.schedule, timezone, input.timezone);
     }
+    oneTarget(input, 'trigger.');
     await this.checkRoute(projectId, input.app, input.route);
     const created = await this.deps.triggerStore.create({
       projectId, name: input.name, type: input.type, app: input.app, route: input.route,
+      version: input.version || undefined, alias: input.alias ?? undefined,
       filter: this.deps.rules.parseFilter(input.type, input.filter ?? {}), schedule: input.schedule, timezone,
       secret: input.type === 'alarm' ? randomBytes(24).toString('base64url') : undefined, enabled: input.enabled ?? true,
       ...(job ? {
@@ -88,6 +102,7 @@ export class TriggerService {
     if (input.type !== undefined && input.type !== current.type) {
       throw requestInvalid(`${root ? 'trigger.' : ''}type: a trigger's type cannot change`);
     }
+    oneTarget(input, root ? 'trigger.' : '');
     if (input.schedule !== undefined || input.timezone !== undefined) {
       this.checkScheduleFields(current.type, input.schedule ?? current.schedule, input.timezone ?? current.timezone, input.timezone);
     }

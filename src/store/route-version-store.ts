@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { routeAliasExists, routeVersionInUse } from '../errors';
+import type { Knex } from 'knex';
+import { routeAliasExists, routeAliasInUse, routeVersionInUse } from '../errors';
 import type { Route } from '../domain/models';
 import type { FrozenRoute, RouteAlias, RouteVersion, RouteVersionStore } from '../domain/versions';
 import { Db } from './db';
@@ -61,10 +62,12 @@ export class KnexRouteVersionStore implements RouteVersionStore {
 
   async delete(routeId: string, number: number): Promise<boolean> {
     return this.db.transaction(async (trx) => {
-      const version = await trx('route_versions').where({ route_id: routeId, number }).forUpdate().first('path');
+      // The row lock orders this delete with a trigger being pointed at the version (trigger-store).
+      const version = await trx('route_versions').where({ route_id: routeId, number }).forUpdate().first('project_id', 'app_name', 'path');
       if (!version) return false;
-      const users = await trx('route_aliases').where({ route_id: routeId, version: number }).orderBy('name').select('name');
-      if (users.length > 0) throw routeVersionInUse(version.path, number, users.map((u: { name: string }) => u.name));
+      const aliases = await trx('route_aliases').where({ route_id: routeId, version: number }).orderBy('name').pluck('name');
+      const triggers = await triggersOf(trx, version).where({ route_version: number }).pluck('name');
+      if (aliases.length || triggers.length) throw routeVersionInUse(version.path, number, { aliases, triggers });
       await trx('route_versions').where({ route_id: routeId, number }).delete();
       return true;
     });
@@ -106,6 +109,18 @@ export class KnexRouteVersionStore implements RouteVersionStore {
   }
 
   async deleteAlias(routeId: string, name: string): Promise<boolean> {
-    return (await this.db('route_aliases').where({ route_id: routeId, name }).delete().returning('id')).length > 0;
+    return this.db.transaction(async (trx) => {
+      const alias = await trx('route_aliases').where({ route_id: routeId, name }).forUpdate().first('project_id', 'app_name', 'path');
+      if (!alias) return false;
+      const triggers = await triggersOf(trx, alias).where({ route_alias: name }).pluck('name');
+      if (triggers.length) throw routeAliasInUse(alias.path, name, triggers);
+      await trx('route_aliases').where({ route_id: routeId, name }).delete();
+      return true;
+    });
   }
+}
+
+// The triggers of a version's or alias's route (triggers name their route by project, app and path), by name.
+function triggersOf(trx: Knex.Transaction, of: { project_id: string; app_name: string; path: string }) {
+  return trx('triggers').where({ project_id: of.project_id, app: of.app_name, route: of.path }).orderBy('name');
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { triggerExists } from '../errors';
+import type { Knex } from 'knex';
+import { routeAliasNotFound, routeNotFound, routeVersionNotFound, triggerExists } from '../errors';
 import type { NewTrigger, Trigger, TriggerEnd, TriggerPatch, TriggerStore, TriggerType } from '../domain/models';
 import { Db } from './db';
 import { isUniqueViolation } from './pg-errors';
@@ -9,6 +10,7 @@ interface TriggerRow {
   filter: Record<string, unknown>; schedule: string | null; timezone: string | null; secret: string | null;
   enabled: boolean; last_fired_at: Date | null; created_at: Date; updated_at: Date;
   start_at: Date | null; remaining: number | null; input: string | null; ended: TriggerEnd | null;
+  route_version: number | null; route_alias: string | null;
 }
 
 const toTrigger = (r: TriggerRow): Trigger => ({
@@ -16,7 +18,7 @@ const toTrigger = (r: TriggerRow): Trigger => ({
   schedule: r.schedule ?? undefined, timezone: r.timezone ?? undefined, secret: r.secret ?? undefined,
   enabled: r.enabled, lastFiredAt: r.last_fired_at ? new Date(r.last_fired_at) : undefined,
   startAt: r.start_at ? new Date(r.start_at) : undefined, remaining: r.remaining ?? undefined, input: r.input ?? undefined,
-  ended: r.ended ?? undefined,
+  ended: r.ended ?? undefined, version: r.route_version ?? undefined, alias: r.route_alias ?? undefined,
   createdAt: new Date(r.created_at), updatedAt: new Date(r.updated_at),
 });
 
@@ -35,7 +37,33 @@ function columns(p: TriggerPatch): Record<string, unknown> {
   if (p.remaining !== undefined) out.remaining = p.remaining;
   if (p.input !== undefined) out.input = p.input;
   if (p.ended !== undefined) out.ended = p.ended;
+  // One target at most: a version (0: the route as it is now) or an alias; setting one clears the other.
+  if (p.version !== undefined) {
+    out.route_version = p.version || null;
+    if (p.version !== null) out.route_alias = null;
+  }
+  if (p.alias !== undefined) {
+    out.route_alias = p.alias;
+    if (p.alias !== null) out.route_version = null;
+  }
   return out;
+}
+
+type Target = { projectId: string; app: string; route: string; version?: number | null; alias?: string | null };
+
+/** Holds the version or alias `t` runs (FOR SHARE) until the transaction ends; throws when it is not there.
+ *  Deleting a version or an alias locks its row FOR UPDATE and then looks for triggers (route-version-store). */
+async function holdTarget(trx: Knex.Transaction, t: Target): Promise<void> {
+  if (!t.version && !t.alias) return;
+  const route = await trx('routes').where({ project_id: t.projectId, app_name: t.app, path: t.route }).first('id');
+  if (!route) throw routeNotFound(t.app, t.route, 'trigger.route');
+  if (t.version) {
+    const v = await trx('route_versions').where({ route_id: route.id, number: t.version }).forShare().first('id');
+    if (!v) throw routeVersionNotFound(t.route, t.version, 'trigger.version');
+  } else {
+    const a = await trx('route_aliases').where({ route_id: route.id, name: t.alias }).forShare().first('id');
+    if (!a) throw routeAliasNotFound(t.route, t.alias!, 'trigger.alias');
+  }
 }
 
 function conflict(err: unknown, name?: string): never {
@@ -77,11 +105,14 @@ export class KnexTriggerStore implements TriggerStore {
   async create(t: NewTrigger): Promise<Trigger> {
     const now = new Date();
     try {
-      const [row] = await this.db<TriggerRow>('triggers').insert({
-        id: randomUUID(), project_id: t.projectId, secret: t.secret ?? null, type: t.type, created_at: now, updated_at: now,
-        ...columns(t),
-      } as never).returning('*');
-      return toTrigger(row as TriggerRow);
+      return await this.db.transaction(async (trx) => {
+        await holdTarget(trx, t);
+        const [row] = await trx('triggers').insert({
+          id: randomUUID(), project_id: t.projectId, secret: t.secret ?? null, type: t.type, created_at: now, updated_at: now,
+          ...columns(t),
+        }).returning('*');
+        return toTrigger(row as TriggerRow);
+      });
     } catch (err) {
       return conflict(err, t.name);
     }
@@ -90,9 +121,18 @@ export class KnexTriggerStore implements TriggerStore {
   async update(projectId: string, id: string, patch: TriggerPatch): Promise<Trigger | undefined> {
     if (!UUID.test(id)) return undefined;
     try {
-      const [row] = await this.db<TriggerRow>('triggers').where({ project_id: projectId, id })
-        .update({ ...columns(patch), updated_at: new Date() } as never).returning('*');
-      return row && toTrigger(row as TriggerRow);
+      return await this.db.transaction(async (trx) => {
+        const set = columns(patch);
+        // What it runs is checked again only when the patch changes it.
+        if (['app', 'route', 'route_version', 'route_alias'].some((c) => c in set)) {
+          const current = await trx<TriggerRow>('triggers').where({ project_id: projectId, id }).forUpdate().first();
+          if (!current) return undefined;
+          const after = { ...current, ...set } as TriggerRow;
+          await holdTarget(trx, { projectId, app: after.app, route: after.route, version: after.route_version, alias: after.route_alias });
+        }
+        const [row] = await trx('triggers').where({ project_id: projectId, id }).update({ ...set, updated_at: new Date() }).returning('*');
+        return row && toTrigger(row as TriggerRow);
+      });
     } catch (err) {
       return conflict(err, patch.name);
     }

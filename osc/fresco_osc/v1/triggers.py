@@ -1,4 +1,4 @@
-"""openstack fn trigger create|list|show|delete (event sources bound to routes)."""
+"""openstack fn trigger create|list|show|set|delete (event sources bound to routes)."""
 
 import json
 
@@ -25,6 +25,22 @@ def _filter(pairs, raw_json):
     return {k: (v.split(',') if k in LIST_KEYS else v) for k, v in pairs}
 
 
+def _add_target(parser):
+    """--route-version N | --alias NAME: what each firing runs (docs/api.md, "Versions and aliases")."""
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument('--route-version', metavar='<number>', type=int, dest='route_version',
+                       help='Run this published version of the route at each firing (0: the route as it is now)')
+    which.add_argument('--alias', metavar='<name>',
+                       help='Run the version this alias of the route names at each firing (looked up then)')
+
+
+def _target(args, trigger):
+    if args.route_version is not None:
+        trigger['version'] = args.route_version
+    if args.alias is not None:
+        trigger['alias'] = args.alias
+
+
 class CreateTrigger(command.ShowOne):
     """Bind an event source (Swift, a notification, an Aodh alarm, a schedule) to a route."""
 
@@ -40,6 +56,7 @@ class CreateTrigger(command.ShowOne):
         parser.add_argument('--schedule', metavar='<cron>', help='Cron expression (schedule triggers)')
         parser.add_argument('--timezone', metavar='<tz>', help='Time zone of the schedule, e.g. UTC')
         parser.add_argument('--disable', action='store_true', help='Create it disabled')
+        _add_target(parser)
         return parser
 
     def take_action(self, args):
@@ -53,6 +70,7 @@ class CreateTrigger(command.ShowOne):
                 trigger[key] = getattr(args, key)
         if args.disable:
             trigger['enabled'] = False
+        _target(args, trigger)
         body = self.app.client_manager.fresco.post({'trigger': trigger}, 'triggers')
         return common.show(body['trigger'])
 
@@ -62,7 +80,7 @@ class ListTriggers(command.Lister):
 
     def take_action(self, args):
         triggers = self.app.client_manager.fresco.get('triggers')['triggers']
-        fields = ['id', 'name', 'type', 'app', 'route', 'enabled']
+        fields = ['id', 'name', 'type', 'app', 'route', 'version', 'alias', 'enabled']
         return common.table(triggers, fields)
 
 
@@ -91,6 +109,37 @@ class ShowTrigger(command.ShowOne):
 
     def take_action(self, args):
         return common.show(find(self.app.client_manager.fresco, args.trigger))
+
+
+class SetTrigger(command.ShowOne):
+    """Change a trigger (by ID or name): its name, schedule, state, or the version or alias it runs."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('trigger', metavar='<trigger>', help='Trigger ID or name')
+        parser.add_argument('--name', metavar='<name>', help='New name')
+        parser.add_argument('--schedule', metavar='<cron>', help='Cron expression (schedule triggers)')
+        parser.add_argument('--timezone', metavar='<tz>', help='Time zone of the schedule, e.g. UTC')
+        state = parser.add_mutually_exclusive_group()
+        state.add_argument('--enable', action='store_true', help='Let it fire')
+        state.add_argument('--disable', action='store_true', help='Stop it firing')
+        _add_target(parser)
+        return parser
+
+    def take_action(self, args):
+        fn = self.app.client_manager.fresco
+        trigger = {}
+        for key in ('name', 'schedule', 'timezone'):
+            if getattr(args, key) is not None:
+                trigger[key] = getattr(args, key)
+        if args.enable or args.disable:
+            trigger['enabled'] = bool(args.enable)
+        _target(args, trigger)
+        if not trigger:
+            raise exceptions.CommandError('Nothing to change: give --name, --schedule, --timezone, '
+                                          '--enable/--disable, --route-version or --alias')
+        body = fn.put({'trigger': trigger}, 'triggers', fc.quote(find(fn, args.trigger)['id']))
+        return common.show(body['trigger'])
 
 
 class DeleteTrigger(command.Command):

@@ -12,7 +12,7 @@ import { guard, type FrescoState } from '../context';
 export function presentTrigger(t: Trigger, publicUrl: string, withSecret = true) {
   return {
     id: t.id, project_id: t.projectId, name: t.name, type: t.type, app: t.app, route: t.route, filter: t.filter,
-    schedule: t.schedule ?? null, timezone: t.timezone ?? null,
+    schedule: t.schedule ?? null, timezone: t.timezone ?? null, version: t.version ?? null, alias: t.alias ?? null,
     callback_url: t.type === 'alarm' && t.secret && withSecret ? `${publicUrl}/alarms/${t.id}/${t.secret}` : null,
     enabled: t.enabled, last_fired_at: t.lastFiredAt?.toISOString() ?? null,
     created_at: t.createdAt.toISOString(), updated_at: t.updatedAt.toISOString(),

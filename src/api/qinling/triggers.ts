@@ -4,18 +4,21 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { NotFoundError, requestInvalid, routeNotFound, triggerNotFound } from '../../errors';
+import { NotFoundError, requestInvalid, routeNotFound, routeVersionNotFound, triggerNotFound } from '../../errors';
 import type { Authorizer } from '../../domain/identity';
 import type { Trigger, TriggerStore } from '../../domain/models';
+import { selectorOf } from '../../domain/versions';
 import type { RouteResolver } from '../../services/route-resolver';
 import type { RouteService } from '../../services/route-service';
 import type { InvokeService } from '../../services/invoke-service';
 import type { JobFields, TriggerService } from '../../services/trigger-service';
+import type { RouteVersionService } from '../../services/route-version-service';
 import { nextFirings } from '../../events/schedule';
 import type { FrescoState } from '../context';
 import { readBody } from '../handlers/runs';
 import { functionIdOf, QINLING_APP, qTime } from './present';
 import { allProjects } from './all-projects';
+import { executionTarget, qinlingVersion } from './versions';
 
 export interface QinlingTriggerDeps {
   triggers: TriggerService;
@@ -24,6 +27,8 @@ export interface QinlingTriggerDeps {
   routes: RouteService;
   resolver: RouteResolver;
   invoker: InvokeService;
+  /** A job's or webhook's function_alias is one of the project's aliases. */
+  versions: RouteVersionService;
   authorizer: Authorizer;
   maxBodySize: number;
   /** Fresco's root URL ([DEFAULT] public_url): webhook URLs start with it. */
@@ -39,17 +44,20 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** The function a request names: function_id (version 0); aliases are refused. */
-function functionOf(b: Record<string, unknown>): string {
-  if (b.function_alias !== undefined && b.function_alias !== null) {
-    throw requestInvalid('function_alias: Fresco keeps no function aliases yet; name the function');
+/** The function a job or webhook names and what its firings run: `function_alias` (looked up now; the
+ *  firings follow it), else `function_id` with `function_version` (0 or none: the function as it is now). */
+async function functionOf(versions: QinlingTriggerDeps['versions'], projectId: string, b: Record<string, unknown>)
+  : Promise<{ functionId: string; target: { version?: number; alias?: string } }> {
+  if (!given(b.function_alias) && (typeof b.function_id !== 'string' || !b.function_id)) {
+    throw requestInvalid('function_id: required (or function_alias)');
   }
-  const v = b.function_version;
-  if (!(v === undefined || v === null || v === 0 || v === '0')) {
-    throw requestInvalid(`function_version: ${String(v)}: Fresco keeps no function versions yet; use 0`);
-  }
-  if (typeof b.function_id !== 'string' || !b.function_id) throw requestInvalid('function_id: required');
-  return b.function_id;
+  const picked = await executionTarget(versions, projectId, b);
+  return { functionId: picked.functionId, target: picked.alias ? { alias: picked.alias } : { version: picked.version } };
+}
+
+/** A job's or webhook's function_alias and function_version: an alias's version is looked up at each firing. */
+function presentTarget(t: Trigger) {
+  return { function_alias: t.alias ?? null, function_version: t.alias ? null : t.version ?? 0 };
 }
 
 /** Registers webhooks and jobs under `v1` (authenticated) and the webhook invocation (not). */
@@ -82,11 +90,20 @@ export function qinlingTriggerRoutes(router: Router<FrescoState>, v1: string, de
       throw err;
     }
   };
+  // Fresco's "no such version" in Qinling's words.
+  const asFunction = async (id: string, version: number | undefined, work: () => Promise<Trigger>): Promise<Trigger> => {
+    try {
+      return await work();
+    } catch (err) {
+      if (routeVersionNotFound.is(err)) throw new NotFoundError(routeVersionNotFound.spec, `Version ${version} of function ${id} not found`);
+      throw err;
+    }
+  };
 
   // --- webhooks ---
   const base = (_ctx: Context) => `${deps.publicUrl}${v1}`;
   const presentWebhook = (ctx: Context, t: Trigger, withSecret: boolean) => ({
-    id: t.id, function_alias: null, function_id: functionIdOf(t.route), function_version: 0, description: null,
+    id: t.id, function_id: functionIdOf(t.route), ...presentTarget(t), description: null,
     project_id: t.projectId, created_at: qTime(t.createdAt), updated_at: qTime(t.updatedAt),
     // The secret is what lets the caller in: shown only to those who may run the function.
     webhook_url: withSecret && t.secret ? `${base(ctx)}/webhooks/${t.id}/invoke/${t.secret}` : null,
@@ -102,11 +119,11 @@ export function qinlingTriggerRoutes(router: Router<FrescoState>, v1: string, de
   });
   router.post(`${v1}/webhooks`, async (ctx) => {
     allow(ctx, 'fresco:trigger:create');
-    const fid = functionOf((ctx.request.body ?? {}) as Record<string, unknown>);
+    const { functionId: fid, target } = await functionOf(deps.versions, project(ctx), (ctx.request.body ?? {}) as Record<string, unknown>);
     await checkFunction(ctx, fid);
-    const t = await deps.triggers.create(project(ctx), { trigger: {
-      name: `${WEBHOOK}${randomUUID()}`, type: 'alarm', app: QINLING_APP, route: `/${fid}`,
-    } });
+    const t = await asFunction(fid, target.version, () => deps.triggers.create(project(ctx), { trigger: {
+      name: `${WEBHOOK}${randomUUID()}`, type: 'alarm', app: QINLING_APP, route: `/${fid}`, ...target,
+    } }));
     ctx.status = 201;
     ctx.body = presentWebhook(ctx, t, mayRun(ctx));
   });
@@ -119,10 +136,16 @@ export function qinlingTriggerRoutes(router: Router<FrescoState>, v1: string, de
     const current = await one(ctx, ctx.params.id, WEBHOOK);
     const b = (ctx.request.body ?? {}) as Record<string, unknown>;
     let t = current;
-    if (typeof b.function_id === 'string' && b.function_id) {
-      const fid = functionOf(b);
-      await checkFunction(ctx, fid);
-      t = await deps.triggers.update(project(ctx), current.id, { route: `/${fid}` });
+    // Nulls are "unchanged"; another function without a version runs that function as it is now.
+    const same = functionIdOf(current.route);
+    const fid = given(b.function_id) ? String(b.function_id) : same;
+    const version = qinlingVersion(b.function_version);
+    if (given(b.function_alias)) {
+      const picked = await functionOf(deps.versions, project(ctx), b);
+      t = await deps.triggers.update(project(ctx), current.id, { route: `/${picked.functionId}`, alias: picked.target.alias });
+    } else if (fid !== same || version !== undefined) {
+      if (fid !== same) await checkFunction(ctx, fid);
+      t = await asFunction(fid, version, () => deps.triggers.update(project(ctx), current.id, { route: `/${fid}`, version: version ?? 0, alias: null }));
     }
     ctx.body = presentWebhook(ctx, t, mayRun(ctx));
   });
@@ -140,14 +163,14 @@ export function qinlingTriggerRoutes(router: Router<FrescoState>, v1: string, de
   router.post(`${v1}/jobs`, async (ctx) => {
     allow(ctx, 'fresco:trigger:create');
     const b = (ctx.request.body ?? {}) as Record<string, unknown>;
-    const fid = functionOf(b);
+    const { functionId: fid, target } = await functionOf(deps.versions, project(ctx), b);
     const job = jobCreateFields(b);
     const name = typeof b.name === 'string' && b.name ? `-${b.name}` : '';
     await checkFunction(ctx, fid);
-    const t = await deps.triggers.create(project(ctx), { trigger: {
-      name: `${JOB}${randomUUID()}${name}`, type: 'schedule', app: QINLING_APP, route: `/${fid}`,
+    const t = await asFunction(fid, target.version, () => deps.triggers.create(project(ctx), { trigger: {
+      name: `${JOB}${randomUUID()}${name}`, type: 'schedule', app: QINLING_APP, route: `/${fid}`, ...target,
       ...(job.pattern ? { schedule: job.pattern } : {}),
-    } }, job.fields);
+    } }, job.fields));
     ctx.status = 201;
     ctx.body = presentJob(t);
   });
@@ -175,7 +198,7 @@ export function qinlingTriggerRoutes(router: Router<FrescoState>, v1: string, de
 export function presentJob(t: Trigger, now = new Date()) {
   return {
     id: t.id, name: t.name.slice(JOB.length + 37) || null, count: t.remaining ?? null, status: jobStatus(t),
-    function_alias: null, function_id: functionIdOf(t.route), function_version: 0, function_input: t.input ?? null,
+    function_id: functionIdOf(t.route), ...presentTarget(t), function_input: t.input ?? null,
     pattern: t.schedule ?? null, first_execution_time: qTime(t.startAt), next_execution_time: qTime(nextRun(t, now)),
     project_id: t.projectId, created_at: qTime(t.createdAt), updated_at: qTime(t.updatedAt),
   };
@@ -278,7 +301,7 @@ export function qinlingInvokeRoute(router: Router<FrescoState>, v1: string, deps
     } catch {
       body = Buffer.from(JSON.stringify(raw.toString('utf8')));
     }
-    const target = await deps.resolver.private(t.projectId, t.app, t.route);
+    const target = await deps.resolver.privateAt(t.projectId, t.app, t.route, selectorOf(t));
     const answer = await deps.invoker.accept(target, {
       method: 'POST', url: `${deps.publicUrl}${ctx.path}`, requestPath: t.route, trigger: 'alarm', triggerId: t.id,
       headers: { 'content-type': 'application/json' }, body,

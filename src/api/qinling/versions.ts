@@ -47,7 +47,7 @@ export function qinlingVersion(v: unknown): number | undefined {
 
 /** An execution's function and version: from `function_alias`, else `function_id` and `function_version`
  *  (0 or absent: the function as it is now). Throws FRESCO_REQUEST_INVALID, FRESCO_ROUTE_ALIAS_NOT_FOUND. */
-export async function executionTarget(versions: RouteVersionService, projectId: string, body: Record<string, unknown>)
+export async function executionTarget(versions: Pick<RouteVersionService, 'listAppAliases'>, projectId: string, body: Record<string, unknown>)
   : Promise<{ functionId: string; version: number; alias: string | null }> {
   if (typeof body.function_alias === 'string' && body.function_alias) {
     const alias = (await versions.listAppAliases(projectId, QINLING_APP)).find((a) => a.name === body.function_alias);
@@ -153,7 +153,11 @@ export function qinlingVersionRoutes(router: Router<FrescoState>, v1: string, de
       alias = await asFunction(target, () => v.createAlias(project(ctx), QINLING_APP, fn(target), {
         name: current.name, version: version ?? 0, description: d ?? current.description,
       }));
-      await v.deleteAlias(project(ctx), QINLING_APP, current.path, current.name);
+      // A job or webhook running through the alias keeps it on its function (409): the move is undone.
+      await v.deleteAlias(project(ctx), QINLING_APP, current.path, current.name).catch(async (err) => {
+        await v.deleteAlias(project(ctx), QINLING_APP, alias.path, alias.name);
+        throw err;
+      });
     } else {
       const patch: Record<string, unknown> = {};
       if (version !== undefined) patch.version = version;

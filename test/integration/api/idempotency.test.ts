@@ -51,8 +51,8 @@ describe('Idempotency-Key: one run per key, across API processes (PostgreSQL)', 
     return `http://127.0.0.1:${p.address!.port}`;
   }
 
-  const run = (base: string, route: string, body: string, key?: string) => fetch(`${base}/v1/r/demo/idem${route}`, {
-    method: 'POST', body, headers: { 'content-type': 'text/plain', ...(key === undefined ? {} : { 'Idempotency-Key': key }) },
+  const run = (base: string, route: string, body: string, key?: string, headers: Record<string, string> = {}) => fetch(`${base}/v1/r/demo/idem${route}`, {
+    method: 'POST', body, headers: { 'content-type': 'text/plain', ...(key === undefined ? {} : { 'Idempotency-Key': key }), ...headers },
   });
   const runsOf = (body: string) => executor.seen.filter((s) => s.body.toString() === body).length;
   const recordsOf = async (ids: string[]) => Number((await t.db('calls').whereIn('id', ids).count({ n: '*' }))[0].n);
@@ -162,6 +162,37 @@ describe('Idempotency-Key: one run per key, across API processes (PostgreSQL)', 
     }
     assert.equal(runsOf('body-2'), 0);
     assert.equal(runsOf('body-1'), 1);
+  });
+
+  it('takes the version asked for as part of the request: the same key for another version or alias is a 409, for the same one a replay', async () => {
+    const post = (url: string, body: unknown) => fetch(`${a}${url}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    const R = '/v1/demo/apps/idem/routes/sync';
+    for (let i = 0; i < 2; i++) assert.equal((await post(`${R}/@versions`, {})).status, 201);
+    assert.equal((await post(`${R}/@aliases`, { alias: { name: 'prod', version: 2 } })).status, 201);
+    const key = randomUUID();
+    const first = await run(a, '/sync', 'versioned', key, { 'Fresco-Version': '1' });
+    assert.equal(first.status, 200);
+    const firstBody = await first.json();
+    const again = await run(b, '/sync', 'versioned', key, { 'Fresco-Version': '1' });
+    assert.equal(again.status, 200);
+    assert.deepEqual(await again.json(), firstBody, 'the same key and version: the first answer');
+    // Another version, an alias (even of another version), or none: another request under the same key.
+    for (const headers of [{ 'Fresco-Version': '2' }, { 'Fresco-Alias': 'prod' }, {}] as Array<Record<string, string>>) {
+      const r = await run(b, '/sync', 'versioned', key, headers);
+      assert.equal(r.status, 409, JSON.stringify(headers));
+      assert.equal((await r.json()).error.code, 'FRESCO_IDEMPOTENCY_KEY_CONFLICT');
+      assert.equal(r.headers.get('x-fresco-call-id'), firstBody.call_id);
+    }
+    assert.equal(runsOf('versioned'), 1);
+    assert.equal(executor.seen.find((s) => s.id === firstBody.call_id)!.route.routeVersion, 1);
+    // Through an alias: the alias is what was asked for, so a retry replays even after the alias moved.
+    const viaAlias = randomUUID();
+    const byAlias = await (await run(a, '/sync', 'aliased', viaAlias, { 'Fresco-Alias': 'prod' })).json();
+    const moved = await fetch(`${a}${R}/@aliases/prod`, { method: 'PATCH', body: JSON.stringify({ version: 1 }), headers: { 'content-type': 'application/json' } });
+    assert.equal(moved.status, 200);
+    assert.deepEqual(await (await run(b, '/sync', 'aliased', viaAlias, { 'Fresco-Alias': 'prod' })).json(), byAlias);
+    assert.equal((await run(b, '/sync', 'aliased', viaAlias, { 'Fresco-Version': '2' })).status, 409, 'the version it named is not the alias');
+    assert.equal(runsOf('aliased'), 1);
   });
 
   it('refuses a key that is empty or longer than 255 characters with a 400 naming the header', async () => {

@@ -152,6 +152,89 @@ describe('API: route versions and aliases (PostgreSQL)', () => {
     assert.equal(await packages(), before - 1, 'the route and its versions went, and their package');
   });
 
+  it('runs the version or the alias a trigger names, the alias looked up at each firing; what a trigger runs cannot be deleted', async () => {
+    const T = '/v1/demo/apps/fn/routes/tr';
+    await api().post('/v1/demo/apps/fn/routes').send({ route: { path: '/tr', image: 'tr:1' } });
+    for (const image of ['tr:2', 'tr:3']) {
+      assert.equal((await api().post(`${T}/@versions`).send()).status, 201);
+      await api().put(T).send({ image });
+    }
+    assert.equal((await api().post(`${T}/@aliases`).send({ alias: { name: 'live', version: 1 } })).status, 201);
+    const trigger = (fields: Record<string, unknown>) => api().post('/v1/demo/triggers').send({ trigger: { app: 'fn', route: '/tr', ...fields } });
+    const missing = await trigger({ name: 'x', type: 'alarm', version: 9 });
+    assert.deepEqual([missing.status, missing.body.error.code], [404, 'FRESCO_ROUTE_VERSION_NOT_FOUND']);
+    assert.match(missing.body.error.message, /trigger\.version: .*no version 9/);
+    const noAlias = await trigger({ name: 'x', type: 'alarm', alias: 'nope' });
+    assert.deepEqual([noAlias.status, noAlias.body.error.code], [404, 'FRESCO_ROUTE_ALIAS_NOT_FOUND']);
+    assert.match(noAlias.body.error.message, /trigger\.alias: .*"nope"/);
+    const both = await trigger({ name: 'x', type: 'alarm', version: 1, alias: 'live' });
+    assert.equal(both.status, 400);
+    assert.match(both.body.error.message, /trigger\.version, trigger\.alias: give one/);
+
+    // An Aodh callback runs the trigger's version 2 (image tr:2), and its call says so.
+    const byVersion = await trigger({ name: 'by-version', type: 'alarm', version: 2 });
+    assert.equal(byVersion.status, 201, JSON.stringify(byVersion.body));
+    assert.deepEqual([byVersion.body.trigger.version, byVersion.body.trigger.alias], [2, null]);
+    const ran = async (callId: string) => {
+      await waitFor('the trigger\'s call to run', async () => (await api().get(`/v1/demo/calls/${callId}`)).body.call.status === 'success');
+      const call = (await api().get(`/v1/demo/calls/${callId}`)).body.call;
+      return [executor.seen.find((c) => c.id === callId)!.route.image, call.route_version];
+    };
+    const alarm = await api().post(new URL(byVersion.body.trigger.callback_url).pathname).send({ alarm_id: 'a', current: 'alarm' });
+    assert.equal(alarm.status, 202, JSON.stringify(alarm.body));
+    assert.deepEqual(await ran(alarm.body.call_id), ['tr:2', 2]);
+
+    // A schedule through the alias: each firing runs the version the alias names then.
+    const byAlias = await trigger({ name: 'by-alias', type: 'schedule', schedule: '* * * * *', alias: 'live' });
+    assert.equal(byAlias.status, 201, JSON.stringify(byAlias.body));
+    assert.deepEqual([byAlias.body.trigger.version, byAlias.body.trigger.alias], [null, 'live']);
+    const created = new Date(byAlias.body.trigger.created_at).getTime();
+    const fire = async (minutes: number) => {
+      assert.equal(await app.services.events.fireSchedules(new Date(created + minutes * 60_000)), 1);
+      const [row] = await t.db('calls').where({ trigger_id: byAlias.body.trigger.id }).orderBy('created_at', 'desc').limit(1);
+      return ran(row.id);
+    };
+    assert.deepEqual(await fire(1.1), ['tr:1', 1]);
+    assert.equal((await api().patch(`${T}/@aliases/live`).send({ version: 2 })).status, 200);
+    assert.deepEqual(await fire(2.1), ['tr:2', 2], 'the alias moved: the next firing follows it');
+
+    // What a trigger runs cannot go from under it: 409s naming the trigger (and the alias).
+    const versionInUse = await api().delete(`${T}/@versions/2`);
+    assert.deepEqual([versionInUse.status, versionInUse.body.error.code], [409, 'FRESCO_ROUTE_VERSION_IN_USE']);
+    assert.match(versionInUse.body.error.message, /"live".*"by-version"/);
+    const aliasInUse = await api().delete(`${T}/@aliases/live`);
+    assert.deepEqual([aliasInUse.status, aliasInUse.body.error.code], [409, 'FRESCO_ROUTE_ALIAS_IN_USE']);
+    assert.match(aliasInUse.body.error.message, /"by-alias"/);
+
+    // Pointed elsewhere (setting a version clears the alias; 0: the route as it is now), both may go.
+    const moved = await api().put(`/v1/demo/triggers/${byAlias.body.trigger.id}`).send({ version: 1 });
+    assert.deepEqual([moved.body.trigger.version, moved.body.trigger.alias], [1, null]);
+    const now = await api().put(`/v1/demo/triggers/${byVersion.body.trigger.id}`).send({ trigger: { version: 0 } });
+    assert.deepEqual([now.body.trigger.version, now.body.trigger.alias], [null, null]);
+    assert.equal((await api().delete(`${T}/@aliases/live`)).status, 200);
+    assert.equal((await api().delete(`${T}/@versions/2`)).status, 200);
+    const gone = await api().put(`/v1/demo/triggers/${byAlias.body.trigger.id}`).send({ alias: 'live' });
+    assert.deepEqual([gone.status, gone.body.error.code], [404, 'FRESCO_ROUTE_ALIAS_NOT_FOUND']);
+    const alarmNow = await api().post(new URL(byVersion.body.trigger.callback_url).pathname).send({ alarm_id: 'a', current: 'alarm' });
+    assert.deepEqual(await ran(alarmNow.body.call_id), ['tr:3', null], 'version 0: the route as it is now');
+    for (const id of [byAlias.body.trigger.id, byVersion.body.trigger.id]) await api().delete(`/v1/demo/triggers/${id}`);
+  });
+
+  it('never leaves a trigger on a deleted version when both happen at once', async () => {
+    const T = '/v1/demo/apps/fn/routes/race';
+    await api().post('/v1/demo/apps/fn/routes').send({ route: { path: '/race', image: 'race:1' } });
+    for (let i = 0; i < 8; i++) {
+      const v = (await api().post(`${T}/@versions`).send()).body.version.number as number;
+      const [created, deleted] = await Promise.all([
+        api().post('/v1/demo/triggers').send({ trigger: { name: `race-${i}`, type: 'alarm', app: 'fn', route: '/race', version: v } }),
+        api().delete(`${T}/@versions/${v}`),
+      ]);
+      const outcome = `${created.status}/${deleted.status}`;
+      assert.ok(outcome === '201/409' || outcome === '404/200', `trigger ${created.status}, delete ${deleted.status}`);
+      if (created.status === 201) await api().delete(`/v1/demo/triggers/${created.body.trigger.id}`);
+    }
+  });
+
   it('keeps versions and aliases to their project', async () => {
     await api().post('/v1/other/apps').send({ app: { name: 'fn' } });
     for (const url of [`/v1/other/apps/fn/routes/img/resize/@versions`, `/v1/other/apps/fn/routes/img/resize/@versions/1`,

@@ -93,6 +93,23 @@ describe('triggers and events (PostgreSQL)', () => {
     assert.ok(event.raw, 'the original message rides along');
   });
 
+  it('queues a Swift event\'s call on the version its trigger names, and records it', async () => {
+    const R = `/v1/${DEMO}/apps/ev/routes/on-upload`;
+    assert.equal((await api().post(`${R}/@versions`).send()).status, 201);
+    const created = await api().post(`/v1/${DEMO}/triggers`).send({ trigger: { name: 'up-v1', type: 'swift', app: 'ev', route: '/on-upload',
+      filter: { container: 'fixtures' }, version: 1 } });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const put = delivery('put-object-nested-unicode');
+    await app.services.events.handleNotification(put.content, { exchange: put.exchange });
+    const [call] = (await queuedCalls(DEMO)).filter((c: { trigger_id: string }) => c.trigger_id === created.body.trigger.id);
+    assert.equal(call.route_version, 1);
+    const inUse = await api().delete(`${R}/@versions/1`);
+    assert.equal(inUse.status, 409);
+    assert.match(inUse.body.error.message, /"up-v1"/);
+    assert.equal((await api().delete(`/v1/${DEMO}/triggers/${created.body.trigger.id}`)).status, 200);
+    assert.equal((await api().delete(`${R}/@versions/1`)).status, 200);
+  });
+
   it('never fires for a request that was not the project\'s own, nor for GETs by default', async () => {
     for (const name of ['put-object-other-project', 'put-object-no-token', 'get-object', 'head-object']) {
       const d = delivery(name);

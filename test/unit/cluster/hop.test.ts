@@ -367,9 +367,11 @@ describe('cluster call hop', () => {
       const r = await remote([(await engine(a.ex)).url, (await engine(b.ex)).url]);
       r.retireRoutes({ projectId: 'p', appName: 'a', path: '/hello' });
       r.retireRoutes({ projectId: 'p', appName: 'gone' });
-      await waitFor('both engines told', async () => a.scopes.length === 2 && b.scopes.length === 2);
+      r.retireRoutes({ projectId: 'p', appName: 'a', path: '/hello', version: 2 });
+      await waitFor('both engines told', async () => a.scopes.length === 3 && b.scopes.length === 3);
       for (const s of [a.scopes, b.scopes]) {
-        assert.deepEqual(s, [{ projectId: 'p', appName: 'a', path: '/hello' }, { projectId: 'p', appName: 'gone' }]);
+        assert.deepEqual(s, [{ projectId: 'p', appName: 'a', path: '/hello' }, { projectId: 'p', appName: 'gone' },
+          { projectId: 'p', appName: 'a', path: '/hello', version: 2 }], 'a deleted version is retired alone');
       }
     });
 

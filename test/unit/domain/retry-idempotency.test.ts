@@ -39,6 +39,21 @@ describe('retry policy and idempotency keys (domain)', () => {
     assert.notEqual(requestFingerprint('POST', r, Buffer.from('2')), f);
   });
 
+  it('fingerprints the version asked for: by alias name or number; version 0 is the route itself', () => {
+    const r = { projectId: 'p', app: 'a', path: '/x' };
+    const body = Buffer.from('1');
+    const f = requestFingerprint('POST', r, body);
+    assert.equal(requestFingerprint('POST', r, body, { version: 0 }), f);
+    const v2 = requestFingerprint('POST', r, body, { version: 2 });
+    assert.notEqual(v2, f);
+    assert.notEqual(requestFingerprint('POST', r, body, { version: 3 }), v2);
+    // An alias is its name, whatever version it names at the time.
+    const prod = requestFingerprint('POST', r, body, { alias: 'prod', version: 2 });
+    assert.notEqual(prod, v2);
+    assert.equal(requestFingerprint('POST', r, body, { alias: 'prod', version: 5 }), prod);
+    assert.notEqual(requestFingerprint('POST', r, body, { alias: 'next' }), prod);
+  });
+
   it('gives an async attempt to the function as FRESCO_ATTEMPT', () => {
     const req: ExecutorCall = {
       id: 'c1', method: 'POST', url: 'u', requestPath: '/p', headers: {}, body: Buffer.alloc(0), attempt: 2,

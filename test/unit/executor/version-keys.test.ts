@@ -34,4 +34,13 @@ describe('executor: hot pools by route version', () => {
     assert.ok(!inScope(routeId(route({ path: '/img', routeVersion: 3 })), scope));
     assert.ok(!inScope(routeId(route({ routeVersion: 3 })), { ...scope, projectId: 'q' }));
   });
+
+  it('retires only the containers of a deleted version, not the route\'s nor another version\'s', () => {
+    const scope = { projectId: 'p', appName: 'a', path: '/img/resize', version: 3 };
+    assert.ok(inScope(routeId(route({ routeVersion: 3 })), scope));
+    assert.ok(!inScope(routeId(route()), scope));
+    assert.ok(!inScope(routeId(route({ routeVersion: 33 })), scope));
+    assert.ok(!inScope(routeId(route({ routeVersion: 4 })), scope));
+    assert.ok(!inScope(routeId(route({ path: '/img/resize2', routeVersion: 3 })), scope));
+  });
 });
