@@ -69,6 +69,8 @@ export interface BenchFresco {
   executor: DockerExecutor;
   /** What carries async calls. */
   queue: string;
+  /** Statements this Fresco sent to its database so far: all of them (BEGIN and COMMIT too), and the INSERT/UPDATE/DELETE ones. */
+  statements(): { all: number; writes: number };
   stop(): Promise<void>;
 }
 
@@ -96,8 +98,14 @@ export async function startFresco(db: BenchDb, s: FrescoSetup): Promise<BenchFre
     await Promise.all([executor.stop(), amqp && removeQueues(amqp).finally(() => amqp.stop())]);
     throw err;
   }
+  // Each statement is one round trip to the database (knex tells each, BEGIN and COMMIT included).
+  const counts = { all: 0, writes: 0 };
+  running.db.on('query', (q: { sql?: string }) => {
+    counts.all++;
+    if (/^\s*(with|insert|update|delete)\b/i.test(q.sql ?? '')) counts.writes++;
+  });
   return {
-    url: `http://127.0.0.1:${running.address!.port}`, running, executor, queue,
+    url: `http://127.0.0.1:${running.address!.port}`, running, executor, queue, statements: () => ({ ...counts }),
     stop: async () => {
       await running.stop();
       if (amqp) await removeQueues(amqp).finally(() => amqp.stop());

@@ -288,6 +288,8 @@ export interface Started {
   /** The API server's address when the api role runs. */
   address?: { host: string; port: number };
   services: Services;
+  /** The database handle every store of this process uses (the bench counts its statements). */
+  db: Db;
   stop(): Promise<void>;
 }
 
@@ -412,7 +414,7 @@ export async function start(config: Config, role: Role, adapters: Adapters = {})
     }
     if (role === 'api' || role === 'all') address = await startApi(config, services, db, life);
     if (role === 'listener' || role === 'all') startListener(config, services, life, amqp);
-    return { address, services, stop: () => life.close() };
+    return { address, services, db, stop: () => life.close() };
   } catch (err) {
     await life.close();
     throw err;

@@ -7,7 +7,9 @@ import { errSummary, isPoison } from './errors';
 import { ChannelKeeper } from './channel-keeper';
 
 // Manual ack after the handler resolves: a message is removed from the queue only once its effect
-// is recorded. Delivery is AT LEAST ONCE: a message in flight when the connection or channel drops
+// is recorded. Messages whose handlers resolved in the same turn of the event loop (a batch of calls
+// whose outcomes one statement recorded) are acked together, several per ack frame where they follow
+// one another. Delivery is AT LEAST ONCE: a message in flight when the connection or channel drops
 // (handler still running, or its ack lost) is redelivered by the broker, `redelivered` set, to this
 // or another consumer — handlers must be idempotent (de-duplicate on messageId or on their own key).
 
@@ -63,8 +65,16 @@ export function consume(conn: AmqpConnection, queue: string, handler: MessageHan
   };
 }
 
+/** One channel's deliveries not settled yet (in delivery-tag order), and those whose handler succeeded since the last flush. */
+interface Unsettled {
+  delivered: Map<number, ConsumeMessage>;
+  done: Set<number>;
+  flushing: boolean;
+}
+
 class MessageConsumer {
   private stopping = false;
+  private readonly unsettled = new WeakMap<Channel, Unsettled>();
   private consumerTag?: string;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly inFlight = new Set<Promise<void>>();
@@ -76,10 +86,13 @@ class MessageConsumer {
 
   async attach(ch: Channel): Promise<void> {
     await ch.prefetch(this.options.prefetch ?? 10);
+    const state: Unsettled = { delivered: new Map(), done: new Set(), flushing: false };
+    this.unsettled.set(ch, state);
     const { consumerTag } = await ch.consume(this.queue, (msg) => {
       // null: the broker cancelled us (queue deleted); closing the channel makes the keeper retry.
-      if (!msg) void ch.close().catch(() => undefined);
-      else this.track(this.handle(ch, msg));
+      if (!msg) return void ch.close().catch(() => undefined);
+      state.delivered.set(msg.fields.deliveryTag, msg);
+      this.track(this.handle(ch, msg));
     }, { noAck: false });
     this.consumerTag = consumerTag;
   }
@@ -106,10 +119,45 @@ class MessageConsumer {
     try {
       await this.handler(toQueueMessage(msg));
       this.forget(msg);
-      settle(ch, () => ch.ack(msg));
+      this.ack(ch, msg);
     } catch (err) {
       this.failed(ch, msg, err);
     }
+  }
+
+  /**
+   * Acks `msg` at the end of this turn of the event loop, with the others that succeeded in it:
+   * the longest run of them from the oldest unsettled delivery in one ack (multiple), the rest one
+   * each. Only messages whose handler resolved (their outcome recorded) are ever acked.
+   */
+  private ack(ch: Channel, msg: ConsumeMessage): void {
+    const state = this.unsettled.get(ch);
+    if (!state) return settle(ch, () => ch.ack(msg));
+    state.done.add(msg.fields.deliveryTag);
+    if (state.flushing) return;
+    state.flushing = true;
+    setImmediate(() => {
+      state.flushing = false;
+      let last: ConsumeMessage | undefined;
+      for (const [tag, m] of state.delivered) {
+        if (!state.done.has(tag)) break;
+        last = m;
+        state.delivered.delete(tag);
+        state.done.delete(tag);
+      }
+      if (last) settle(ch, () => ch.ack(last, true));
+      for (const tag of state.done) {
+        const m = state.delivered.get(tag);
+        state.delivered.delete(tag);
+        if (m) settle(ch, () => ch.ack(m));
+      }
+      state.done.clear();
+    });
+  }
+
+  /** `msg` was nacked: no ack of several may cover it. */
+  private settled(ch: Channel, msg: ConsumeMessage): void {
+    this.unsettled.get(ch)?.delivered.delete(msg.fields.deliveryTag);
   }
 
   /** The one place a failure is classified: dead-letter it now, or requeue it after a growing delay. */
@@ -133,6 +181,7 @@ class MessageConsumer {
   private deadLetter(ch: Channel, msg: ConsumeMessage, fields: Record<string, unknown>, why: string): void {
     log.error(fields, why);
     this.forget(msg);
+    this.settled(ch, msg);
     settle(ch, () => ch.nack(msg, false, false));
   }
 
@@ -146,6 +195,7 @@ class MessageConsumer {
     const delay = Math.min(first * 2 ** (attempt - 1), Math.max(first, this.options.maxRequeueDelayMs ?? first));
     const timer = setTimeout(() => {
       this.timers.delete(timer);
+      this.settled(ch, msg);
       settle(ch, () => ch.nack(msg, false, true));
     }, delay);
     this.timers.add(timer);

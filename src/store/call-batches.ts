@@ -26,11 +26,6 @@ const COMPLETE_COLUMNS = '(?::uuid, ?::text, ?::text, ?::text, ?::timestamptz, ?
  */
 export async function completeMany(db: Db, items: Completion[]): Promise<Set<string>> {
   const values = items.map(() => COMPLETE_COLUMNS).join(', ');
-  const bindings = items.flatMap(({ id, engineId, outcome: o, deadLetter }) => [
-    id, engineId, o.status, o.kind ?? null, o.startedAt ?? null, o.completedAt,
-    o.startedAt ? Math.max(0, o.completedAt.getTime() - o.startedAt.getTime()) : null,
-    o.exitCode ?? null, o.error ?? null, o.result, o.resultTruncated, o.log, o.logTruncated, deadLetter === true,
-  ]);
   const res = await db.raw(`WITH done AS (UPDATE calls AS c SET status = v.status, kind = v.kind, started_at = v.started_at,
       completed_at = v.completed_at, duration_ms = v.duration_ms, exit_code = v.exit_code, error = v.error,
       result = v.result, result_truncated = v.result_truncated, log = v.log, log_truncated = v.log_truncated,
@@ -39,14 +34,25 @@ export async function completeMany(db: Db, items: Completion[]): Promise<Set<str
       result, result_truncated, log, log_truncated, dead)
     WHERE c.id = v.id AND c.status = 'running' AND c.engine_id = v.engine_id
     RETURNING c.id, c.project_id, c.app, c.route, c.trigger, c.trigger_id, c.status, c.error, c.attempts, c.request, v.dead),
-    dead AS (INSERT INTO dead_letters (id, project_id, kind, call_id, app, route, trigger, trigger_id, reason, error_code,
+    dead AS (${DEAD_LETTERS_OF_DONE})
+    SELECT id FROM done`, [...completionBindings(items), callTimeout.spec.code, callFailed.spec.code] as Knex.RawBinding[]);
+  return new Set((res.rows as Array<{ id: string }>).map((r) => r.id));
+}
+
+function completionBindings(items: Completion[]): unknown[] {
+  return items.flatMap(({ id, engineId, outcome: o, deadLetter }) => [
+    id, engineId, o.status, o.kind ?? null, o.startedAt ?? null, o.completedAt,
+    o.startedAt ? Math.max(0, o.completedAt.getTime() - o.startedAt.getTime()) : null,
+    o.exitCode ?? null, o.error ?? null, o.result, o.resultTruncated, o.log, o.logTruncated, deadLetter === true,
+  ]);
+}
+
+// The dead letters of the calls a `done` CTE recorded as failed for good; binds the two error codes (timeout, other).
+const DEAD_LETTERS_OF_DONE = `INSERT INTO dead_letters (id, project_id, kind, call_id, app, route, trigger, trigger_id, reason, error_code,
       error, attempts, input, created_at)
       SELECT gen_random_uuid(), project_id, 'call', id, app, route, trigger, trigger_id, status,
         CASE status WHEN 'timeout' THEN ?::text ELSE ?::text END, error, attempts, request, now()
-      FROM done WHERE dead AND request IS NOT NULL)
-    SELECT id FROM done`, [...bindings, callTimeout.spec.code, callFailed.spec.code]);
-  return new Set((res.rows as Array<{ id: string }>).map((r) => r.id));
-}
+      FROM done WHERE dead AND request IS NOT NULL`;
 
 /** One call that started running. */
 export interface StartMark {
@@ -100,4 +106,145 @@ export async function insertFinishedMany(db: Db, rows: Array<Record<string, unkn
     for (let c = 0; c < FINISHED.length; c++) columns[c][i] = columnValue(row[FINISHED[c][0]], FINISHED[c][1]);
   }
   await db.raw(INSERT_FINISHED, columns as Knex.RawBinding[]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// One statement for every state write of the async hot path that is pending at once: the queued
+// rows of accepted calls, the claims of calls a queue handed out (by id from RabbitMQ, or the next
+// ones from the in-process queue) and the outcomes of finished calls (with their dead letters).
+// Each of those used to be its own group commit, so a busy engine sent three statements (three
+// round trips, three commits) where one does: the parts are CTEs of one statement, so they commit
+// together or not at all, and each caller is answered only after that commit.
+
+/** A queued call's row as the call store builds it (a known column set; missing ones take their default). */
+export type QueuedRow = Record<string, unknown>;
+
+/** One state write of the async hot path; the same engine and lease for every claim and pick of a statement. */
+export type StateWrite =
+  | { op: 'insert'; row: QueuedRow }
+  | { op: 'claim'; id: string; engineId: string; leaseMs: number }
+  | { op: 'pick'; engineId: string; leaseMs: number; limit: number }
+  | { op: 'complete'; completion: Completion };
+
+/** What each state write got, in the order of the writes: an insert whether its row was written (its dedupe key was
+ *  free), a claim its call's row (undefined: not claimable), a pick the rows it claimed, a completion whether it was
+ *  recorded (the call was still running on its engine). */
+export type StateResult = boolean | Record<string, unknown> | undefined | Array<Record<string, unknown>>;
+
+// A queued call's columns with their array types for unnest(), and the default a row without it gets.
+const QUEUED: Array<[string, string, string?]> = [
+  ['id', 'uuid'], ['project_id', 'text'], ['app', 'text'], ['route', 'text'], ['trigger', 'text'], ['trigger_id', 'uuid'],
+  ['route_version', 'int'], ['parent_call_id', 'uuid'], ['root_call_id', 'uuid'], ['depth', 'int', '0'],
+  ['priority', 'smallint', '4'], ['status', 'text'], ['created_at', 'timestamptz'], ['request', 'jsonb'],
+  ['dedupe_key', 'text'], ['redrive_of', 'uuid'], ['replay_of', 'uuid'],
+];
+
+/** The columns a claimed call is returned with (the call store's summary and its request). */
+export interface StateWriteColumns {
+  claimed: string[];
+  /** ORDER BY of the next queued calls (highest aged priority first), and its bindings. */
+  pickOrder: { sql: string; bindings: unknown[] };
+}
+
+/**
+ * Writes `items` in as few statements as possible: one, unless claims name different engines or
+ * leases (a statement per such group). Returns one result per item (see StateResult).
+ */
+export async function writeCallStates(db: Db, items: StateWrite[], cols: StateWriteColumns): Promise<StateResult[]> {
+  const groups = new Map<string, number[]>();
+  const rest: number[] = [];
+  items.forEach((w, i) => {
+    if (w.op !== 'claim' && w.op !== 'pick') return void rest.push(i);
+    const key = `${w.engineId}\u0000${w.leaseMs}`;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key)!.push(i);
+  });
+  const statements = [...groups.values()];
+  if (statements.length === 0) statements.push([]);
+  statements[0] = [...rest, ...statements[0]].sort((a, b) => a - b);
+  const out = new Array<StateResult>(items.length);
+  for (const indexes of statements) {
+    const results = await writeStatesOnce(db, indexes.map((i) => items[i]), cols);
+    indexes.forEach((i, k) => { out[i] = results[k]; });
+  }
+  return out;
+}
+
+async function writeStatesOnce(db: Db, items: StateWrite[], cols: StateWriteColumns): Promise<StateResult[]> {
+  const inserts = items.filter((w): w is StateWrite & { op: 'insert' } => w.op === 'insert');
+  const claims = items.filter((w): w is StateWrite & { op: 'claim' } => w.op === 'claim');
+  const picks = items.filter((w): w is StateWrite & { op: 'pick' } => w.op === 'pick');
+  const completions = items.filter((w): w is StateWrite & { op: 'complete' } => w.op === 'complete').map((w) => w.completion);
+  const ctes: string[] = [];
+  const bindings: unknown[] = [];
+  const selects: string[] = [];
+  const claimIds = [...new Set(claims.map((c) => c.id))];
+  const pickLimit = picks.reduce((n, p) => n + p.limit, 0);
+  // The claims' branch comes first: the other branches' NULLs take its column types.
+  const hasClaims = claimIds.length > 0 || pickLimit > 0;
+  const pad = hasClaims ? cols.claimed.filter((c) => c !== 'id').map(() => ', NULL').join('') : '';
+  if (hasClaims) {
+    const { engineId, leaseMs } = (claims[0] ?? picks[0]);
+    const due = "(not_before IS NULL OR not_before <= now())";
+    if (pickLimit > 0) {
+      ctes.push(`pick AS (SELECT id FROM calls WHERE status = 'queued' AND ${due} AND id <> ALL(?::uuid[])
+        ORDER BY ${cols.pickOrder.sql} LIMIT ? FOR UPDATE SKIP LOCKED)`);
+      bindings.push(claimIds, ...cols.pickOrder.bindings, pickLimit);
+    }
+    ctes.push(`claimed AS (UPDATE calls SET status = 'running', engine_id = ?, lease_until = now() + make_interval(secs => ?),
+        attempts = attempts + 1, progress = NULL, progress_message = NULL
+      WHERE (id = ANY(?::uuid[]) AND status = 'queued' AND ${due})${pickLimit > 0 ? ' OR id IN (SELECT id FROM pick)' : ''}
+      RETURNING ${cols.claimed.map((c) => `calls.${c}`).join(', ')})`);
+    bindings.push(engineId, leaseMs / 1000, claimIds);
+    selects.push(`SELECT 'c' AS op, ${cols.claimed.join(', ')} FROM claimed`);
+  }
+  if (inserts.length) {
+    const columns = QUEUED.map(() => new Array<unknown>(inserts.length));
+    inserts.forEach(({ row }, i) => QUEUED.forEach(([c, t], k) => { columns[k][i] = columnValue(row[c], t); }));
+    ctes.push(`ins AS (INSERT INTO calls (${QUEUED.map(([c]) => c).join(', ')})
+      SELECT ${QUEUED.map(([c, , d]) => (d ? `coalesce(u.${c}, ${d})` : `u.${c}`)).join(', ')}
+      FROM unnest(${QUEUED.map(([, t]) => `?::${t}[]`).join(', ')}) AS u(${QUEUED.map(([c]) => c).join(', ')})
+      ON CONFLICT (dedupe_key) DO NOTHING RETURNING id)`);
+    bindings.push(...columns);
+    selects.push(`SELECT 'i' AS op, id${pad} FROM ins`);
+  }
+  if (completions.length) {
+    ctes.push(`done AS (UPDATE calls AS c SET status = v.status, kind = v.kind, started_at = v.started_at,
+        completed_at = v.completed_at, duration_ms = v.duration_ms, exit_code = v.exit_code, error = v.error,
+        result = v.result, result_truncated = v.result_truncated, log = v.log, log_truncated = v.log_truncated,
+        lease_until = NULL
+      FROM (VALUES ${completions.map(() => COMPLETE_COLUMNS).join(', ')}) AS v(id, engine_id, status, kind, started_at,
+        completed_at, duration_ms, exit_code, error, result, result_truncated, log, log_truncated, dead)
+      WHERE c.id = v.id AND c.status = 'running' AND c.engine_id = v.engine_id
+      RETURNING c.id, c.project_id, c.app, c.route, c.trigger, c.trigger_id, c.status, c.error, c.attempts, c.request, v.dead)`);
+    bindings.push(...completionBindings(completions));
+    ctes.push(`dead AS (${DEAD_LETTERS_OF_DONE})`);
+    bindings.push(callTimeout.spec.code, callFailed.spec.code);
+    selects.push(`SELECT 'd' AS op, id${pad} FROM done`);
+  }
+  if (!selects.length) return items.map((w) => (w.op === 'pick' ? [] : undefined));
+  const res = await db.raw(`WITH ${ctes.join(',\n')}\n${selects.join('\nUNION ALL ')}`, bindings as Knex.RawBinding[]);
+  const rows = res.rows as Array<Record<string, unknown> & { op: string; id: string }>;
+  const inserted = new Set<string>();
+  const recorded = new Set<string>();
+  const claimed = new Map<string, Record<string, unknown>>();
+  for (const r of rows) {
+    if (r.op === 'i') inserted.add(r.id);
+    else if (r.op === 'd') recorded.add(r.id);
+    else claimed.set(r.id, r);
+  }
+  // A call claimed by id goes to its first asker; the others (picked) go to the picks in order.
+  const picked = [...claimed.values()].filter((r) => !claimIds.includes(r.id as string));
+  return items.map((w) => {
+    switch (w.op) {
+      case 'insert': return inserted.has(w.row.id as string);
+      case 'complete': return recorded.has(w.completion.id);
+      case 'pick': return picked.splice(0, w.limit);
+      default: {
+        const row = claimed.get(w.id);
+        claimed.delete(w.id);
+        return row;
+      }
+    }
+  });
 }

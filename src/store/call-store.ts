@@ -4,7 +4,9 @@ import type { FollowCall, FollowUp } from '../domain/chain';
 import type {
   Call, CallAttempt, CallFilter, CallKind, CallOutcome, CallRequest, CallStore, ClaimedCall, NewCall,
 } from '../domain/models';
-import { completeMany, type Completion, insertFinishedMany, markStartedMany, type StartMark } from './call-batches';
+import {
+  completeMany, insertFinishedMany, markStartedMany, type StartMark, type StateResult, type StateWrite, type StateWriteColumns, writeCallStates,
+} from './call-batches';
 import { Db } from './db';
 import { comparePriority, DEFAULT_PRIORITY, MAX_PRIORITY, PRIORITY_AGING_S } from '../domain/priority';
 import { GroupCommit } from './group-commit';
@@ -122,24 +124,39 @@ interface Finished {
   seq: number;
 }
 
-interface ClaimRequest {
-  id: string;
-  engineId: string;
-  leaseMs: number;
+/** The queued call a row of queuedColumns() becomes once inserted (what RETURNING would give, without reading it back). */
+function queuedCall(row: Record<string, unknown>): Call {
+  return toCall({
+    ...(row as unknown as CallRow), status: 'queued', kind: null, started_at: null, completed_at: null, duration_ms: null, exit_code: null,
+    error: null, result: null, result_truncated: false, log_truncated: false, attempts: 0, chain_error: null,
+    parent_call_id: (row.parent_call_id as string | undefined) ?? null, root_call_id: (row.root_call_id as string | undefined) ?? null,
+    depth: (row.depth as number | undefined) ?? 0, priority: (row.priority as number | undefined) ?? DEFAULT_PRIORITY,
+  });
 }
 
+/** What the one statement of the hot path's state writes returns for a claimed call, and how it picks the next ones. */
+const STATE_COLUMNS: StateWriteColumns = {
+  claimed: [...SUMMARY, 'request'],
+  // Highest priority first, aged (domain/priority.ts, effectivePriority): a waiting call gains a
+  // level per PRIORITY_AGING_S seconds, so low ones are overtaken for a bounded time only.
+  pickOrder: {
+    sql: 'least(?::int, priority + floor(extract(epoch from (now() - created_at)) / ?)::int) desc, created_at',
+    bindings: [MAX_PRIORITY, PRIORITY_AGING_S],
+  },
+};
+
 /**
- * The knex implementation of CallStore; leases use the database clock. The writes of the async hot
- * path (enqueue, claim, complete) are group-committed: concurrent callers share one statement and
- * each resolves once that statement committed. A call's start is written only if it is still
+ * The knex implementation of CallStore; leases use the database clock. The state writes of the
+ * async hot path (enqueue, claim, claimQueued, complete) are group-committed together: whatever
+ * of them is pending at once goes in one statement (call-batches.ts, writeCallStates), and each
+ * caller resolves once that statement committed. A call's start is written only if it is still
  * running START_MARK_DELAY_MS later, with the others that started meanwhile.
  */
 export class KnexCallStore implements CallStore {
   /** Finished sync calls, written after their answer went out, many per commit. */
   private readonly finished: WriteBehind<Finished>;
-  private readonly inserts: GroupCommit<Record<string, unknown>, Call | undefined>;
-  private readonly claims: GroupCommit<ClaimRequest, ClaimedCall | undefined>;
-  private readonly completions: GroupCommit<Completion, boolean>;
+  /** Accepts, claims and outcomes of async calls, as many per statement as are pending. */
+  private readonly states: GroupCommit<StateWrite, StateResult>;
   private readonly startMarks = new Map<string, StartMark & { addedAt: number }>();
   private startTimer?: NodeJS.Timeout;
   private readonly journal?: RecordJournal;
@@ -152,12 +169,9 @@ export class KnexCallStore implements CallStore {
       onWritten: (rows) => journal?.committed(rows[rows.length - 1].seq),
       onDropped: () => journal?.keepEverything(),
     });
-    this.inserts = new GroupCommit((rows) => this.insertQueued(rows));
-    this.claims = new GroupCommit((reqs) => this.claimMany(reqs));
-    this.completions = new GroupCommit(async (items) => {
-      const done = await completeMany(this.db, items);
-      return items.map((c) => done.has(c.id));
-    });
+    // An accept has its caller waiting for the 202: it may start a statement even while two carry claims and outcomes.
+    this.states = new GroupCommit((items) => writeCallStates(this.db, items, STATE_COLUMNS),
+      { urgent: (w) => w.op === 'insert', maxInFlightUrgent: 4 });
   }
 
   /** Writes the records still pending (at shutdown); what the database did not take stays in the journal. */
@@ -175,8 +189,9 @@ export class KnexCallStore implements CallStore {
     return rows.length;
   }
 
-  enqueue(call: NewCall): Promise<Call | undefined> {
-    return this.inserts.submit(this.queuedColumns(call));
+  async enqueue(call: NewCall): Promise<Call | undefined> {
+    const row = this.queuedColumns(call);
+    return (await this.states.submit({ op: 'insert', row })) ? queuedCall(row) : undefined;
   }
 
   async enqueueRedrive(call: NewCall): Promise<Call | undefined> {
@@ -257,18 +272,12 @@ export class KnexCallStore implements CallStore {
 
   async claim(id: string, engineId: string, leaseMs: number): Promise<ClaimedCall | undefined> {
     if (!isUuid(id)) return undefined;
-    return this.claims.submit({ id: id.toLowerCase(), engineId, leaseMs });
+    return this.claimed(await this.states.submit({ op: 'claim', id: id.toLowerCase(), engineId, leaseMs }) as unknown as CallRow | undefined);
   }
 
   async claimQueued(engineId: string, leaseMs: number, limit: number): Promise<ClaimedCall[]> {
-    // Highest priority first, aged (domain/priority.ts, effectivePriority): a waiting call gains a
-    // level per PRIORITY_AGING_S seconds, so low ones are overtaken for a bounded time only.
-    const next = this.db('calls').select('id').where({ status: 'queued' }).where((q) => this.due(q))
-      .orderByRaw('least(?::int, priority + floor(extract(epoch from (now() - created_at)) / ?)::int) desc, created_at',
-        [MAX_PRIORITY, PRIORITY_AGING_S]).limit(limit)
-      .forUpdate().skipLocked();
-    const rows: CallRow[] = await this.db('calls').whereIn('id', next)
-      .update(this.claimColumns(engineId, leaseMs)).returning([...SUMMARY, 'request']);
+    if (limit <= 0) return [];
+    const rows = await this.states.submit({ op: 'pick', engineId, leaseMs, limit }) as unknown as CallRow[];
     const now = Date.now();
     const key = (c: ClaimedCall) => ({ priority: c.call.priority ?? DEFAULT_PRIORITY, createdAt: c.call.createdAt });
     return rows.map((r) => this.claimed(r)!).sort((a, b) => comparePriority(key(a), key(b), now));
@@ -298,7 +307,7 @@ export class KnexCallStore implements CallStore {
 
   complete(id: string, engineId: string, outcome: CallOutcome, follow?: FollowUp, deadLetter = false): Promise<boolean> {
     this.startMarks.delete(id);
-    if (!follow) return this.completions.submit({ id, engineId, outcome, deadLetter });
+    if (!follow) return this.states.submit({ op: 'complete', completion: { id, engineId, outcome, deadLetter } }) as Promise<boolean>;
     // The follow-up commits with its parent's final state, or neither does (docs/durability.md).
     return this.db.transaction(async (tx) => {
       if (!(await completeMany(tx, [{ id, engineId, outcome, deadLetter }])).has(id)) return false;
@@ -427,44 +436,6 @@ export class KnexCallStore implements CallStore {
 
   private leaseUntil(leaseMs: number) {
     return this.db.raw(`now() + make_interval(secs => ?)`, [leaseMs / 1000]);
-  }
-
-  private claimColumns(engineId: string, leaseMs: number) {
-    return { status: 'running', engine_id: engineId, lease_until: this.leaseUntil(leaseMs),
-      attempts: this.db.raw('attempts + 1'), progress: null, progress_message: null };
-  }
-
-  /** One INSERT for many new calls; a call whose dedupe_key was taken (before or in this batch) gets undefined. */
-  private async insertQueued(rows: Array<Record<string, unknown>>): Promise<Array<Call | undefined>> {
-    const inserted: CallRow[] = await this.db('calls').insert(rows).onConflict('dedupe_key').ignore().returning(SUMMARY);
-    const byId = new Map(inserted.map((r) => [r.id, r]));
-    return rows.map((r) => {
-      const row = byId.get(r.id as string);
-      return row && toCall(row);
-    });
-  }
-
-  /** One UPDATE per engine for many claims; an id asked for twice in the batch is given to the first asker only. */
-  private async claimMany(reqs: ClaimRequest[]): Promise<Array<ClaimedCall | undefined>> {
-    const got = new Map<string, CallRow>();
-    const groups = new Map<string, ClaimRequest[]>();
-    for (const r of reqs) {
-      const key = `${r.engineId}\u0000${r.leaseMs}`;
-      if (!groups.has(key)) groups.set(key, []);
-      groups.get(key)!.push(r);
-    }
-    for (const group of groups.values()) {
-      const { engineId, leaseMs } = group[0];
-      const rows: CallRow[] = await this.db('calls').whereIn('id', [...new Set(group.map((r) => r.id))])
-        .where({ status: 'queued' }).where((q) => this.due(q)).update(this.claimColumns(engineId, leaseMs))
-        .returning([...SUMMARY, 'request']);
-      for (const row of rows) got.set(row.id, row);
-    }
-    return reqs.map((r) => {
-      const row = got.get(r.id);
-      got.delete(r.id);
-      return this.claimed(row);
-    });
   }
 
   private async writeStartMarks(): Promise<void> {

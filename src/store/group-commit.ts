@@ -1,11 +1,16 @@
 import { isDatabaseUnavailable } from './pg-errors';
 
 /** Options of a GroupCommit. */
-export interface GroupCommitOptions {
+export interface GroupCommitOptions<In = unknown> {
   /** Items in one statement at most; default 200. */
   maxBatch?: number;
   /** Statements running at once; default 2 (one commits while the next one fills). */
   maxInFlight?: number;
+  /** Items someone waits for with a client on the line (an accept's 202): while one waits, up to `maxInFlightUrgent`
+   *  statements may run, so that it never queues behind statements of other items only. */
+  urgent?: (item: In) => boolean;
+  /** Default: maxInFlight (no difference). */
+  maxInFlightUrgent?: number;
 }
 
 interface Waiting<In, Out> {
@@ -27,16 +32,21 @@ export class GroupCommit<In, Out> {
   private scheduled = false;
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
+  private readonly maxInFlightUrgent: number;
+  /** Urgent items among `waiting`. */
+  private urgentWaiting = 0;
 
-  constructor(private readonly write: (items: In[]) => Promise<Out[]>, options: GroupCommitOptions = {}) {
+  constructor(private readonly write: (items: In[]) => Promise<Out[]>, private readonly options: GroupCommitOptions<In> = {}) {
     this.maxBatch = Math.max(1, options.maxBatch ?? 200);
     this.maxInFlight = Math.max(1, options.maxInFlight ?? 2);
+    this.maxInFlightUrgent = Math.max(this.maxInFlight, options.maxInFlightUrgent ?? this.maxInFlight);
   }
 
   /** Resolves with `item`'s result once the statement that carried it committed; rejects with its error. */
   submit(item: In): Promise<Out> {
     return new Promise<Out>((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
+      if (this.options.urgent?.(item)) this.urgentWaiting++;
       this.schedule();
     });
   }
@@ -44,7 +54,7 @@ export class GroupCommit<In, Out> {
   // setImmediate: items submitted in the same turn of the event loop (a burst of deliveries or
   // requests read from one socket chunk) go in one statement.
   private schedule(): void {
-    if (this.scheduled || this.inFlight >= this.maxInFlight) return;
+    if (this.scheduled || this.inFlight >= this.limit()) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -52,9 +62,15 @@ export class GroupCommit<In, Out> {
     });
   }
 
+  /** Statements that may run now: more while an urgent item waits. */
+  private limit(): number {
+    return this.urgentWaiting > 0 ? this.maxInFlightUrgent : this.maxInFlight;
+  }
+
   private next(): void {
-    while (this.waiting.length && this.inFlight < this.maxInFlight) {
+    while (this.waiting.length && this.inFlight < this.limit()) {
       const batch = this.waiting.splice(0, this.maxBatch);
+      if (this.options.urgent) for (const w of batch) if (this.options.urgent(w.item)) this.urgentWaiting--;
       this.inFlight++;
       void this.run(batch).finally(() => {
         this.inFlight--;

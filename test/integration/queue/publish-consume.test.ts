@@ -62,6 +62,28 @@ describe('queue: publish and consume (RabbitMQ)', () => {
     assert.ok(maxInFlight <= 10, `prefetch exceeded: ${maxInFlight}`);
   });
 
+  it('acks finished messages together, yet one still running never holds back the acks of those after it', async () => {
+    const { name, conn, publisher } = await setup('held');
+    const seen = new Set<string>();
+    let release!: () => void;
+    const held = new Promise<void>((r) => { release = r; });
+    handles.push(conn.consume(name, async (m) => {
+      // The first message runs until all the others are done: with prefetch 3 they can only be
+      // delivered if the ones finished before them were acked while it still ran.
+      if (m.messageId === 'h0') await held;
+      seen.add(m.messageId!);
+    }, { prefetch: 3 }));
+    await Promise.all(Array.from({ length: 30 }, (_, i) => publisher.sendToQueue(name, Buffer.from(String(i)), { messageId: `h${i}` })));
+    await waitFor('the 29 messages behind the held one', () => seen.size === 29, 20_000);
+    assert.ok(!seen.has('h0'));
+    release();
+    await waitFor('the held one', () => seen.size === 30, 5000);
+    await waitFor('the queue to drain', async () => (await broker.depth(name)) === 0);
+    // Stopping the consumer returns what it left unacked to the queue: nothing.
+    await handles.pop()!.stop();
+    assert.equal(await broker.depth(name), 0, 'every message was acked');
+  });
+
   it('requeues a message whose handler throws (after ~1 s), then succeeds', async () => {
     const { name, conn, publisher } = await setup('requeue');
     const attempts: { redelivered: boolean; at: number }[] = [];

@@ -64,6 +64,35 @@ describe('call store: group-committed enqueue, claim and complete (PostgreSQL)',
     assert.ok(row.duration_ms >= 0 && row.lease_until === null);
   });
 
+  it('writes accepts, claims by id, a claim of the next calls and outcomes pending together in one statement', async () => {
+    await t.db('calls').where({ status: 'queued' }).update({ status: 'cancelled' });
+    const running = (await store.enqueue(NEW))!;
+    const byId = (await store.enqueue(NEW))!;
+    const next = (await store.enqueue({ ...NEW, priority: 9 }))!;
+    assert.equal((await store.claim(running.id, 'e1', 60_000))?.call.id, running.id);
+    const statements: string[] = [];
+    const count = (q: { sql: string }) => statements.push(q.sql);
+    t.db.on('query', count);
+    let got;
+    try {
+      got = await Promise.all([
+        store.enqueue({ ...NEW, dedupeKey: 'mixed', priority: 2 }), store.claim(byId.id, 'e1', 60_000),
+        store.claimQueued('e1', 60_000, 5), store.complete(running.id, 'e1', outcome('ran')),
+      ]);
+    } finally {
+      t.db.off('query', count);
+    }
+    assert.equal(statements.length, 1, statements.join('\n'));
+    const [accepted, claimed, picked, recorded] = got;
+    assert.deepEqual([accepted?.status, accepted?.priority, accepted?.attempts], ['queued', 2, 0]);
+    assert.deepEqual(await store.get('p', accepted!.id), accepted, 'the accepted call as its record reads back');
+    assert.equal(claimed?.call.id, byId.id);
+    assert.deepEqual(picked.map((c) => c.call.id), [next.id], 'the next call, not the one claimed by id nor the one accepted alongside');
+    assert.deepEqual([picked[0].call.status, picked[0].call.attempts, picked[0].request.requestPath], ['running', 1, '/r']);
+    assert.equal(recorded, true);
+    assert.equal((await store.get('p', running.id))?.result?.toString(), 'ran');
+  });
+
   it('inserts finished rows in one unnest() statement: odd text, bytes, nulls, journal-shaped rows, a known id skipped', async () => {
     const id = (n: number) => `00000000-0000-4000-8000-00000000000${n}`;
     const base = { project_id: 'p', app: 'a', route: '/r', trigger: 'http', status: 'success', attempts: 1 };

@@ -37,4 +37,24 @@ describe('GroupCommit', () => {
     assert.ok(out.every((o) => o.status === 'rejected'));
     assert.equal(writes, 1);
   });
+
+  it('lets an urgent item start a statement while the others fill every ordinary slot, taking the waiting ones along', async () => {
+    const batches: string[][] = [];
+    const release: Array<() => void> = [];
+    const gc = new GroupCommit<string, string>(async (items) => {
+      batches.push([...items]);
+      await new Promise<void>((r) => release.push(r));
+      return items;
+    }, { maxInFlight: 1, urgent: (i) => i.startsWith('accept'), maxInFlightUrgent: 2 });
+    const first = gc.submit('complete-1');
+    await new Promise((r) => setImmediate(r));
+    const waiting = gc.submit('complete-2');
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(batches, [['complete-1']], 'an ordinary item waits for the one slot');
+    const accepted = gc.submit('accept-1');
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(batches, [['complete-1'], ['complete-2', 'accept-1']], 'the accept did not wait, and took the waiting item along');
+    release.forEach((r) => r());
+    assert.deepEqual(await Promise.all([first, waiting, accepted]), ['complete-1', 'complete-2', 'accept-1']);
+  });
 });
