@@ -27,6 +27,8 @@ export interface AllWorldOptions {
 
 export class AllWorld {
   base = '';
+  /** This world's engine id (its containers carry it in the io.fresco.engine label). */
+  engineId = '';
   private fresco?: Started;
   private db?: TestDb;
   private stateDir?: string;
@@ -45,9 +47,10 @@ export class AllWorld {
     }
     this.db = await createTestDb();
     this.stateDir = fs.mkdtempSync(path.join(os.tmpdir(), `fresco-${this.opts.name}-`));
+    this.engineId = `test-${this.opts.name}-${tag}`;
     this.fresco = await start(testConfig({
       ...env, FRESCO_DATABASE_CONNECTION: this.db.url, FRESCO_BIND_PORT: '0', FRESCO_BIND_HOST: '127.0.0.1',
-      FRESCO_STATE_PATH: this.stateDir, FRESCO_ENGINE_ENGINE_ID: `test-${this.opts.name}-${tag}`, ...this.opts.env,
+      FRESCO_STATE_PATH: this.stateDir, FRESCO_ENGINE_ENGINE_ID: this.engineId, ...this.opts.env,
     }), 'all');
     this.base = `http://127.0.0.1:${this.fresco.address!.port}`;
   }
