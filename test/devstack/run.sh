@@ -40,9 +40,10 @@ function poll {
 
 function bring_up_services {
     bash "$REPO/test/services/base-up.sh" >/dev/null
-    bash "$REPO/test/services/openstack/keystone-up.sh" "$ENV_FILE" >/dev/null
+    # Swift (and Keystone): the plugin keeps code packages in Swift when Swift is enabled.
+    bash "$REPO/test/services/openstack/swift-up.sh" "$ENV_FILE" >/dev/null
     set -a
-    # shellcheck disable=SC1090 # written by keystone-up.sh
+    # shellcheck disable=SC1090 # written by keystone-up.sh and swift-up.sh
     . "$ENV_FILE"
     set +a
 }
@@ -65,6 +66,8 @@ function choose_port_and_region {
     REGION_NAME="FrescoDevstackTest-$$"
     OWN_REGION=$REGION_NAME
     _os_admin region create "$REGION_NAME" >/dev/null
+    # What DevStack's lib/swift registers in its region: the machine's real Swift proxy.
+    _os_admin endpoint create --region "$REGION_NAME" object-store public "$SWIFT_URL/v1/AUTH_%(project_id)s" >/dev/null
     echo "harness: API port $FRESCO_SERVICE_PORT, engine hop port $FRESCO_ENGINE_HOP_PORT, region $REGION_NAME"
 }
 
@@ -175,6 +178,16 @@ function osc_run_code {
     [[ "$(osc_demo fn run devstack-hello /py --data '{"name": "DevStack"}' -f value -c result)" == '{"greeting": "Hello DevStack"}' ]]
 }
 
+# The package of that function, in Swift: the demo project's container in the service user's
+# account, the object named by the file's sha256 (docs/runtimes.md, "Packages in Swift").
+function package_in_swift {
+    local digest
+    digest=$(sha256sum "$FRESCO_DIR/examples/python-hello/hello.py" | cut -d' ' -f1)
+    openstack --os-username "$FRESCO_SERVICE_USER" --os-password "$SERVICE_PASSWORD" \
+        --os-project-name "$SERVICE_PROJECT_NAME" --os-region-name "$REGION_NAME" \
+        object list "fresco_packages_$OS_DEMO_PROJECT_ID" -f value -c Name | grep -qx "$digest"
+}
+
 function check_stacked {
     check "fresco.conf: auth_strategy keystone" conf_has DEFAULT auth_strategy keystone
     check "fresco.conf: database connection" conf_has database connection \
@@ -202,6 +215,8 @@ function check_stacked {
     check "openstack fn run returns the function's output (sync, fresco-api → fresco-engine)" osc_run_sync
     check "openstack fn run of an async route ends in success (RabbitMQ, fresco-engine)" osc_run_async
     check "openstack fn run of a Python function from code (runtime built and registered)" osc_run_code
+    check "fresco.conf: [swift] enabled in region $REGION_NAME (Swift is enabled)" conf_has swift region_name "$REGION_NAME"
+    check "the function's package is in Swift, in the demo project's container, named by its digest" package_in_swift
 }
 function endpoint_count {
     _os_admin endpoint list --service "$FRESCO_SERVICE_TYPE" --region "$REGION_NAME" -f value -c ID | wc -l
