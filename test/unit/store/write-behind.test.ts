@@ -33,7 +33,7 @@ describe('WriteBehind', () => {
     assert.deepEqual(written, ['a', 'b']);
   });
 
-  it('drops the oldest rows beyond maxPending while the database is away, and writes the others', async () => {
+  it('drops the oldest rows beyond maxPending while the database is away (never a batch in flight), and writes the others', async () => {
     let failing = true;
     const written: number[] = [];
     const wb = new WriteBehind<number>(async (rows) => {
@@ -44,7 +44,25 @@ describe('WriteBehind', () => {
     assert.equal(wb.size, 3);
     failing = false;
     await wb.settle();
-    assert.deepEqual(written, [2, 3, 4]);
+    assert.deepEqual(written, [0, 1, 4], 'rows 0 and 1 were in flight when 2 and 3 came');
+  });
+
+  it('waits up to delayMs for a batch to fill after a write, instead of writing each row as it comes', async () => {
+    const batches: number[][] = [];
+    const wb = new WriteBehind<number>(async (rows) => {
+      batches.push([...rows]);
+      await new Promise((r) => setImmediate(r)); // the database takes a moment
+    }, { maxBatch: 100, delayMs: 200, maxPending: 1000 });
+    wb.add(0);
+    void wb.flush(); // [0] being written while the next rows come
+    for (let i = 1; i <= 5; i++) {
+      wb.add(i);
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.deepEqual(batches, [[0]], 'rows 1..5 wait for their window');
+    await waitFor('the window to end', () => batches.length === 2);
+    assert.deepEqual(batches, [[0], [1, 2, 3, 4, 5]]);
+    assert.equal(wb.size, 0);
   });
 
   it('never drops rows being written: the oldest of the others go, and none is lost unreported', async () => {
