@@ -191,9 +191,11 @@ async function writeStatesOnce(db: Db, items: StateWrite[], cols: StateWriteColu
         ORDER BY ${cols.pickOrder.sql} LIMIT ? FOR UPDATE SKIP LOCKED)`);
       bindings.push(claimIds, ...cols.pickOrder.bindings, pickLimit);
     }
+    // The ids as one array (claims and picks): `id = ANY(claims) OR id IN (pick)` made PostgreSQL scan the whole
+    // table, every finished call included, on each claim (40 ms with 130,000 calls kept).
     ctes.push(`claimed AS (UPDATE calls SET status = 'running', engine_id = ?, lease_until = now() + make_interval(secs => ?),
         attempts = attempts + 1, progress = NULL, progress_message = NULL
-      WHERE (id = ANY(?::uuid[]) AND status = 'queued' AND ${due})${pickLimit > 0 ? ' OR id IN (SELECT id FROM pick)' : ''}
+      WHERE id = ANY(${pickLimit > 0 ? 'ARRAY(SELECT unnest(?::uuid[]) UNION SELECT id FROM pick)' : '?::uuid[]'}) AND status = 'queued' AND ${due}
       RETURNING ${cols.claimed.map((c) => `calls.${c}`).join(', ')})`);
     bindings.push(engineId, leaseMs / 1000, claimIds);
     selects.push(`SELECT 'c' AS op, ${cols.claimed.join(', ')} FROM claimed`);
