@@ -69,43 +69,28 @@ export async function markStartedMany(db: Db, marks: StartMark[]): Promise<void>
   marks.flatMap((m) => [m.id, m.kind, m.at]));
 }
 
-// A finished call's columns in table order, with the array type its unnest() parameter has.
-// bytea goes as hex text (decoded in SQL): PGlite and pg both pass text arrays as they are.
-const FINISHED: Array<[string, string]> = [
-  ['id', 'uuid'], ['project_id', 'text'], ['app', 'text'], ['route', 'text'], ['trigger', 'text'],
-  ['trigger_id', 'uuid'], ['status', 'text'], ['kind', 'text'], ['created_at', 'timestamptz'],
-  ['started_at', 'timestamptz'], ['completed_at', 'timestamptz'], ['duration_ms', 'int'], ['exit_code', 'int'],
-  ['error', 'text'], ['result', 'bytea'], ['result_truncated', 'boolean'], ['log', 'bytea'],
-  ['log_truncated', 'boolean'], ['attempts', 'int'], ['route_version', 'int'], ['request', 'jsonb'],
+// A finished call's columns in table order.
+const FINISHED = [
+  'id', 'project_id', 'app', 'route', 'trigger', 'trigger_id', 'status', 'kind', 'created_at', 'started_at', 'completed_at',
+  'duration_ms', 'exit_code', 'error', 'result', 'result_truncated', 'log', 'log_truncated', 'attempts', 'route_version',
+  'request',
 ];
 
 // Columns the table fills with a default when a row leaves them out (as knex's insert did).
 const DEFAULTS: Record<string, string> = { result_truncated: 'false', log_truncated: 'false', attempts: '0' };
 
-// One statement text for any batch size: one array parameter per column, so nothing is compiled per batch.
-const INSERT_FINISHED = `INSERT INTO calls (${FINISHED.map(([c]) => c).join(', ')})
-  SELECT ${FINISHED.map(([c, t]) => (t === 'bytea' ? `decode(u.${c}, 'hex')`
-    : DEFAULTS[c] ? `coalesce(u.${c}, ${DEFAULTS[c]})` : `u.${c}`)).join(', ')}
-  FROM unnest(${FINISHED.map(([, t]) => `?::${t === 'bytea' ? 'text' : t}[]`).join(', ')})
-    AS u(${FINISHED.map(([c]) => c).join(', ')})
+// One statement text for any batch size, one parameter: the rows' JSON, which PostgreSQL reads into the
+// table's row type (keys not named are NULL). Nothing is encoded per value on this side: the rows come as
+// the journal already wrote them (record-journal.ts, encodeRow).
+const INSERT_FINISHED = `INSERT INTO calls (${FINISHED.join(', ')})
+  SELECT ${FINISHED.map((c) => (DEFAULTS[c] ? `coalesce(u.${c}, ${DEFAULTS[c]})` : `u.${c}`)).join(', ')}
+  FROM json_populate_recordset(NULL::calls, ?::json) AS u
   ON CONFLICT (id) DO NOTHING`;
 
-function columnValue(v: unknown, type: string): unknown {
-  if (v === undefined || v === null) return null;
-  if (type === 'bytea') return Buffer.isBuffer(v) ? v.toString('hex') : Buffer.from(v as Uint8Array).toString('hex');
-  if (v instanceof Date) return v.toISOString();
-  return v;
-}
-
-/** Inserts finished calls' rows (as the call store builds them, or as a journal gives them back: dates as strings,
- *  buffers as Uint8Array) in one statement; a row whose id exists is skipped. Columns not listed stay at their default. */
-export async function insertFinishedMany(db: Db, rows: Array<Record<string, unknown>>): Promise<void> {
-  const columns = FINISHED.map(() => new Array<unknown>(rows.length));
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i];
-    for (let c = 0; c < FINISHED.length; c++) columns[c][i] = columnValue(row[FINISHED[c][0]], FINISHED[c][1]);
-  }
-  await db.raw(INSERT_FINISHED, columns as Knex.RawBinding[]);
+/** Inserts finished calls' rows, each as encodeRow's JSON text, in one statement; a row whose id exists is skipped.
+ *  Columns not listed stay at their default. */
+export async function insertFinishedMany(db: Db, lines: string[]): Promise<void> {
+  await db.raw(INSERT_FINISHED, [`[${lines.join(',')}]`]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -130,6 +115,12 @@ export type StateWrite =
  *  free), a claim its call's row (undefined: not claimable), a pick the rows it claimed, a completion whether it was
  *  recorded (the call was still running on its engine). */
 export type StateResult = boolean | Record<string, unknown> | undefined | Array<Record<string, unknown>>;
+
+// A value as its unnest() array parameter takes it.
+function columnValue(v: unknown): unknown {
+  if (v === undefined || v === null) return null;
+  return v instanceof Date ? v.toISOString() : v;
+}
 
 // A queued call's columns with their array types for unnest(), and the default a row without it gets.
 const QUEUED: Array<[string, string, string?]> = [
@@ -202,7 +193,7 @@ async function writeStatesOnce(db: Db, items: StateWrite[], cols: StateWriteColu
   }
   if (inserts.length) {
     const columns = QUEUED.map(() => new Array<unknown>(inserts.length));
-    inserts.forEach(({ row }, i) => QUEUED.forEach(([c, t], k) => { columns[k][i] = columnValue(row[c], t); }));
+    inserts.forEach(({ row }, i) => QUEUED.forEach(([c], k) => { columns[k][i] = columnValue(row[c]); }));
     ctes.push(`ins AS (INSERT INTO calls (${QUEUED.map(([c]) => c).join(', ')})
       SELECT ${QUEUED.map(([c, , d]) => (d ? `coalesce(u.${c}, ${d})` : `u.${c}`)).join(', ')}
       FROM unnest(${QUEUED.map(([, t]) => `?::${t}[]`).join(', ')}) AS u(${QUEUED.map(([c]) => c).join(', ')})

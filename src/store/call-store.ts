@@ -10,7 +10,7 @@ import {
 import { Db } from './db';
 import { comparePriority, DEFAULT_PRIORITY, MAX_PRIORITY, PRIORITY_AGING_S } from '../domain/priority';
 import { GroupCommit } from './group-commit';
-import type { RecordJournal } from './record-journal';
+import { encodeRow, type RecordJournal } from './record-journal';
 import { WriteBehind } from './write-behind';
 
 /** A call still running after this long gets its own "started" write; a shorter one is recorded once, finished. */
@@ -40,7 +40,10 @@ interface CallRow {
 /** The `request` column (JSON): a call's request with its body in base64. */
 type RequestColumn = Omit<CallRequest, 'body'> & { body: string };
 
-const requestColumn = (r: CallRequest): string => JSON.stringify({ ...r, body: r.body.toString('base64') });
+// A call's request as its jsonb column holds it (the body in base64): as JSON text for a parameter, as a value inside
+// a finished row's JSON (encodeRow).
+const requestValue = (r: CallRequest): Record<string, unknown> => ({ ...r, body: r.body.toString('base64') });
+const requestColumn = (r: CallRequest): string => JSON.stringify(requestValue(r));
 const fromRequestColumn = (c: RequestColumn): CallRequest => ({ ...c, body: Buffer.from(c.body, 'base64') });
 
 const SUMMARY = ['id', 'project_id', 'app', 'route', 'trigger', 'trigger_id', 'status', 'kind', 'created_at',
@@ -92,7 +95,7 @@ function finishedColumns(id: string, call: NewCall, o: CallOutcome): Record<stri
     duration_ms: o.startedAt ? Math.max(0, o.completedAt.getTime() - o.startedAt.getTime()) : null,
     exit_code: o.exitCode ?? null, error: o.error ?? null, result: o.result, result_truncated: o.resultTruncated,
     log: o.log, log_truncated: o.logTruncated, lease_until: null,
-    ...(call.request ? { request: requestColumn(call.request) } : {}),
+    ...(call.request ? { request: requestValue(call.request) } : {}),
   };
 }
 
@@ -120,7 +123,8 @@ export function decodeMarker(marker: string): { createdAt: Date; id: string } {
 
 /** A finished sync call's row on its way to the database, and its place in the journal. */
 interface Finished {
-  row: Record<string, unknown>;
+  /** Its row's JSON text (encodeRow). */
+  line: string;
   seq: number;
 }
 
@@ -164,7 +168,7 @@ export class KnexCallStore implements CallStore {
   /** With a `journal`, finished sync calls survive this process being killed before their write (see recover()). */
   constructor(private readonly db: Db, options: { journal?: RecordJournal } = {}) {
     const journal = this.journal = options.journal;
-    this.finished = new WriteBehind((rows) => insertFinishedMany(this.db, rows.map((f) => f.row)), {
+    this.finished = new WriteBehind((rows) => insertFinishedMany(this.db, rows.map((f) => f.line)), {
       maxBatch: 200, delayMs: FINISHED_WINDOW_MS, maxPending: 100_000,
       onWritten: (rows) => journal?.committed(rows[rows.length - 1].seq),
       onDropped: () => journal?.keepEverything(),
@@ -183,10 +187,10 @@ export class KnexCallStore implements CallStore {
   /** Writes the finished calls a killed run of this process left in its journal; call once, before serving. */
   async recover(): Promise<number> {
     if (!this.journal) return 0;
-    const { files, rows } = this.journal.leftovers();
-    for (let i = 0; i < rows.length; i += 200) await insertFinishedMany(this.db, rows.slice(i, i + 200));
+    const { files, lines } = this.journal.leftovers();
+    for (let i = 0; i < lines.length; i += 200) await insertFinishedMany(this.db, lines.slice(i, i + 200));
     this.journal.forget(files);
-    return rows.length;
+    return lines.length;
   }
 
   async enqueue(call: NewCall): Promise<Call | undefined> {
@@ -216,8 +220,8 @@ export class KnexCallStore implements CallStore {
   /** Resolves at once (after one append to the journal, if any): the row is written within a few ms, and every read
    *  of this store waits for it. */
   async recordFinished(id: string, call: NewCall, outcome: CallOutcome): Promise<void> {
-    const row = finishedColumns(id, call, outcome);
-    this.finished.add({ row, seq: this.journal?.append(row) ?? 0 });
+    const line = encodeRow(finishedColumns(id, call, outcome));
+    this.finished.add({ line, seq: this.journal?.append(line) ?? 0 });
   }
 
   async keepRequest(id: string, request: CallRequest): Promise<void> {

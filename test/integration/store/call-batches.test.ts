@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createTestDb, TestDb } from '../../helpers/db';
 import type { CallOutcome, NewCall } from '../../../src/domain/models';
 import { insertFinishedMany } from '../../../src/store/call-batches';
+import { encodeRow } from '../../../src/store/record-journal';
 import { KnexCallStore } from '../../../src/store/call-store';
 
 // The call store's group-committed writes on PostgreSQL: calls submitted together share a
@@ -93,17 +94,18 @@ describe('call store: group-committed enqueue, claim and complete (PostgreSQL)',
     assert.equal((await store.get('p', running.id))?.result?.toString(), 'ran');
   });
 
-  it('inserts finished rows in one unnest() statement: odd text, bytes, nulls, journal-shaped rows, a known id skipped', async () => {
+  it('inserts finished rows (their journal text) in one statement: odd text, bytes, nulls, defaults, a known id skipped', async () => {
     const id = (n: number) => `00000000-0000-4000-8000-00000000000${n}`;
     const base = { project_id: 'p', app: 'a', route: '/r', trigger: 'http', status: 'success', attempts: 1 };
     await insertFinishedMany(t.db, [
-      { ...base, id: id(1), error: 'quote " comma , brace {} backslash \\ NULL', result: Buffer.from([0, 255, 10]),
+      encodeRow({ ...base, id: id(1), error: 'quote " comma , brace {} backslash \\ NULL', result: Buffer.from([0, 255, 10]),
         log: Buffer.alloc(0), created_at: new Date('2026-01-02T03:04:05.678Z'), completed_at: new Date(), duration_ms: 7,
-        exit_code: 0, kind: 'hot', result_truncated: true, log_truncated: false, trigger_id: null },
-      // As a journal gives a row back: dates as ISO strings, bytes as Uint8Array, defaulted columns left out.
-      { ...base, id: id(2), created_at: '2026-01-02T03:04:05.000Z', result: new Uint8Array([1, 2]) },
+        exit_code: 0, kind: 'hot', result_truncated: true, log_truncated: false, trigger_id: null,
+        request: { method: 'POST', headers: { 'x-a': ['1', '2'] }, body: 'b' } }),
+      // Dates as ISO strings, bytes as Uint8Array, defaulted columns left out.
+      encodeRow({ ...base, id: id(2), created_at: '2026-01-02T03:04:05.000Z', result: new Uint8Array([1, 2]) }),
     ]);
-    await insertFinishedMany(t.db, [{ ...base, id: id(1), status: 'error', created_at: new Date() }]);
+    await insertFinishedMany(t.db, [encodeRow({ ...base, id: id(1), status: 'error', created_at: new Date() })]);
     const rows = await t.db('calls').whereIn('id', [id(1), id(2)]).orderBy('id');
     assert.equal(rows[0].status, 'success', 'an id already written is skipped');
     assert.equal(rows[0].error, 'quote " comma , brace {} backslash \\ NULL');
@@ -111,6 +113,7 @@ describe('call store: group-committed enqueue, claim and complete (PostgreSQL)',
     assert.deepEqual(Buffer.from(rows[0].log), Buffer.alloc(0));
     assert.equal(new Date(rows[0].created_at).toISOString(), '2026-01-02T03:04:05.678Z');
     assert.equal(rows[0].result_truncated, true);
+    assert.deepEqual(rows[0].request, { method: 'POST', headers: { 'x-a': ['1', '2'] }, body: 'b' }, 'the request as a JSON object');
     assert.deepEqual(Buffer.from(rows[1].result), Buffer.from([1, 2]));
     assert.equal(rows[1].log, null);
     assert.equal(rows[1].result_truncated, false);
