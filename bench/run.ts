@@ -113,6 +113,7 @@ async function warmScenarios(f: BenchFresco, r: Results, extra: Figure[], ifn?: 
 }
 
 async function rabbitScenarios(f: BenchFresco, r: Results): Promise<void> {
+  await createRoutes(f.url); // BENCH_SCENARIOS=rabbit alone: no earlier run made them
   [r.rabbitAccept, r.rabbit, r.rabbitPaced] = await asyncThroughput(f, '/async-rabbit', 'async, RabbitMQ', ASYNC_CALLS);
 }
 
