@@ -3,6 +3,7 @@
 // polled until none is queued or running. Figures come from the call records: calls/s from the
 // first accept (created_at) to the last final status (completed_at), and started_at - created_at.
 import fs from 'node:fs';
+import inspector from 'node:inspector';
 import os from 'node:os';
 import path from 'node:path';
 import { api, APP, BenchFresco, PROJECT, publicUrl } from './fresco';
@@ -30,6 +31,27 @@ interface CallRecord {
 }
 
 const FINAL_WAIT_MS = 120_000;
+
+/** With BENCH_ASYNC_PROFILE=<dir>: a V8 CPU profile of the burst (accept → last final), written to <dir>/<route>-<calls>.cpuprofile. */
+async function startProfile(): Promise<{ stop: (name: string) => Promise<void> } | undefined> {
+  const dir = process.env.BENCH_ASYNC_PROFILE;
+  if (!dir) return undefined;
+  const session = new inspector.Session();
+  session.connect();
+  const post = (method: string, params: object = {}) => new Promise<unknown>((resolve, reject) =>
+    session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 200 });
+  await post('Profiler.start');
+  return {
+    stop: async (name) => {
+      const { profile } = await post('Profiler.stop') as { profile: object };
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
 const PACED_CALLS = 300;
 
 /** Fires `calls` async calls at `route` with wrk (c=`connections`, `pauseMs` between a connection's
@@ -96,12 +118,14 @@ export async function asyncThroughput(f: BenchFresco, route: string, label: stri
   await fire(f, route, 100, connections);
   await waitFinal(f, route, warmSince);
   const since = new Date();
+  const profiler = await startProfile();
   const cpu = process.cpuUsage();
   const commitsBefore = await commits?.();
   const statementsBefore = f.statements();
   const accept = await fire(f, route, calls, connections, `${label}: accept (202)`);
   await waitFinal(f, route, since);
   const used = process.cpuUsage(cpu);
+  await profiler?.stop(`${route.slice(1)}-${calls}`);
   const statements = f.statements();
   const burst = summarise(`${label}: accept→start, accept→final`, await listCalls(f, route, since));
   const perCall = (n: number) => (n / (burst.count ?? calls)).toFixed(2);

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { CallOutcome } from '../domain/models';
 import type { Db } from './db';
 import { callFailed, callTimeout } from '../errors';
+import { encodeRow } from './record-journal';
 
 // Multi-row UPDATEs of the call store's hot path: many calls' outcomes (or start marks) in one
 // statement, each row matched by id, so that a busy engine commits once per batch, not per call.
@@ -16,8 +17,17 @@ export interface Completion {
   deadLetter?: boolean;
 }
 
-const COMPLETE_COLUMNS = '(?::uuid, ?::text, ?::text, ?::text, ?::timestamptz, ?::timestamptz, ?::int, ?::int, ?::text, '
-  + '?::bytea, ?::boolean, ?::bytea, ?::boolean, ?::boolean)';
+// The outcomes as one JSON parameter (each row encodeRow's text): one statement text for any number of them, and
+// nothing encoded per value by pg.
+const DONE = `done AS (UPDATE calls AS c SET status = v.status, kind = v.kind, started_at = v.started_at,
+      completed_at = v.completed_at, duration_ms = v.duration_ms, exit_code = v.exit_code, error = v.error,
+      result = v.result, result_truncated = v.result_truncated, log = v.log, log_truncated = v.log_truncated,
+      lease_until = NULL
+    FROM json_to_recordset(?::json) AS v(id uuid, engine_id text, status text, kind text, started_at timestamptz,
+      completed_at timestamptz, duration_ms int, exit_code int, error text, result bytea, result_truncated boolean,
+      log bytea, log_truncated boolean, dead boolean)
+    WHERE c.id = v.id AND c.status = 'running' AND c.engine_id = v.engine_id
+    RETURNING c.id, c.project_id, c.app, c.route, c.trigger, c.trigger_id, c.status, c.error, c.attempts, c.request, v.dead)`;
 
 /**
  * Writes each outcome whose call is still running on its engine; returns the ids written. A call
@@ -25,26 +35,18 @@ const COMPLETE_COLUMNS = '(?::uuid, ?::text, ?::text, ?::text, ?::timestamptz, ?
  * its request as input, the final status as reason.
  */
 export async function completeMany(db: Db, items: Completion[]): Promise<Set<string>> {
-  const values = items.map(() => COMPLETE_COLUMNS).join(', ');
-  const res = await db.raw(`WITH done AS (UPDATE calls AS c SET status = v.status, kind = v.kind, started_at = v.started_at,
-      completed_at = v.completed_at, duration_ms = v.duration_ms, exit_code = v.exit_code, error = v.error,
-      result = v.result, result_truncated = v.result_truncated, log = v.log, log_truncated = v.log_truncated,
-      lease_until = NULL
-    FROM (VALUES ${values}) AS v(id, engine_id, status, kind, started_at, completed_at, duration_ms, exit_code, error,
-      result, result_truncated, log, log_truncated, dead)
-    WHERE c.id = v.id AND c.status = 'running' AND c.engine_id = v.engine_id
-    RETURNING c.id, c.project_id, c.app, c.route, c.trigger, c.trigger_id, c.status, c.error, c.attempts, c.request, v.dead),
-    dead AS (${DEAD_LETTERS_OF_DONE})
-    SELECT id FROM done`, [...completionBindings(items), callTimeout.spec.code, callFailed.spec.code] as Knex.RawBinding[]);
+  const res = await db.raw(`WITH ${DONE}, dead AS (${DEAD_LETTERS_OF_DONE}) SELECT id FROM done`,
+    [completionsJson(items), callTimeout.spec.code, callFailed.spec.code]);
   return new Set((res.rows as Array<{ id: string }>).map((r) => r.id));
 }
 
-function completionBindings(items: Completion[]): unknown[] {
-  return items.flatMap(({ id, engineId, outcome: o, deadLetter }) => [
-    id, engineId, o.status, o.kind ?? null, o.startedAt ?? null, o.completedAt,
-    o.startedAt ? Math.max(0, o.completedAt.getTime() - o.startedAt.getTime()) : null,
-    o.exitCode ?? null, o.error ?? null, o.result, o.resultTruncated, o.log, o.logTruncated, deadLetter === true,
-  ]);
+function completionsJson(items: Completion[]): string {
+  return `[${items.map(({ id, engineId, outcome: o, deadLetter }) => encodeRow({
+    id, engine_id: engineId, status: o.status, kind: o.kind ?? null, started_at: o.startedAt ?? null, completed_at: o.completedAt,
+    duration_ms: o.startedAt ? Math.max(0, o.completedAt.getTime() - o.startedAt.getTime()) : null,
+    exit_code: o.exitCode ?? null, error: o.error ?? null, result: o.result, result_truncated: o.resultTruncated, log: o.log,
+    log_truncated: o.logTruncated, dead: deadLetter === true,
+  })).join(',')}]`;
 }
 
 // The dead letters of the calls a `done` CTE recorded as failed for good; binds the two error codes (timeout, other).
@@ -116,19 +118,20 @@ export type StateWrite =
  *  recorded (the call was still running on its engine). */
 export type StateResult = boolean | Record<string, unknown> | undefined | Array<Record<string, unknown>>;
 
-// A value as its unnest() array parameter takes it.
-function columnValue(v: unknown): unknown {
-  if (v === undefined || v === null) return null;
-  return v instanceof Date ? v.toISOString() : v;
-}
-
-// A queued call's columns with their array types for unnest(), and the default a row without it gets.
+// A queued call's columns with their types, and the default a row without it gets.
 const QUEUED: Array<[string, string, string?]> = [
   ['id', 'uuid'], ['project_id', 'text'], ['app', 'text'], ['route', 'text'], ['trigger', 'text'], ['trigger_id', 'uuid'],
   ['route_version', 'int'], ['parent_call_id', 'uuid'], ['root_call_id', 'uuid'], ['depth', 'int', '0'],
   ['priority', 'smallint', '4'], ['status', 'text'], ['created_at', 'timestamptz'], ['request', 'jsonb'],
   ['dedupe_key', 'text'], ['redrive_of', 'uuid'], ['replay_of', 'uuid'],
 ];
+
+// The accepted calls' rows as one JSON parameter (encodeRow's text; the request is JSON text already, read as text and
+// cast): one statement text for any number of them.
+const INSERT_QUEUED = `ins AS (INSERT INTO calls (${QUEUED.map(([c]) => c).join(', ')})
+      SELECT ${QUEUED.map(([c, t, d]) => (t === 'jsonb' ? `u.${c}::jsonb` : d ? `coalesce(u.${c}, ${d})` : `u.${c}`)).join(', ')}
+      FROM json_to_recordset(?::json) AS u(${QUEUED.map(([c, t]) => `${c} ${t === 'jsonb' ? 'text' : t}`).join(', ')})
+      ON CONFLICT (dedupe_key) DO NOTHING RETURNING id)`;
 
 /** The columns a claimed call is returned with (the call store's summary and its request). */
 export interface StateWriteColumns {
@@ -161,6 +164,21 @@ export async function writeCallStates(db: Db, items: StateWrite[], cols: StateWr
   return out;
 }
 
+// The parts of a statement's SQL that depend only on the claimed columns, made once.
+const claimSqls = new WeakMap<StateWriteColumns, { pad: string; returning: string; select: string }>();
+function claimSql(cols: StateWriteColumns): { pad: string; returning: string; select: string } {
+  let sql = claimSqls.get(cols);
+  if (!sql) {
+    sql = {
+      pad: cols.claimed.filter((c) => c !== 'id').map(() => ', NULL').join(''),
+      returning: cols.claimed.map((c) => `calls.${c}`).join(', '),
+      select: `SELECT 'c' AS op, ${cols.claimed.join(', ')} FROM claimed`,
+    };
+    claimSqls.set(cols, sql);
+  }
+  return sql;
+}
+
 async function writeStatesOnce(db: Db, items: StateWrite[], cols: StateWriteColumns): Promise<StateResult[]> {
   const inserts = items.filter((w): w is StateWrite & { op: 'insert' } => w.op === 'insert');
   const claims = items.filter((w): w is StateWrite & { op: 'claim' } => w.op === 'claim');
@@ -169,11 +187,13 @@ async function writeStatesOnce(db: Db, items: StateWrite[], cols: StateWriteColu
   const ctes: string[] = [];
   const bindings: unknown[] = [];
   const selects: string[] = [];
-  const claimIds = [...new Set(claims.map((c) => c.id))];
+  const claimIdSet = new Set(claims.map((c) => c.id));
+  const claimIds = [...claimIdSet];
   const pickLimit = picks.reduce((n, p) => n + p.limit, 0);
   // The claims' branch comes first: the other branches' NULLs take its column types.
   const hasClaims = claimIds.length > 0 || pickLimit > 0;
-  const pad = hasClaims ? cols.claimed.filter((c) => c !== 'id').map(() => ', NULL').join('') : '';
+  const sql = claimSql(cols);
+  const pad = hasClaims ? sql.pad : '';
   if (hasClaims) {
     const { engineId, leaseMs } = (claims[0] ?? picks[0]);
     const due = "(not_before IS NULL OR not_before <= now())";
@@ -187,32 +207,18 @@ async function writeStatesOnce(db: Db, items: StateWrite[], cols: StateWriteColu
     ctes.push(`claimed AS (UPDATE calls SET status = 'running', engine_id = ?, lease_until = now() + make_interval(secs => ?),
         attempts = attempts + 1, progress = NULL, progress_message = NULL
       WHERE id = ANY(${pickLimit > 0 ? 'ARRAY(SELECT unnest(?::uuid[]) UNION SELECT id FROM pick)' : '?::uuid[]'}) AND status = 'queued' AND ${due}
-      RETURNING ${cols.claimed.map((c) => `calls.${c}`).join(', ')})`);
+      RETURNING ${sql.returning})`);
     bindings.push(engineId, leaseMs / 1000, claimIds);
-    selects.push(`SELECT 'c' AS op, ${cols.claimed.join(', ')} FROM claimed`);
+    selects.push(sql.select);
   }
   if (inserts.length) {
-    const columns = QUEUED.map(() => new Array<unknown>(inserts.length));
-    inserts.forEach(({ row }, i) => QUEUED.forEach(([c], k) => { columns[k][i] = columnValue(row[c]); }));
-    ctes.push(`ins AS (INSERT INTO calls (${QUEUED.map(([c]) => c).join(', ')})
-      SELECT ${QUEUED.map(([c, , d]) => (d ? `coalesce(u.${c}, ${d})` : `u.${c}`)).join(', ')}
-      FROM unnest(${QUEUED.map(([, t]) => `?::${t}[]`).join(', ')}) AS u(${QUEUED.map(([c]) => c).join(', ')})
-      ON CONFLICT (dedupe_key) DO NOTHING RETURNING id)`);
-    bindings.push(...columns);
+    ctes.push(INSERT_QUEUED);
+    bindings.push(`[${inserts.map(({ row }) => encodeRow(row)).join(',')}]`);
     selects.push(`SELECT 'i' AS op, id${pad} FROM ins`);
   }
   if (completions.length) {
-    ctes.push(`done AS (UPDATE calls AS c SET status = v.status, kind = v.kind, started_at = v.started_at,
-        completed_at = v.completed_at, duration_ms = v.duration_ms, exit_code = v.exit_code, error = v.error,
-        result = v.result, result_truncated = v.result_truncated, log = v.log, log_truncated = v.log_truncated,
-        lease_until = NULL
-      FROM (VALUES ${completions.map(() => COMPLETE_COLUMNS).join(', ')}) AS v(id, engine_id, status, kind, started_at,
-        completed_at, duration_ms, exit_code, error, result, result_truncated, log, log_truncated, dead)
-      WHERE c.id = v.id AND c.status = 'running' AND c.engine_id = v.engine_id
-      RETURNING c.id, c.project_id, c.app, c.route, c.trigger, c.trigger_id, c.status, c.error, c.attempts, c.request, v.dead)`);
-    bindings.push(...completionBindings(completions));
-    ctes.push(`dead AS (${DEAD_LETTERS_OF_DONE})`);
-    bindings.push(callTimeout.spec.code, callFailed.spec.code);
+    ctes.push(DONE, `dead AS (${DEAD_LETTERS_OF_DONE})`);
+    bindings.push(completionsJson(completions), callTimeout.spec.code, callFailed.spec.code);
     selects.push(`SELECT 'd' AS op, id${pad} FROM done`);
   }
   if (!selects.length) return items.map((w) => (w.op === 'pick' ? [] : undefined));
@@ -227,7 +233,7 @@ async function writeStatesOnce(db: Db, items: StateWrite[], cols: StateWriteColu
     else claimed.set(r.id, r);
   }
   // A call claimed by id goes to its first asker; the others (picked) go to the picks in order.
-  const picked = [...claimed.values()].filter((r) => !claimIds.includes(r.id as string));
+  const picked = [...claimed.values()].filter((r) => !claimIdSet.has(r.id as string));
   return items.map((w) => {
     switch (w.op) {
       case 'insert': return inserted.has(w.row.id as string);

@@ -132,8 +132,8 @@ export class RecordJournal {
 /**
  * The JSON text of a call record's row, as the journal keeps it and as PostgreSQL's
  * json_populate_recordset() reads it into the calls table in one statement: buffers (result, log) as
- * bytea's hex text ("\\x…"), dates as ISO strings, undefined left out. Written out field by field: a
- * third of JSON.stringify's cost on a copy (it runs before every sync call's answer). NUL, which no
+ * bytea's hex text ("\\x…"), dates as ISO strings, undefined left out. Written out field by field,
+ * with no copy of the row (it runs before every sync call's answer). NUL, which no
  * PostgreSQL text holds, is dropped from strings: such a row would fail its batch forever.
  */
 export function encodeRow(row: Row): string {
