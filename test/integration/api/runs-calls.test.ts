@@ -140,7 +140,12 @@ describe('API: runs and call records (PostgreSQL, in-process queue)', () => {
   });
 
   it('lists calls newest first with filters and pagination', async () => {
-    for (let i = 0; i < 5; i++) await api().post('/v1/r/demo/fn/echo').type('text').send(`n${i}`);
+    // Records are ordered by their millisecond, then id: each call starts in a later millisecond than the one before.
+    for (let i = 0; i < 5; i++) {
+      await api().post('/v1/r/demo/fn/echo').type('text').send(`n${i}`);
+      const answeredAt = Date.now();
+      await waitFor('the clock to pass the last call', () => Date.now() > answeredAt);
+    }
     const page1 = await api().get('/v1/demo/calls?route=/echo&status=success&limit=3');
     assert.equal(page1.body.calls.length, 3);
     assert.equal(page1.body.calls[0].result, 'echo:n4');
