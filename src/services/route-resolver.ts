@@ -29,6 +29,8 @@ const NOT_FOUND = Symbol('not found');
 export class RouteResolver {
   // Alias names map to version numbers here too (key prefix `a`).
   private readonly cache: LRUCache<string, ResolvedRoute | number | typeof NOT_FOUND>;
+  /** Bumped by invalidate(): a lookup that began before it does not cache what it read. */
+  private generation = 0;
 
   constructor(private readonly deps: {
     routeStore: RouteStore; appStore: AppStore; ttlMs?: number;
@@ -86,9 +88,10 @@ export class RouteResolver {
       const key = `a\0${route.id}\0${selector.alias}`;
       let hit = this.cache.get(key);
       if (hit === undefined) {
+        const generation = this.generation;
         const alias = await this.deps.versions?.getAlias(route.id, selector.alias);
         hit = alias ? alias.version : NOT_FOUND;
-        this.cache.set(key, hit);
+        if (generation === this.generation) this.cache.set(key, hit);
       }
       if (hit === NOT_FOUND) throw routeAliasNotFound(route.path, selector.alias);
       const picked = await this.version(target, { version: hit as number });
@@ -104,15 +107,18 @@ export class RouteResolver {
 
   /** Forgets everything cached (after a change to apps or routes in this process). */
   invalidate(): void {
+    this.generation++;
     this.cache.clear();
   }
 
   private async cached(key: string, load: () => Promise<Route | undefined>, app: string, path: string, version?: number) {
     let hit = this.cache.get(key);
     if (hit === undefined) {
+      // A change made while this lookup ran may not be in what it read: then it answers, but keeps nothing.
+      const generation = this.generation;
       const route = await load();
       hit = route ? (version ? await this.resolveVersion(route, version) : await this.resolve(route)) : NOT_FOUND;
-      this.cache.set(key, hit);
+      if (generation === this.generation) this.cache.set(key, hit);
     }
     if (hit === NOT_FOUND) throw version ? routeVersionNotFound(path, version) : routeNotFound(app, path);
     return hit as ResolvedRoute;
