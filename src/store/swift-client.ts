@@ -104,3 +104,8 @@ export class SwiftClient {
     }
   }
 }
+
+/** Frees a response's connection when its body is not read. */
+export async function drain(res: Response): Promise<void> {
+  if (!res.bodyUsed) await res.body?.cancel().catch(() => undefined);
+}

@@ -5,7 +5,7 @@
 import { packageInvalid, packageStoreUnavailable, swiftObjectForbidden, swiftObjectNotFound } from '../errors';
 import type { Upload } from '../runtimes/code-routes';
 import type { SwiftCodeReader, SwiftObjectRef } from '../runtimes/model';
-import { segment, type SwiftClient } from './swift-client';
+import { drain, segment, type SwiftClient } from './swift-client';
 
 const ZIP_MAGIC = Buffer.from('PK\x03\x04', 'latin1');
 
@@ -21,12 +21,12 @@ export class SwiftCodeSource implements SwiftCodeReader {
     const path = `/${segment(ref.container)}/${ref.object.split('/').map(segment).join('/')}`;
     const res = await this.deps.swift.asUser(token, projectId, 'GET', path);
     if (res.status !== 200) {
-      await res.body?.cancel().catch(() => undefined);
+      await drain(res);
       throw this.refusal(ref, res.status);
     }
     const declared = Number(res.headers.get('content-length') ?? 0);
     if (declared > this.deps.maxSize) {
-      await res.body?.cancel().catch(() => undefined);
+      await drain(res);
       throw tooBig(ref, declared, this.deps.maxSize);
     }
     const content = await readCapped(res, this.deps.maxSize, ref);
@@ -51,10 +51,8 @@ async function readCapped(res: Response, max: number, ref: SwiftObjectRef): Prom
   let n = 0;
   for await (const chunk of res.body ?? []) {
     n += chunk.length;
-    if (n > max) {
-      await res.body?.cancel().catch(() => undefined);
-      throw tooBig(ref, n, max);
-    }
+    // Leaving the loop (the throw) cancels the stream: the rest is not downloaded.
+    if (n > max) throw tooBig(ref, n, max);
     chunks.push(Buffer.from(chunk));
   }
   return Buffer.concat(chunks);

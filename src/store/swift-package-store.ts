@@ -3,7 +3,7 @@ import { packageCorrupt, packageStoreUnavailable } from '../errors';
 import { log } from '../log';
 import type { PackageStore } from '../runtimes/model';
 import type { KnexPackageStore } from './package-store';
-import { segment, type SwiftClient } from './swift-client';
+import { drain, segment, type SwiftClient } from './swift-client';
 
 // Code packages in Swift ([swift] enabled, docs/runtimes.md): in the account of Fresco's [swift]
 // identity, one container per Keystone project (<container_prefix><project id>, created on the
@@ -83,9 +83,4 @@ export class SwiftPackageStore implements PackageStore {
       ? `the [swift] identity may not (check its role on its project: Swift's operator_roles)` : 'Swift failed';
     return packageStoreUnavailable(`Swift answered HTTP ${status} to ${what}: ${why}`);
   }
-}
-
-/** Frees a response's connection when its body is not read. */
-async function drain(res: Response): Promise<void> {
-  if (!res.bodyUsed) await res.body?.cancel().catch(() => undefined);
 }
