@@ -224,19 +224,19 @@ export function qinlingRoutes(router: Router<FrescoState>, deps: QinlingDeps): v
     } else if (code.source === 'package') {
       if (!upload) throw requestInvalid('package: required, the zip as a file part (openstack function create --file or --package)');
       if (!fields.runtime_id) throw requestInvalid('runtime_id: required for a function from a package');
-      route.runtime = (await findRuntime(fields.runtime_id)).name;
-      route.entry = fields.entry || 'main.main';
-      route.calling = 'qinling';
     } else if (code.source === 'swift') {
       if (!fields.runtime_id) throw requestInvalid('runtime_id: required for a function from Swift');
       const fromSwift = await swiftUpload(ctx, deps, () => swiftRefOf(code.swift));
       upload = fromSwift.upload;
       Object.assign(config, fromSwift.config);
-      route.runtime = (await findRuntime(fields.runtime_id)).name;
-      route.entry = fields.entry || 'main.main';
-      route.calling = 'qinling';
     } else {
       throw requestInvalid('code.source: must be "package", "swift" or "image"');
+    }
+    if (code.source !== 'image') {
+      // A function from code, its package uploaded or read from Swift.
+      route.runtime = (await findRuntime(fields.runtime_id!)).name;
+      route.entry = fields.entry || 'main.main';
+      route.calling = 'qinling';
     }
     const projectId = project(ctx);
     await ensureApp(projectId);
