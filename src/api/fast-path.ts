@@ -11,6 +11,7 @@ import type Koa from 'koa';
 import type { Middleware } from 'koa';
 import type { Layer as RouterLayer, Router } from '@koa/router';
 import type { Identity } from '../domain/identity';
+import { CallAbort } from '../domain/call-abort';
 import type { ResolvedRoute } from '../services/route-resolver';
 import type { FrescoState } from './context';
 import type { InvokeDeps } from './handlers/runs';
@@ -95,9 +96,9 @@ function hrefOf(req: IncomingMessage): string {
   return origin + url;
 }
 
-/** An AbortController aborted when the caller goes away before the answer is written. */
-function callerGone(res: ServerResponse): AbortController {
-  const ac = new AbortController();
+/** A CallAbort aborted when the caller goes away before the answer is written. */
+function callerGone(res: ServerResponse): CallAbort {
+  const ac = new CallAbort();
   res.once('close', () => { if (!res.writableFinished) ac.abort(); });
   return ac;
 }

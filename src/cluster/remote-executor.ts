@@ -8,6 +8,7 @@
 // ran there) and kept out of placement for engine_timeout, so later calls go to the next engine.
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import type { CallSignal } from '../domain/call-abort';
 import type { ExecutorCall, CallOutcome, Executor, RouteScope } from '../domain/executor';
 import { clusterFull, clusterNoEngine, engineBusy, engineLost, engineStopped, ERROR_REGISTRY, FrescoError } from '../errors';
 import { log } from '../log';
@@ -43,7 +44,7 @@ function cancelled(): CallOutcome {
   };
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+function sleep(ms: number, signal?: CallSignal): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(done, ms);
     function done() {

@@ -1,6 +1,7 @@
 // The executor port: how the rest of Fresco asks for a function to run. Implemented in
 // src/executor/ (cold runs, pre-started containers, hot pools); nothing else imports Docker.
 import type { CallKind, CallOutcome, CallRequest } from './call';
+import type { CallSignal } from './call-abort';
 
 export type { CallKind, CallOutcome, CallRequest, FinalStatus } from './call';
 
@@ -56,7 +57,7 @@ export interface ExecutorCall extends CallRequest {
   id: string;
   route: RunnableRoute;
   /** Aborting ends the call as `cancelled` and removes its container. */
-  signal?: AbortSignal;
+  signal?: CallSignal;
   /** Refuse at once with FRESCO_ENGINE_BUSY instead of waiting when this engine has no room for
    *  the call (its hot containers all busy at max_concurrency, or no admission room): the
    *  cluster then tries the next engine. Default false: wait. */

@@ -1,6 +1,7 @@
 import { type CallFollower, type ChainLinks, chainLinksOf } from '../domain/chain';
 import type { Executor } from '../domain/executor';
 import { outcomeWithoutRun } from '../domain/call';
+import type { CallSignal } from '../domain/call-abort';
 import { DEFAULT_RETRY, retryDelayMs, type RetryPolicy, shouldRetry } from '../domain/retry';
 import type { CallOutcome, CallStore, ClaimedCall } from '../domain/models';
 import type { QueuedCallRunner } from '../domain/queue';
@@ -97,7 +98,7 @@ export class AsyncCallRunner implements QueuedCallRunner {
   }
 
   /** The call's outcome and its route's retry policy; 'retry': Docker could not take it (not an attempt). */
-  private async outcome({ call, request }: ClaimedCall, signal: AbortSignal): Promise<{ outcome: CallOutcome | 'retry'; retry?: RetryPolicy; links?: ChainLinks }> {
+  private async outcome({ call, request }: ClaimedCall, signal: CallSignal): Promise<{ outcome: CallOutcome | 'retry'; retry?: RetryPolicy; links?: ChainLinks }> {
     let target;
     try {
       target = await this.deps.resolver.private(call.projectId, call.app, call.route);

@@ -8,6 +8,7 @@ import {
   IDEMPOTENCY_HEADER, type IdempotencyRecord, type IdempotencyStore, type KeptAnswer, keyProblem, requestFingerprint,
 } from '../domain/idempotency';
 import { type CallFollower, chainLinksOf } from '../domain/chain';
+import type { CallAbort } from '../domain/call-abort';
 import type { Executor } from '../domain/executor';
 import type { Call, CallOutcome, CallRequest, CallStore, CallTrigger, NewCall } from '../domain/models';
 import type { CallQueue } from '../domain/queue';
@@ -20,7 +21,7 @@ export interface IncomingCall extends CallRequest {
   trigger: CallTrigger;
   triggerId?: string;
   /** Aborted when the caller goes away (sync calls only); a cancel aborts it too. */
-  abort?: AbortController;
+  abort?: CallAbort;
   /** Makes a second call with the same key a duplicate (redelivered events, schedule slots). */
   dedupeKey?: string;
   /** The dead letter this call redrives (docs/api.md, "Dead letters"). */

@@ -1,4 +1,5 @@
 import type { FollowUp } from '../domain/chain';
+import { CallAbort, type CallSignal } from '../domain/call-abort';
 import type { CallOutcome, CallStore, NewCall } from '../domain/models';
 import { log } from '../log';
 
@@ -14,7 +15,7 @@ export interface RunningCallsOptions {
 
 /** One call running here. */
 interface Entry {
-  ac: AbortController;
+  ac: CallAbort;
   /** A sync call's record-to-be (nothing is written before it ends or becomes slow). */
   call?: NewCall;
   startedAt: number;
@@ -158,14 +159,14 @@ export class RunningCalls {
   }
 
   /** Registers sync call `id`, which has no record yet; aborting `ac` (or a cancel) ends it. Returns its signal. */
-  addSync(id: string, call: NewCall, ac = new AbortController()): AbortSignal {
+  addSync(id: string, call: NewCall, ac = new CallAbort()): CallSignal {
     return this.add(id, ac, call, undefined);
   }
 
   /** Registers call `id` whose `running` record this process claimed (leased to our engine id). Returns its signal. */
-  addClaimed(id: string): AbortSignal {
+  addClaimed(id: string): CallSignal {
     this.claimedCount++;
-    return this.add(id, new AbortController(), undefined, Promise.resolve(true));
+    return this.add(id, new CallAbort(), undefined, Promise.resolve(true));
   }
 
   /**
@@ -259,7 +260,7 @@ export class RunningCalls {
     if (this.size === 0) this.emptied?.();
   }
 
-  private add(id: string, ac: AbortController, call: NewCall | undefined, leased: Promise<boolean> | undefined): AbortSignal {
+  private add(id: string, ac: CallAbort, call: NewCall | undefined, leased: Promise<boolean> | undefined): CallSignal {
     const now = Date.now();
     this.entries.set(id, { ac, call, leased, startedAt: now, renewedAt: now });
     this.timer ??= setInterval(() => this.watch(), this.tickMs).unref();

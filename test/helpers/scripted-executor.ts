@@ -1,4 +1,5 @@
 import type { ExecutorCall, CallOutcome, Executor, RouteScope } from '../../src/domain/executor';
+import type { CallSignal } from '../../src/domain/call-abort';
 import { engineUnavailable } from '../../src/errors';
 
 // An in-memory Executor for API and queue tests that are about Fresco's own behaviour (records,
@@ -31,7 +32,7 @@ export class ScriptedExecutor implements Executor {
     return { ...base, status: 'success', exitCode: 0, result: Buffer.from(`echo:${body}`), completedAt: new Date() };
   }
 
-  private untilAborted(signal?: AbortSignal): Promise<void> {
+  private untilAborted(signal?: CallSignal): Promise<void> {
     return new Promise((resolve) => {
       if (!signal || signal.aborted) return resolve();
       signal.addEventListener('abort', () => resolve(), { once: true });

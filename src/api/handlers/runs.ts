@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { FrescoError } from '../../errors';
+import { CallAbort } from '../../domain/call-abort';
 import type { Authorizer } from '../../domain/identity';
 import type { ResolvedRoute, RouteResolver } from '../../services/route-resolver';
 import type { InvokeAnswer, InvokeService } from '../../services/invoke-service';
@@ -22,9 +23,9 @@ export function readBody(ctx: Context, limit: number): Promise<Buffer> {
   return readRequestBody(ctx.req, limit);
 }
 
-/** An AbortController aborted when the caller goes away before the answer is written. */
-function callerGone(ctx: Context): AbortController {
-  const ac = new AbortController();
+/** A CallAbort aborted when the caller goes away before the answer is written. */
+function callerGone(ctx: Context): CallAbort {
+  const ac = new CallAbort();
   ctx.res.once('close', () => { if (!ctx.res.writableFinished) ac.abort(); });
   return ac;
 }
