@@ -5,6 +5,8 @@ import { endpointOf, parseCatalog } from '../../../src/auth';
 import { swiftRefForUpdate, swiftRefOf, swiftUpload } from '../../../src/api/qinling/swift-code';
 import { proxyOf } from '../../../src/store/swift-client';
 import { SwiftPackageStore } from '../../../src/store/swift-package-store';
+import { SwiftCodeSource } from '../../../src/store/swift-code-source';
+import type { FrescoError } from '../../../src/errors';
 
 // The pure parts of packages in Swift: the [swift] options and their defaults, the catalog
 // lookup, the account URLs, the Qinling code references, and the store's answers to each status
@@ -111,5 +113,62 @@ describe('packages in Swift (pure parts)', () => {
     await s.deleteUnreferenced('p1', ['a', 'b', 'c']);
     assert.deepEqual(requests, ['DELETE /fresco_packages_p1/a', 'DELETE /fresco_packages_p1/b']);
     assert.deepEqual(calls, ['deleteUnreferenced']);
+  });
+});
+
+describe('code read from a user\'s Swift object (SwiftCodeSource)', () => {
+  const ref = { container: 'code', object: 'dir/hello.py' };
+
+  /** A Swift whose GET answers `chunks` as a stream (Content-Length only when `length` is given); counts what was read. */
+  function swiftOf(chunks: Buffer[], length?: number) {
+    const seen = { pulled: 0, cancelled: false, path: '' };
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (seen.pulled === chunks.length) return c.close();
+        c.enqueue(chunks[seen.pulled++]);
+      },
+      cancel() { seen.cancelled = true; },
+    }, { highWaterMark: 0 });
+    const swift = {
+      asUser: async (_token: string, _project: string, _method: string, path: string) => {
+        seen.path = path;
+        return new Response(body, { status: 200, headers: length === undefined ? {} : { 'content-length': String(length) } });
+      },
+    };
+    return { source: new SwiftCodeSource({ swift, maxSize: 1000 }), seen };
+  }
+
+  it('refuses an object whose Content-Length is over the package limit, naming both, without reading it', async () => {
+    const { source, seen } = swiftOf([Buffer.alloc(600), Buffer.alloc(600)], 1200);
+    await assert.rejects(source.fetch('tok', 'p1', ref), (err: FrescoError) => {
+      assert.equal(err.code, 'FRESCO_PACKAGE_INVALID');
+      assert.equal(err.status, 400);
+      assert.match(err.message, /code\/dir\/hello\.py is 1200 bytes, over the limit of 1000 bytes/);
+      return true;
+    });
+    assert.equal(seen.pulled, 0, 'nothing of the body was read');
+  });
+
+  it('stops a body without Content-Length once it passes the limit, and cancels the rest of the download', async () => {
+    const { source, seen } = swiftOf(Array.from({ length: 10 }, () => Buffer.alloc(400, 'x')));
+    await assert.rejects(source.fetch('tok', 'p1', ref), (err: FrescoError) => {
+      assert.equal(err.code, 'FRESCO_PACKAGE_INVALID');
+      assert.match(err.message, /is 1200 bytes, over the limit of 1000 bytes/);
+      return true;
+    });
+    assert.ok(seen.pulled <= 4, `read ${seen.pulled} of 10 chunks`);
+    assert.equal(seen.cancelled, true, 'the download was cancelled');
+  });
+
+  it('takes an object up to the limit: a zip (by its content) as package.zip, anything else under its own name', async () => {
+    const text = swiftOf([Buffer.from('def main'), Buffer.from('(): pass\n')]);
+    const file = await text.source.fetch('tok', 'p1', ref);
+    assert.equal(file.name, 'hello.py');
+    assert.equal(file.content.toString(), 'def main(): pass\n');
+    assert.equal(text.seen.path, '/code/dir/hello.py');
+    const zip = swiftOf([Buffer.from('PK\x03\x04rest', 'latin1'), Buffer.alloc(996 - 8)], 996);
+    const archive = await zip.source.fetch('tok', 'p1', { container: 'code', object: 'pkg' });
+    assert.equal(archive.name, 'package.zip');
+    assert.equal(archive.content.length, 996);
   });
 });
