@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { CallOutcome } from '../domain/models';
 import type { Db } from './db';
 import { callFailed, callTimeout } from '../errors';
-import { encodeRow } from './record-journal';
+import { encodeRow } from './call-row-json';
 
 // Multi-row UPDATEs of the call store's hot path: many calls' outcomes (or start marks) in one
 // statement, each row matched by id, so that a busy engine commits once per batch, not per call.
@@ -83,7 +83,7 @@ const DEFAULTS: Record<string, string> = { result_truncated: 'false', log_trunca
 
 // One statement text for any batch size, one parameter: the rows' JSON, which PostgreSQL reads into the
 // table's row type (keys not named are NULL). Nothing is encoded per value on this side: the rows come as
-// the journal already wrote them (record-journal.ts, encodeRow).
+// the journal already wrote them (call-row-json.ts, encodeRow).
 const INSERT_FINISHED = `INSERT INTO calls (${FINISHED.join(', ')})
   SELECT ${FINISHED.map((c) => (DEFAULTS[c] ? `coalesce(u.${c}, ${DEFAULTS[c]})` : `u.${c}`)).join(', ')}
   FROM json_populate_recordset(NULL::calls, ?::json) AS u

@@ -10,7 +10,8 @@ import {
 import { Db } from './db';
 import { comparePriority, DEFAULT_PRIORITY, MAX_PRIORITY, PRIORITY_AGING_S } from '../domain/priority';
 import { GroupCommit } from './group-commit';
-import { encodeRow, type RecordJournal } from './record-journal';
+import { encodeRow } from './call-row-json';
+import type { RecordJournal } from './record-journal';
 import { WriteBehind } from './write-behind';
 
 /** A call still running after this long gets its own "started" write; a shorter one is recorded once, finished. */

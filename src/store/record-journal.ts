@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { log } from '../log';
+import { encodeRow, type Row } from './call-row-json';
 
 // Finished sync call records are answered first and written to the database a few ms later, many
 // per commit. So that a process killed in between (kill -9, OOM) does not lose them, each record is
@@ -29,9 +30,6 @@ interface Segment {
   /** Sequence number of the last row appended to it. */
   lastSeq: number;
 }
-
-/** A call record's row: column name → value. */
-export type Row = Record<string, unknown>;
 
 /** An append-only local journal of rows not yet in the database; see the module comment. */
 export class RecordJournal {
@@ -127,35 +125,6 @@ export class RecordJournal {
     fs.closeSync(seg.fd);
     fs.rmSync(seg.file, { force: true });
   }
-}
-
-/**
- * The JSON text of a call record's row, as the journal keeps it and as PostgreSQL's
- * json_populate_recordset() reads it into the calls table in one statement: buffers (result, log) as
- * bytea's hex text ("\\x…"), dates as ISO strings, undefined left out. Written out field by field,
- * with no copy of the row (it runs before every sync call's answer). NUL, which no
- * PostgreSQL text holds, is dropped from strings: such a row would fail its batch forever.
- */
-export function encodeRow(row: Row): string {
-  let out = '{';
-  for (const k in row) {
-    const v = row[k];
-    if (v === undefined) continue;
-    out += `${out.length > 1 ? ',' : ''}${keyText(k)}:`;
-    if (v === null) out += 'null';
-    else if (typeof v === 'string') out += JSON.stringify(v.includes('\0') ? v.replaceAll('\0', '') : v);
-    else if (v instanceof Uint8Array) out += `"\\\\x${(Buffer.isBuffer(v) ? v : Buffer.from(v)).toString('hex')}"`;
-    else if (v instanceof Date && !Number.isNaN(v.getTime())) out += `"${v.toISOString()}"`;
-    else out += JSON.stringify(v) ?? 'null';
-  }
-  return `${out}}`;
-}
-
-const keyTexts = new Map<string, string>();
-function keyText(k: string): string {
-  let t = keyTexts.get(k);
-  if (t === undefined) keyTexts.set(k, t = JSON.stringify(k));
-  return t;
 }
 
 // A line of the earlier format: buffers as {"$base64": …}, the request as JSON text in a string.

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createTestDb, TestDb } from '../../helpers/db';
 import type { CallOutcome, NewCall } from '../../../src/domain/models';
 import { insertFinishedMany } from '../../../src/store/call-batches';
-import { encodeRow } from '../../../src/store/record-journal';
+import { encodeRow } from '../../../src/store/call-row-json';
 import { KnexCallStore } from '../../../src/store/call-store';
 
 // The call store's group-committed writes on PostgreSQL: calls submitted together share a

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { encodeRow, RecordJournal } from '../../../src/store/record-journal';
+import { encodeRow } from '../../../src/store/call-row-json';
+import { RecordJournal } from '../../../src/store/record-journal';
 
 // The local journal of finished sync call records: what a killed process appended is found by the
 // next one of the same name; what the database took is forgotten.
