@@ -11,10 +11,9 @@ import type Koa from 'koa';
 import type { Middleware } from 'koa';
 import type { Layer as RouterLayer, Router } from '@koa/router';
 import type { Identity } from '../domain/identity';
-import { CallAbort } from '../domain/call-abort';
 import type { ResolvedRoute } from '../services/route-resolver';
 import type { FrescoState } from './context';
-import type { InvokeDeps } from './handlers/runs';
+import { callerGone, type InvokeDeps } from './handlers/runs';
 import type { Metrics } from './metrics';
 import { errorAnswer, isUnimplementedMethod } from './middleware/errors';
 import { Answer, asyncAnswer, failure, picassoAnswer, PRIVATE_RUN, PUBLIC_RUN, rawAnswer } from './run-answers';
@@ -94,13 +93,6 @@ function hrefOf(req: IncomingMessage): string {
     origins.set(key, origin);
   }
   return origin + url;
-}
-
-/** A CallAbort aborted when the caller goes away before the answer is written. */
-function callerGone(res: ServerResponse): CallAbort {
-  const ac = new CallAbort();
-  res.once('close', () => { if (!res.writableFinished) ac.abort(); });
-  return ac;
 }
 
 /** Writes an answer as Koa's respond() would (empty statuses and HEAD without a body). */

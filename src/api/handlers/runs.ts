@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { FrescoError } from '../../errors';
@@ -23,10 +24,10 @@ export function readBody(ctx: Context, limit: number): Promise<Buffer> {
   return readRequestBody(ctx.req, limit);
 }
 
-/** A CallAbort aborted when the caller goes away before the answer is written. */
-function callerGone(ctx: Context): CallAbort {
+/** A CallAbort aborted when the caller goes away before the answer is written (the Koa path and the fast path). */
+export function callerGone(res: ServerResponse): CallAbort {
   const ac = new CallAbort();
-  ctx.res.once('close', () => { if (!ctx.res.writableFinished) ac.abort(); });
+  res.once('close', () => { if (!res.writableFinished) ac.abort(); });
   return ac;
 }
 
@@ -34,7 +35,7 @@ async function start(ctx: Context, target: ResolvedRoute, deps: InvokeDeps): Pro
   const body = await readBody(ctx, deps.maxBodySize);
   return deps.invoker.invoke(target, {
     method: ctx.method, url: ctx.href, requestPath: ctx.originalUrl, headers: ctx.headers as Record<string, string>,
-    body, trigger: 'http', abort: callerGone(ctx),
+    body, trigger: 'http', abort: callerGone(ctx.res),
   });
 }
 

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import type http from 'node:http';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import request from 'supertest';
 import { createTestDb, TestDb } from '../../helpers/db';
 import { buildTestApi, testConfig } from '../../helpers/api';
 import { ScriptedExecutor } from '../../helpers/scripted-executor';
+import { waitFor } from '../../helpers/wait';
 
 // The runs' fast path must answer what the Koa handlers answer: the same requests go to both
 // (app.callback() has the fast path in front; Koa.prototype.callback is Koa alone) and their
@@ -61,4 +63,28 @@ describe('API: the runs fast path answers as the Koa path does', () => {
       assert.ok(a.requestId, 'X-Openstack-Request-Id is set');
     });
   }
+
+  it('cancels a sync call whose caller hangs up, on both paths, and records it cancelled', async () => {
+    for (const [name, listener] of [['fast path', fast], ['Koa', koa]] as const) {
+      const server = http.createServer(listener);
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      try {
+        const seen = executor.seen.length;
+        const req = http.request({ port: (server.address() as AddressInfo).port, host: '127.0.0.1', method: 'POST',
+          path: '/v1/r/demo/fn/echo', headers: { 'Content-Type': 'text/plain' } });
+        req.on('error', () => undefined); // the hang-up below
+        req.end('hang');
+        const call = await waitFor(`the call to reach the executor (${name})`, () => executor.seen[seen]);
+        assert.equal(call.signal?.aborted, false);
+        req.destroy();
+        await waitFor(`the call to be aborted (${name})`, () => call.signal?.aborted);
+        const record = await waitFor(`the call's record (${name})`, async () =>
+          (await request(fast).get(`/v1/demo/calls/${call.id}`)).body.call);
+        assert.equal(record.status, 'cancelled', name);
+      } finally {
+        server.closeAllConnections();
+        await new Promise((r) => server.close(r));
+      }
+    }
+  });
 });
