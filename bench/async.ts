@@ -7,7 +7,7 @@ import inspector from 'node:inspector';
 import os from 'node:os';
 import path from 'node:path';
 import { api, APP, BenchFresco, PROJECT, publicUrl } from './fresco';
-import { Figure, POST_BOB, quantile, wrk } from './measure';
+import { Figure, inspectorPost, POST_BOB, quantile, wrk } from './measure';
 
 // Each wrk thread stops after its share of answers and appends a line to a marker file; once
 // every thread did, wrk is interrupted (its -d only bounds the run: wrk otherwise sleeps it out).
@@ -38,8 +38,7 @@ async function startProfile(): Promise<{ stop: (name: string) => Promise<void> }
   if (!dir) return undefined;
   const session = new inspector.Session();
   session.connect();
-  const post = (method: string, params: object = {}) => new Promise<unknown>((resolve, reject) =>
-    session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
+  const post = (method: string, params?: object) => inspectorPost(session, method, params);
   await post('Profiler.enable');
   await post('Profiler.setSamplingInterval', { interval: 200 });
   await post('Profiler.start');

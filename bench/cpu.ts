@@ -9,16 +9,12 @@ import inspector from 'node:inspector';
 import { log } from '../src/log';
 import { openDb } from '../src/store/db';
 import { APP, createRoutes, openBenchDb, PROJECT, publicUrl, runUrl, startFresco, stateDirName } from './fresco';
-import { quantile, removeScript, requireWrk, wrk } from './measure';
+import { inspectorPost, quantile, removeScript, requireWrk, wrk } from './measure';
 import { executorHandler, startTarget } from './server';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 const PROFILE = process.env.BENCH_CPU_PROFILE;
-
-function post(session: inspector.Session, method: string, params?: object): Promise<unknown> {
-  return new Promise((resolve, reject) => session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res))));
-}
 
 async function main(): Promise<void> {
   requireWrk();
@@ -53,13 +49,13 @@ async function main(): Promise<void> {
     const session = new inspector.Session();
     if (PROFILE) {
       session.connect();
-      await post(session, 'Profiler.enable');
-      await post(session, 'Profiler.setSamplingInterval', { interval: Number(process.env.BENCH_CPU_INTERVAL ?? 200) });
+      await inspectorPost(session, 'Profiler.enable');
+      await inspectorPost(session, 'Profiler.setSamplingInterval', { interval: Number(process.env.BENCH_CPU_INTERVAL ?? 200) });
     }
     for (let i = 0; i < ROUNDS; i++) {
       for (const [j, [name, url]] of rows.entries()) {
         const prof = PROFILE && (PROFILE === 'all' || name === PROFILE);
-        if (prof) await post(session, 'Profiler.start');
+        if (prof) await inspectorPost(session, 'Profiler.start');
         const strace = process.env.BENCH_STRACE && i === 0
           ? spawn('strace', ['-c', '-f', '-p', String(process.pid), '-o', `/tmp/strace-${j}.txt`], { stdio: 'ignore' }) : undefined;
         if (strace) await new Promise((r) => setTimeout(r, 500));
@@ -73,7 +69,7 @@ async function main(): Promise<void> {
         }
         const used = process.cpuUsage(before);
         if (prof) {
-          const { profile } = await post(session, 'Profiler.stop') as { profile: object };
+          const { profile } = await inspectorPost(session, 'Profiler.stop') as { profile: object };
           fs.writeFileSync(`/tmp/fresco-cpu-${j}-${i}-${fig.count}.cpuprofile`, JSON.stringify(profile));
         }
         if (i === 0) commitsPerCall[j].push(((await commits()) - c0 - 2) / (fig.count ?? NaN));

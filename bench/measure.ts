@@ -1,6 +1,7 @@
-// Measurement helpers: wrk runs (parsed), timed loops, percentiles, printing.
+// Measurement helpers: wrk runs (parsed), timed loops, percentiles, printing, V8 profiler calls.
 import { execFile, execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
+import type inspector from 'node:inspector';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -13,6 +14,11 @@ export interface Figure {
   note?: string;
   /** Completed requests (wrk) or calls (loops); set when known. */
   count?: number;
+}
+
+/** One inspector protocol call on `session` (e.g. 'Profiler.start'), as a promise of its result. */
+export function inspectorPost(session: inspector.Session, method: string, params: object = {}): Promise<unknown> {
+  return new Promise((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
 }
 
 /** The q-quantile (0..1) of `ms`, in ms; NaN for no samples. */
