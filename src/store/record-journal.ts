@@ -127,9 +127,19 @@ export class RecordJournal {
   }
 }
 
-// A line of the earlier format: buffers as {"$base64": …}, the request as JSON text in a string.
-function isEarlierFormat(row: Row): boolean {
-  return typeof row.request === 'string' || Object.values(row).some((v) => typeof (v as { $base64?: unknown } | null)?.$base64 === 'string');
+// A row of the earlier format (buffers as {"$base64": …}, the request as JSON text in a string) in this one;
+// undefined when the row is in this format already.
+function fromEarlierFormat(row: Row): Row | undefined {
+  let earlier = false;
+  const out: Row = {};
+  for (const [k, v] of Object.entries(row)) {
+    const b = (v as { $base64?: unknown } | null)?.$base64;
+    const buffer = typeof b === 'string';
+    const requestText = k === 'request' && typeof v === 'string';
+    out[k] = buffer ? Buffer.from(b, 'base64') : requestText ? JSON.parse(v) : v;
+    earlier ||= buffer || requestText;
+  }
+  return earlier ? out : undefined;
 }
 
 /** The complete lines of a journal, as encodeRow wrote them: a process killed mid-write leaves at most a partial last
@@ -145,11 +155,8 @@ function completeLines(text: string): string[] {
       log.warn('a partial call record at the end of a journal was skipped');
       continue;
     }
-    lines.push(isEarlierFormat(row) ? encodeRow(Object.fromEntries(Object.entries(row).map(([k, v]) => {
-      const b = (v as { $base64?: unknown } | null)?.$base64;
-      if (typeof b === 'string') return [k, Buffer.from(b, 'base64')];
-      return [k, k === 'request' && typeof v === 'string' ? JSON.parse(v) : v];
-    }))) : line);
+    const earlier = fromEarlierFormat(row);
+    lines.push(earlier ? encodeRow(earlier) : line);
   }
   return lines;
 }
