@@ -30,7 +30,14 @@ export function openDb(opts: DbOptions): Db {
     return knexFactory({
       client: 'pg',
       connection: opts.connection,
-      pool: { min: 0, max: opts.maxPoolSize ?? 10 },
+      pool: {
+        min: 0, max: opts.maxPoolSize ?? 10,
+        // The named statements (prepared.ts) are planned for their parameters on each run: a generic plan made
+        // while the calls table was small (a fresh database) stayed in use as it grew (sequential scans).
+        afterCreate: (conn: { query(sql: string, cb: (err?: Error) => void): void }, done: (err?: Error) => void) => {
+          conn.query('SET plan_cache_mode = force_custom_plan', (err) => done(err));
+        },
+      },
       acquireConnectionTimeout: 30_000,
       log: knexLog,
     });

@@ -4,6 +4,7 @@ import type { CallOutcome, NewCall } from '../../../src/domain/models';
 import { insertFinishedMany } from '../../../src/store/call-batches';
 import { encodeRow } from '../../../src/store/call-row-json';
 import { KnexCallStore } from '../../../src/store/call-store';
+import { type Db, openDb } from '../../../src/store/db';
 
 // The call store's group-committed writes on PostgreSQL: calls submitted together share a
 // statement, yet each caller gets exactly its own answer.
@@ -12,6 +13,17 @@ const NEW: NewCall = { projectId: 'p', app: 'a', route: '/r', trigger: 'async',
   request: { method: 'POST', url: '', requestPath: '/r', headers: {}, body: Buffer.alloc(0) } };
 const outcome = (text: string): CallOutcome => ({ status: 'success', kind: 'hot', startedAt: new Date(Date.now() - 5),
   completedAt: new Date(), exitCode: 0, result: Buffer.from(text), resultTruncated: false, log: Buffer.from([0, 1]), logTruncated: false });
+
+/** PostgreSQL's plan (JSON text) of `sql` as knex sent it ('?' placeholders) with `bindings`. */
+async function explain(db: Db, sql: string, bindings: unknown[]): Promise<string> {
+  const conn = await db.client.acquireConnection();
+  try {
+    const res = await conn.query(`EXPLAIN (FORMAT JSON) ${db.client.positionBindings(sql)}`, bindings);
+    return JSON.stringify(res.rows);
+  } finally {
+    await db.client.releaseConnection(conn);
+  }
+}
 
 describe('call store: group-committed enqueue, claim and complete (PostgreSQL)', () => {
   let t: TestDb;
@@ -92,6 +104,49 @@ describe('call store: group-committed enqueue, claim and complete (PostgreSQL)',
     assert.deepEqual([picked[0].call.status, picked[0].call.attempts, picked[0].request.requestPath], ['running', 1, '/r']);
     assert.equal(recorded, true);
     assert.equal((await store.get('p', running.id))?.result?.toString(), 'ran');
+  });
+
+  it('sends claims and outcomes as prepared statements, parsed once per connection, that find calls by primary key', async () => {
+    // One connection, so that its prepared statements and settings are the ones the store used.
+    const db = openDb({ connection: t.url, maxPoolSize: 1 });
+    const one = new KnexCallStore(db);
+    try {
+      // Statistics taken while the queue was short, then a burst: thousands of queued and running calls PostgreSQL
+      // does not know of. A lookup by id must still go by the primary key, not scan the queue's partial indexes.
+      await db('calls').whereIn('status', ['queued', 'running']).update({ status: 'cancelled' });
+      await db.raw('ANALYZE calls');
+      await db.raw(`INSERT INTO calls (id, project_id, app, route, trigger, status, created_at, engine_id)
+        SELECT gen_random_uuid(), 'burst', 'a', '/r', 'async', CASE WHEN g % 2 = 0 THEN 'queued' ELSE 'running' END, now(), 'e9'
+        FROM generate_series(1, 4000) g`);
+      // Most of the burst ran already: its rows are final, their old versions dead entries of the partial indexes.
+      await db.raw("UPDATE calls SET status = 'success' WHERE project_id = 'burst' AND random() < 0.9");
+      const sent: Array<{ sql: string; bindings: unknown[] }> = [];
+      const keep = (q: { sql: string; bindings: unknown[] }) => sent.push({ sql: q.sql, bindings: [...q.bindings] });
+      db.on('query', keep);
+      for (let i = 0; i < 3; i++) {
+        const c = (await one.enqueue(NEW))!;
+        assert.equal((await one.claim(c.id, 'e1', 60_000))?.call.id, c.id);
+        assert.equal(await one.complete(c.id, 'e1', outcome(`run ${i}`)), true);
+        assert.equal((await one.get('p', c.id))?.result?.toString(), `run ${i}`);
+      }
+      db.off('query', keep);
+      const prepared = (await db.raw('SELECT statement FROM pg_prepared_statements')).rows.map((r: { statement: string }) => r.statement);
+      const claim = sent.find((q) => /^WITH claimed AS/.test(q.sql))!;
+      const done = sent.find((q) => /^WITH done AS/.test(q.sql))!;
+      for (const q of [claim, done]) {
+        // Sent three times, prepared once.
+        assert.equal(sent.filter((s) => s.sql === q.sql).length, 3);
+        assert.equal(prepared.filter((p: string) => p === db.client.positionBindings(q.sql)).length, 1, q.sql);
+        const plan = await explain(db, q.sql, q.bindings);
+        assert.match(plan, /calls_pkey/, plan);
+        assert.doesNotMatch(plan, /calls_pending|calls_project_active_idx|"Seq Scan"/, plan);
+      }
+      assert.equal((await db.raw('SHOW plan_cache_mode')).rows[0].plan_cache_mode, 'force_custom_plan');
+    } finally {
+      await one.close();
+      await db.raw("DELETE FROM calls WHERE project_id = 'burst'");
+      await db.destroy();
+    }
   });
 
   it('inserts finished rows (their journal text) in one statement: odd text, bytes, nulls, defaults, a known id skipped', async () => {
