@@ -1,4 +1,3 @@
-import type { Knex } from 'knex';
 import type { CallOutcome } from '../domain/models';
 import type { Db } from './db';
 import { callFailed, callTimeout } from '../errors';

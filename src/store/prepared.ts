@@ -5,8 +5,8 @@ import type { Db } from './db';
 // The hot paths' statements (the batched call writes) run many times a second with the same text.
 // Sent as unnamed statements, PostgreSQL parsed and planned each one again: measured during an
 // async burst (log_min_duration_statement), parse and bind took 45% of the database's time for
-// them. As named prepared statements each connection parses a text once, and once PostgreSQL's
-// generic plan is as good as the custom ones it stops planning too. pg keeps the statements per
+// them. As named prepared statements each connection parses a text once (they are still planned
+// for their parameters on each run: db.ts sets plan_cache_mode). pg keeps the statements per
 // connection (a new connection prepares again); the name is the text's hash, so a text always
 // has one name and two texts never share one. Only fixed texts go here (a bounded set of them):
 // every text stays prepared for the connection's life. PGlite ignores the name.
