@@ -81,7 +81,7 @@ export interface StartMark {
 export async function markStartedMany(db: Db, marks: StartMark[]): Promise<void> {
   const values = marks.map(() => '(?::uuid, ?::text, ?::timestamptz)').join(', ');
   await db.raw(`UPDATE calls AS c SET kind = v.kind, started_at = v.at
-    FROM (VALUES ${values}) AS v(id, kind, at) WHERE c.id = v.id AND c.status = 'running'`,
+    FROM (VALUES ${values}) AS v(id, kind, at) WHERE c.id = v.id AND ${statusIs('c.', 'running')}`,
   marks.flatMap((m) => [m.id, m.kind, m.at]));
 }
 
