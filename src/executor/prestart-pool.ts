@@ -2,8 +2,8 @@
 // attached and started, its launcher blocked on stdin. A call then only writes the call's env
 // header and body, so it skips docker create/attach/start — still one fresh container per call.
 // Bounded per route (min of perRoute and the route's max_concurrency: they count against the
-// route's resources) and in all (least recently called route gives way); idle ones retire
-// after the route's idle_timeout.
+// route's resources) and in all (least recently called route gives way, with a container still
+// starting when it has none ready); idle ones retire after the route's idle_timeout.
 import { randomBytes } from 'node:crypto';
 import type { ExecutorCall, CallOutcome, RouteScope, RunnableRoute } from '../domain/executor';
 import { log } from '../log';
@@ -21,7 +21,10 @@ interface RouteShots {
   version: string;
   image: string;
   ready: OneShot[];
+  /** Starts under way that will join `ready`. */
   starting: number;
+  /** Starts under way that gave their place to another route: discarded when they end. */
+  doomed: number;
   lastUsed: number;
   idle?: NodeJS.Timeout;
 }
@@ -74,7 +77,7 @@ export class PrestartPool {
     if (e && e.version !== version) this.retire(id, e);
     e = this.routes.get(id);
     if (!e) {
-      e = { version, image: route.image, ready: [], starting: 0, lastUsed: Date.now() };
+      e = { version, image: route.image, ready: [], starting: 0, doomed: 0, lastUsed: Date.now() };
       this.routes.set(id, e);
     }
     this.armIdle(id, e, route);
@@ -87,14 +90,23 @@ export class PrestartPool {
       e.starting++;
       // Registered with the reaper so that stop() waits for starts still under way.
       this.deps.reaper.add(this.startOne(route).then((shot) => {
-        e.starting--;
-        if (this.routes.get(routeId(route)) === e && !this.stopped) e.ready.push(shot);
+        if (this.startEnded(e) && this.routes.get(routeId(route)) === e && !this.stopped) e.ready.push(shot);
         else this.discard(shot, route.image);
       }, (err) => {
-        e.starting--;
+        if (!this.startEnded(e)) return;
         log.warn({ err, image: route.image }, 'pre-starting a container failed; calls of this route run cold');
       }));
     }
+  }
+
+  // Counts a start of `e` as ended; false when it was doomed (its container is not to be kept).
+  private startEnded(e: RouteShots): boolean {
+    if (e.doomed > 0) {
+      e.doomed--;
+      return false;
+    }
+    e.starting--;
+    return true;
   }
 
   private startOne(route: RunnableRoute): Promise<OneShot> {
@@ -107,15 +119,22 @@ export class PrestartPool {
     });
   }
 
-  // The total bound: a route over it takes a container from the least recently called route.
+  // The total bound: a route over it takes a container from the least recently called route —
+  // a ready one, or else one still starting (discarded when its start ends), so that a route
+  // called while the others' containers are starting still gets its own.
   private makeRoom(forEntry: RouteShots): boolean {
     let total = 0;
     for (const e of this.routes.values()) total += e.ready.length + e.starting;
     if (total < this.deps.options.prestart.total) return true;
-    const victims = [...this.routes.entries()].filter(([, e]) => e !== forEntry && e.ready.length > 0);
+    const victims = [...this.routes.values()].filter((e) => e !== forEntry && e.ready.length + e.starting > 0);
     if (victims.length === 0) return false;
-    const [, oldest] = victims.reduce((a, b) => (a[1].lastUsed <= b[1].lastUsed ? a : b));
-    this.discard(oldest.ready.shift()!, oldest.image);
+    const oldest = victims.reduce((a, b) => (a.lastUsed <= b.lastUsed ? a : b));
+    if (oldest.ready.length > 0) {
+      this.discard(oldest.ready.shift()!, oldest.image);
+    } else {
+      oldest.starting--;
+      oldest.doomed++;
+    }
     return true;
   }
 
