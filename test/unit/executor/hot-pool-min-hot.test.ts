@@ -3,6 +3,7 @@ import type { CallOutcome, ExecutorCall, RunnableRoute } from '../../../src/doma
 import { HotContainer } from '../../../src/executor/hot-container';
 import { HotPool } from '../../../src/executor/hot-pool';
 import type { RunDeps } from '../../../src/executor/run-deps';
+import { swapDuring } from '../../helpers/swap';
 import { waitFor } from '../../helpers/wait';
 
 // A route's min_hot (Qinling's scale up) is a floor of hot containers: started ahead of any call,
@@ -40,7 +41,6 @@ const route = (minHot: number, maxConcurrency = 1): RunnableRoute => ({
 });
 
 describe('HotPool min_hot', () => {
-  const launch = HotContainer.launch;
   const made: FakeContainer[] = [];
   const pending: Promise<unknown>[] = [];
   const deps = {
@@ -49,15 +49,10 @@ describe('HotPool min_hot', () => {
     images: { withImage: (_image: string, fn: (i: { argv: string[] }) => unknown) => fn({ argv: [] }), release: () => undefined },
   } as unknown as RunDeps;
 
-  before(() => {
-    (HotContainer as unknown as { launch: unknown }).launch = async (_d: unknown, _r: unknown, _a: unknown, _p: unknown, onDeath: (c: FakeContainer) => void) => {
-      const c = new FakeContainer(onDeath);
-      made.push(c);
-      return c;
-    };
-  });
-  after(() => {
-    (HotContainer as unknown as { launch: unknown }).launch = launch;
+  swapDuring(HotContainer, 'launch', async (_d: unknown, _r: unknown, _a: unknown, _p: unknown, onDeath: (c: FakeContainer) => void) => {
+    const c = new FakeContainer(onDeath);
+    made.push(c);
+    return c;
   });
   beforeEach(() => {
     made.length = 0;

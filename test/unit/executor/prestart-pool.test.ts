@@ -3,6 +3,7 @@ import type { ExecutorCall, RunnableRoute } from '../../../src/domain/executor';
 import { OneShot } from '../../../src/executor/one-shot';
 import { PrestartPool } from '../../../src/executor/prestart-pool';
 import type { RunDeps } from '../../../src/executor/run-deps';
+import { swapDuring } from '../../helpers/swap';
 import { waitFor } from '../../helpers/wait';
 
 // The pre-start pool's bound on all routes, with containers that take as long to start as the
@@ -35,7 +36,6 @@ const call = (r: RunnableRoute): ExecutorCall => ({
 });
 
 describe('PrestartPool total bound', () => {
-  const prepare = OneShot.prepare;
   const shots: FakeShot[] = [];
   const pending: Promise<unknown>[] = [];
   let held = 0;
@@ -48,15 +48,10 @@ describe('PrestartPool total bound', () => {
     },
   } as unknown as RunDeps;
 
-  before(() => {
-    (OneShot as unknown as { prepare: unknown }).prepare = async (_d: unknown, spec: { labels: Record<string, string> }) => {
-      const shot = new FakeShot(spec.labels['io.fresco.route']);
-      shots.push(shot);
-      return shot;
-    };
-  });
-  after(() => {
-    (OneShot as unknown as { prepare: unknown }).prepare = prepare;
+  swapDuring(OneShot, 'prepare', async (_d: unknown, spec: { labels: Record<string, string> }) => {
+    const shot = new FakeShot(spec.labels['io.fresco.route']);
+    shots.push(shot);
+    return shot;
   });
   beforeEach(() => {
     shots.length = 0;

@@ -6,6 +6,7 @@ import type { RunnableRoute } from '../../../src/domain/executor';
 import { HotContainer, LaunchOptions } from '../../../src/executor/hot-container';
 import type { RunDeps } from '../../../src/executor/run-deps';
 import { RuntimePool } from '../../../src/executor/runtime-pool';
+import { swapDuring } from '../../helpers/swap';
 import { waitFor } from '../../helpers/wait';
 
 // Waiting runtime containers (docs/runtimes.md): which images and routes get them, what a route's
@@ -40,7 +41,6 @@ class FakeContainer {
 }
 
 describe('RuntimePool (waiting runtime containers)', () => {
-  const launch = HotContainer.launch;
   let made: FakeContainer[] = [];
   let released: string[] = [];
   let room = true;
@@ -57,16 +57,11 @@ describe('RuntimePool (waiting runtime containers)', () => {
     code: { digest: 'd', entry: 'hello.main', calling: 'lambda', hostDir: path.join(tmp, 'pkg') }, ...over,
   });
 
-  before(() => {
-    (HotContainer as unknown as { launch: unknown }).launch = async (_d: unknown, _r: unknown, _a: unknown, _p: unknown,
-      onDeath: (c: FakeContainer) => void, opts: LaunchOptions) => {
-      const c = new FakeContainer(onDeath, opts);
-      made.push(c);
-      return c;
-    };
-  });
-  after(() => {
-    (HotContainer as unknown as { launch: unknown }).launch = launch;
+  swapDuring(HotContainer, 'launch', async (_d: unknown, _r: unknown, _a: unknown, _p: unknown,
+    onDeath: (c: FakeContainer) => void, opts: LaunchOptions) => {
+    const c = new FakeContainer(onDeath, opts);
+    made.push(c);
+    return c;
   });
   beforeEach(() => {
     made = [];
