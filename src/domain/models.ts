@@ -169,8 +169,9 @@ export interface ClaimedCall {
 
 /** Keeps call records; the database is the source of truth for every call's state. */
 export interface CallStore {
-  /** Records a queued call; undefined when its dedupeKey was used before (nothing inserted). */
-  enqueue(call: NewCall): Promise<Call | undefined>;
+  /** Records a queued call; undefined when its dedupeKey was used before (nothing inserted). With `runHere`, the
+   *  call is recorded as claimed instead: running on that engine, leased as claim() leases, its first attempt. */
+  enqueue(call: NewCall, runHere?: { engineId: string; leaseMs: number }): Promise<Call | undefined>;
   /**
    * Records a queued call that redrives dead letter `call.redriveOf` and marks that dead letter
    * redriven by it, in one transaction; undefined when it was redriven already (nothing written).

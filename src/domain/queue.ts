@@ -1,6 +1,7 @@
 // The queue port: how accepted async calls reach the processes that run them, and the shape of
 // a delivered message. Implemented in src/services/local-call-queue.ts (the database is the queue)
 // and src/queue (RabbitMQ). No I/O here.
+import type { ClaimedCall } from './models';
 
 /** A message as the broker delivered it: src/queue makes it from AMQP frames, src/events decodes its content. */
 export interface QueueMessage {
@@ -28,6 +29,20 @@ export interface QueuedCallRunner {
   /** Takes as many queued calls (highest aged priority, then oldest) as there are free slots (one statement) and runs them
    *  in the background, `onDone` after each; returns how many it took. */
   claimQueued(onDone: () => void): Promise<number>;
+  /** Takes a free slot for a call accepted in this process (see HereSlot), `onDone` after its run; undefined unless
+   *  more than `waiting` slots are free (those are for queued calls known to wait). */
+  reserve?(onDone: () => void, waiting?: number): HereSlot | undefined;
+}
+
+/** A slot of this process's engine taken for a call accepted here (CallQueue.runHere): the call is recorded as
+ *  claimed by `engineId` (CallStore.enqueue's runHere) and then run, or the slot is given back. */
+export interface HereSlot {
+  readonly engineId: string;
+  readonly leaseMs: number;
+  /** Runs the call recorded as claimed to a final status, in the background. */
+  run(claimed: ClaimedCall): void;
+  /** The call was not recorded (a duplicate, an error): the slot is free again. */
+  release(): void;
 }
 
 /** A running consumer of a queue; `stop()` lets the calls it handed out finish or go back. */
@@ -42,6 +57,9 @@ export interface CallQueue {
   publish(callId: string, priority?: number): Promise<void>;
   /** Hands this queue's calls to `runner`, up to `prefetch` at once, until the consumer is stopped. */
   consume(runner: QueuedCallRunner, prefetch: number): Promise<QueueConsumer>;
+  /** A slot of this process's runner for a call being accepted, when one is free and no queued call waits for it
+   *  (the call would be the next one taken anyway); undefined otherwise, or when the queue has no such shortcut. */
+  runHere?(): HereSlot | undefined;
   /** Queued calls older than this are published again (the broker may have lost them while away);
    *  undefined when the database itself is the queue. */
   readonly republishAfterMs?: number;

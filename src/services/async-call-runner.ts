@@ -4,7 +4,7 @@ import { outcomeWithoutRun } from '../domain/call';
 import type { CallSignal } from '../domain/call-abort';
 import { DEFAULT_RETRY, retryDelayMs, type RetryPolicy, shouldRetry } from '../domain/retry';
 import type { CallOutcome, CallStore, ClaimedCall } from '../domain/models';
-import type { QueuedCallRunner } from '../domain/queue';
+import type { HereSlot, QueuedCallRunner } from '../domain/queue';
 import { isRetryable } from '../errors';
 import { log } from '../log';
 import type { RouteResolver } from './route-resolver';
@@ -24,9 +24,34 @@ export class AsyncCallRunner implements QueuedCallRunner {
     readonly concurrency: number,
   ) {}
 
+  /** Slots taken by reserve() whose call is not recorded yet. */
+  private reserved = 0;
+
   /** Free slots for more calls (sync calls of this process do not take them). */
   get free(): number {
-    return this.concurrency - this.deps.running.claimed;
+    return this.concurrency - this.deps.running.claimed - this.reserved;
+  }
+
+  reserve(onDone: () => void, waiting = 0): HereSlot | undefined {
+    if (this.free <= waiting || this.deps.running.draining) return undefined;
+    this.reserved++;
+    let open = true;
+    // True the first time only: the slot leaves `reserved` once, by run() or release().
+    const close = () => {
+      if (!open) return false;
+      open = false;
+      this.reserved--;
+      return true;
+    };
+    const { engineId, leaseMs } = this.deps.running.options;
+    return {
+      engineId, leaseMs,
+      run: (claimed) => {
+        // execute() counts the call as claimed before it yields: the slot passes straight from reserved to claimed.
+        if (close()) this.background(claimed, onDone);
+      },
+      release: () => void close(),
+    };
   }
 
   async claimAndRun(id: string): Promise<boolean> {
@@ -43,10 +68,12 @@ export class AsyncCallRunner implements QueuedCallRunner {
     if (this.free <= 0) return 0;
     const { engineId, leaseMs } = this.deps.running.options;
     const claimed = await this.deps.calls.claimQueued(engineId, leaseMs, this.free);
-    for (const c of claimed) {
-      void this.execute(c).catch((err) => log.error({ err, callId: c.call.id }, 'recording a call failed')).finally(onDone);
-    }
+    for (const c of claimed) this.background(c, onDone);
     return claimed.length;
+  }
+
+  private background(c: ClaimedCall, onDone: () => void): void {
+    void this.execute(c).catch((err) => log.error({ err, callId: c.call.id }, 'recording a call failed')).finally(onDone);
   }
 
   /** Runs a claimed call; false when it was put back in the queue instead of getting a final status. */

@@ -166,7 +166,24 @@ export class InvokeService {
       replayOf: incoming.replayOf, priority,
     };
     // A redrive marks its dead letter in the same transaction: it runs once, and never is marked without its call.
-    const call = await (record.redriveOf ? this.deps.calls.enqueueRedrive(record) : this.deps.calls.enqueue(record));
+    if (record.redriveOf) return this.queued(record, await this.deps.calls.enqueueRedrive(record));
+    // This process's engine has a free slot and nothing queued waits for it: the call is recorded as claimed by it and
+    // runs at once, without a queue's round trip (docs/durability.md: it is leased as any claimed call).
+    const here = this.deps.queue.runHere?.();
+    if (!here) return this.queued(record, await this.deps.calls.enqueue(record));
+    let call: Call | undefined;
+    try {
+      call = await this.deps.calls.enqueue(record, here);
+    } finally {
+      if (!call) here.release();
+    }
+    if (!call) throw callDuplicate('event');
+    here.run({ call, request: record.request! });
+    return { mode: 'async', call };
+  }
+
+  /** Publishes queued call `call` (undefined: a duplicate, nothing was recorded). */
+  private queued(record: NewCall, call: Call | undefined): InvokeAnswer & { mode: 'async' } {
     if (!call) throw callDuplicate(record.redriveOf ? 'redrive' : 'event');
     // The committed record is what makes the call accepted, so the answer does not wait for the
     // broker's confirm: a publish that fails is re-sent on reconnect, and should this process die

@@ -137,14 +137,17 @@ const QUEUED: Array<[string, string, string?]> = [
   ['id', 'uuid'], ['project_id', 'text'], ['app', 'text'], ['route', 'text'], ['trigger', 'text'], ['trigger_id', 'uuid'],
   ['route_version', 'int'], ['parent_call_id', 'uuid'], ['root_call_id', 'uuid'], ['depth', 'int', '0'],
   ['priority', 'smallint', '4'], ['status', 'text'], ['created_at', 'timestamptz'], ['request', 'jsonb'],
-  ['dedupe_key', 'text'], ['redrive_of', 'uuid'], ['replay_of', 'uuid'],
+  ['dedupe_key', 'text'], ['redrive_of', 'uuid'], ['replay_of', 'uuid'], ['engine_id', 'text'], ['attempts', 'int', '0'],
 ];
 
 // The accepted calls' rows as one JSON parameter (encodeRow's text; the request is JSON text already, read as text and
 // cast): one statement text for any number of them.
-const INSERT_QUEUED = `ins AS (INSERT INTO calls (${QUEUED.map(([c]) => c).join(', ')})
-      SELECT ${QUEUED.map(([c, t, d]) => (t === 'jsonb' ? `u.${c}::jsonb` : d ? `coalesce(u.${c}, ${d})` : `u.${c}`)).join(', ')}
-      FROM json_to_recordset(?::json) AS u(${QUEUED.map(([c, t]) => `${c} ${t === 'jsonb' ? 'text' : t}`).join(', ')})
+// A row with an engine_id is a call its accepting engine runs at once (status 'running'): its lease is `lease_s`
+// seconds from now on the database clock, as a claim's.
+const INSERT_QUEUED = `ins AS (INSERT INTO calls (${QUEUED.map(([c]) => c).join(', ')}, lease_until)
+      SELECT ${QUEUED.map(([c, t, d]) => (t === 'jsonb' ? `u.${c}::jsonb` : d ? `coalesce(u.${c}, ${d})` : `u.${c}`)).join(', ')},
+        CASE WHEN u.engine_id IS NOT NULL THEN now() + make_interval(secs => u.lease_s) END
+      FROM json_to_recordset(?::json) AS u(${QUEUED.map(([c, t]) => `${c} ${t === 'jsonb' ? 'text' : t}`).join(', ')}, lease_s float8)
       ON CONFLICT (dedupe_key) DO NOTHING RETURNING id)`;
 
 /** The columns a claimed call is returned with (the call store's summary and its request). */

@@ -129,11 +129,12 @@ interface Finished {
   seq: number;
 }
 
-/** The queued call a row of queuedColumns() becomes once inserted (what RETURNING would give, without reading it back). */
+/** The call a row of queuedColumns() becomes once inserted (what RETURNING would give, without reading it back): queued,
+ *  or running on its first attempt when its accepting engine runs it at once (enqueue's runHere). */
 function queuedCall(row: Record<string, unknown>): Call {
   return toCall({
-    ...(row as unknown as CallRow), status: 'queued', kind: null, started_at: null, completed_at: null, duration_ms: null, exit_code: null,
-    error: null, result: null, result_truncated: false, log_truncated: false, attempts: 0, chain_error: null,
+    ...(row as unknown as CallRow), kind: null, started_at: null, completed_at: null, duration_ms: null, exit_code: null,
+    error: null, result: null, result_truncated: false, log_truncated: false, attempts: (row.attempts as number | undefined) ?? 0, chain_error: null,
     parent_call_id: (row.parent_call_id as string | undefined) ?? null, root_call_id: (row.root_call_id as string | undefined) ?? null,
     depth: (row.depth as number | undefined) ?? 0, priority: (row.priority as number | undefined) ?? DEFAULT_PRIORITY,
   });
@@ -194,8 +195,9 @@ export class KnexCallStore implements CallStore {
     return lines.length;
   }
 
-  async enqueue(call: NewCall): Promise<Call | undefined> {
+  async enqueue(call: NewCall, runHere?: { engineId: string; leaseMs: number }): Promise<Call | undefined> {
     const row = this.queuedColumns(call);
+    if (runHere) Object.assign(row, { status: 'running', engine_id: runHere.engineId, attempts: 1, lease_s: runHere.leaseMs / 1000 });
     return (await this.states.submit({ op: 'insert', row })) ? queuedCall(row) : undefined;
   }
 

@@ -94,6 +94,49 @@ describe('async calls: at least once, never lost (PostgreSQL, in-process queue)'
     assert.ok(!executor.seen.some((s) => s.id === res.body.call_id));
   });
 
+  it('runs a call accepted while this engine has a free slot at once, as its claim; with none free, the call waits its turn', async () => {
+    const consumer = await app.services.queue.consume(app.services.asyncRunner!, 8);
+    const get = async (id: string) => (await api().get(`/v1/demo/calls/${id}`)).body.call;
+    const hanging: string[] = [];
+    // The calls the engine took from the queue (a look that found them), as opposed to at their accept.
+    const store = app.services.callStore;
+    const claimQueued = store.claimQueued;
+    const picked: string[] = [];
+    store.claimQueued = async (...args) => {
+      const claimed = await claimQueued.apply(store, args);
+      picked.push(...claimed.map((c) => c.call.id));
+      return claimed;
+    };
+    try {
+      await waitFor('the engine to look at the queue once', () => {
+        const slot = app.services.queue.runHere?.();
+        slot?.release();
+        return slot !== undefined;
+      });
+      for (let i = 0; i < 8; i++) {
+        const res = await api().post('/v1/r/demo/q/work').type('text').send('hang');
+        assert.equal(res.status, 202);
+        hanging.push(res.body.call_id);
+        const call = await get(res.body.call_id);
+        assert.deepEqual([call.status, call.attempts], ['running', 1], 'recorded as running here before the 202');
+      }
+      await waitFor('the eight calls to run', () => hanging.every((id) => executor.seen.some((s) => s.id === id)));
+      assert.deepEqual(picked, [], 'run at their accept, not taken from the queue');
+      // The engine's eight slots are taken: the next call is queued, and runs when one is free.
+      const next = (await api().post('/v1/r/demo/q/work').type('text').send('next')).body.call_id;
+      assert.equal((await get(next)).status, 'queued');
+      assert.equal((await api().delete(`/v1/demo/calls/${hanging[0]}`)).status, 200);
+      await waitFor('the queued call to run', async () => (await get(next)).status === 'success');
+      assert.equal((await get(next)).attempts, 1);
+      assert.deepEqual(picked, [next]);
+    } finally {
+      store.claimQueued = claimQueued;
+      for (const id of hanging) await api().delete(`/v1/demo/calls/${id}`);
+      await consumer.stop();
+    }
+    for (const id of hanging) assert.equal((await get(id)).status, 'cancelled');
+  });
+
   it('purges finished records past the retention time', async () => {
     const old = await api().post('/v1/r/demo/q/work').type('text').send('old');
     await t.db('calls').where({ id: old.body.call_id }).update({ status: 'success', completed_at: new Date(Date.now() - 10 * 86400_000) });

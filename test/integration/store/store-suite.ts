@@ -124,6 +124,24 @@ export function storeSuite(name: string, open: () => Promise<{ db: Db; drop(): P
       assert.equal(await calls.get('p1', 'not-a-uuid'), undefined);
     });
 
+    it('records a call its accepting engine runs at once as claimed: leased, its first attempt, never handed out again', async () => {
+      const here = (await calls.enqueue(newCall({ dedupeKey: 'h1' }), { engineId: 'e1', leaseMs: 1 }))!;
+      assert.deepEqual([here.status, here.attempts], ['running', 1]);
+      assert.equal(await calls.enqueue(newCall({ dedupeKey: 'h1' }), { engineId: 'e1', leaseMs: 60_000 }), undefined,
+        'the same dedupe key inserts nothing');
+      const row = await handle.db('calls').where({ id: here.id }).first('status', 'engine_id', 'attempts', 'lease_until', 'created_at');
+      assert.deepEqual([row.status, row.engine_id, row.attempts], ['running', 'e1', 1]);
+      assert.ok(row.lease_until > row.created_at, 'leased from the database clock');
+      assert.deepEqual(await calls.claimQueued('e2', 60_000, 10), [], 'not queued: no other engine picks it');
+      assert.equal(await calls.claim(here.id, 'e2', 60_000), undefined);
+      // Its engine lost (the lease ran out): the call goes back to the queue with its input, as a claimed one does.
+      await waitFor('the lease to expire', async () => (await calls.requeueExpired(3)).includes(here.id));
+      const again = await calls.claim(here.id, 'e2', 60_000);
+      assert.deepEqual([again?.call.attempts, again?.request], [2, request]);
+      assert.equal(await calls.complete(here.id, 'e1', outcome()), false, 'the first engine no longer records it');
+      assert.equal(await calls.complete(here.id, 'e2', outcome()), true);
+    });
+
     it('hands the oldest queued calls to engines one each, and puts requeued ones back', async () => {
       const ids: string[] = [];
       for (let i = 0; i < 3; i++) ids.push((await calls.enqueue(newCall()))!.id);
