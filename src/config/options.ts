@@ -83,7 +83,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     { min: 1 }),
   o('engine', 'cpu_quota', 'int', 100000, 'CPU quota per container in microseconds per 100 ms period.', { min: 1000 }),
   o('engine', 'pids_limit', 'int', 128, 'Most processes in one function container.', { min: 8 }),
-  o('engine', 'async_prefetch', 'int', 32, 'Async calls one engine runs at once (and claims, and records, together).',
+  o('engine', 'async_prefetch', 'int', 32, 'Async calls one engine runs at once. On RabbitMQ, its unacknowledged deliveries (outcomes being written '
+    + 'included); without, up to as many more calls may be writing their outcomes.',
     { min: 1, max: 1000 }),
   o('engine', 'call_lease', 'int', 60, 'Seconds a running async call is leased to its engine before another may take it.',
     { min: 5 }),

@@ -27,9 +27,15 @@ export class AsyncCallRunner implements QueuedCallRunner {
   /** Slots taken by reserve() whose call is not recorded yet. */
   private reserved = 0;
 
-  /** Free slots for more calls (sync calls of this process do not take them). */
+  /**
+   * Free slots for more calls (sync calls of this process do not take them). A call's slot is free
+   * again once it ran, while its outcome is still being written: with short functions most of a
+   * slot's time went to that write. The writes are bounded apart, as many more as there are slots,
+   * so that claimed calls never exceed twice `concurrency` (their requests and outcomes in memory).
+   */
   get free(): number {
-    return this.concurrency - this.deps.running.claimed - this.reserved;
+    const { claimed, claimedWriting } = this.deps.running;
+    return Math.min(this.concurrency - (claimed - claimedWriting), 2 * this.concurrency - claimed) - this.reserved;
   }
 
   reserve(onDone: () => void, waiting = 0): HereSlot | undefined {
@@ -73,11 +79,12 @@ export class AsyncCallRunner implements QueuedCallRunner {
   }
 
   private background(c: ClaimedCall, onDone: () => void): void {
-    void this.execute(c).catch((err) => log.error({ err, callId: c.call.id }, 'recording a call failed')).finally(onDone);
+    void this.execute(c, onDone).catch((err) => log.error({ err, callId: c.call.id }, 'recording a call failed')).finally(onDone);
   }
 
-  /** Runs a claimed call; false when it was put back in the queue instead of getting a final status. */
-  private async execute({ call, request }: ClaimedCall): Promise<boolean> {
+  /** Runs a claimed call; false when it was put back in the queue instead of getting a final status. `onRan`: its slot
+   *  is free (see `free`) while its outcome is written. */
+  private async execute({ call, request }: ClaimedCall, onRan?: () => void): Promise<boolean> {
     const running = this.deps.running;
     const signal = running.addClaimed(call.id);
     try {
@@ -112,7 +119,10 @@ export class AsyncCallRunner implements QueuedCallRunner {
       // Attempts exhausted on a failure no on_failure route takes over: a dead letter, written with
       // the outcome (docs/api.md, "Dead letters").
       const dead = (outcome.status === 'error' || outcome.status === 'timeout') && !(follow && follow.call);
-      if (!(await running.finish(call.id, outcome, follow || undefined, dead))) {
+      // finish() counts the call as writing before it yields: `onRan` sees its slot free.
+      const finishing = running.finish(call.id, outcome, follow || undefined, dead);
+      onRan?.();
+      if (!(await finishing)) {
         log.info({ callId: call.id }, 'call was cancelled or taken over; outcome not recorded');
         return true;
       }

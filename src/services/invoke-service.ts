@@ -53,7 +53,6 @@ export function functionHeaders(headers: Record<string, string | string[] | unde
 export class InvokeService {
   private readonly isCredential: (name: string) => boolean;
 
-  /** `credentialHeaders`: the operator's further credential headers (default none). */
   /** `credentialHeaders`: the operator's further credential headers (default none). `idempotency`: the keys'
    *  store and how long a key holds, in seconds ([DEFAULT] idempotency_window); without it the header is ignored. */
   constructor(private readonly deps: {

@@ -107,6 +107,8 @@ export class RunningCalls {
   private claimedCount = 0;
   /** Outcomes being written of calls no longer in `entries`. */
   private writing = 0;
+  /** Of those, claimed (async) calls'. */
+  private claimedWritingCount = 0;
   /** Resolves drain()'s wait once the last call left and its record is written. */
   private emptied?: () => void;
   private drained?: Promise<void>;
@@ -121,6 +123,11 @@ export class RunningCalls {
   /** How many claimed (async) calls run here now, or still write their outcome. */
   get claimed(): number {
     return this.claimedCount;
+  }
+
+  /** How many claimed (async) calls ran and now write their outcome (counted in `claimed` too). */
+  get claimedWriting(): number {
+    return this.claimedWritingCount;
   }
 
   /** True once drain() began: a claimed call's outcome is no longer recorded (it went back to the queue). */
@@ -182,6 +189,7 @@ export class RunningCalls {
     // No longer cancellable, and the watcher must not record it as running while we record it.
     this.entries.delete(id);
     this.writing++;
+    if (!e.call) this.claimedWritingCount++;
     let recorded = false;
     try {
       if (e.leased && await e.leased) {
@@ -207,6 +215,7 @@ export class RunningCalls {
       // Followers end once the record is final, so a read after their end finds it.
       e.tail?.end(recorded, outcome.log);
       this.writing--;
+      if (!e.call) this.claimedWritingCount--;
       this.left(e);
     }
   }

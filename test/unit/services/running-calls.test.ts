@@ -63,10 +63,10 @@ describe('RunningCalls', () => {
     assert.deepEqual([running.size, running.claimed], [2, 1]);
     const finishing = running.finish('c', done);
     await waitFor('the outcome being written', () => store.writes.includes('complete c'));
-    assert.deepEqual([running.size, running.claimed], [2, 1], 'a slot is free only once the outcome is written');
+    assert.deepEqual([running.size, running.claimed, running.claimedWriting], [2, 1, 1], 'claimed until its outcome is written');
     written();
     assert.equal(await finishing, true);
-    assert.deepEqual([running.size, running.claimed], [1, 0]);
+    assert.deepEqual([running.size, running.claimed, running.claimedWriting], [1, 0, 0]);
   });
 
   it('aborts a call cancelled in this process at once', () => {
