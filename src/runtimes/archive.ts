@@ -4,11 +4,11 @@
 // (declared size over the limit, an entry expanding more than `maxRatio` times, actual data
 // larger than declared) and input that is not a zip. A refusal is FRESCO_PACKAGE_INVALID naming
 // the problem.
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import yauzl from 'yauzl';
 import { packageInvalid } from '../errors';
+import { packageDigest } from './model';
 
 /** What a package may be. */
 export interface PackageLimits {
@@ -51,7 +51,7 @@ export async function checkPackage(name: string, content: Buffer, limits: Packag
     throw packageInvalid(`the package is ${content.length} bytes, over the limit of ${limits.maxSize} bytes`);
   }
   if (content.length === 0) throw packageInvalid('the package is empty');
-  const digest = createHash('sha256').update(content).digest('hex');
+  const digest = packageDigest(content);
   if (!isZipName(name)) return { digest, file: name, unpackedSize: content.length };
   const unpackedSize = await walkZip(content, limits, () => Promise.resolve());
   return { digest, unpackedSize };

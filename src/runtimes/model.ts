@@ -1,5 +1,6 @@
 // Functions from code (docs/runtimes.md): runtimes and code packages, and the store ports that
 // keep them. No I/O here.
+import { createHash } from 'node:crypto';
 
 /** A runtime an operator registered: a name routes use and the image that implements the runtime contract. */
 export interface Runtime {
@@ -21,6 +22,11 @@ export interface RuntimeStore {
   create(runtime: NewRuntime): Promise<Runtime>;
   /** False when there was no such runtime; throws ConflictError FRESCO_RUNTIME_IN_USE while routes use it. */
   delete(name: string): Promise<boolean>;
+}
+
+/** A code package's name in every store: the sha256 of its bytes, hex. */
+export function packageDigest(content: Buffer): string {
+  return createHash('sha256').update(content).digest('hex');
 }
 
 /** Keeps code packages by the sha256 of their bytes, for the Keystone project whose routes use

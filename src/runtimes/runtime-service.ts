@@ -3,15 +3,14 @@
 import { z } from 'zod';
 import { requestInvalid, runtimeNotFound } from '../errors';
 import type { RegistryPolicy } from '../domain/registry-policy';
-import { enveloped, nameSchema, parseInput } from '../services/validation';
+import { enveloped, imageSchema, nameSchema, parseInput } from '../services/validation';
 import type { Runtime, RuntimeStore } from './model';
 
-const IMAGE = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 
 /** The body of POST /v1/runtimes. */
 export const runtimeCreateSchema = z.strictObject({
   name: nameSchema,
-  image: z.string({ error: 'must be a string' }).max(1024).regex(IMAGE, 'must be a Docker image reference such as "fresco/runtime-python3:latest"'),
+  image: imageSchema('fresco/runtime-python3:latest'),
   description: z.string({ error: 'must be a string' }).max(4096).optional(),
 });
 

@@ -10,7 +10,7 @@ import { DEFAULT_RETRY, RETRY_OUTCOMES, type RetryPolicy } from '../domain/retry
 import type { RegistryPolicy } from '../domain/registry-policy';
 import { codeFields, type CodeFields, type CodeInput, type CodeRoutes, type Upload } from '../runtimes/code-routes';
 import type { PackageStore } from '../runtimes/model';
-import { booleanish, configSchema, enveloped, intIn, parseInput, routePathSchema, unwrap } from './validation';
+import { booleanish, configSchema, enveloped, imageSchema, intIn, parseInput, routePathSchema, unwrap } from './validation';
 
 // Route rules: the fields and defaults of docs/api.md (Routes), limits from the deployment's configuration.
 
@@ -21,7 +21,6 @@ export interface RouteLimits {
   maxMinHot?: number;
 }
 
-const IMAGE = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 
 const headersSchema = z.record(
   z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,256}$/, 'header names must be HTTP tokens'),
@@ -30,7 +29,7 @@ const headersSchema = z.record(
 
 function fieldSchemas(limits: RouteLimits) {
   return {
-    image: z.string({ error: 'must be a string' }).max(1024).regex(IMAGE, 'must be a Docker image reference such as "repo/name:tag"'),
+    image: imageSchema('repo/name:tag'),
     type: z.enum(['sync', 'async'], { error: 'must be "sync" or "async"' }),
     format: z.enum(['default', 'http', 'json'], { error: 'must be "default", "http" or "json"' }),
     memory: intIn(16, limits.maxMemory),

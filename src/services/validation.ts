@@ -114,6 +114,12 @@ export const routePathSchema = z.string({ error: 'must be a string' }).max(1024,
   .regex(ROUTE_PATH, 'must start with "/" and hold segments of letters, digits, "_", ".", "~" or "-"')
   .refine((p) => !p.split('/').some((s) => s === '.' || s === '..'), 'must not contain "." or ".." segments');
 
+const IMAGE = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+
+/** The one image-reference rule (routes and runtimes); `example` shows the caller a reference of its kind. */
+export const imageSchema = (example: string) => z.string({ error: 'must be a string' }).max(1024)
+  .regex(IMAGE, `must be a Docker image reference such as "${example}"`);
+
 /** "true"/"false" strings are accepted as booleans (python-picassoclient sends strings). */
 export const booleanish = z.union([
   z.boolean(),

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { packageCorrupt } from '../errors';
-import type { PackageStore } from '../runtimes/model';
+import { packageDigest, type PackageStore } from '../runtimes/model';
 import { Db } from './db';
 
 /** Code packages in Fresco's own database (bytea), content-addressed by sha256: one copy for all
@@ -20,7 +19,7 @@ export class KnexPackageStore implements PackageStore {
     const row = await this.db('code_packages').where({ digest }).whereNotNull('content').first('content');
     if (!row) return undefined;
     const content = Buffer.from(row.content as Buffer);
-    if (createHash('sha256').update(content).digest('hex') !== digest) throw packageCorrupt(digest);
+    if (packageDigest(content) !== digest) throw packageCorrupt(digest);
     return content;
   }
 

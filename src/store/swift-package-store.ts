@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { packageCorrupt, packageStoreUnavailable } from '../errors';
 import { log } from '../log';
-import type { PackageStore } from '../runtimes/model';
+import { packageDigest, type PackageStore } from '../runtimes/model';
 import type { KnexPackageStore } from './package-store';
 import { drain, segment, type SwiftClient } from './swift-client';
 
@@ -52,7 +52,7 @@ export class SwiftPackageStore implements PackageStore {
       throw this.failed('reading a package', res.status);
     }
     const content = Buffer.from(await res.arrayBuffer());
-    if (createHash('sha256').update(content).digest('hex') !== digest) {
+    if (packageDigest(content) !== digest) {
       log.error({ projectId, digest, container: this.containerOf(projectId) }, 'a code package in Swift does not match its digest');
       throw packageCorrupt(digest);
     }
