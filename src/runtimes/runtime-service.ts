@@ -6,7 +6,6 @@ import type { RegistryPolicy } from '../domain/registry-policy';
 import { enveloped, imageSchema, nameSchema, parseInput } from '../services/validation';
 import type { Runtime, RuntimeStore } from './model';
 
-
 /** The body of POST /v1/runtimes. */
 export const runtimeCreateSchema = z.strictObject({
   name: nameSchema,

@@ -21,7 +21,6 @@ export interface RouteLimits {
   maxMinHot?: number;
 }
 
-
 const headersSchema = z.record(
   z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,256}$/, 'header names must be HTTP tokens'),
   z.array(z.string().max(8192).regex(/^[^\r\n]*$/, 'header values must be one line')),
